@@ -1,0 +1,41 @@
+// One esbuild script for both bundles: the extension (vscode external) and the headless CLI.
+import * as esbuild from 'esbuild';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** @type {import('esbuild').BuildOptions} */
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // The SDKs are imported with dynamic import() in src/clients; esbuild keeps them in the bundle
+  // but evaluates them only when a step asks for them.
+  external: ['vscode'],
+  metafile: true,
+};
+
+const builds = [
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+];
+
+if (watch) {
+  for (const b of builds) {
+    const ctx = await esbuild.context(b);
+    await ctx.watch();
+  }
+  console.log('esbuild: watching');
+} else {
+  const started = Date.now();
+  const results = await Promise.all(builds.map((b) => esbuild.build(b)));
+  const fs = await import('node:fs');
+  for (const [i, r] of results.entries()) {
+    fs.writeFileSync(builds[i].outfile + '.meta.json', JSON.stringify(r.metafile));
+  }
+  console.log(`esbuild: built ${builds.map((b) => b.outfile).join(', ')} in ${Date.now() - started} ms`);
+}

@@ -1,0 +1,139 @@
+// The resolved configuration of one GitOps repository (.gitops-deploy.yaml + defaults).
+// Every path here is absolute once loaded; the file itself holds paths relative to the repo root.
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+/** A weekly blocked range: on each listed day, [from, to) local time in the policy's zone. */
+export interface BlockedRange {
+  days: Weekday[];
+  from: string; // "HH:MM"
+  to: string; // "HH:MM", may be "24:00"
+}
+
+/** A one-off freeze: [from, to] inclusive calendar dates (YYYY-MM-DD) or ISO date-times, in the policy's zone. */
+export interface Freeze {
+  name: string;
+  from: string;
+  to: string;
+}
+
+export interface WindowPolicy {
+  timeZone: string; // IANA
+  blocked: BlockedRange[];
+  freezes: Freeze[];
+}
+
+export interface ArgoCdSettings {
+  /** Namespace holding the Application resources. */
+  namespace: string;
+  /** Application name pattern; {service} and {env} are replaced. */
+  application: string;
+  /** Optional URL of the Argo CD UI, for links. */
+  url?: string;
+}
+
+export interface EnvironmentConfig {
+  name: string;
+  /** Absolute path of this environment's values file. */
+  valuesFile: string;
+  /** Absolute path of this environment's records folder. */
+  recordsDir: string;
+  namespace: string;
+  kubeContext?: string;
+  argocd: ArgoCdSettings;
+  requireReason: boolean;
+  /** Require a `succeeded` record of the tag in the upstream environment. */
+  requireUpstreamRecord: boolean;
+  /** Deployment window; undefined means no restriction. */
+  window?: WindowPolicy;
+}
+
+export interface ServiceConfig {
+  name: string;
+  ecrRepository: string;
+  port: number;
+  healthPath: string;
+  /** Kubernetes Deployment name; pattern {service} replaced. */
+  deployment: string;
+  /** Kubernetes Service name. */
+  k8sService: string;
+  /** Optional explicit health URL template ({service}, {env}, {namespace}, {port}); otherwise the service proxy. */
+  healthUrl?: string;
+}
+
+export type SigningMode = 'verify' | 'exists' | 'off';
+
+export interface RegistryConfig {
+  region: string;
+  /** Optional endpoint override (a stand-in or a VPC endpoint). */
+  endpoint?: string;
+  /** Optional registry id (AWS account). */
+  registryId?: string;
+}
+
+export interface SigningConfig {
+  mode: SigningMode;
+  /** Absolute paths of PEM public keys. */
+  publicKeys: string[];
+}
+
+export interface VerificationConfig {
+  prometheusUrl?: string;
+  /** PromQL with $ns and $svc placeholders; result is a ratio in [0, 1]. */
+  errorRateQuery: string;
+  errorRateThreshold: number;
+  restartQuery?: string;
+  /** Pod restarts tolerated during verification. */
+  restartThreshold: number;
+  /** Resource usage above this fraction of the limit is reported. */
+  resourceWarnFraction: number;
+  /** Resource usage over the threshold fails verification instead of warning. */
+  resourceFailOnExceed: boolean;
+  syncTimeoutSeconds: number;
+  rolloutTimeoutSeconds: number;
+}
+
+export interface GitConfig {
+  remote: string;
+  branch: string;
+}
+
+export interface GitHubConfig {
+  apiUrl: string;
+  owner?: string;
+  repo?: string;
+}
+
+export interface KubernetesConfig {
+  /** Absolute path of a kubeconfig file; default: the standard places. */
+  kubeconfig?: string;
+  context?: string;
+}
+
+export interface NotifyConfig {
+  webhookUrl?: string;
+}
+
+/**
+ * How to find a service's tag in a values file. `auto` recognises
+ * `svc: "tag"`, `svc: {image: {tag}}` and `svc: {tag}`; a path like `{service}.image.tag` is explicit.
+ */
+export type TagPath = 'auto' | string;
+
+export interface GitOpsConfig {
+  /** Absolute path of the repository root. */
+  root: string;
+  /** Absolute path of the config file, when there is one. */
+  file?: string;
+  environments: EnvironmentConfig[];
+  /** Services declared in the config; services found in values files are added with defaults. */
+  services: Record<string, ServiceConfig>;
+  tagPath: TagPath;
+  registry: RegistryConfig;
+  signing: SigningConfig;
+  verification: VerificationConfig;
+  git: GitConfig;
+  github: GitHubConfig;
+  kubernetes: KubernetesConfig;
+  notify: NotifyConfig;
+}
