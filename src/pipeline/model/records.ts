@@ -1,0 +1,168 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { FileProblem, errorMessage } from '../errors';
+
+export const RECORD_STATUSES = ['succeeded', 'rolled-back', 'failed', 'rollback'] as const;
+export type RecordStatus = (typeof RECORD_STATUSES)[number];
+export type CheckStatus = 'passed' | 'failed' | 'warning' | 'skipped';
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  detail?: string;
+}
+
+export interface WorkflowRun {
+  id: number | string;
+  attempt?: number;
+  url?: string;
+  workflow?: string;
+  actor?: string;
+}
+
+export interface DeploymentRecord {
+  service: string;
+  environment: string;
+  tag: string;
+  previousTag?: string;
+  digest?: string;
+  status: RecordStatus;
+  startedAt: string;
+  finishedAt?: string;
+  actor?: string;
+  reason?: string;
+  commit?: string;
+  rollbackCommit?: string;
+  windowOverride?: { reason: string };
+  workflowRun?: WorkflowRun;
+  checks: CheckResult[];
+}
+
+export interface LoadedRecord extends DeploymentRecord {
+  /** Absolute path of the record file. */
+  file: string;
+}
+
+export interface RecordProblem {
+  file: string;
+  message: string;
+}
+
+const FRONT = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
+
+/** `20261120T031204Z` for an instant (UTC). */
+export function compactUtc(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+export function recordFileName(startedAt: Date, service: string): string {
+  return `${compactUtc(startedAt)}-${service}.md`;
+}
+
+function asString(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (v instanceof Date) return v.toISOString().replace('.000Z', 'Z');
+  return String(v);
+}
+
+/** Parse one record file's text. Throws a FileProblem naming what is wrong. */
+export function parseRecord(text: string, file: string): LoadedRecord {
+  const m = FRONT.exec(text);
+  if (!m) throw new FileProblem(file, 'no YAML front matter (the file must start with a line "---")', 1);
+  let data: any;
+  try {
+    data = parse(m[1]);
+  } catch (err) {
+    throw new FileProblem(file, `front matter is not valid YAML: ${errorMessage(err).split('\n')[0]}`);
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new FileProblem(file, 'front matter must be a mapping');
+  for (const key of ['service', 'environment', 'tag', 'status', 'startedAt']) {
+    if (data[key] === undefined || data[key] === null || data[key] === '') throw new FileProblem(file, `front matter lacks "${key}"`);
+  }
+  if (!RECORD_STATUSES.includes(data.status)) {
+    throw new FileProblem(file, `status "${data.status}" is not one of ${RECORD_STATUSES.join(', ')}`);
+  }
+  const startedAt = asString(data.startedAt)!;
+  if (Number.isNaN(Date.parse(startedAt))) throw new FileProblem(file, `startedAt "${startedAt}" is not an ISO 8601 time`);
+  const checks: CheckResult[] = Array.isArray(data.checks)
+    ? data.checks
+        .filter((c: any) => c && typeof c === 'object' && c.name)
+        .map((c: any) => ({ name: String(c.name), status: (['passed', 'failed', 'warning', 'skipped'].includes(c.status) ? c.status : 'skipped') as CheckStatus, detail: asString(c.detail) }))
+    : [];
+  return {
+    file,
+    service: String(data.service),
+    environment: String(data.environment),
+    tag: String(data.tag),
+    previousTag: asString(data.previousTag),
+    digest: asString(data.digest),
+    status: data.status,
+    startedAt,
+    finishedAt: asString(data.finishedAt),
+    actor: asString(data.actor),
+    reason: asString(data.reason),
+    commit: asString(data.commit),
+    rollbackCommit: asString(data.rollbackCommit),
+    windowOverride: data.windowOverride && typeof data.windowOverride === 'object' ? { reason: String(data.windowOverride.reason ?? '') } : undefined,
+    workflowRun: data.workflowRun && typeof data.workflowRun === 'object' ? data.workflowRun : undefined,
+    checks,
+  };
+}
+
+/** The record's Markdown: front matter with every field set, then the readable body. */
+export function serializeRecord(record: DeploymentRecord, body: string): string {
+  const ordered: Record<string, unknown> = {};
+  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'checks'];
+  for (const k of keys) {
+    const v = record[k];
+    if (v !== undefined) ordered[k] = v;
+  }
+  const front = stringify(ordered, { lineWidth: 0, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });
+  return `---\n${front}---\n${body.endsWith('\n') ? body : body + '\n'}`;
+}
+
+/**
+ * Read every record in these folders. A malformed record is reported in `problems` and skipped.
+ * Sorted newest first.
+ */
+export async function readRecords(dirs: readonly string[]): Promise<{ records: LoadedRecord[]; problems: RecordProblem[] }> {
+  const records: LoadedRecord[] = [];
+  const problems: RecordProblem[] = [];
+  await Promise.all(
+    dirs.map(async (dir) => {
+      let names: string[];
+      try {
+        names = await fs.readdir(dir);
+      } catch (err: any) {
+        if (err?.code !== 'ENOENT') problems.push({ file: dir, message: `cannot list records: ${errorMessage(err)}` });
+        return;
+      }
+      const files = names.filter((n) => n.endsWith('.md') && !n.startsWith('.') && n.toLowerCase() !== 'readme.md');
+      const texts = await Promise.all(files.map((n) => fs.readFile(path.join(dir, n), 'utf8').catch((e) => e as Error)));
+      texts.forEach((t, i) => {
+        const file = path.join(dir, files[i]);
+        if (t instanceof Error) {
+          problems.push({ file, message: `cannot read: ${t.message}` });
+          return;
+        }
+        try {
+          records.push(parseRecord(t, file));
+        } catch (err) {
+          problems.push({ file, message: errorMessage(err) });
+        }
+      });
+    }),
+  );
+  records.sort(compareNewestFirst);
+  return { records, problems };
+}
+
+export function compareNewestFirst(a: DeploymentRecord, b: DeploymentRecord): number {
+  return a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0;
+}
+
+/** The newest record of a service in an environment. Records must be newest first. */
+export function lastRecord(records: readonly DeploymentRecord[], service: string, environment: string): DeploymentRecord | undefined {
+  return records.find((r) => r.service === service && r.environment === environment);
+}
