@@ -1,9 +1,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const noShellStrings = ['child_process', 'node:child_process'].map((name) => ({
+  name,
+  importNames: ['exec', 'execSync'],
+  message: 'Never shell out with a string: use execFile/spawn with an argument array.',
+}));
 const noVscode = {
   'no-restricted-imports': ['error', {
-    paths: [{ name: 'vscode', message: 'src/pipeline and src/clients are VS Code-free: declare a port and adapt it in src/providers or src/commands.' }],
+    paths: [...noShellStrings, { name: 'vscode', message: 'src/pipeline and src/clients are VS Code-free: declare a port and adapt it in src/providers or src/commands.' }],
   }],
 };
 
@@ -16,7 +21,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
-      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='exec']", message: 'Never shell out with a string: use execFile with an argument array.' }],
+      'no-restricted-imports': ['error', { paths: noShellStrings }],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name=/^exec(Sync)?$/][callee.object.name=/^(cp|childProcess|child_process)$/]", message: 'Never shell out with a string: use execFile with an argument array.' }],
     },
   },
   { files: ['src/pipeline/**/*.ts', 'src/clients/**/*.ts', 'src/cli.ts'], rules: noVscode },
