@@ -1,0 +1,195 @@
+// The pipeline talks to the world only through these ports. Adapters live in src/clients/
+// (over @aws-sdk/client-ecr, @kubernetes/client-node, @octokit/rest, git, Prometheus); unit
+// tests use fakes. Every method takes an AbortSignal where it may wait.
+
+/** An image in the registry. */
+export interface ImageInfo {
+  repository: string;
+  tag: string;
+  digest: string; // sha256:<hex>
+  pushedAt?: Date;
+  tags: string[];
+}
+
+/** One cosign signature layer as stored in the registry (classic `sha256-<hex>.sig` layout). */
+export interface SignatureLayer {
+  /** The layer digest declared in the manifest (sha256:<hex>). */
+  layerDigest: string;
+  mediaType: string;
+  /** The payload blob's bytes, as downloaded. */
+  payload: Buffer;
+  /** Base64 signature from the `dev.cosignproject.cosign/signature` annotation. */
+  signature: string;
+  annotations: Record<string, string>;
+}
+
+export interface RegistryPort {
+  /** The image, or undefined when the tag does not exist (ImageNotFoundException). Throws for other errors (RepositoryNotFound, auth, network) with a clear message. */
+  describeImage(repository: string, tag: string, signal?: AbortSignal): Promise<ImageInfo | undefined>;
+  /** Tags newest first (for pickers). */
+  listTags(repository: string, limit: number, signal?: AbortSignal): Promise<{ tag: string; pushedAt?: Date; digest: string }[]>;
+  /** Signature layers of the digest's `sha256-<hex>.sig` manifest; [] when there is none. */
+  signatures(repository: string, digest: string, signal?: AbortSignal): Promise<SignatureLayer[]>;
+}
+
+export interface GitCommit {
+  sha: string;
+  subject: string;
+  author: string;
+  date: string; // ISO
+}
+
+export type PushResult = { ok: true } | { ok: false; rejected: 'non-fast-forward' | 'other'; message: string };
+
+export interface GitPort {
+  /** The repository root (working tree). */
+  readonly root: string;
+  headSha(signal?: AbortSignal): Promise<string>;
+  /** Paths (relative) with uncommitted changes. */
+  dirtyFiles(signal?: AbortSignal): Promise<string[]>;
+  /** Commit exactly these paths (relative to root) with the message; returns the new sha. */
+  commit(paths: string[], message: string, signal?: AbortSignal): Promise<string>;
+  push(signal?: AbortSignal): Promise<PushResult>;
+  fetch(signal?: AbortSignal): Promise<void>;
+  /** Rebase the local branch onto the fetched remote branch; false (and aborted, tree restored) on conflict. */
+  rebaseOntoRemote(signal?: AbortSignal): Promise<boolean>;
+  /** Reset the branch and working tree to a sha (used to undo an unpushed commit). */
+  resetHard(sha: string, signal?: AbortSignal): Promise<void>;
+  /** Restore a path in the working tree from HEAD. */
+  restore(paths: string[], signal?: AbortSignal): Promise<void>;
+  /** Text of a path at a revision (e.g. `origin/main`), undefined if it does not exist there. */
+  show(rev: string, path: string, signal?: AbortSignal): Promise<string | undefined>;
+  /** Commits touching a path, newest first. */
+  log(path: string, limit: number, signal?: AbortSignal): Promise<GitCommit[]>;
+  /** Name of the local user (git config user.name), for the actor. */
+  userName(signal?: AbortSignal): Promise<string | undefined>;
+  /** The remote's sha of the branch after a fetch (`origin/main`). */
+  remoteSha(signal?: AbortSignal): Promise<string>;
+}
+
+/** The subset of an Argo CD Application's status the pipeline reads. */
+export interface AppStatus {
+  name: string;
+  syncStatus?: string; // Synced | OutOfSync | Unknown
+  syncRevision?: string;
+  healthStatus?: string; // Healthy | Progressing | Degraded | ...
+  healthMessage?: string;
+  operationPhase?: string; // Running | Succeeded | Failed | Error | Terminating
+  operationMessage?: string;
+  operationRevision?: string;
+  operationFinishedAt?: string;
+  reconciledAt?: string;
+  conditions: { type: string; message: string }[];
+  hasOperation: boolean;
+  refreshAnnotation?: string;
+  resourceVersion?: string;
+}
+
+export interface ArgoCdPort {
+  get(namespace: string, app: string, signal?: AbortSignal): Promise<AppStatus>;
+  /** Set `argocd.argoproj.io/refresh`. */
+  refresh(namespace: string, app: string, mode: 'normal' | 'hard', signal?: AbortSignal): Promise<void>;
+  /** Merge-patch the top-level `.operation` to sync `revision` (and null status.operationState). */
+  sync(namespace: string, app: string, revision: string, actor: string, reason: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolve with the first status for which `done` returns true, observed through a Kubernetes
+   * watch (re-established on disconnect). Rejects with a timeout error after `timeoutMs`, or on abort.
+   */
+  waitFor(namespace: string, app: string, done: (s: AppStatus) => boolean, timeoutMs: number, signal?: AbortSignal, onUpdate?: (s: AppStatus) => void): Promise<AppStatus>;
+}
+
+export interface DeploymentStatus {
+  name: string;
+  generation: number;
+  observedGeneration?: number;
+  replicas: number; // spec.replicas
+  statusReplicas: number;
+  updatedReplicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  conditions: { type: string; status: string; reason?: string; message?: string }[];
+  /** Images of the pod template's containers. */
+  images: string[];
+  selector: Record<string, string>;
+}
+
+export interface PodStatus {
+  name: string;
+  phase: string;
+  ready: boolean;
+  images: string[];
+  restarts: number;
+  /** e.g. CrashLoopBackOff, from containerStatuses[].state.waiting.reason */
+  waitingReason?: string;
+  waitingMessage?: string;
+  ownerReplicaSet?: string;
+  podTemplateHash?: string;
+  labels: Record<string, string>;
+}
+
+export interface PodUsage {
+  pod: string;
+  cpuMillicores: number;
+  memoryBytes: number;
+  cpuLimitMillicores?: number;
+  memoryLimitBytes?: number;
+}
+
+export interface HealthResponse {
+  httpStatus: number;
+  body: string;
+  /** Parsed `status` (UP, DOWN, …) when the body is actuator JSON. */
+  status?: string;
+  /** Components not UP, named. */
+  downComponents: string[];
+}
+
+export interface ClusterPort {
+  getDeployment(namespace: string, name: string, signal?: AbortSignal): Promise<DeploymentStatus>;
+  /** Pods matching the label selector. */
+  listPods(namespace: string, selector: Record<string, string>, signal?: AbortSignal): Promise<PodStatus[]>;
+  /** The pod-template-hash of the Deployment's newest ReplicaSet (for "pods of the new RS"). */
+  newReplicaSetHash(namespace: string, deployment: string, signal?: AbortSignal): Promise<string | undefined>;
+  /** Resource usage (metrics.k8s.io) with the limits from the pod specs; [] when metrics are not available. */
+  podUsage(namespace: string, selector: Record<string, string>, signal?: AbortSignal): Promise<PodUsage[]>;
+  /** GET the service's health path through the API server's service proxy (or a direct URL). */
+  health(namespace: string, service: string, port: number, path: string, directUrl: string | undefined, signal?: AbortSignal): Promise<HealthResponse>;
+  /** Last lines of a pod's log (previous container for a crash loop). */
+  podLog(namespace: string, pod: string, opts: { previous?: boolean; tailLines?: number }, signal?: AbortSignal): Promise<string>;
+  /** Recent events for an object (kind/name), newest last. */
+  events(namespace: string, kind: string, name: string, signal?: AbortSignal): Promise<{ type: string; reason: string; message: string; time?: string }[]>;
+}
+
+export interface MetricsPort {
+  /** Instant query; the first sample's value, undefined for an empty vector. Throws with the query in the message on errors. */
+  query(promql: string, signal?: AbortSignal): Promise<number | undefined>;
+}
+
+export interface NotifyEvent {
+  kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded';
+  service: string;
+  environment: string;
+  tag: string;
+  previousTag?: string;
+  message: string;
+  recordPath?: string;
+}
+
+export interface NotifierPort {
+  notify(event: NotifyEvent, signal?: AbortSignal): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Every adapter the pipeline may use; a step asks the registry only for those it needs. */
+export interface Ports {
+  registry: RegistryPort;
+  git: GitPort;
+  argocd: ArgoCdPort;
+  cluster: ClusterPort;
+  metrics: MetricsPort;
+  notifier: NotifierPort;
+  clock: Clock;
+}
