@@ -42,7 +42,7 @@ export function defaultValuesFile(env: string): string {
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(data: unknown): ErrorObject[] {
   if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     validator = ajv.compile(schema);
   }
   return validator(data) ? [] : [...(validator.errors ?? [])];
