@@ -1,7 +1,9 @@
 // One esbuild script for both bundles: the extension (vscode external) and the headless CLI.
 import * as esbuild from 'esbuild';
+import { sdkMarker } from './sdk-marker.mjs';
 
 const watch = process.argv.includes('--watch');
+
 const production = process.argv.includes('--production');
 
 /** @type {import('esbuild').BuildOptions} */
@@ -17,6 +19,7 @@ const common = {
   // but evaluates them only when a step asks for them.
   external: ['vscode'],
   metafile: true,
+  plugins: [sdkMarker],
 };
 
 const builds = [

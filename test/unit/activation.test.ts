@@ -1,0 +1,56 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createFakeVscode, fakeExtensionContext, installFakeVscode } from '../support/fakeVscode';
+
+const root = path.resolve(__dirname, '../..');
+const bundle = path.join(root, 'dist/extension.js');
+
+describe('activation (bundle, outside the editor)', () => {
+  const fake = createFakeVscode([path.join(root, 'test/e2e/fixtures/gitops-repo')]);
+  let api: any;
+
+  before(function () {
+    this.timeout(60_000);
+    if (!existsSync(bundle)) execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
+    installFakeVscode(fake.api);
+    delete (globalThis as any).__gitopsDeploySdks;
+    const ext = require(bundle);
+    api = ext.activate(fakeExtensionContext());
+  });
+
+  it('registers every command the manifest contributes', () => {
+    const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+    const ids: string[] = manifest.contributes.commands.map((c: { command: string }) => c.command);
+    for (const id of ['gitopsDeploy.deploy', 'gitopsDeploy.promoteToProduction', 'gitopsDeploy.rollback', 'gitopsDeploy.showRecords', 'gitopsDeploy.refresh']) {
+      assert.ok(ids.includes(id), `${id} contributed`);
+    }
+    for (const id of ids) assert.ok(fake.state.commands.has(id), `${id} registered`);
+  });
+
+  it('loads none of the AWS, Kubernetes or GitHub SDKs, even after the tree is produced', async () => {
+    const roots = await api.tree.getChildren();
+    for (const r of roots) await api.tree.getChildren(r);
+    assert.deepEqual((globalThis as any).__gitopsDeploySdks ?? [], []);
+  });
+});
+
+describe('the SDK load marker (positive control)', () => {
+  it('records an SDK when, and only when, it is imported', async function () {
+    this.timeout(60_000);
+    const esbuild = await import('esbuild');
+    const { sdkMarker } = await import(path.join(root, 'scripts/sdk-marker.mjs'));
+    const out = path.join(root, 'out/test/sdk-marker-probe.js');
+    await esbuild.build({
+      stdin: { contents: "export const load = () => import('@octokit/rest');", resolveDir: root, loader: 'ts' },
+      bundle: true, platform: 'node', format: 'cjs', outfile: out, plugins: [sdkMarker], logLevel: 'silent',
+    });
+    delete (globalThis as any).__gitopsDeploySdks;
+    const probe = require(out);
+    assert.deepEqual((globalThis as any).__gitopsDeploySdks ?? [], []);
+    const m = await probe.load();
+    assert.equal(typeof m.Octokit, 'function');
+    assert.deepEqual((globalThis as any).__gitopsDeploySdks, ['@octokit/rest']);
+  });
+});
