@@ -25,5 +25,6 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name=/^exec(Sync)?$/][callee.object.name=/^(cp|childProcess|child_process)$/]", message: 'Never shell out with a string: use execFile with an argument array.' }],
     },
   },
+  { files: ['test/**/*.ts', 'scripts/**/*.{ts,mjs}', 'sandbox/**/*.ts'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   { files: ['src/pipeline/**/*.ts', 'src/clients/**/*.ts', 'src/cli.ts'], rules: noVscode },
 );
