@@ -1,0 +1,246 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import YAML from 'yaml';
+import { listen, sendText, type Listening } from './http';
+import { Faults, type FaultSpec } from './faults';
+import { KubeApi } from './kube/server';
+import { EcrApi } from './ecr';
+import { FakePrometheus, startRealPrometheus, type RealPrometheus } from './prometheus';
+import { GithubApi } from './github';
+import { Registry, generateKeys, REGION, type KeyPair } from './registry';
+import { createRepo } from './repo';
+import { actuatorHealth, metricsText } from './services';
+import { World } from './world';
+import { T } from './kube/types';
+import type { KObj } from './kube/store';
+import { loadScenarioFile, normalizeScenario, type NormalizedScenario, type Scenario } from './scenario';
+
+export type { Scenario, NormalizedScenario, ImageSpec, ServiceSpec, Timing, SeedRecord } from './scenario';
+export { DEMO_SCENARIO, loadScenarioFile, normalizeScenario } from './scenario';
+export { startRealPrometheus } from './prometheus';
+export { SANDBOX_GIT_IDENTITY } from './git';
+
+export interface SandboxOptions {
+  dir: string;
+  /** A scenario object or a YAML file path; the demo world without one. */
+  scenario?: Scenario | string;
+  /** Overrides timing.syncSeconds (milliseconds). */
+  syncDelayMs?: number;
+  /** Overrides timing.podReadySeconds (milliseconds). */
+  readyDelayMs?: number;
+  /** All delays 0 (tests). */
+  fast?: boolean;
+  /** Use the real /usr/bin/prometheus scraping the sandbox as verification.prometheusUrl. */
+  realPrometheus?: boolean;
+  log?: (s: string) => void;
+}
+
+export interface SandboxEndpoints {
+  kubernetes: string;
+  ecr: string;
+  /** Base for layer downloads handed out by GetDownloadUrlForLayer. */
+  layers: string;
+  /** The prometheusUrl in the config: the fake API, or the real Prometheus with realPrometheus. */
+  prometheus: string;
+  /** The fake Prometheus API (always running). */
+  fakePrometheus: string;
+  github: string;
+  /** Service endpoints: /metrics (all) and /{env}/{service}/actuator/health, /{env}/{service}/metrics. */
+  services: string;
+}
+
+export type FaultApi = 'kubernetes' | 'ecr' | 'github' | 'prometheus';
+
+export interface Sandbox {
+  dir: string;
+  repoDir: string;
+  originDir: string;
+  kubeconfigPath: string;
+  cosignPubPath: string;
+  /** PEM of the untrusted key (signedBy: untrusted). */
+  untrustedPublicKeyPem: string;
+  trustedPublicKeyPem: string;
+  kubeContext: string;
+  kubeToken: string;
+  githubToken: string;
+  github: { owner: string; repo: string; api: GithubApi };
+  endpoints: SandboxEndpoints;
+  /** Environment variables for clients (also written to DIR/sandbox.env). */
+  env: Record<string, string>;
+  /** 'app-updated' (Application), 'deployment-updated' {env,service,deployment}, 'rollout-finished' {env,service,tag,ok},
+   * 'sync-started' / 'sync-finished' {app,env,service,revision,phase?}, 'app-health' {app,env,service,revision,health},
+   * 'origin-moved' {sha}, 'run-updated' (workflow run JSON), 'deployment-created', 'deployment-status', 'stopped'. */
+  events: EventEmitter;
+  world: World;
+  registry: Registry;
+  scenario: NormalizedScenario;
+  pids: Record<string, number>;
+  /** Replaces images, timing and faults (environments and namespaces stay). */
+  setScenario(s: Scenario): void;
+  setFault(api: FaultApi, key: string, spec: FaultSpec | null): void;
+  /** Resolves with the first event (args[0]) that satisfies pred; rejects after timeoutMs. */
+  waitFor<X = any>(event: string, pred?: (x: X) => boolean, timeoutMs?: number): Promise<X>;
+  /** Current Application object of service-env. */
+  app(service: string, env: string): KObj | undefined;
+  headSha(): string;
+  stop(): Promise<void>;
+}
+
+function kubeconfig(server: string, token: string): string {
+  return YAML.stringify({
+    apiVersion: 'v1', kind: 'Config', preferences: {},
+    clusters: [{ name: 'sandbox', cluster: { server } }],
+    users: [{ name: 'sandbox-user', user: { token } }],
+    contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user: 'sandbox-user', namespace: 'default' } }],
+    'current-context': 'sandbox',
+  });
+}
+
+export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
+  const log = opts.log ?? ((): void => undefined);
+  const dir = path.resolve(opts.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  const raw = typeof opts.scenario === 'string' ? loadScenarioFile(opts.scenario) : opts.scenario;
+  const timing = opts.fast ? { podReadySeconds: 0, syncSeconds: 0, runStepSeconds: 0, progressDeadlineSeconds: 0.3 } : {};
+  const scenario = normalizeScenario(raw, {
+    ...timing,
+    ...(opts.syncDelayMs !== undefined ? { syncSeconds: opts.syncDelayMs / 1000 } : {}),
+    ...(opts.readyDelayMs !== undefined ? { podReadySeconds: opts.readyDelayMs / 1000 } : {}),
+  });
+  if (opts.fast && raw?.timing?.progressDeadlineSeconds !== undefined) scenario.timing.progressDeadlineSeconds = raw.timing.progressDeadlineSeconds;
+  const keys = generateKeys();
+  const registry = new Registry(scenario, keys);
+  const faults: Record<FaultApi, Faults> = {
+    kubernetes: new Faults(scenario.faults.kubernetes),
+    ecr: new Faults(scenario.faults.ecr),
+    github: new Faults(scenario.faults.github),
+    prometheus: new Faults(scenario.faults.prometheus),
+  };
+  const kubeToken = 'sandbox-' + crypto.randomBytes(12).toString('hex');
+  const githubToken = 'ghp_sandbox' + crypto.randomBytes(12).toString('hex');
+  const originDir = path.join(dir, 'origin.git');
+  let world: World | undefined;
+  const servers: Listening[] = [];
+  let kubeApi: KubeApi | undefined;
+  let prom: FakePrometheus | undefined;
+  let real: RealPrometheus | undefined;
+  const notReady = (res: import('node:http').ServerResponse): void => sendText(res, 503, 'sandbox starting\n');
+  try {
+    const kube = await listen((req, res, body, url) => (kubeApi ? kubeApi.handle(req, res, body, url) : notReady(res)), log, 'kubernetes');
+    servers.push(kube);
+    const ecrApi = new EcrApi(registry, faults.ecr, () => ecr.url, log);
+    const ecr = await listen(ecrApi.handle, log, 'ecr');
+    servers.push(ecr);
+    const promServer = await listen((req, res, body, url) => (prom ? prom.handle(req, res, body, url) : notReady(res)), log, 'prometheus');
+    servers.push(promServer);
+    const gh = new GithubApi({
+      owner: 'acme', repo: 'gitops', token: githubToken, user: 'sandbox-user', originDir, protectedEnvironments: scenario.protectedEnvironments, environments: scenario.envOrder,
+      runStepSeconds: () => scenario.timing.runStepSeconds, faults: faults.github, baseUrl: () => github.url, log,
+    });
+    const github = await listen(gh.handle, log, 'github');
+    servers.push(github);
+    const services = await listen((req, res, _body, url) => {
+      if (!world) return notReady(res);
+      if (url.pathname === '/metrics') return sendText(res, 200, metricsText(world), 'text/plain; version=0.0.4; charset=utf-8');
+      const m = /^\/([^/]+)\/([^/]+)(\/.*)$/.exec(url.pathname);
+      const env = m?.[1];
+      const service = m?.[2];
+      if (!m || !env || !service || !world.scenario.environments[env]?.[service]) return sendText(res, 404, '{"status":404,"error":"Not Found"}', 'application/json');
+      const tag = world.servingTag(env, service);
+      if (!tag) return sendText(res, 503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure\n');
+      if (m[3].startsWith('/actuator/health')) {
+        const h = actuatorHealth(world, service, tag, m[3].slice('/actuator/health'.length));
+        return sendText(res, h.status, h.body, h.contentType);
+      }
+      if (m[3] === '/metrics' || m[3] === '/actuator/prometheus') return sendText(res, 200, metricsText(world, { env, service }), 'text/plain; version=0.0.4; charset=utf-8');
+      return sendText(res, 404, JSON.stringify({ status: 404, error: 'Not Found', path: m[3] }), 'application/json');
+    }, log, 'services');
+    servers.push(services);
+
+    if (opts.realPrometheus) real = await startRealPrometheus({ dir, scrapeTargets: [`${services.url}/metrics`], log });
+    const kubeconfigPath = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(kubeconfigPath, kubeconfig(kube.url, kubeToken), { mode: 0o600 });
+    const cosignPubPath = path.join(dir, 'cosign.pub');
+    fs.writeFileSync(cosignPubPath, keys.trusted.publicPem);
+    fs.writeFileSync(path.join(dir, 'cosign-untrusted.pub'), keys.untrusted.publicPem);
+    const endpoints: SandboxEndpoints = {
+      kubernetes: kube.url, ecr: ecr.url, layers: `${ecr.url}/layers`, prometheus: real?.url ?? promServer.url, fakePrometheus: promServer.url, github: github.url, services: services.url,
+    };
+    const repo = await createRepo(dir, scenario, { ecr: ecr.url, prometheus: endpoints.prometheus, github: github.url, kubeconfig: kubeconfigPath, context: 'sandbox', owner: 'acme', repo: 'gitops' }, keys.trusted.publicPem, (s, t) => registry.find(s, { imageTag: t })?.digest);
+    const w = new World(scenario, registry, repo.originDir, log);
+    await w.init(repo.head);
+    world = w;
+    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, token: kubeToken, log, serverUrl: () => kube.url });
+    prom = new FakePrometheus(w, faults.prometheus);
+    for (const ev of ['run-updated', 'deployment-created', 'deployment-status']) gh.events.on(ev, (...a: unknown[]) => w.events.emit(ev, ...a));
+
+    const env: Record<string, string> = {
+      KUBECONFIG: kubeconfigPath, AWS_ACCESS_KEY_ID: 'AKIASANDBOXEXAMPLE', AWS_SECRET_ACCESS_KEY: 'sandbox/secret/EXAMPLEKEY', AWS_REGION: REGION, AWS_ENDPOINT_URL_ECR: ecr.url,
+      GITHUB_TOKEN: githubToken, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/gitops', PROMETHEUS_URL: endpoints.prometheus, GITOPS_SANDBOX_DIR: dir,
+    };
+    fs.writeFileSync(path.join(dir, 'sandbox.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    const pids: Record<string, number> = { sandbox: process.pid, ...(real ? { prometheus: real.pid } : {}) };
+    let stopped = false;
+    const sandbox: Sandbox = {
+      dir, repoDir: repo.repoDir, originDir: repo.originDir, kubeconfigPath, cosignPubPath,
+      untrustedPublicKeyPem: keys.untrusted.publicPem, trustedPublicKeyPem: keys.trusted.publicPem,
+      kubeContext: 'sandbox', kubeToken, githubToken, github: { owner: 'acme', repo: 'gitops', api: gh }, endpoints, env,
+      events: w.events, world: w, registry, scenario, pids,
+      setScenario(s: Scenario) {
+        const next = normalizeScenario({ ...s, environments: { ...scenario.environments, ...(s.environments ?? {}) } }, {});
+        scenario.services = next.services;
+        scenario.timing = { ...next.timing, ...(s.timing ?? {}) };
+        scenario.trafficRps = next.trafficRps;
+        registry.load(scenario);
+        for (const api of Object.keys(faults) as FaultApi[]) {
+          faults[api].clear();
+          for (const [k, v] of Object.entries(next.faults[api] ?? {})) faults[api].set(k, v);
+        }
+      },
+      setFault: (api, key, spec) => faults[api].set(key, spec),
+      waitFor<X>(event: string, pred: (x: X) => boolean = () => true, timeoutMs = 10000): Promise<X> {
+        return new Promise<X>((resolve, reject) => {
+          const t = setTimeout(() => {
+            w.events.off(event, on);
+            reject(new Error(`sandbox: no '${event}' event within ${timeoutMs} ms`));
+          }, timeoutMs);
+          const on = (x: X): void => {
+            let ok = false;
+            try {
+              ok = pred(x);
+            } catch {
+              ok = false;
+            }
+            if (!ok) return;
+            clearTimeout(t);
+            w.events.off(event, on);
+            resolve(x);
+          };
+          w.events.on(event, on);
+        });
+      },
+      app: (service, e) => w.store.get(T.applications, 'argocd', `${service}-${e}`),
+      headSha: () => w.headSha,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        w.stop();
+        gh.stop();
+        kubeApi?.closeWatches();
+        await Promise.all(servers.map((s) => s.close()));
+        await real?.stop();
+        log('sandbox stopped');
+      },
+    };
+    return sandbox;
+  } catch (e) {
+    world?.stop();
+    await Promise.all(servers.map((s) => s.close()));
+    await real?.stop();
+    throw e;
+  }
+}
+
+export type { KeyPair, KObj };
