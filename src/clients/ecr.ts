@@ -1,0 +1,200 @@
+// RegistryPort over Amazon ECR (@aws-sdk/client-ecr, loaded on first use).
+import type { BatchGetImageCommandOutput, ECRClient } from '@aws-sdk/client-ecr';
+import type { ImageInfo, RegistryPort, SignatureLayer } from '../pipeline/ports';
+import { fetchErrorMessage, isAbortError, safeUrl, throwIfAborted, withTimeout, type FetchLike } from './util';
+
+type EcrSdk = typeof import('@aws-sdk/client-ecr');
+
+export const COSIGN_SIMPLESIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
+export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
+const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
+
+/** `sha256:<hex>` → `sha256-<hex>.sig` (cosign's classic signature tag). */
+export function signatureTag(digest: string): string {
+  const m = /^(sha256|sha512):([0-9a-f]+)$/i.exec(digest.trim());
+  if (!m) throw new Error(`not an image digest: ${JSON.stringify(digest)}`);
+  return `${m[1].toLowerCase()}-${m[2].toLowerCase()}.sig`;
+}
+
+/** The cosign layers of a signature manifest (a JSON string). */
+export function cosignLayersOf(manifestJson: string): { digest: string; mediaType: string; annotations: Record<string, string> }[] {
+  let manifest: any;
+  try {
+    manifest = JSON.parse(manifestJson);
+  } catch {
+    throw new Error('the signature manifest is not JSON');
+  }
+  const layers: any[] = Array.isArray(manifest?.layers) ? manifest.layers : [];
+  return layers
+    .filter((l) => l && l.mediaType === COSIGN_SIMPLESIGNING && typeof l.digest === 'string')
+    .map((l) => ({ digest: l.digest, mediaType: l.mediaType, annotations: stringRecord(l.annotations) }));
+}
+
+function stringRecord(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v && typeof v === 'object') for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+export interface EcrOptions {
+  region: string;
+  endpoint?: string;
+  registryId?: string;
+  profile?: string;
+  /** Explicit credentials (e.g. from an injected env); otherwise the default provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** repository → services using it, for hints in messages. */
+  servicesByRepository?: Record<string, string[]>;
+  fetch?: FetchLike;
+  /** For loading: lets a caller observe that the SDK is loaded. */
+  onLoad?: () => void;
+}
+
+export class EcrRegistry implements RegistryPort {
+  private loaded?: Promise<{ sdk: EcrSdk; client: ECRClient }>;
+
+  constructor(private readonly opts: EcrOptions) {}
+
+  private load(): Promise<{ sdk: EcrSdk; client: ECRClient }> {
+    if (this.loaded) return this.loaded;
+    const loading = (async () => {
+      const sdk = await import('@aws-sdk/client-ecr');
+      this.opts.onLoad?.();
+      const client = new sdk.ECRClient({
+        region: this.opts.region,
+        ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}),
+        ...(this.opts.credentials ? { credentials: this.opts.credentials } : this.opts.profile ? { profile: this.opts.profile } : {}),
+        maxAttempts: 3,
+      });
+      return { sdk, client };
+    })();
+    this.loaded = loading;
+    loading.catch(() => (this.loaded = undefined));
+    return loading;
+  }
+
+  private get where(): string {
+    return `region ${this.opts.region}` + (this.opts.registryId ? `, registry ${this.opts.registryId}` : '') + (this.opts.endpoint ? `, endpoint ${safeUrl(this.opts.endpoint)}` : '');
+  }
+
+  private hint(repository: string): string {
+    const svcs = this.opts.servicesByRepository?.[repository];
+    return svcs && svcs.length ? svcs.map((s) => `services.${s}.ecrRepository`).join(' / ') : 'services.<service>.ecrRepository';
+  }
+
+  /** Turn SDK errors into messages that say what to check; rethrow aborts untouched. */
+  private fail(err: unknown, repository: string, what: string, signal?: AbortSignal): never {
+    if (signal?.aborted) throw err;
+    const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    const name = e?.name ?? 'Error';
+    if (name === 'RepositoryNotFoundException') {
+      throw new Error(`ECR repository ${repository} not found in ${this.where}: check ${this.hint(repository)}`);
+    }
+    if (/CredentialsProviderError|ExpiredToken|UnrecognizedClient|InvalidSignature|AccessDenied|NotAuthorized|Unauthorized/i.test(name)) {
+      throw new Error(`ECR ${what} for ${repository} was refused (${name}: ${e.message ?? ''}) in ${this.where}: check AWS credentials (AWS_PROFILE, gitopsDeploy.awsProfile or the default chain)`);
+    }
+    const status = e?.$metadata?.httpStatusCode;
+    throw new Error(`ECR ${what} for ${repository} failed in ${this.where}: ${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(err)}`);
+  }
+
+  private ids(repository: string): { repositoryName: string; registryId?: string } {
+    return { repositoryName: repository, ...(this.opts.registryId ? { registryId: this.opts.registryId } : {}) };
+  }
+
+  async describeImage(repository: string, tag: string, signal?: AbortSignal): Promise<ImageInfo | undefined> {
+    throwIfAborted(signal);
+    const { sdk, client } = await this.load();
+    try {
+      const out = await client.send(new sdk.DescribeImagesCommand({ ...this.ids(repository), imageIds: [{ imageTag: tag }] }), { abortSignal: signal });
+      const d = out.imageDetails?.[0];
+      if (!d?.imageDigest) return undefined;
+      return { repository, tag, digest: d.imageDigest, pushedAt: d.imagePushedAt ? new Date(d.imagePushedAt) : undefined, tags: d.imageTags ?? [] };
+    } catch (err) {
+      if ((err as { name?: string })?.name === 'ImageNotFoundException') return undefined;
+      this.fail(err, repository, 'DescribeImages', signal);
+    }
+  }
+
+  async listTags(repository: string, limit: number, signal?: AbortSignal): Promise<{ tag: string; pushedAt?: Date; digest: string }[]> {
+    throwIfAborted(signal);
+    const { sdk, client } = await this.load();
+    const all: { tag: string; pushedAt?: Date; digest: string }[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    try {
+      do {
+        const out = await client.send(
+          new sdk.DescribeImagesCommand({ ...this.ids(repository), filter: { tagStatus: 'TAGGED' }, maxResults: 1000, nextToken }),
+          { abortSignal: signal },
+        );
+        for (const d of out.imageDetails ?? []) {
+          if (!d.imageDigest) continue;
+          for (const tag of d.imageTags ?? []) {
+            if (/^sha(256|512)-[0-9a-f]+(\.(sig|att|sbom))?$/i.test(tag)) continue; // cosign artifacts
+            all.push({ tag, pushedAt: d.imagePushedAt ? new Date(d.imagePushedAt) : undefined, digest: d.imageDigest });
+          }
+        }
+        nextToken = out.nextToken;
+      } while (nextToken && ++pages < 20);
+    } catch (err) {
+      this.fail(err, repository, 'DescribeImages', signal);
+    }
+    all.sort((a, b) => (b.pushedAt?.getTime() ?? 0) - (a.pushedAt?.getTime() ?? 0) || b.tag.localeCompare(a.tag, undefined, { numeric: true }));
+    return all.slice(0, Math.max(0, limit));
+  }
+
+  async signatures(repository: string, digest: string, signal?: AbortSignal): Promise<SignatureLayer[]> {
+    throwIfAborted(signal);
+    const sigTag = signatureTag(digest);
+    const { sdk, client } = await this.load();
+    let out: BatchGetImageCommandOutput;
+    try {
+      out = await client.send(
+        new sdk.BatchGetImageCommand({ ...this.ids(repository), imageIds: [{ imageTag: sigTag }], acceptedMediaTypes: MANIFEST_TYPES }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      this.fail(err, repository, 'BatchGetImage', signal);
+    }
+    const manifestJson = out.images?.find((i) => i.imageManifest)?.imageManifest;
+    if (!manifestJson) {
+      const f = out.failures?.[0];
+      if (!f || f.failureCode === 'ImageNotFound') return [];
+      throw new Error(`ECR BatchGetImage for ${repository}:${sigTag} failed in ${this.where}: ${f.failureCode}: ${f.failureReason ?? ''}`);
+    }
+    const layers = cosignLayersOf(manifestJson);
+    const result: SignatureLayer[] = [];
+    for (const layer of layers) {
+      const payload = await this.downloadLayer(sdk, client, repository, layer.digest, signal);
+      result.push({
+        layerDigest: layer.digest,
+        mediaType: layer.mediaType,
+        payload,
+        signature: layer.annotations[COSIGN_SIGNATURE_ANNOTATION] ?? '',
+        annotations: layer.annotations,
+      });
+    }
+    return result;
+  }
+
+  private async downloadLayer(sdk: EcrSdk, client: ECRClient, repository: string, layerDigest: string, signal?: AbortSignal): Promise<Buffer> {
+    let url: string | undefined;
+    try {
+      const out = await client.send(new sdk.GetDownloadUrlForLayerCommand({ ...this.ids(repository), layerDigest }), { abortSignal: signal });
+      url = out.downloadUrl;
+    } catch (err) {
+      this.fail(err, repository, `GetDownloadUrlForLayer ${layerDigest}`, signal);
+    }
+    if (!url) throw new Error(`ECR gave no download URL for layer ${layerDigest} of ${repository}`);
+    const doFetch = this.opts.fetch ?? fetch;
+    try {
+      // A pre-signed URL: no Authorization header (S3 rejects requests that carry two auth mechanisms).
+      const res = await doFetch(url, { method: 'GET', redirect: 'follow', signal: withTimeout(60_000, signal) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return Buffer.from(await res.arrayBuffer());
+    } catch (err) {
+      if (isAbortError(err) && signal?.aborted) throw err;
+      throw new Error(`downloading signature layer ${layerDigest} of ${repository} from ${safeUrl(url)} failed: ${fetchErrorMessage(err)}`);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// Builds the pipeline's ports from the resolved configuration. Nothing here loads an SDK: each
+// adapter imports its SDK on its first call.
+import type { GitOpsConfig } from '../pipeline/config/types';
+import type { Clock, Ports } from '../pipeline/ports';
+import { EcrRegistry } from './ecr';
+import { GitCli } from './git';
+import { ArgoCdApplications, KubeConnection, KubernetesCluster, type KubeHints } from './kubernetes';
+import { PrometheusMetrics, UnconfiguredMetrics } from './prometheus';
+import type { FetchLike } from './util';
+import { WebhookNotifier } from './webhook';
+
+export { createGitHubClient } from './github';
+export { EcrRegistry } from './ecr';
+export { GitCli } from './git';
+export { ArgoCdApplications, KubeConnection, KubernetesCluster } from './kubernetes';
+export { PrometheusMetrics } from './prometheus';
+export { WebhookNotifier } from './webhook';
+
+export interface CreatePortsOptions {
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+  clock?: Clock;
+  /** fetch used for Prometheus, the webhook, signature blobs and direct health URLs (default: global fetch). */
+  fetch?: FetchLike;
+  /** Kubernetes context (e.g. the environment's kubeContext or the gitopsDeploy.kubeContext setting); default config.kubernetes.context, then the kubeconfig's current context. */
+  kubeContext?: string;
+  /** AWS profile (gitopsDeploy.awsProfile); default AWS_PROFILE, then the default credential chain. */
+  awsProfile?: string;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Config hints for error messages: which config key names a missing object. */
+export function kubeHints(config: GitOpsConfig): KubeHints {
+  const services = Object.values(config.services);
+  return {
+    deployment: (name) => {
+      const s = services.filter((x) => x.deployment === name).map((x) => `services.${x.name}.deployment`);
+      return s.length ? s.join(' / ') : undefined;
+    },
+    service: (name) => {
+      const s = services.filter((x) => x.k8sService === name).map((x) => `services.${x.name}.k8sService and .port`);
+      return s.length ? s.join(' / ') : undefined;
+    },
+    application: (namespace, app) => {
+      for (const env of config.environments) {
+        for (const svc of services) {
+          const name = env.argocd.application.replace(/\{service\}/g, svc.name).replace(/\{env\}/g, env.name);
+          if (name === app) return `environments.${env.name}.argocd (application "${env.argocd.application}", namespace "${env.argocd.namespace}")`;
+        }
+      }
+      return `argocd.application / argocd.namespace (looked for "${app}" in namespace "${namespace}")`;
+    },
+  };
+}
+
+function awsCredentials(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
+  // Only when an injected env differs from the process's: the SDK's default chain reads process.env itself.
+  if (env === process.env || !env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return undefined;
+  return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+}
+
+export function createPorts(config: GitOpsConfig, opts: CreatePortsOptions = {}): Ports {
+  const env = opts.env ?? process.env;
+  const servicesByRepository: Record<string, string[]> = {};
+  for (const svc of Object.values(config.services)) (servicesByRepository[svc.ecrRepository] ??= []).push(svc.name);
+
+  const kube = new KubeConnection({
+    kubeconfig: config.kubernetes.kubeconfig,
+    context: opts.kubeContext || config.kubernetes.context || undefined,
+    env,
+    hints: kubeHints(config),
+    log: opts.log,
+  });
+
+  return {
+    registry: new EcrRegistry({
+      region: config.registry.region,
+      endpoint: config.registry.endpoint,
+      registryId: config.registry.registryId,
+      profile: opts.awsProfile || (env !== process.env ? env.AWS_PROFILE : undefined) || undefined,
+      credentials: awsCredentials(env),
+      servicesByRepository,
+      fetch: opts.fetch,
+    }),
+    git: new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch }),
+    argocd: new ArgoCdApplications(kube),
+    cluster: new KubernetesCluster(kube, { fetch: opts.fetch }),
+    metrics: config.verification.prometheusUrl ? new PrometheusMetrics({ url: config.verification.prometheusUrl, fetch: opts.fetch }) : new UnconfiguredMetrics(),
+    notifier: new WebhookNotifier({ url: config.notify.webhookUrl, fetch: opts.fetch, log: opts.log }),
+    clock: opts.clock ?? systemClock,
+  };
+}

@@ -1,0 +1,547 @@
+// ClusterPort and ArgoCdPort over the Kubernetes API (@kubernetes/client-node 1.x, loaded on first use).
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { AppStatus, ArgoCdPort, ClusterPort, DeploymentStatus, HealthResponse, PodStatus, PodUsage } from '../pipeline/ports';
+import { parseActuatorHealth } from './actuator';
+import { describeAppStatus, joinPodUsage, labelSelector, newestReplicaSetHash, REFRESH_ANNOTATION, toAppStatus, toDeploymentStatus, toPodStatus } from './kubeMap';
+import { abortable, abortError, errorMessage, fetchErrorMessage, isAbortError, redactUrls, safeUrl, throwIfAborted, truncate, withTimeout, type FetchLike } from './util';
+
+type K8s = typeof import('@kubernetes/client-node', { with: { 'resolution-mode': 'import' } });
+
+export const ARGO_GROUP = 'argoproj.io';
+export const ARGO_VERSION = 'v1alpha1';
+export const ARGO_PLURAL = 'applications';
+const HEALTH_BODY_MAX = 4096;
+
+/** Where to point the user when a named object is missing. */
+export interface KubeHints {
+  deployment?(name: string): string | undefined;
+  service?(name: string): string | undefined;
+  application?(namespace: string, name: string): string | undefined;
+}
+
+export interface KubernetesOptions {
+  /** Absolute kubeconfig path; default: KUBECONFIG, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** Context to use; default: the kubeconfig's current context. */
+  context?: string;
+  env?: NodeJS.ProcessEnv;
+  hints?: KubeHints;
+  fetch?: FetchLike;
+  log?: (line: string) => void;
+  /** Per-request timeout for plain API calls (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+interface Loaded {
+  k8s: K8s;
+  kc: KubeConfig;
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+}
+
+interface ApiExceptionLike {
+  code: number;
+  body?: unknown;
+}
+
+function isApiException(err: unknown): err is ApiExceptionLike {
+  return typeof (err as ApiExceptionLike)?.code === 'number' && 'body' in (err as object);
+}
+
+/** The `message` of a Kubernetes Status body (a JSON string or an object). */
+export function statusMessage(body: unknown): string | undefined {
+  let b: any = body;
+  if (typeof b === 'string') {
+    try {
+      b = JSON.parse(b);
+    } catch {
+      return b.trim() ? truncate(b.trim(), 300) : undefined;
+    }
+  }
+  return typeof b?.message === 'string' && b.message ? b.message : undefined;
+}
+
+export interface KubeErrorContext {
+  /** e.g. `deployments.apps "accounts"` — used when the Status has no message. */
+  what: string;
+  namespace?: string;
+  /** Config key to check when the object is missing. */
+  hint?: string;
+  context?: string;
+  server?: string;
+}
+
+/** A clear Error for a failed Kubernetes call (never including credentials). */
+export function kubeError(err: unknown, ctx: KubeErrorContext): Error {
+  if (isAbortError(err)) return err as Error;
+  const inNs = ctx.namespace ? ` in namespace "${ctx.namespace}"` : '';
+  if (isApiException(err)) {
+    const msg = statusMessage(err.body) ?? `${ctx.what}: HTTP ${err.code}`;
+    let tail = '';
+    if (err.code === 404 && ctx.hint) tail = ` — check ${ctx.hint}`;
+    else if (err.code === 401) tail = ` — the credentials of kubeconfig context "${ctx.context ?? '(current)'}" were refused`;
+    else if (err.code === 403) tail = ` — the user of kubeconfig context "${ctx.context ?? '(current)'}" is not allowed to do this`;
+    const msgHasNs = ctx.namespace !== undefined && msg.includes(`"${ctx.namespace}"`);
+    const e = new Error(`Kubernetes API: ${msg}${msgHasNs ? '' : inNs} (${err.code})${tail}`);
+    (e as any).statusCode = err.code;
+    return e;
+  }
+  const where = ctx.server ? ` at ${safeUrl(ctx.server)}` : '';
+  return new Error(`Kubernetes API${where} (${ctx.what}${inNs}) failed: ${redactUrls(fetchErrorMessage(err))}`);
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+}
+
+/** Lazily loads the SDK and the kubeconfig; shared by the cluster and Argo CD adapters. */
+export class KubeConnection {
+  private loaded?: Promise<Loaded>;
+
+  constructor(readonly opts: KubernetesOptions) {}
+
+  load(): Promise<Loaded> {
+    if (this.loaded) return this.loaded;
+    const loading = (async () => {
+      const k8s = await import('@kubernetes/client-node');
+      const kc = new k8s.KubeConfig();
+      const env = this.opts.env ?? process.env;
+      const file = this.opts.kubeconfig ?? (env !== process.env ? firstExisting(env.KUBECONFIG) : undefined);
+      try {
+        if (file) kc.loadFromFile(file);
+        else kc.loadFromDefault();
+      } catch (err) {
+        throw new Error(`cannot read the kubeconfig${file ? ` ${file}` : ''}: ${errorMessage(err)}`);
+      }
+      if (this.opts.context) {
+        if (!kc.getContextObject(this.opts.context)) {
+          const names = kc.getContexts().map((c) => c.name);
+          throw new Error(`Kubernetes context "${this.opts.context}" is not in the kubeconfig${file ? ` ${file}` : ''} (contexts: ${names.join(', ') || 'none'}): check kubeContext / kubernetes.context in .gitops-deploy.yaml`);
+        }
+        kc.setCurrentContext(this.opts.context);
+      }
+      // A plain-http server has no TLS to verify, but client-node 1.x refuses http unless skipTLSVerify is set
+      // (kubectl accepts it): mark such clusters so the kubeconfig works as it does with kubectl.
+      kc.clusters = kc.clusters.map((c) => (c.server.startsWith('http:') && !c.skipTLSVerify ? { ...c, skipTLSVerify: true } : c));
+      if (!kc.getCurrentCluster()) throw new Error(`no Kubernetes cluster in the kubeconfig${file ? ` ${file}` : ''} (context "${kc.getCurrentContext()}")`);
+      return { k8s, kc, apps: kc.makeApiClient(k8s.AppsV1Api), core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
+    })();
+    this.loaded = loading;
+    loading.catch(() => (this.loaded = undefined));
+    return loading;
+  }
+
+  get contextName(): string | undefined {
+    return this.opts.context;
+  }
+
+  /** Request options carrying the signal (and a per-request timeout), plus an optional Content-Type. */
+  callOptions(l: Loaded, signal: AbortSignal | undefined, contentType?: string, timeoutMs?: number): any {
+    const s = withTimeout(timeoutMs ?? this.opts.requestTimeoutMs ?? 30_000, signal);
+    const setSignal = {
+      pre: (ctx: any) => {
+        ctx.setSignal(s);
+        return new l.k8s.Observable(Promise.resolve(ctx));
+      },
+      post: (res: any) => new l.k8s.Observable(Promise.resolve(res)),
+    };
+    const base = { middleware: [setSignal], middlewareMergeStrategy: 'append' as const };
+    return contentType ? l.k8s.setHeaderOptions('Content-Type', contentType, base) : base;
+  }
+
+  ctx(l: Loaded, what: string, namespace?: string, hint?: string): KubeErrorContext {
+    return { what, namespace, hint, context: l.kc.getCurrentContext(), server: l.kc.getCurrentCluster()?.server };
+  }
+
+  /** A GET through the API server with the kubeconfig's auth (for the service proxy). */
+  async rawGet(l: Loaded, apiPath: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<{ status: number; body: string; contentType?: string }> {
+    const cluster = l.kc.getCurrentCluster();
+    if (!cluster) throw new Error('no current Kubernetes cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + apiPath);
+    const reqOpts: https.RequestOptions = {};
+    await l.kc.applyToHTTPSOptions(reqOpts);
+    const mod = url.protocol === 'https:' ? https : http;
+    const s = withTimeout(timeoutMs, signal);
+    return new Promise((resolve, reject) => {
+      if (s.aborted) return reject(abortError(s));
+      const req = mod.request(
+        url,
+        { ...reqOpts, method: 'GET', headers: { ...(reqOpts.headers ?? {}), accept: 'application/json, text/plain, */*' }, signal: s },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (b: Buffer) => {
+            // Keep a little more than we return; a health body has no business being large.
+            if (size < 64 * 1024) chunks.push(b);
+            size += b.length;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: res.headers['content-type'] }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (err) => reject(s.aborted ? abortError(s) : err));
+      req.end();
+    });
+  }
+}
+
+function firstExisting(list: string | undefined): string | undefined {
+  if (!list) return undefined;
+  return list.split(path.delimiter).find((p) => p && fs.existsSync(p));
+}
+
+export class KubernetesCluster implements ClusterPort {
+  constructor(
+    private readonly conn: KubeConnection,
+    private readonly opts: { fetch?: FetchLike } = {},
+  ) {}
+
+  async getDeployment(namespace: string, name: string, signal?: AbortSignal): Promise<DeploymentStatus> {
+    throwIfAborted(signal);
+    const l = await this.conn.load();
+    try {
+      const d = await l.apps.readNamespacedDeployment({ name, namespace }, this.conn.callOptions(l, signal));
+      return toDeploymentStatus(d);
+    } catch (err) {
+      throw kubeError(err, this.conn.ctx(l, `deployments.apps "${name}"`, namespace, this.conn.opts.hints?.deployment?.(name) ?? 'services.<service>.deployment'));
+    }
+  }
+
+  async listPods(namespace: string, selector: Record<string, string>, signal?: AbortSignal): Promise<PodStatus[]> {
+    return (await this.rawPods(namespace, selector, signal)).map(toPodStatus);
+  }
+
+  private async rawPods(namespace: string, selector: Record<string, string>, signal?: AbortSignal): Promise<any[]> {
+    throwIfAborted(signal);
+    const l = await this.conn.load();
+    try {
+      const list = await l.core.listNamespacedPod({ namespace, labelSelector: labelSelector(selector) || undefined }, this.conn.callOptions(l, signal));
+      return list.items ?? [];
+    } catch (err) {
+      throw kubeError(err, this.conn.ctx(l, `pods (${labelSelector(selector)})`, namespace));
+    }
+  }
+
+  async newReplicaSetHash(namespace: string, deployment: string, signal?: AbortSignal): Promise<string | undefined> {
+    throwIfAborted(signal);
+    const l = await this.conn.load();
+    let selector: Record<string, string> = {};
+    try {
+      const d = await l.apps.readNamespacedDeployment({ name: deployment, namespace }, this.conn.callOptions(l, signal));
+      selector = { ...(d.spec?.selector?.matchLabels ?? {}) };
+    } catch (err) {
+      throw kubeError(err, this.conn.ctx(l, `deployments.apps "${deployment}"`, namespace, this.conn.opts.hints?.deployment?.(deployment) ?? 'services.<service>.deployment'));
+    }
+    try {
+      const list = await l.apps.listNamespacedReplicaSet({ namespace, labelSelector: labelSelector(selector) || undefined }, this.conn.callOptions(l, signal));
+      return newestReplicaSetHash(list.items ?? [], deployment);
+    } catch (err) {
+      throw kubeError(err, this.conn.ctx(l, `replicasets.apps of ${deployment}`, namespace));
+    }
+  }
+
+  async podUsage(namespace: string, selector: Record<string, string>, signal?: AbortSignal): Promise<PodUsage[]> {
+    const pods = await this.rawPods(namespace, selector, signal);
+    if (pods.length === 0) return [];
+    const l = await this.conn.load();
+    let metrics: any;
+    try {
+      metrics = await abortable(new l.k8s.Metrics(l.kc).getPodMetrics(namespace), signal);
+    } catch (err) {
+      if (isApiException(err) && [404, 503].includes(err.code)) return []; // metrics-server not installed / not ready
+      throw kubeError(err, this.conn.ctx(l, 'pods.metrics.k8s.io', namespace));
+    }
+    return joinPodUsage(pods, metrics?.items ?? []);
+  }
+
+  async health(namespace: string, service: string, port: number, healthPath: string, directUrl: string | undefined, signal?: AbortSignal): Promise<HealthResponse> {
+    throwIfAborted(signal);
+    const p = healthPath.startsWith('/') ? healthPath : `/${healthPath}`;
+    let status: number;
+    let body: string;
+    if (directUrl) {
+      const doFetch = this.opts.fetch ?? fetch;
+      try {
+        const res = await doFetch(directUrl, { method: 'GET', headers: { accept: 'application/json, */*' }, signal: withTimeout(15_000, signal) });
+        status = res.status;
+        body = await res.text();
+      } catch (err) {
+        if (signal?.aborted) throw abortError(signal);
+        throw new Error(`health check GET ${safeUrl(directUrl)} failed: ${fetchErrorMessage(err)}`);
+      }
+    } else {
+      const l = await this.conn.load();
+      const apiPath = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}:${port}/proxy${p}`;
+      let r: { status: number; body: string; contentType?: string };
+      try {
+        r = await this.conn.rawGet(l, apiPath, signal, 15_000);
+      } catch (err) {
+        if (signal?.aborted) throw abortError(signal);
+        throw kubeError(err, this.conn.ctx(l, `service proxy ${service}:${port}${p}`, namespace));
+      }
+      // The API server's own answers (no such service, forbidden) are config problems, not health.
+      if ([401, 403, 404].includes(r.status) && isKubeStatus(r.body)) {
+        const hint = r.status === 404 ? (this.conn.opts.hints?.service?.(service) ?? 'services.<service>.k8sService / port') : undefined;
+        throw kubeError({ code: r.status, body: r.body }, this.conn.ctx(l, `services "${service}"`, namespace, hint));
+      }
+      status = r.status;
+      body = r.body;
+    }
+    const parsed = parseActuatorHealth(body);
+    return { httpStatus: status, body: truncate(body, HEALTH_BODY_MAX), status: parsed.status, downComponents: parsed.downComponents };
+  }
+
+  async podLog(namespace: string, pod: string, opts: { previous?: boolean; tailLines?: number }, signal?: AbortSignal): Promise<string> {
+    throwIfAborted(signal);
+    const l = await this.conn.load();
+    const read = (container?: string) =>
+      l.core.readNamespacedPodLog({ name: pod, namespace, container, previous: opts.previous, tailLines: opts.tailLines }, this.conn.callOptions(l, signal));
+    try {
+      return String(await read());
+    } catch (err) {
+      if (isApiException(err) && err.code === 400 && /container name must be specified/i.test(statusMessage(err.body) ?? '')) {
+        const p = await l.core.readNamespacedPod({ name: pod, namespace }, this.conn.callOptions(l, signal)).catch(() => undefined);
+        const names = (p?.spec?.containers ?? []).map((c) => c.name);
+        const parts: string[] = [];
+        for (const c of names) {
+          const text = await read(c).catch((e) => `(${kubeError(e, this.conn.ctx(l, `log of ${pod}/${c}`, namespace)).message})`);
+          parts.push(`==> ${c} <==\n${String(text)}`);
+        }
+        return parts.join('\n');
+      }
+      throw kubeError(err, this.conn.ctx(l, `log of pod "${pod}"${opts.previous ? ' (previous container)' : ''}`, namespace));
+    }
+  }
+
+  async events(namespace: string, kind: string, name: string, signal?: AbortSignal): Promise<{ type: string; reason: string; message: string; time?: string }[]> {
+    throwIfAborted(signal);
+    const l = await this.conn.load();
+    try {
+      const list = await l.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` }, this.conn.callOptions(l, signal));
+      const items = (list.items ?? []).map((e: any) => {
+        const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+        const time = t instanceof Date ? t.toISOString() : typeof t === 'string' ? t : undefined;
+        return { type: String(e.type ?? ''), reason: String(e.reason ?? ''), message: String(e.message ?? ''), time };
+      });
+      return items.sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
+    } catch (err) {
+      throw kubeError(err, this.conn.ctx(l, `events of ${kind} "${name}"`, namespace));
+    }
+  }
+}
+
+function isKubeStatus(body: string): boolean {
+  try {
+    const b = JSON.parse(body);
+    return b?.kind === 'Status' && typeof b?.apiVersion === 'string';
+  } catch {
+    return false;
+  }
+}
+
+export class ArgoCdApplications implements ArgoCdPort {
+  constructor(private readonly conn: KubeConnection) {}
+
+  private hint(namespace: string, app: string): string {
+    return this.conn.opts.hints?.application?.(namespace, app) ?? 'the environment\'s argocd.application / argocd.namespace in .gitops-deploy.yaml';
+  }
+
+  private async getRaw(l: Loaded, namespace: string, app: string, signal?: AbortSignal): Promise<any> {
+    try {
+      return await l.custom.getNamespacedCustomObject({ group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: app }, this.conn.callOptions(l, signal));
+    } catch (err) {
+      throw kubeError(err, this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace, this.hint(namespace, app)));
+    }
+  }
+
+  private async patch(namespace: string, app: string, body: object, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    const l = await this.conn.load();
+    try {
+      await l.custom.patchNamespacedCustomObject(
+        { group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: app, body },
+        this.conn.callOptions(l, signal, l.k8s.PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      throw kubeError(err, this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace, this.hint(namespace, app)));
+    }
+  }
+
+  async get(namespace: string, app: string, signal?: AbortSignal): Promise<AppStatus> {
+    throwIfAborted(signal);
+    const l = await this.conn.load();
+    return toAppStatus(await this.getRaw(l, namespace, app, signal), app);
+  }
+
+  async refresh(namespace: string, app: string, mode: 'normal' | 'hard', signal?: AbortSignal): Promise<void> {
+    await this.patch(namespace, app, { metadata: { annotations: { [REFRESH_ANNOTATION]: mode } } }, signal);
+  }
+
+  async sync(namespace: string, app: string, revision: string, actor: string, reason: string, signal?: AbortSignal): Promise<void> {
+    await this.patch(
+      namespace,
+      app,
+      {
+        operation: {
+          initiatedBy: { username: actor, automated: false },
+          info: [{ name: 'Reason', value: reason }],
+          sync: { revision },
+        },
+        // Clearing the previous operation state in the same patch (as Kargo does; argo-cd#20875).
+        status: { operationState: null },
+      },
+      signal,
+    );
+  }
+
+  async waitFor(namespace: string, app: string, done: (s: AppStatus) => boolean, timeoutMs: number, signal?: AbortSignal, onUpdate?: (s: AppStatus) => void): Promise<AppStatus> {
+    throwIfAborted(signal);
+    const started = Date.now();
+    const l = await this.conn.load();
+    const watchPath = `/apis/${ARGO_GROUP}/${ARGO_VERSION}/namespaces/${encodeURIComponent(namespace)}/${ARGO_PLURAL}`;
+    const log = this.conn.opts.log;
+
+    return new Promise<AppStatus>((resolve, reject) => {
+      let finished = false;
+      let last: AppStatus | undefined;
+      let resourceVersion: string | undefined;
+      let lastWatchError: string | undefined;
+      let controller: AbortController | undefined;
+      let retryTimer: NodeJS.Timeout | undefined;
+      let failures = 0;
+      const getAbort = new AbortController();
+
+      const finish = (err: Error | undefined, value?: AppStatus) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        if (retryTimer) clearTimeout(retryTimer);
+        signal?.removeEventListener('abort', onAbort);
+        controller?.abort();
+        getAbort.abort();
+        if (err) reject(err);
+        else resolve(value!);
+      };
+      const remaining = () => Math.max(0, timeoutMs - (Date.now() - started));
+      const timer = setTimeout(() => {
+        const waited = formatDuration(Date.now() - started);
+        const extra = lastWatchError ? `; last watch error: ${lastWatchError}` : '';
+        finish(new Error(`Timed out after ${waited} waiting for Argo CD application ${namespace}/${app}; last status: ${describeAppStatus(last)}${extra}`));
+      }, remaining());
+      const onAbort = () => finish(abortError(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      const observe = (obj: any) => {
+        if (finished || !obj) return;
+        const s = toAppStatus(obj, app);
+        if (s.resourceVersion) resourceVersion = s.resourceVersion;
+        last = s;
+        try {
+          onUpdate?.(s);
+          if (done(s)) finish(undefined, s);
+        } catch (err) {
+          finish(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
+
+      const retry = (fn: () => void) => {
+        if (finished) return;
+        failures++;
+        const delay = Math.min(2000, 100 * 2 ** Math.min(failures - 1, 5));
+        retryTimer = setTimeout(fn, Math.min(delay, remaining()));
+      };
+
+      const getThenWatch = async () => {
+        if (finished) return;
+        try {
+          const obj = await this.getRaw(l, namespace, app, getAbort.signal);
+          observe(obj);
+          startWatch();
+        } catch (err) {
+          if (finished) return;
+          const code = (err as { statusCode?: number }).statusCode;
+          // A missing Application will not appear by waiting: that is a configuration problem.
+          if (code === 404 || code === 401 || code === 403) return finish(err as Error);
+          lastWatchError = errorMessage(err);
+          retry(getThenWatch);
+        }
+      };
+
+      const startWatch = () => {
+        if (finished) return;
+        let gone = false;
+        let sawEvent = false;
+        const openedAt = Date.now();
+        const watch = new l.k8s.Watch(l.kc);
+        const query: Record<string, string | boolean | number> = { fieldSelector: `metadata.name=${app}`, allowWatchBookmarks: true };
+        if (resourceVersion) query.resourceVersion = resourceVersion;
+        watch
+          .watch(
+            watchPath,
+            query,
+            (phase, obj) => {
+              if (finished) return;
+              sawEvent = true;
+              if (phase === 'ERROR') {
+                if (obj?.code === 410) gone = true;
+                else lastWatchError = statusMessage(obj) ?? `watch error ${obj?.code ?? ''}`;
+                return;
+              }
+              if (phase === 'BOOKMARK') {
+                const rv = obj?.metadata?.resourceVersion;
+                if (rv) resourceVersion = rv;
+                return;
+              }
+              if (phase === 'DELETED') {
+                lastWatchError = `the Application ${namespace}/${app} was deleted`;
+                return;
+              }
+              failures = 0;
+              observe(obj);
+            },
+            (err) => {
+              if (finished) return;
+              const code = (err as { statusCode?: number })?.statusCode;
+              if (gone || code === 410) {
+                // resourceVersion too old: start again from a fresh GET.
+                resourceVersion = undefined;
+                log?.(`Argo CD watch of ${namespace}/${app}: resourceVersion expired, re-reading`);
+                failures = 0;
+                return void getThenWatch();
+              }
+              if (err && !isAbortError(err)) {
+                lastWatchError = redactUrls(errorMessage(err));
+                log?.(`Argo CD watch of ${namespace}/${app} ended: ${lastWatchError}; re-establishing`);
+                return retry(startWatch);
+              }
+              // A normal end (server-side timeout): re-establish at once, unless it keeps ending immediately.
+              if (!sawEvent && Date.now() - openedAt < 1000) return retry(startWatch);
+              failures = 0;
+              startWatch();
+            },
+          )
+          .then(
+            (c) => {
+              controller = c;
+              if (finished) c.abort();
+            },
+            (err) => {
+              // No current cluster and the like.
+              finish(err instanceof Error ? err : new Error(String(err)));
+            },
+          );
+      };
+
+      void getThenWatch();
+    });
+  }
+}
