@@ -66,7 +66,8 @@ function recordText(r: Required<Pick<SeedRecord, 'service' | 'environment' | 'ta
     ],
   };
   const arrow = r.previousTag ? `${r.previousTag} → ${r.tag}` : r.tag;
-  return `---\n${YAML.stringify(fm)}---\n# ${r.service} ${arrow} in ${r.environment}: ${r.status}\n\nDeployed by ${r.actor}${r.reason ? ` (${r.reason})` : ''}. Argo CD synced the change and the post-deployment checks passed.\n`;
+  const yamlText = YAML.stringify(fm).replace(/^(tag|previousTag): (?!")(.*)$/gm, '$1: "$2"');
+  return `---\n${yamlText}---\n# ${r.service} ${arrow} in ${r.environment}: ${r.status}\n\nDeployed by ${r.actor}${r.reason ? ` (${r.reason})` : ''}. Argo CD synced the change and the post-deployment checks passed.\n`;
 }
 
 /** Creates DIR/origin.git (bare, main) and the clone DIR/repo with values files, config, cosign.pub and seed records. */
