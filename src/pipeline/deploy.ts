@@ -1,0 +1,306 @@
+// The deployment pipeline's public API: plan, deploy, roll back. The editor and the CLI both
+// call these; everything external goes through the ports in deps.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import { maskSecrets } from './mask';
+import { setImageTag } from './model/imageTags';
+import type { CheckResult } from './model/records';
+import {
+  EXIT_CODES,
+  type DeployRequest,
+  type DeploymentPlan,
+  type ExitCode,
+  type OutcomeKind,
+  type PipelineDeps,
+  type PipelineOutcome,
+  type RecordRef,
+  type RollbackRequest,
+  type RunControl,
+} from './outcome';
+import { deployCommitMessage, unifiedDiff } from './plan';
+import { iso, runSteps, sleep as realSleep, type EventSink, type RunResult, type Step, type StepReport } from './runner';
+import { commitFacts, commitStep, pushStep, syncStep, undoLocal, updateValuesStep } from './steps/execute';
+import { recordStep, type RecordPlan } from './steps/record';
+import { resolveStep } from './steps/resolve';
+import { rollbackCommitStep, rollbackPushStep, rollbackSyncStep, rollbackValuesStep, rollbackRolloutStep, rollbackVerifyStep } from './steps/rollback';
+import { shortSha, type RunState } from './steps/state';
+import { validateStep } from './steps/validate';
+import { rolloutStep, verifyStep } from './steps/verify';
+
+export type { DeployRequest, RollbackRequest, PipelineDeps, PipelineOutcome, DeploymentPlan, RunControl, OutcomeKind } from './outcome';
+export type { PipelineEvent, EventSink, StepReport } from './runner';
+
+const MARGIN_MS = 30_000;
+
+/** The steps of a deployment, in order, with timeouts from the config (exported for benches). */
+export function deploymentSteps(s: RunState): { before: Step<RunState, any>[]; change: Step<RunState, any>[]; rollback: Step<RunState, any>[] } {
+  const v = s.settings.config.verification;
+  const syncMs = v.syncTimeoutSeconds * 1000 + MARGIN_MS;
+  const rolloutMs = v.rolloutTimeoutSeconds * 1000 + MARGIN_MS;
+  return {
+    before: [resolveStep, validateStep],
+    change: [updateValuesStep, commitStep, pushStep, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.tag!), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.tag!)],
+    rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPushStep, { ...rollbackSyncStep, timeoutMs: syncMs }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
+  };
+}
+
+function deepMask<T>(value: T, env: Record<string, string | undefined>): T {
+  if (typeof value === 'string') return maskSecrets(value, env) as unknown as T;
+  if (Array.isArray(value)) return value.map((v) => deepMask(v, env)) as unknown as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = deepMask(v, env);
+    return out as T;
+  }
+  return value;
+}
+
+async function actorOf(deps: PipelineDeps, env: Record<string, string | undefined>): Promise<string> {
+  if (deps.actor) return deps.actor;
+  if (env.GITHUB_ACTOR) return env.GITHUB_ACTOR;
+  const name = await deps.ports.git.userName().catch(() => undefined);
+  if (name) return name;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; dryRun?: boolean }, deps: PipelineDeps): Promise<RunState> {
+  const env = deps.env ?? process.env;
+  const clock = deps.clock ?? deps.ports.clock;
+  return {
+    mode,
+    settings: {
+      config: deps.config,
+      clock,
+      env,
+      sleep: deps.sleep ?? realSleep,
+      pollIntervalMs: deps.pollIntervalMs ?? 500,
+      readKey: deps.readKey ?? ((f) => fs.readFile(f, 'utf8')),
+    },
+    service: req.service,
+    environment: req.environment,
+    requestedTag: req.tag,
+    reason: req.reason?.trim() || undefined,
+    overrideWindow: !!req.overrideWindow,
+    dryRun: !!req.dryRun,
+    actor: await actorOf(deps, env),
+    startedAt: clock.now(),
+    checks: [],
+  };
+}
+
+function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): DeploymentPlan | undefined {
+  if (!s.env || !s.tag || s.previousTag === undefined) return undefined;
+  let diff = '';
+  try {
+    const before = s.valuesBefore;
+    if (before === undefined) throw new Error('no text');
+    diff = unifiedDiff(s.valuesRel!, before, setImageTag(before, s.service, s.tag, s.settings.config.tagPath).text);
+  } catch {
+    diff = '';
+  }
+  return {
+    wouldProceed,
+    service: s.service,
+    environment: s.environment,
+    tag: s.tag,
+    previousTag: s.previousTag,
+    digest: s.digest,
+    valuesFile: s.valuesRel!,
+    diff,
+    commitMessage: deployCommitMessage(commitFacts(s)),
+    application: s.application!,
+    checks: s.checks,
+    refusal,
+  };
+}
+
+interface Finish {
+  kind: OutcomeKind;
+  exitCode: ExitCode;
+  message: string;
+  plan?: DeploymentPlan;
+  record?: RecordRef;
+  manualFix?: string;
+  rollbackCommand?: string;
+}
+
+function manualFix(s: RunState, failedAt: string | undefined, why: string | undefined): string {
+  const cfg = s.settings.config;
+  const vf = s.valuesRel!;
+  const app = s.application!;
+  const ns = s.env!.argocd.namespace;
+  const dep = s.serviceConfig!.deployment;
+  const lines = [`ROLLBACK FAILED — a human is needed.`, `${s.service} in ${s.environment}: ${s.tag} (commit ${shortSha(s.commit)}) failed verification: ${s.cause}.`, `The automatic rollback failed at ${failedAt ?? 'an unknown step'}: ${why ?? 'no detail'}.`, 'Do this now:'];
+  if (s.rollbackPushed) {
+    lines.push(`  1. origin already has the rollback commit ${s.rollbackCommit} (${s.service}: ${s.previousTag}); make Argo CD sync it: argocd app sync ${app} --revision ${s.rollbackCommit} (or the Argo CD UI)`);
+    lines.push(`  2. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.env!.namespace}`);
+  } else {
+    lines.push(`  1. set ${s.service} back to ${s.previousTag} in ${vf}`);
+    lines.push(`  2. git commit -m "Rollback ${s.service} in ${s.environment}: ${s.tag} → ${s.previousTag}" -- ${vf}`);
+    lines.push(`  3. git push ${cfg.git.remote} HEAD:${cfg.git.branch}`);
+    lines.push(`  4. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.env!.namespace}`);
+  }
+  return lines.join('\n');
+}
+
+function rollbackCommand(s: RunState): string {
+  return `gitops-deploy rollback ${s.service} --env ${s.environment} --to ${s.previousTag} --reason "undo interrupted deployment of ${s.tag}"`;
+}
+
+async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps, control: RunControl): Promise<PipelineOutcome> {
+  const env = s.settings.env;
+  const clock = s.settings.clock;
+  const sink = control.onEvent;
+  const emit: EventSink = (e) => sink?.(deepMask(e, env));
+  const opts = { ports: deps.ports, clock, signal: control.signal, onEvent: emit };
+  const reports: StepReport[] = [];
+  const track = (r: RunResult) => {
+    reports.push(...r.reports);
+    return r;
+  };
+  const steps = deploymentSteps(s);
+  let finish: Finish;
+  const recordOut: { ref?: RecordRef; problem?: string } = {};
+  const writeRecord = async (plan: RecordPlan) => {
+    // Written even after Ctrl-C: with its own signal, so an interrupted run still leaves its trace.
+    track(await runSteps([recordStep(() => plan, recordOut)], s, { ports: deps.ports, clock, onEvent: emit }));
+    return recordOut.ref;
+  };
+  const notify = async (kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded', message: string) => {
+    emit({ type: 'notification', kind, message, at: iso(clock.now()) });
+    try {
+      await deps.ports.notifier.notify({ kind, service: s.service, environment: s.environment, tag: s.tag!, previousTag: s.previousTag, message, recordPath: recordOut.ref?.path });
+    } catch (err) {
+      emit({ type: 'log', level: 'warn', message: `notification failed: ${err instanceof Error ? err.message : String(err)}`, at: iso(clock.now()) });
+    }
+  };
+  try {
+    const pre = track(await runSteps(steps.before, s, opts));
+    if (s.valuesBefore === undefined && s.env) s.valuesBefore = await fs.readFile(s.env.valuesFile, 'utf8').catch(() => undefined);
+    if (pre.status !== 'succeeded') {
+      const message = pre.status === 'aborted' ? `interrupted before any change: ${pre.message}; nothing was changed` : pre.status === 'failed' ? `could not check the deployment (${pre.message}); nothing was changed` : pre.message ?? 'refused';
+      const exitCode = s.usage ? EXIT_CODES.usage : EXIT_CODES.refused;
+      finish = s.dryRun && !s.usage && s.tag ? { kind: 'dry-run', exitCode, message: `dry run: would be refused — ${message}`, plan: buildPlan(s, false, message) } : { kind: 'refused', exitCode, message };
+      return outcome(s, finish, reports, clock);
+    }
+    if (s.dryRun) {
+      const plan = buildPlan(s, true)!;
+      finish = { kind: 'dry-run', exitCode: EXIT_CODES.ok, message: `dry run: would deploy ${s.service} ${s.previousTag} → ${s.tag} to ${s.environment}; nothing was changed`, plan };
+      return outcome(s, finish, reports, clock);
+    }
+
+    const change = track(await runSteps(steps.change, s, opts));
+    if (change.status === 'succeeded') {
+      const status = mode === 'rollback' ? 'rollback' : 'succeeded';
+      const ref = await writeRecord({ status, finishedAt: clock.now() });
+      const message = `${mode === 'rollback' ? 'rolled back' : 'deployed'} ${s.service} ${s.previousTag} → ${s.tag} in ${s.environment} (commit ${shortSha(s.commit)}) and verified${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
+      await notify('succeeded', message);
+      return outcome(s, { kind: 'deployed', exitCode: EXIT_CODES.ok, message, record: ref }, reports, clock);
+    }
+
+    if (!s.pushed) {
+      // Nothing reached origin: undo the local change.
+      if (s.changedLocally || s.commit) {
+        const problem = await undoLocal(s, deps.ports.git, new AbortController().signal);
+        if (problem) emit({ type: 'log', level: 'error', message: `could not undo the local change: ${problem}`, at: iso(clock.now()) });
+      }
+      if (change.status === 'aborted') {
+        return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: `interrupted at ${change.step} before anything was pushed: ${change.message}; the local change was undone, nothing changed on origin` }, reports, clock);
+      }
+      const refused = change.status === 'refused';
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: change.message, todo: refused ? 'Nothing reached origin. Re-run the deployment on top of the current state.' : `Nothing reached origin. Fix the cause and re-run.` });
+      const message = `${change.message}${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
+      if (!refused) await notify('failed', message);
+      return outcome(s, { kind: refused ? 'refused' : 'failed-needs-human', exitCode: refused ? EXIT_CODES.refused : EXIT_CODES.needsHuman, message, record: ref }, reports, clock);
+    }
+
+    if (change.status === 'aborted') {
+      const message = `interrupted at ${change.step}: ${s.service} ${s.tag} is pushed (commit ${shortSha(s.commit)}) but not verified; no automatic rollback was done. To roll back: ${rollbackCommand(s)}`;
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `interrupted during ${change.step}`, todo: `Check the application; to roll back run: ${rollbackCommand(s)}` });
+      return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message, record: ref, rollbackCommand: rollbackCommand(s) }, reports, clock);
+    }
+
+    // Pushed, then the sync wait or verification failed: roll back automatically.
+    s.cause = change.message ?? 'verification failed';
+    s.causeStep = change.step;
+    emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.previousTag}`, at: iso(clock.now()) });
+    const rb = track(await runSteps(steps.rollback, s, opts));
+    if (rb.status === 'succeeded') {
+      const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, todo: `${s.previousTag} is back in ${s.environment} and verified. Fix ${s.tag} (see the failed checks) before deploying it again.` });
+      const message = `${s.service} ${s.tag} failed in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.previousTag} (commit ${shortSha(s.rollbackCommit)}) and verified${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
+      await notify('rolled-back', message);
+      return outcome(s, { kind: 'rolled-back', exitCode: EXIT_CODES.rolledBack, message, record: ref }, reports, clock);
+    }
+    if (!s.rollbackPushed) {
+      // Leave the working tree as origin has it, so the manual fix starts from a clean state.
+      if (s.rollbackCommit) await deps.ports.git.resetHard(s.commit!, new AbortController().signal).catch(() => undefined);
+      else await deps.ports.git.restore([s.valuesRel!], new AbortController().signal).catch(() => undefined);
+    }
+    const fix = manualFix(s, rb.step, rb.status === 'aborted' ? `interrupted: ${rb.message}` : rb.message);
+    const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}. The automatic rollback failed at ${rb.step}: ${rb.message}`, todo: fix });
+    await notify('rollback-failed', fix);
+    return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: fix, record: ref, manualFix: fix }, reports, clock);
+  } finally {
+    await s.releaseLock?.().catch(() => undefined);
+    s.releaseLock = undefined;
+  }
+
+  function outcome(st: RunState, f: Finish, steps: StepReport[], c: typeof clock): PipelineOutcome {
+    const o: PipelineOutcome = deepMask(
+      {
+        kind: f.kind,
+        exitCode: f.exitCode,
+        message: f.message,
+        mode,
+        service: st.service,
+        environment: st.environment,
+        tag: st.tag,
+        previousTag: st.previousTag,
+        digest: st.digest,
+        commit: st.pushed ? st.commit : undefined,
+        rollbackCommit: st.rollbackPushed ? st.rollbackCommit : undefined,
+        record: f.record,
+        checks: st.checks as CheckResult[],
+        steps,
+        plan: f.plan,
+        manualFix: f.manualFix,
+        rollbackCommand: f.rollbackCommand,
+        startedAt: iso(st.startedAt),
+        finishedAt: iso(c.now()),
+      },
+      env,
+    );
+    emit({ type: 'pipeline-finished', outcome: o, at: o.finishedAt });
+    return o;
+  }
+}
+
+/** Deploy a tag (default: upstream's current tag) to an environment, verify it, roll back on failure. */
+export async function runDeployment(request: DeployRequest, deps: PipelineDeps, control: RunControl = {}): Promise<PipelineOutcome> {
+  const s = await newState('deploy', request, deps);
+  return run('deploy', s, deps, control);
+}
+
+/** Roll a service back to an earlier tag (default: the last succeeded record's tag before the current one). */
+export async function runRollback(request: RollbackRequest, deps: PipelineDeps, control: RunControl = {}): Promise<PipelineOutcome> {
+  const s = await newState('rollback', { ...request, tag: request.to }, deps);
+  return run('rollback', s, deps, control);
+}
+
+/**
+ * Everything up to the first change, then the plan: the one-line diff, the commit message, the
+ * checks. Changes nothing. `plan` is undefined only when the request itself is invalid (see message).
+ */
+export async function planDeployment(request: DeployRequest, deps: PipelineDeps, control: RunControl = {}): Promise<{ plan?: DeploymentPlan; outcome: PipelineOutcome }> {
+  const outcome = await runDeployment({ ...request, dryRun: true }, deps, control);
+  return { plan: outcome.plan, outcome };
+}
+
+export async function planRollback(request: RollbackRequest, deps: PipelineDeps, control: RunControl = {}): Promise<{ plan?: DeploymentPlan; outcome: PipelineOutcome }> {
+  const outcome = await runRollback({ ...request, dryRun: true }, deps, control);
+  return { plan: outcome.plan, outcome };
+}

@@ -1,0 +1,109 @@
+// The public types of the deployment pipeline: what callers ask for and what they get back.
+import type { GitOpsConfig } from './config/types';
+import type { CheckResult, RecordStatus } from './model/records';
+import type { Clock, Ports } from './ports';
+import type { EventSink, StepReport } from './runner';
+
+export interface DeployRequest {
+  service: string;
+  environment: string;
+  /** The tag to deploy; default: the upstream environment's current tag. */
+  tag?: string;
+  reason?: string;
+  /** Deploy although the window is closed (an emergency); needs `reason`, which is recorded. */
+  overrideWindow?: boolean;
+  /** Stop before the first change and return the plan. */
+  dryRun?: boolean;
+}
+
+export interface RollbackRequest {
+  service: string;
+  environment: string;
+  /** The tag to go back to; default: the last `succeeded` record's tag before the current one. */
+  to?: string;
+  reason?: string;
+  overrideWindow?: boolean;
+  dryRun?: boolean;
+}
+
+export interface PipelineDeps {
+  config: GitOpsConfig;
+  ports: Ports;
+  /** Who deploys (recorded, in the commit trailer); default GITHUB_ACTOR, git user.name, OS user. */
+  actor?: string;
+  /** Environment variables (GITHUB_RUN_ID…, token values to mask); default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Default: ports.clock. */
+  clock?: Clock;
+  /** Wait between polls (rollout); tests inject one that advances a fake clock. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Poll interval of the rollout wait, ms (default 500). */
+  pollIntervalMs?: number;
+  /** Read a trusted key file (default fs.readFile utf8). */
+  readKey?: (file: string) => Promise<string>;
+}
+
+export interface RunControl {
+  signal?: AbortSignal;
+  onEvent?: EventSink;
+}
+
+export type OutcomeKind = 'deployed' | 'refused' | 'rolled-back' | 'failed-needs-human' | 'dry-run';
+
+export const EXIT_CODES = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64 } as const;
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+export interface DeploymentPlan {
+  /** Every check passed: running it for real would proceed to change the repo. */
+  wouldProceed: boolean;
+  service: string;
+  environment: string;
+  tag: string;
+  previousTag: string;
+  digest?: string;
+  /** Repository-relative path of the values file. */
+  valuesFile: string;
+  /** Unified diff of the one line that changes. */
+  diff: string;
+  commitMessage: string;
+  application: string;
+  checks: CheckResult[];
+  /** Why it would not proceed (each failed check with its fix). */
+  refusal?: string;
+}
+
+export interface RecordRef {
+  /** Repository-relative path. */
+  path: string;
+  absolutePath: string;
+  status: RecordStatus;
+  /** The commit that added the record, when it was committed. */
+  commit?: string;
+  /** It reached origin. */
+  pushed: boolean;
+}
+
+export interface PipelineOutcome {
+  kind: OutcomeKind;
+  exitCode: ExitCode;
+  /** One paragraph for people: what happened and, when something is wrong, what to do. */
+  message: string;
+  mode: 'deploy' | 'rollback';
+  service: string;
+  environment: string;
+  tag?: string;
+  previousTag?: string;
+  digest?: string;
+  commit?: string;
+  rollbackCommit?: string;
+  record?: RecordRef;
+  checks: CheckResult[];
+  steps: StepReport[];
+  plan?: DeploymentPlan;
+  /** For a failure a human must resolve: exactly what to do. */
+  manualFix?: string;
+  /** The command that rolls back what this run left in place (after an interruption). */
+  rollbackCommand?: string;
+  startedAt: string;
+  finishedAt: string;
+}

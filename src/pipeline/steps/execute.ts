@@ -1,0 +1,247 @@
+// Step 3: edit the one scalar, commit only that file, push (one fetch+rebase when origin moved
+// and nobody touched this service's line), then wait for Argo CD to be done at the commit.
+import { writeFileAtomic } from '../model/atomic';
+import { parseImageTags, writeImageTag } from '../model/imageTags';
+import type { AppStatus, Ports } from '../ports';
+import { deployCommitMessage } from '../plan';
+import type { Step, StepContext } from '../runner';
+import { shortSha, type RunState } from './state';
+import { newPods } from './verify';
+
+export function commitFacts(s: RunState) {
+  return { service: s.service, environment: s.environment, previousTag: s.previousTag!, tag: s.tag!, reason: s.reason, actor: s.actor, windowOverride: s.windowOverride };
+}
+
+export const updateValuesStep: Step<RunState, never> = {
+  name: 'update-values',
+  title: 'Update the values file',
+  needs: [],
+  timeoutMs: 30_000,
+  async run(s, ctx) {
+    const edit = await writeImageTag(s.env!.valuesFile, s.service, s.tag!, s.settings.config.tagPath);
+    s.valuesBefore = edit.before;
+    s.valuesAfter = edit.text;
+    s.changedLocally = true;
+    ctx.log(`${s.valuesRel}:${edit.entry.line}: ${s.service} ${edit.previousTag} → ${s.tag}`);
+    return { status: 'succeeded', message: `${s.valuesRel}:${edit.entry.line} ${edit.previousTag} → ${s.tag}` };
+  },
+};
+
+export const commitStep: Step<RunState, 'git'> = {
+  name: 'commit',
+  title: 'Commit',
+  needs: ['git'],
+  timeoutMs: 30_000,
+  async run(s, ctx) {
+    s.commit = await ctx.ports.git.commit([s.valuesRel!], deployCommitMessage(commitFacts(s)), ctx.signal);
+    ctx.log(`committed ${shortSha(s.commit)}`);
+    return { status: 'succeeded', message: shortSha(s.commit), output: { commit: s.commit } };
+  },
+};
+
+export type PushOutcome = { ok: true; sha: string; rebased: boolean } | { ok: false; race: boolean; message: string };
+
+/**
+ * Push HEAD. When origin moved: fetch, and if origin's values file still has `expectTag` for the
+ * service (nobody touched this line), rebase once and push again.
+ */
+export async function pushWithRace(
+  git: Ports['git'],
+  opts: { file: string; service: string; expectTag: string; tagPath: string; remoteRef: string; sha: string },
+  log: (m: string, level?: 'info' | 'warn' | 'error') => void,
+  signal: AbortSignal,
+): Promise<PushOutcome> {
+  const first = await git.push(signal);
+  if (first.ok) return { ok: true, sha: opts.sha, rebased: false };
+  if (first.rejected !== 'non-fast-forward') return { ok: false, race: false, message: `push failed: ${first.message}` };
+  log(`push rejected: ${opts.remoteRef} moved; fetching`, 'warn');
+  await git.fetch(signal);
+  const remoteText = await git.show(opts.remoteRef, opts.file, signal);
+  let remoteTag: string | undefined;
+  try {
+    remoteTag = remoteText === undefined ? undefined : parseImageTags(remoteText, opts.tagPath).entries.get(opts.service)?.tag;
+  } catch {
+    remoteTag = undefined;
+  }
+  if (remoteTag !== opts.expectTag) {
+    const remoteSha = await git.remoteSha(signal).catch(() => undefined);
+    return { ok: false, race: true, message: `origin moved and changed ${opts.service} there: ${opts.file} on ${opts.remoteRef}${remoteSha ? ` (${shortSha(remoteSha)})` : ''} has ${remoteTag ?? 'no tag'}, expected ${opts.expectTag}. Someone else deployed ${opts.service} meanwhile.` };
+  }
+  log(`origin moved but ${opts.service}'s line is untouched (${opts.expectTag}); rebasing`);
+  if (!(await git.rebaseOntoRemote(signal))) return { ok: false, race: true, message: `origin moved and the rebase onto ${opts.remoteRef} conflicted` };
+  const sha = await git.headSha(signal);
+  const second = await git.push(signal);
+  if (second.ok) return { ok: true, sha, rebased: true };
+  return { ok: false, race: second.rejected === 'non-fast-forward', message: `push failed after rebasing: ${second.message}` };
+}
+
+/** Undo an unpushed commit and restore the values file; returns a problem, or undefined. */
+export async function undoLocal(s: RunState, git: Ports['git'], signal: AbortSignal): Promise<string | undefined> {
+  try {
+    if (s.headBefore && s.commit) await git.resetHard(s.headBefore, signal);
+    else if (s.valuesBefore !== undefined) await writeFileAtomic(s.env!.valuesFile, s.valuesBefore);
+    s.changedLocally = false;
+    s.commit = undefined;
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+export const pushStep: Step<RunState, 'git'> = {
+  name: 'push',
+  title: 'Push',
+  needs: ['git'],
+  timeoutMs: 120_000,
+  async run(s, ctx) {
+    const cfg = s.settings.config;
+    const r = await pushWithRace(ctx.ports.git, { file: s.valuesRel!, service: s.service, expectTag: s.previousTag!, tagPath: cfg.tagPath, remoteRef: `${cfg.git.remote}/${cfg.git.branch}`, sha: s.commit! }, ctx.log, ctx.signal);
+    if (r.ok) {
+      s.commit = r.sha;
+      s.pushed = true;
+      s.changedLocally = false;
+      return { status: 'succeeded', message: `pushed ${shortSha(r.sha)}${r.rebased ? ' (rebased onto origin)' : ''}`, output: { commit: r.sha } };
+    }
+    const undoProblem = await undoLocal(s, ctx.ports.git, new AbortController().signal);
+    const undone = undoProblem ? ` Undoing the local commit failed too (${undoProblem}): reset the branch to ${s.headBefore} by hand.` : ' The local commit was undone; nothing reached origin.';
+    if (r.race) return { status: 'refused', message: `${r.message}${undone} Re-run to deploy on top of the current state.` };
+    return { status: 'failed', message: `${r.message}.${undone}` };
+  },
+};
+
+/** Argo CD is done with revision `sha` (domain-facts: Synced, op Succeeded, Healthy, reconciled after the op). */
+export function syncedAt(sha: string) {
+  return (a: AppStatus): boolean =>
+    a.syncStatus === 'Synced' &&
+    a.syncRevision === sha &&
+    a.operationPhase === 'Succeeded' &&
+    a.operationRevision === sha &&
+    a.healthStatus === 'Healthy' &&
+    reconciledAfterOperation(a);
+}
+
+function reconciledAfterOperation(a: AppStatus): boolean {
+  if (!a.reconciledAt || !a.operationFinishedAt) return false;
+  return Date.parse(a.reconciledAt) >= Date.parse(a.operationFinishedAt);
+}
+
+/** A terminal failure at `sha`: the operation failed, or the app went Degraded after applying it. */
+export function syncFailure(sha: string, a: AppStatus): string | undefined {
+  if (a.operationRevision === sha && (a.operationPhase === 'Failed' || a.operationPhase === 'Error')) {
+    return `Argo CD sync of ${shortSha(sha)} ${a.operationPhase}: ${a.operationMessage ?? a.conditions.map((c) => c.message).join('; ')}`;
+  }
+  if (a.operationRevision === sha && a.operationPhase === 'Succeeded' && a.syncRevision === sha && a.healthStatus === 'Degraded' && reconciledAfterOperation(a)) {
+    return `the application is Degraded at ${shortSha(sha)}: ${a.healthMessage ?? 'no message'}`;
+  }
+  return undefined;
+}
+
+export function describeApp(a: AppStatus | undefined): string {
+  if (!a) return 'no status seen';
+  return `sync ${a.syncStatus ?? '?'} at ${shortSha(a.syncRevision)}, health ${a.healthStatus ?? '?'}${a.healthMessage ? ` (${a.healthMessage})` : ''}, operation ${a.operationPhase ?? 'none'}${a.operationRevision ? ` at ${shortSha(a.operationRevision)}` : ''}`;
+}
+
+/**
+ * Wait (a watch) until Argo CD is done at `sha`; meanwhile, once the operation has applied it,
+ * watch the new pods for a crash loop so it fails fast instead of at the timeout.
+ */
+export async function waitForSync(
+  s: RunState,
+  ctx: StepContext<'argocd' | 'cluster'>,
+  sha: string,
+  tag: string,
+): Promise<{ ok: true; status: AppStatus } | { ok: false; message: string }> {
+  const env = s.env!;
+  const ns = env.argocd.namespace;
+  const app = s.application!;
+  const timeoutMs = s.settings.config.verification.syncTimeoutSeconds * 1000;
+  const local = new AbortController();
+  const onAbort = () => local.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  let last: AppStatus | undefined;
+  let lastLine = '';
+  let hardRefreshed = false;
+  let watchdog: Promise<void> | undefined;
+  let crash: string | undefined;
+  const done = syncedAt(sha);
+  const startWatchdog = () => {
+    watchdog ??= (async () => {
+      while (!local.signal.aborted) {
+        try {
+          const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, local.signal);
+          const bad = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
+          if (bad) {
+            crash = `pod ${bad.name} is in CrashLoopBackOff (${bad.restarts} restarts)${bad.waitingMessage ? `: ${bad.waitingMessage}` : ''}`;
+            local.abort(new Error(crash));
+            return;
+          }
+        } catch {
+          if (local.signal.aborted) return;
+        }
+        await s.settings.sleep(Math.max(s.settings.pollIntervalMs, 250), local.signal).catch(() => undefined);
+      }
+    })();
+  };
+  try {
+    await ctx.ports.argocd.refresh(ns, app, 'normal', ctx.signal);
+    const status = await ctx.ports.argocd.waitFor(
+      ns,
+      app,
+      (a) => done(a) || syncFailure(sha, a) !== undefined,
+      timeoutMs,
+      local.signal,
+      (a) => {
+        last = a;
+        const line = describeApp(a);
+        if (line !== lastLine) {
+          lastLine = line;
+          ctx.log(`Argo CD ${app}: ${line}`);
+        }
+        if (a.operationRevision === sha && a.operationPhase === 'Succeeded') startWatchdog();
+        // Kargo's trick: health older than the operation is stale; ask for a hard refresh once.
+        if (!hardRefreshed && a.syncRevision === sha && a.operationPhase === 'Succeeded' && a.reconciledAt && a.operationFinishedAt && Date.parse(a.reconciledAt) < Date.parse(a.operationFinishedAt)) {
+          hardRefreshed = true;
+          ctx.ports.argocd.refresh(ns, app, 'hard', local.signal).catch(() => undefined);
+        }
+      },
+    );
+    last = status;
+    const failure = syncFailure(sha, status);
+    if (failure) return { ok: false, message: failure };
+    ctx.log(`Argo CD ${app}: Synced and Healthy at ${shortSha(sha)}`);
+    return { ok: true, status };
+  } catch (err) {
+    if (crash) return { ok: false, message: crash };
+    if (ctx.signal.aborted) throw err;
+    const what = err instanceof Error ? err.message : String(err);
+    const timedOut = /time(d)? ?out/i.test(what);
+    return {
+      ok: false,
+      message: timedOut
+        ? `Argo CD did not report ${app} Synced and Healthy at ${shortSha(sha)} within ${s.settings.config.verification.syncTimeoutSeconds} s (last seen: ${describeApp(last)}). Check: kubectl get application ${app} -n ${ns}`
+        : `waiting for Argo CD ${app} failed: ${what}`,
+    };
+  } finally {
+    if (!local.signal.aborted) local.abort(new Error('sync wait finished'));
+    ctx.signal.removeEventListener('abort', onAbort);
+    await watchdog;
+  }
+}
+
+export const syncStep: Step<RunState, 'argocd' | 'cluster'> = {
+  name: 'sync',
+  title: 'Wait for Argo CD',
+  needs: ['argocd', 'cluster'],
+  timeoutMs: 0, // set per run from verification.syncTimeoutSeconds
+  async run(s, ctx) {
+    const r = await waitForSync(s, ctx, s.commit!, s.tag!);
+    if (!r.ok) {
+      s.checks.push({ name: 'sync', status: 'failed', detail: r.message });
+      return { status: 'failed', message: r.message, checks: [{ name: 'sync', status: 'failed', detail: r.message }] };
+    }
+    s.syncedAt = ctx.clock.now().toISOString();
+    const check = { name: 'sync', status: 'passed' as const, detail: `${s.application} Synced and Healthy at ${shortSha(s.commit)}` };
+    s.checks.push(check);
+    return { status: 'succeeded', message: check.detail, checks: [check] };
+  },
+};

@@ -1,0 +1,221 @@
+// Step 2: every pre-deployment check runs; all failures are reported together, each with its fix.
+import * as path from 'node:path';
+import { loadKeys, short, verifyImageSignature, type TrustedKey } from '../cosign';
+import { acquireLock, inspectLock, lockFile, type LockInfo } from '../lock';
+import { parseImageTags, readImageTags } from '../model/imageTags';
+import { readRecords, type CheckResult } from '../model/records';
+import { windowState } from '../model/window';
+import type { Ports } from '../ports';
+import type { Step, StepContext } from '../runner';
+import { rel, shortSha, type RunState } from './state';
+
+type Ctx = StepContext<'registry' | 'git'>;
+
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function imageAndSignature(s: RunState, ctx: Ctx): Promise<CheckResult[]> {
+  const repo = s.serviceConfig!.ecrRepository;
+  const signing = s.settings.config.signing;
+  let digest: string | undefined;
+  let image: CheckResult;
+  try {
+    const info = await ctx.ports.registry.describeImage(repo, s.tag!, ctx.signal);
+    if (info) {
+      digest = info.digest;
+      s.digest = digest;
+      image = { name: 'image-exists', status: 'passed', detail: `${repo}:${s.tag} is ${digest}${info.pushedAt ? ` (pushed ${info.pushedAt.toISOString()})` : ''}` };
+    } else {
+      let recent = '';
+      try {
+        const tags = await ctx.ports.registry.listTags(repo, 5, ctx.signal);
+        if (tags.length) recent = ` Newest tags there: ${tags.map((t) => t.tag).join(', ')}.`;
+      } catch {
+        // the hint is optional
+      }
+      image = { name: 'image-exists', status: 'failed', detail: `image ${repo}:${s.tag} does not exist in ECR (repository ${repo}). Push it first (check the build workflow's push step) or choose an existing tag.${recent}` };
+    }
+  } catch (err) {
+    image = { name: 'image-exists', status: 'failed', detail: `cannot look up ${repo}:${s.tag} in ECR: ${errText(err)}. Check the AWS credentials/region (${s.settings.config.registry.region}) and the repository name.` };
+  }
+  if (signing.mode === 'off') return [image, { name: 'signature', status: 'skipped', detail: 'signing.mode is off' }];
+  if (!digest) return [image, { name: 'signature', status: 'skipped', detail: 'no image digest to check the signature of' }];
+  let layers;
+  try {
+    layers = await ctx.ports.registry.signatures(repo, digest, ctx.signal);
+  } catch (err) {
+    return [image, { name: 'signature', status: 'failed', detail: `cannot read the cosign signature of ${repo}@${short(digest)}: ${errText(err)}` }];
+  }
+  const signHint = `Sign it in the build workflow (cosign sign --key … ${repo}@${digest}) and check that the signing step completed.`;
+  if (layers.length === 0) {
+    return [image, { name: 'signature', status: 'failed', detail: `${repo}:${s.tag} (${short(digest)}) is not signed: no cosign signature (sha256-….sig) exists for its digest. ${signHint}` }];
+  }
+  if (signing.mode === 'exists') {
+    return [image, { name: 'signature', status: 'passed', detail: `a cosign signature exists (${layers.length} layer${layers.length === 1 ? '' : 's'}; signing.mode "exists": not verified)` }];
+  }
+  const keyTexts: TrustedKey[] = [];
+  const missing: string[] = [];
+  for (const file of signing.publicKeys) {
+    try {
+      keyTexts.push({ name: rel(s.settings.config.root, file), pem: await s.settings.readKey(file) });
+    } catch {
+      missing.push(rel(s.settings.config.root, file));
+    }
+  }
+  const { keys, problems } = loadKeys(keyTexts);
+  if (keys.length === 0) {
+    const why = [...missing.map((m) => `${m} does not exist`), ...problems].join('; ') || 'signing.publicKeys is empty';
+    return [image, { name: 'signature', status: 'failed', detail: `no trusted public key to verify the signature with: ${why}. Add the cosign public key (cosign.pub) or set signing.publicKeys in .gitops-deploy.yaml.` }];
+  }
+  const verdict = verifyImageSignature(layers, digest, keys);
+  if (verdict.ok) return [image, { name: 'signature', status: 'passed', detail: `verified with ${verdict.key} (${verdict.algorithm})` }];
+  const fix =
+    verdict.reason === 'untrusted'
+      ? `Sign ${repo}@${digest} with the trusted key, or add the signer's public key to signing.publicKeys if it is trusted.`
+      : verdict.reason === 'digest-mismatch'
+        ? `The signature belongs to another image: re-sign ${repo}@${digest}.`
+        : signHint;
+  return [image, { name: 'signature', status: 'failed', detail: `signature of ${repo}:${s.tag} rejected: ${verdict.message}. ${fix}` }];
+}
+
+/** Tags a values file held over its git history (newest first), with the commit. */
+async function historyHas(git: Ports['git'], file: string, service: string, tag: string, tagPath: string, signal: AbortSignal): Promise<{ sha: string; date: string } | undefined> {
+  const commits = await git.log(file, 200, signal);
+  const batch = 16;
+  for (let i = 0; i < commits.length; i += batch) {
+    const slice = commits.slice(i, i + batch);
+    const texts = await Promise.all(slice.map((c) => git.show(c.sha, file, signal).catch(() => undefined)));
+    for (let j = 0; j < slice.length; j++) {
+      const text = texts[j];
+      if (text === undefined) continue;
+      try {
+        if (parseImageTags(text, tagPath).entries.get(service)?.tag === tag) return { sha: slice[j].sha, date: slice[j].date };
+      } catch {
+        // a malformed historic version proves nothing
+      }
+    }
+  }
+  return undefined;
+}
+
+async function previousEnvironment(s: RunState, ctx: Ctx): Promise<CheckResult> {
+  const config = s.settings.config;
+  const name = 'previous-environment';
+  if (s.mode === 'rollback') {
+    // A rollback target must have run in this environment before.
+    const env = s.env!;
+    const { records } = await readRecords([env.recordsDir]);
+    const rec = records.find((r) => r.service === s.service && r.environment === env.name && r.tag === s.tag && (r.status === 'succeeded' || r.status === 'rollback'));
+    if (rec) return { name, status: 'passed', detail: `${s.tag} was deployed to ${env.name} before (${rec.status} record ${rec.startedAt})` };
+    const seen = await historyHas(ctx.ports.git, s.valuesRel!, s.service, s.tag!, config.tagPath, ctx.signal);
+    if (seen) return { name, status: 'passed', detail: `${s.tag} ran in ${env.name} before (commit ${shortSha(seen.sha)}, ${seen.date})` };
+    return { name, status: 'failed', detail: `${s.service} ${s.tag} was never deployed to ${env.name} (no record, not in ${s.valuesRel}'s history): a rollback goes back to a tag that ran here. Pick one from \`gitops-deploy records --env ${env.name} --service ${s.service}\`, or deploy it with \`gitops-deploy deploy\`.` };
+  }
+  const up = s.upstream;
+  if (!up) return { name, status: 'skipped', detail: `${s.environment} is the first environment` };
+  const upRel = rel(config.root, up.valuesFile);
+  let where: string | undefined;
+  let upCurrent: string | undefined;
+  try {
+    upCurrent = (await readImageTags(up.valuesFile, config.tagPath)).entries.get(s.service)?.tag;
+  } catch {
+    upCurrent = undefined;
+  }
+  if (upCurrent === s.tag) where = `${up.name} runs ${s.tag} now`;
+  else {
+    const seen = await historyHas(ctx.ports.git, upRel, s.service, s.tag!, config.tagPath, ctx.signal);
+    if (seen) where = `${up.name} ran ${s.tag} (commit ${shortSha(seen.sha)}, ${seen.date})`;
+  }
+  const deployUp = `gitops-deploy deploy ${s.service} --env ${up.name} --tag ${s.tag}`;
+  if (!where) {
+    return { name, status: 'failed', detail: `${s.service} ${s.tag} was never deployed to ${up.name} (${up.name} runs ${upCurrent ?? 'nothing'}; not in ${upRel}'s history). Deploy it to ${up.name} first: ${deployUp}` };
+  }
+  if (s.env!.requireUpstreamRecord) {
+    const { records } = await readRecords([up.recordsDir]);
+    const rec = records.find((r) => r.service === s.service && r.environment === up.name && r.tag === s.tag && r.status === 'succeeded');
+    if (!rec) {
+      return { name, status: 'failed', detail: `${where}, but no succeeded deployment record of ${s.service} ${s.tag} exists in ${rel(config.root, up.recordsDir)}: it was not verified there. Deploy it to ${up.name} through the pipeline first (${deployUp}).` };
+    }
+    return { name, status: 'passed', detail: `${where}; verified there (record ${path.basename(rec.file)})` };
+  }
+  return { name, status: 'passed', detail: where };
+}
+
+function windowCheck(s: RunState, now: Date): CheckResult {
+  const env = s.env!;
+  const state = windowState(env.window, now);
+  if (state.open) return { name: 'window', status: 'passed', detail: state.summary };
+  if (s.overrideWindow && s.reason) {
+    s.windowOverride = { reason: s.reason };
+    return { name: 'window', status: 'warning', detail: `${state.summary}; overridden for an emergency: "${s.reason}"` };
+  }
+  const when = /^blocked until (.*?)(?: \(.*\))?$/.exec(state.summary)?.[1];
+  return {
+    name: 'window',
+    status: 'failed',
+    detail: `${env.name} deployments are blocked now (${state.reason ?? 'deployment window'})${when ? `; the window opens ${when}` : ''}. Deploy ${when ? 'then' : 'when it opens'}, or for an emergency pass --override-window with --reason "…".`,
+  };
+}
+
+function reasonCheck(s: RunState): CheckResult {
+  const env = s.env!;
+  const has = !!s.reason && s.reason.trim().length > 0;
+  if (s.overrideWindow && !has) return { name: 'reason', status: 'failed', detail: `--override-window needs a reason (--reason "SEV1 …"), which is recorded with the override.` };
+  if (s.mode === 'rollback' && !has) return { name: 'reason', status: 'failed', detail: `a rollback needs a reason: pass --reason "why" (recorded in the commit and the record).` };
+  if (env.requireReason && !has) return { name: 'reason', status: 'failed', detail: `${env.name} requires a reason: pass --reason "CHG-1234 what and why".` };
+  return has ? { name: 'reason', status: 'passed', detail: s.reason!.trim() } : { name: 'reason', status: 'skipped', detail: `not required in ${env.name}` };
+}
+
+async function workingTree(s: RunState, ctx: Ctx): Promise<CheckResult> {
+  const dirty = await ctx.ports.git.dirtyFiles(ctx.signal);
+  if (dirty.includes(s.valuesRel!)) {
+    return { name: 'working-tree', status: 'failed', detail: `${s.valuesRel} has uncommitted changes; commit or discard them first (git diff -- ${s.valuesRel}).` };
+  }
+  return { name: 'working-tree', status: 'passed', detail: `${s.valuesRel} is unmodified` };
+}
+
+function describeHolder(h: LockInfo, file: string, root: string): string {
+  return `${h.actor} (pid ${h.pid}${h.host ? ` on ${h.host}` : ''}) has been deploying since ${h.startedAt}${h.tag ? ` (tag ${h.tag})` : ''}. Wait for it to finish; if that process is gone, delete ${path.relative(root, file)}.`;
+}
+
+async function lockCheck(s: RunState, ctx: Ctx, now: Date): Promise<CheckResult> {
+  const root = ctx.ports.git.root;
+  const file = await lockFile(root, s.environment, s.service);
+  if (s.dryRun) {
+    const h = await inspectLock(file);
+    return h ? { name: 'lock', status: 'failed', detail: `another deployment of ${s.service} in ${s.environment} is running: ${describeHolder(h, file, root)}` } : { name: 'lock', status: 'passed', detail: 'no deployment of this service in this environment is running' };
+  }
+  const got = await acquireLock(file, { actor: s.actor, startedAt: now.toISOString(), tag: s.tag });
+  if (!got.ok) return { name: 'lock', status: 'failed', detail: `another deployment of ${s.service} in ${s.environment} is running: ${describeHolder(got.holder, got.file, root)}` };
+  s.releaseLock = got.release;
+  return { name: 'lock', status: 'passed', detail: got.tookOverStale ? `took over a stale lock of ${got.tookOverStale.actor} (pid ${got.tookOverStale.pid} is gone)` : 'acquired' };
+}
+
+export const validateStep: Step<RunState, 'registry' | 'git'> = {
+  name: 'validate',
+  title: 'Pre-validate',
+  needs: ['registry', 'git'],
+  timeoutMs: 120_000,
+  async run(s, ctx) {
+    const now = ctx.clock.now();
+    const guard = (name: string, p: Promise<CheckResult | CheckResult[]>) =>
+      p.catch((err): CheckResult => ({ name, status: 'failed', detail: `check "${name}" could not run: ${errText(err)}` }));
+    const settled = await Promise.all([
+      guard('image-exists', imageAndSignature(s, ctx)),
+      guard('previous-environment', previousEnvironment(s, ctx)),
+      Promise.resolve(windowCheck(s, now)),
+      Promise.resolve(reasonCheck(s)),
+      guard('working-tree', workingTree(s, ctx)),
+    ]);
+    const checks = settled.flat();
+    // The lock last, and only when everything else passed: a refused run holds nothing.
+    if (checks.every((c) => c.status !== 'failed')) checks.push(await guard('lock', lockCheck(s, ctx, now)).then((c) => c as CheckResult));
+    s.checks.push(...checks);
+    const failed = checks.filter((c) => c.status === 'failed');
+    for (const c of checks) ctx.log(`${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗' : c.status === 'warning' ? '!' : '-'} ${c.name}: ${c.detail ?? ''}`, c.status === 'failed' ? 'error' : c.status === 'warning' ? 'warn' : 'info');
+    if (failed.length) {
+      const list = failed.map((c) => `  - ${c.name}: ${c.detail}`).join('\n');
+      return { status: 'refused', checks, message: `${failed.length} pre-deployment check${failed.length === 1 ? '' : 's'} failed; nothing was changed:\n${list}` };
+    }
+    return { status: 'succeeded', checks, message: `${checks.length} checks passed`, output: { digest: s.digest } };
+  },
+};

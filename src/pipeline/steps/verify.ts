@@ -1,0 +1,211 @@
+// Step 4: the rollout completes (kubectl's algorithm), the new pods are ready and run the tag,
+// no crash loop or restarts, /actuator/health says UP, a smoke request answers UP, the 5xx ratio
+// is under the threshold, resource use against limits is reported.
+import type { CheckResult } from '../model/records';
+import type { DeploymentStatus, Ports, PodStatus } from '../ports';
+import type { Step, StepContext } from '../runner';
+import { substitute, type RunState } from './state';
+
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export function runsTag(image: string, tag: string): boolean {
+  const noDigest = image.split('@')[0];
+  const i = noDigest.lastIndexOf(':');
+  return i > noDigest.lastIndexOf('/') && noDigest.slice(i + 1) === tag;
+}
+
+/** kubectl rollout status: undefined when complete, else what it waits for; `fatal` for a deadline exceeded. */
+export function rolloutProgress(d: DeploymentStatus): { done: true } | { done: false; waiting: string; fatal?: boolean } {
+  if (d.observedGeneration === undefined || d.generation > d.observedGeneration) return { done: false, waiting: 'waiting for the rollout to be observed' };
+  const progressing = d.conditions.find((c) => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') return { done: false, fatal: true, waiting: `rollout exceeded its progress deadline: ${progressing.message ?? ''}`.trim() };
+  if (d.updatedReplicas < d.replicas) return { done: false, waiting: `${d.updatedReplicas} of ${d.replicas} new replicas updated` };
+  if (d.statusReplicas > d.updatedReplicas) return { done: false, waiting: `${d.statusReplicas - d.updatedReplicas} old replicas pending termination` };
+  if (d.availableReplicas < d.updatedReplicas) return { done: false, waiting: `${d.availableReplicas} of ${d.updatedReplicas} updated replicas available` };
+  return { done: true };
+}
+
+/** Pods of the Deployment's newest ReplicaSet (or, without a hash, the pods running the tag). */
+export async function newPods(cluster: Ports['cluster'], ns: string, deployment: string, tag: string, signal?: AbortSignal): Promise<PodStatus[]> {
+  const d = await cluster.getDeployment(ns, deployment, signal);
+  const [hash, pods] = await Promise.all([cluster.newReplicaSetHash(ns, deployment, signal), cluster.listPods(ns, d.selector, signal)]);
+  return hash ? pods.filter((p) => p.podTemplateHash === hash) : pods.filter((p) => p.images.some((i) => runsTag(i, tag)));
+}
+
+async function crashDetail(cluster: Ports['cluster'], ns: string, pod: PodStatus, signal: AbortSignal): Promise<string> {
+  let tail = '';
+  try {
+    const log = await cluster.podLog(ns, pod.name, { previous: true, tailLines: 5 }, signal);
+    const lines = log.trim().split('\n').filter(Boolean).slice(-3);
+    if (lines.length) tail = `; last log lines: ${lines.join(' | ')}`;
+  } catch {
+    // the log is a hint
+  }
+  return `pod ${pod.name} is in CrashLoopBackOff (${pod.restarts} restarts)${pod.waitingMessage ? `: ${pod.waitingMessage}` : ''}${tail}`;
+}
+
+/** Wait for the rollout with a deadline, failing fast on a crash loop or an exceeded progress deadline. */
+export async function waitRollout(s: RunState, ctx: StepContext<'cluster'>, tag: string): Promise<CheckResult> {
+  const cluster = ctx.ports.cluster;
+  const ns = s.env!.namespace;
+  const name = s.serviceConfig!.deployment;
+  const deadline = ctx.clock.now().getTime() + s.settings.config.verification.rolloutTimeoutSeconds * 1000;
+  let lastWaiting = '';
+  let interval = Math.min(s.settings.pollIntervalMs, 250);
+  for (;;) {
+    const d = await cluster.getDeployment(ns, name, ctx.signal);
+    const p = rolloutProgress(d);
+    const imageOk = d.images.some((i) => runsTag(i, tag));
+    if (p.done && imageOk) return { name: 'rollout', status: 'passed', detail: `${name}: ${d.updatedReplicas}/${d.replicas} replicas updated and available at ${tag}` };
+    if (!p.done && p.fatal) return { name: 'rollout', status: 'failed', detail: `${name}: ${p.waiting}. See kubectl describe deployment ${name} -n ${ns}` };
+    const pods = await newPods(cluster, ns, name, tag, ctx.signal);
+    const crashing = pods.find((x) => x.waitingReason === 'CrashLoopBackOff');
+    if (crashing) return { name: 'rollout', status: 'failed', detail: `${await crashDetail(cluster, ns, crashing, ctx.signal)}. See kubectl logs ${crashing.name} -n ${ns} --previous` };
+    const waiting = p.done ? `the pod template runs ${d.images.join(', ') || 'no image'}, not tag ${tag}` : p.waiting;
+    if (waiting !== lastWaiting) {
+      lastWaiting = waiting;
+      ctx.log(`${name}: ${waiting}`);
+    }
+    if (ctx.clock.now().getTime() >= deadline) {
+      return { name: 'rollout', status: 'failed', detail: `${name} did not finish rolling out within ${s.settings.config.verification.rolloutTimeoutSeconds} s: ${waiting}. See kubectl rollout status deployment/${name} -n ${ns}` };
+    }
+    await s.settings.sleep(interval, ctx.signal);
+    interval = Math.min(interval * 2, Math.max(s.settings.pollIntervalMs, 250) * 4);
+  }
+}
+
+async function podChecks(s: RunState, ctx: StepContext<'cluster'>, tag: string): Promise<CheckResult[]> {
+  const cluster = ctx.ports.cluster;
+  const ns = s.env!.namespace;
+  const pods = await newPods(cluster, ns, s.serviceConfig!.deployment, tag, ctx.signal);
+  const out: CheckResult[] = [];
+  if (pods.length === 0) return [{ name: 'pods', status: 'failed', detail: `no pods of the new ReplicaSet of ${s.serviceConfig!.deployment}` }];
+  const notReady = pods.filter((p) => !p.ready || p.phase !== 'Running');
+  const wrongImage = pods.filter((p) => !p.images.some((i) => runsTag(i, tag)));
+  out.push(
+    notReady.length || wrongImage.length
+      ? { name: 'pods', status: 'failed', detail: [notReady.length ? `not ready: ${notReady.map((p) => `${p.name} (${p.waitingReason ?? p.phase})`).join(', ')}` : '', wrongImage.length ? `not running ${tag}: ${wrongImage.map((p) => `${p.name} (${p.images.join(', ')})`).join(', ')}` : ''].filter(Boolean).join('; ') }
+      : { name: 'pods', status: 'passed', detail: `${pods.length} pod${pods.length === 1 ? '' : 's'} ready, running ${tag}` },
+  );
+  const crashing = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
+  const restarts = pods.reduce((n, p) => n + p.restarts, 0);
+  const threshold = s.settings.config.verification.restartThreshold;
+  if (crashing) out.push({ name: 'restarts', status: 'failed', detail: await crashDetail(cluster, ns, crashing, ctx.signal) });
+  else if (restarts > threshold) out.push({ name: 'restarts', status: 'failed', detail: `${restarts} container restart${restarts === 1 ? '' : 's'} in the new pods (tolerated: ${threshold}): ${pods.filter((p) => p.restarts).map((p) => `${p.name} ${p.restarts}`).join(', ')}` });
+  else out.push({ name: 'restarts', status: 'passed', detail: `${restarts} restarts (tolerated: ${threshold}), no crash loop` });
+  return out;
+}
+
+async function healthChecks(s: RunState, ctx: StepContext<'cluster'>): Promise<CheckResult[]> {
+  const svc = s.serviceConfig!;
+  const env = s.env!;
+  const direct = svc.healthUrl ? substitute(svc.healthUrl, { service: s.service, env: env.name, namespace: env.namespace, port: String(svc.port) }) : undefined;
+  const via = direct ?? `service proxy ${env.namespace}/${svc.k8sService}:${svc.port}${svc.healthPath}`;
+  const probe = async () => {
+    const t0 = performance.now();
+    const r = await ctx.ports.cluster.health(env.namespace, svc.k8sService, svc.port, svc.healthPath, direct, ctx.signal);
+    return { r, ms: Math.round(performance.now() - t0) };
+  };
+  const out: CheckResult[] = [];
+  try {
+    const { r } = await probe();
+    const up = r.status === 'UP' && r.httpStatus >= 200 && r.httpStatus < 300;
+    out.push(
+      up
+        ? { name: 'health', status: 'passed', detail: `UP (HTTP ${r.httpStatus}) via ${via}` }
+        : { name: 'health', status: 'failed', detail: `${svc.healthPath} answered ${r.status ?? 'no status'} (HTTP ${r.httpStatus})${r.downComponents.length ? `; down: ${r.downComponents.join(', ')}` : ''} via ${via}. See kubectl logs -l app=${s.service} -n ${env.namespace}` },
+    );
+  } catch (err) {
+    out.push({ name: 'health', status: 'failed', detail: `${svc.healthPath} did not answer via ${via}: ${errText(err)}` });
+  }
+  try {
+    const { r, ms } = await probe();
+    const ok = r.httpStatus > 0 && r.httpStatus < 500 && r.status === 'UP';
+    out.push(ok ? { name: 'smoke', status: 'passed', detail: `responds in ${ms} ms and says UP` } : { name: 'smoke', status: 'failed', detail: `responds (HTTP ${r.httpStatus}) but says ${r.status ?? JSON.stringify(r.body.slice(0, 80))}, not UP` });
+  } catch (err) {
+    out.push({ name: 'smoke', status: 'failed', detail: `the service does not respond: ${errText(err)}` });
+  }
+  return out;
+}
+
+async function errorRate(s: RunState, ctx: StepContext<'metrics'>): Promise<CheckResult> {
+  const v = s.settings.config.verification;
+  if (!v.prometheusUrl) return { name: 'error-rate', status: 'skipped', detail: 'no verification.prometheusUrl configured' };
+  const q = v.errorRateQuery.replace(/\$ns/g, s.env!.namespace).replace(/\$svc/g, s.service);
+  try {
+    const ratio = await ctx.ports.metrics.query(q, ctx.signal);
+    if (ratio === undefined || Number.isNaN(ratio)) return { name: 'error-rate', status: 'warning', detail: 'no HTTP requests recorded: the 5xx ratio could not be measured' };
+    const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+    return ratio > v.errorRateThreshold
+      ? { name: 'error-rate', status: 'failed', detail: `HTTP 5xx ratio ${pct(ratio)} is over the threshold ${pct(v.errorRateThreshold)}` }
+      : { name: 'error-rate', status: 'passed', detail: `HTTP 5xx ratio ${pct(ratio)} (threshold ${pct(v.errorRateThreshold)})` };
+  } catch (err) {
+    return { name: 'error-rate', status: 'failed', detail: `cannot query Prometheus: ${errText(err)}` };
+  }
+}
+
+async function resources(s: RunState, ctx: StepContext<'cluster'>, selector: Record<string, string>): Promise<CheckResult> {
+  const v = s.settings.config.verification;
+  try {
+    const usage = await ctx.ports.cluster.podUsage(s.env!.namespace, selector, ctx.signal);
+    if (usage.length === 0) return { name: 'resources', status: 'skipped', detail: 'metrics.k8s.io reports no usage (metrics-server not available?)' };
+    const over: string[] = [];
+    let maxCpu = 0;
+    let maxMem = 0;
+    for (const u of usage) {
+      const cpu = u.cpuLimitMillicores ? u.cpuMillicores / u.cpuLimitMillicores : 0;
+      const mem = u.memoryLimitBytes ? u.memoryBytes / u.memoryLimitBytes : 0;
+      maxCpu = Math.max(maxCpu, cpu);
+      maxMem = Math.max(maxMem, mem);
+      if (cpu > v.resourceWarnFraction) over.push(`${u.pod} CPU ${u.cpuMillicores}m of ${u.cpuLimitMillicores}m`);
+      if (mem > v.resourceWarnFraction) over.push(`${u.pod} memory ${Math.round(u.memoryBytes / 2 ** 20)}Mi of ${Math.round(u.memoryLimitBytes! / 2 ** 20)}Mi`);
+    }
+    const summary = `peak CPU ${(maxCpu * 100).toFixed(0)}%, memory ${(maxMem * 100).toFixed(0)}% of limits over ${usage.length} pods`;
+    if (over.length) return { name: 'resources', status: v.resourceFailOnExceed ? 'failed' : 'warning', detail: `over ${(v.resourceWarnFraction * 100).toFixed(0)}% of the limit: ${over.join(', ')}` };
+    return { name: 'resources', status: 'passed', detail: summary };
+  } catch (err) {
+    return { name: 'resources', status: 'warning', detail: `cannot read resource usage: ${errText(err)}` };
+  }
+}
+
+/** All verification checks of `tag` (after the rollout); names prefixed for a rollback's re-verification. */
+export async function verifyChecks(s: RunState, ctx: StepContext<'cluster' | 'metrics'>, tag: string): Promise<CheckResult[]> {
+  const d = await ctx.ports.cluster.getDeployment(s.env!.namespace, s.serviceConfig!.deployment, ctx.signal);
+  const [pods, health, rate, res] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx), errorRate(s, ctx), resources(s, ctx, d.selector)]);
+  return [...pods, ...health, rate, res];
+}
+
+function prefixed(checks: CheckResult[], prefix: string): CheckResult[] {
+  return prefix ? checks.map((c) => ({ ...c, name: `${prefix}${c.name}` })) : checks;
+}
+
+export function rolloutStep(name: string, title: string, prefix: string, tagOf: (s: RunState) => string): Step<RunState, 'cluster'> {
+  return {
+    name,
+    title,
+    needs: ['cluster'],
+    timeoutMs: 0,
+    async run(s, ctx) {
+      const check = prefixed([await waitRollout(s, ctx, tagOf(s))], prefix);
+      s.checks.push(...check);
+      return { status: check[0].status === 'failed' ? 'failed' : 'succeeded', message: check[0].detail, checks: check };
+    },
+  };
+}
+
+export function verifyStep(name: string, title: string, prefix: string, tagOf: (s: RunState) => string): Step<RunState, 'cluster' | 'metrics'> {
+  return {
+    name,
+    title,
+    needs: ['cluster', 'metrics'],
+    timeoutMs: 120_000,
+    async run(s, ctx) {
+      const checks = prefixed(await verifyChecks(s, ctx, tagOf(s)), prefix);
+      s.checks.push(...checks);
+      for (const c of checks) ctx.log(`${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗' : c.status === 'warning' ? '!' : '-'} ${c.name}: ${c.detail ?? ''}`, c.status === 'failed' ? 'error' : c.status === 'warning' ? 'warn' : 'info');
+      const failed = checks.filter((c) => c.status === 'failed');
+      if (failed.length) return { status: 'failed', checks, message: `verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}` };
+      return { status: 'succeeded', checks, message: `${checks.filter((c) => c.status === 'passed').length} checks passed${checks.some((c) => c.status === 'warning') ? ' (with warnings)' : ''}` };
+    },
+  };
+}
