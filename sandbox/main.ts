@@ -49,6 +49,31 @@ async function selfCheck(sb: Sandbox): Promise<void> {
   }
 }
 
+/** Parent chain (tsx, sh, npm): `npm run` sends SIGTERM to `sh -c`, which dies without passing it on. */
+function ancestors(levels: number): number[] {
+  const out: number[] = [];
+  let pid = process.ppid;
+  for (let i = 0; i < levels && pid > 1; i++) {
+    out.push(pid);
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   fs.mkdirSync(args.dir, { recursive: true });
@@ -74,6 +99,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGHUP', () => void stop('SIGHUP'));
+  // Stop with the launcher: when tsx, `sh -c` or npm goes away, nobody would signal us any more.
+  const watched = ancestors(3);
+  const orphanCheck = setInterval(() => {
+    if (watched.some((pid) => !isAlive(pid))) void stop('launcher exited');
+  }, 200);
+  orphanCheck.unref();
   await selfCheck(sb);
   const state = { ready: true, endpoints: sb.endpoints, pids: sb.pids, repo: sb.repoDir, origin: sb.originDir, kubeconfig: sb.kubeconfigPath, kubeContext: sb.kubeContext, cosignPub: sb.cosignPubPath, env: path.join(args.dir, 'sandbox.env'), scenario: args.scenario ?? 'demo' };
   writeState(state);
