@@ -1,0 +1,276 @@
+/* global document -- page.evaluate() callbacks run in the browser */
+// npm run test:e2e — the e2e suite inside a real VS Code (code-server 4.100, its Node extension
+// host) driven by Debian's chromium through playwright-core:
+//   build → bundle test/e2e → fixture GitOps repo (temp, git init) → code-server on a free port
+//   with private dirs → headless chromium opens the workbench with the extension-test `payload`
+//   → mocha runs in the extension host (test/e2e/suite/index.ts) → exit with the suite's code.
+// The runner also serves a small UI driver on 127.0.0.1 (GITOPS_E2E_DRIVER_URL in the extension
+// host) so tests can take screenshots and read/expand tree rows (see test/e2e/helpers.ts).
+// Options: --no-build (skip npm run build), --keep (keep the temp folder), --grep <re>,
+//          --timeout <s> (default 600, or GITOPS_E2E_TIMEOUT), --verbose (all workbench logs).
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as util from 'node:util';
+import { prepareFixtureRepo } from '../test/e2e/fixture.mjs';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  NPM,
+  ROOT,
+  codeServerDirs,
+  ensureChromium,
+  ensureCodeServer,
+  freePort,
+  mustRun,
+  seconds,
+  startCodeServer,
+  waitForHealthy,
+  writeUserSettings,
+} from '../test/e2e/harness/tools.mjs';
+import { buildTests } from './build-tests.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const option = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const timeoutS = Number(option('--timeout') ?? process.env.GITOPS_E2E_TIMEOUT ?? 600);
+const verbose = flag('--verbose') || process.env.GITOPS_E2E_VERBOSE === '1';
+const started = Date.now();
+const step = (msg) => console.log(`[e2e ${seconds(Date.now() - started)}] ${msg}`);
+
+// Workbench log lines that are expected offline (marketplace, vsda, telemetry) and not the suite's.
+const NOISE = [/open-vsx\.org/i, /vsda/i, /telemetry/i, /marketplace/i, /ENOTFOUND/, /getaddrinfo/, /Failed to fetch/i, /ERR_NAME_NOT_RESOLVED/, /\[Extension Host\] \(node:\d+\) /,
+  // the workbench's own start-up chatter
+  /^Resolv(ing|ed) connection token/, /^Creating a socket/, /^Updating additional builtin extensions cache/, /^\[Service Worker\]/, /^ChatSessionStore/];
+
+const cleanups = [];
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        console.error(`cleanup: ${err?.message ?? err}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    console.error(`\n[e2e] ${sig}: stopping code-server and the browser…`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+async function main() {
+  await Promise.all([ensureCodeServer(), ensureChromium()]);
+  if (!flag('--no-build')) {
+    step('npm run build');
+    await mustRun(NPM, ['run', '--silent', 'build']);
+  }
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run npm run build');
+  const suite = await buildTests();
+  if (suite.count === 0) throw new Error('no test/e2e/**/*.e2e.test.ts files');
+
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gitops-e2e-'));
+  if (flag('--keep')) console.log(`[e2e] keeping ${base}`);
+  else cleanups.push(() => fs.rmSync(base, { recursive: true, force: true }));
+  const workspace = prepareFixtureRepo(base);
+  const dirs = codeServerDirs(path.join(base, 'code-server'));
+  writeUserSettings(dirs);
+
+  const { driver, setPage } = await startDriver();
+  cleanups.push(() => new Promise((r) => driver.close(() => r())));
+  const driverUrl = `http://127.0.0.1:${driver.address().port}`;
+
+  const port = await freePort();
+  const server = startCodeServer({
+    port,
+    dirs,
+    folder: workspace,
+    quiet: !verbose,
+    env: {
+      GITOPS_E2E_DRIVER_URL: driverUrl,
+      GITOPS_E2E_GREP: option('--grep') ?? process.env.GITOPS_E2E_GREP ?? '',
+    },
+  });
+  cleanups.push(() => server.stop());
+  await waitForHealthy(server);
+  step(`code-server ${server.url} (workspace ${workspace})`);
+
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  cleanups.push(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  setPage(page);
+
+  let finish;
+  const exited = new Promise((resolve) => (finish = resolve));
+  await page.exposeFunction('codeAutomationLog', (type, args) => printLog(type, args));
+  await page.exposeFunction('codeAutomationExit', (code) => finish(Number(code) || 0));
+  page.on('crash', () => finish(-1));
+
+  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload = [
+    ['extensionDevelopmentPath', remote(ROOT)],
+    ['extensionTestsPath', remote(suite.index)],
+  ];
+  const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  step('opening the workbench; the suite runs in the extension host');
+  await page.goto(url);
+
+  let timer;
+  const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutS * 1000)));
+  const result = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    await saveFailureScreenshot(page, 'e2e-timeout');
+    console.error(`\n[e2e] TIMEOUT: the suite did not finish within ${timeoutS} s (raise with --timeout <s> or GITOPS_E2E_TIMEOUT).`);
+    if (!verbose) console.error(`[e2e] code-server output:\n${server.output().slice(-4000)}`);
+    return 1;
+  }
+  if (result !== 0) {
+    await saveFailureScreenshot(page, 'e2e-failure');
+    if (result === -1) console.error('[e2e] the browser page crashed');
+  }
+  step(`suite finished with exit code ${result}`);
+  return result === 0 ? 0 : 1;
+}
+
+function printLog(type, args) {
+  const text = util.format(...(Array.isArray(args) ? args : [args])); // mocha logs printf-style
+  if (!verbose && NOISE.some((re) => re.test(text))) return;
+  if (type === 'error') process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+async function saveFailureScreenshot(page, name) {
+  try {
+    const file = path.join(ROOT, 'test-results', 'screenshots', `${name}.png`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await page.screenshot({ path: file, timeout: 10_000 });
+    console.error(`[e2e] screenshot of the workbench: ${path.relative(ROOT, file)}`);
+  } catch {
+    // the page may be gone
+  }
+}
+
+// ---- UI driver: tests ask the runner (over HTTP on 127.0.0.1) to look at the workbench ----
+
+function startDriver() {
+  let page;
+  const routes = {
+    async '/screenshot'({ name, docs, sidebarWidth }) {
+      if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/.test(name)) throw new Error(`bad screenshot name ${JSON.stringify(name)}`);
+      const file = docs ? path.join(ROOT, 'docs', 'images', `${name}.png`) : path.join(ROOT, 'test-results', 'screenshots', `${name}.png`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      if (sidebarWidth) await resizeSidebar(page, Number(sidebarWidth));
+      await page.mouse.move(900, 700); // no hover highlight in the tree or on the sash
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: file });
+      console.log(`      [screenshot] ${path.relative(ROOT, file)}`);
+      return { file };
+    },
+    async '/tree/rows'({ container }) {
+      return treeRows(page, container);
+    },
+    async '/tree/expand'({ container, labels }) {
+      if (!Array.isArray(labels)) throw new Error('labels must be an array');
+      for (let depth = 0; depth < labels.length; depth++) {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const rows = await treeRows(page, container);
+          const i = findRow(rows, labels.slice(0, depth + 1));
+          if (i >= 0 && rows[i].expanded !== false) break; // expanded, or a leaf
+          if (Date.now() > deadline) throw new Error(`no collapsible row ${labels.slice(0, depth + 1).join(' / ')} (rows: ${rows.map((r) => `${'  '.repeat(r.level - 1)}${r.label}`).join(', ')})`);
+          if (i >= 0) await page.locator(`[id="${container}"] .monaco-list-row[role="treeitem"][data-index="${rows[i].index}"]`).click();
+          await page.waitForTimeout(200);
+        }
+      }
+      return treeRows(page, container);
+    },
+  };
+  const driver = http.createServer(async (req, res) => {
+    try {
+      const route = routes[new URL(req.url, 'http://x').pathname];
+      if (req.method !== 'POST' || !route) {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      if (!page) throw new Error('no page yet');
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const result = await route(body ? JSON.parse(body) : {});
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? null));
+    } catch (err) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err?.message ?? err));
+    }
+  });
+  return new Promise((resolve, reject) => {
+    driver.once('error', reject);
+    driver.listen(0, '127.0.0.1', () => resolve({ driver, setPage: (p) => (page = p) }));
+  });
+}
+
+/** Drags the sash right of the primary side bar so the side bar is `width` px wide. */
+async function resizeSidebar(page, width) {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || Math.abs(box.width - width) < 2) return;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForTimeout(200);
+}
+
+async function treeRows(page, container = 'workbench.view.extension.gitopsDeploy') {
+  const rows = await page.evaluate((id) => {
+    const text = (el) => (el?.textContent ?? '').replace(/\u00a0/g, ' ').trim();
+    return [...document.querySelectorAll(`[id="${id}"] .monaco-list-row[role="treeitem"]`)].map((el) => ({
+      index: Number(el.getAttribute('data-index')),
+      label: text(el.querySelector('.label-name')),
+      description: text(el.querySelector('.label-description')),
+      ariaLabel: (el.getAttribute('aria-label') ?? '').replace(/\u00a0/g, ' '),
+      level: Number(el.getAttribute('aria-level')) || 1,
+      expanded: el.hasAttribute('aria-expanded') ? el.getAttribute('aria-expanded') === 'true' : undefined,
+    }));
+  }, container);
+  return rows.sort((a, b) => a.index - b.index);
+}
+
+function findRow(rows, labels) {
+  let from = 0;
+  let found = -1;
+  for (const [depth, label] of labels.entries()) {
+    found = -1;
+    for (let i = from; i < rows.length; i++) {
+      if (rows[i].level < depth + 1) break;
+      if (rows[i].level === depth + 1 && rows[i].label === label) {
+        found = i;
+        from = i + 1;
+        break;
+      }
+    }
+    if (found < 0) return -1;
+  }
+  return found;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(`\n[e2e] error: ${err?.stack ?? err}`);
+  code = 1;
+} finally {
+  await cleanup();
+}
+console.log(`[e2e] ${code === 0 ? 'passed' : 'FAILED'} in ${seconds(Date.now() - started)}`);
+process.exit(code);

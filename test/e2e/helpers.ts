@@ -1,0 +1,157 @@
+// Helpers for e2e tests (they run inside the VS Code extension host).
+import * as vscode from 'vscode';
+
+export const EXTENSION_ID = 'gitops-deploy.gitops-deploy';
+
+/** What the extension's activate() returns (see src/extension.ts). */
+export interface TestApi {
+  tree: {
+    getChildren(element?: unknown): Promise<unknown[]>;
+    getTreeItem(node: unknown): vscode.TreeItem;
+  };
+  onDidRefresh: vscode.Event<void>;
+  refresh?(): Promise<void>;
+}
+
+export async function activateExtension(): Promise<TestApi> {
+  const ext = vscode.extensions.getExtension<TestApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded in this window`);
+  const api = await ext.activate();
+  if (!api?.tree) throw new Error(`${EXTENSION_ID} activate() did not return the test API`);
+  return api;
+}
+
+export function workspaceRoot(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('the e2e tests need a workspace folder (the fixture GitOps repository)');
+  return folder.uri.fsPath;
+}
+
+export function labelOf(item: vscode.TreeItem): string {
+  const l = item.label;
+  return typeof l === 'string' ? l : (l?.label ?? '');
+}
+
+export function descriptionOf(item: vscode.TreeItem): string {
+  return typeof item.description === 'string' ? item.description : '';
+}
+
+export interface Row {
+  node: unknown;
+  item: vscode.TreeItem;
+  label: string;
+  description: string;
+}
+
+export async function children(api: TestApi, parent?: Row): Promise<Row[]> {
+  const nodes = await api.tree.getChildren(parent?.node);
+  return nodes.map((node) => {
+    const item = api.tree.getTreeItem(node);
+    return { node, item, label: labelOf(item), description: descriptionOf(item) };
+  });
+}
+
+/** Follows labels from the root: childAt(api, 'stag', 'accounts'). */
+export async function rowAt(api: TestApi, ...labels: string[]): Promise<Row> {
+  let row: Row | undefined;
+  for (const label of labels) {
+    const rows = await children(api, row);
+    row = rows.find((r) => r.label === label);
+    if (!row) throw new Error(`no tree item "${label}" under ${labels.slice(0, labels.indexOf(label)).join(' / ') || 'the root'} (has: ${rows.map((r) => r.label).join(', ')})`);
+  }
+  if (!row) throw new Error('rowAt needs at least one label');
+  return row;
+}
+
+/**
+ * Waits until `check` returns a truthy value, re-checking after every onDidRefresh and every
+ * `pollMs` (in case the refresh fired before we listened). Throws with the last result on timeout.
+ */
+export async function waitFor<T>(api: TestApi, what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, pollMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : String(last)})`);
+    await new Promise<void>((resolve) => {
+      const sub = api.onDidRefresh(() => done());
+      const timer = setTimeout(done, Math.min(pollMs, left));
+      function done() {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      }
+    });
+  }
+}
+
+// ---- the runner's UI driver (scripts/e2e.mjs; absent under @vscode/test-electron) ----
+
+const DRIVER = process.env.GITOPS_E2E_DRIVER_URL;
+
+/** True when the tests run in the browser harness, which can look at and drive the UI. */
+export const hasUiDriver = Boolean(DRIVER);
+
+async function driver<T>(route: string, body: unknown): Promise<T | undefined> {
+  if (!DRIVER) return undefined;
+  const res = await fetch(`${DRIVER}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`UI driver ${route}: ${res.status} ${text}`);
+  return text ? (JSON.parse(text) as T) : undefined;
+}
+
+/**
+ * Saves a screenshot of the whole workbench as test-results/screenshots/{name}.png, or as
+ * docs/images/{name}.png with `{ docs: true }`; `sidebarWidth` first drags the side bar to that width. Returns the file's path (undefined without a driver).
+ */
+export async function screenshot(name: string, opts: { docs?: boolean; sidebarWidth?: number } = {}): Promise<string | undefined> {
+  const r = await driver<{ file: string }>('/screenshot', { name, docs: Boolean(opts.docs), sidebarWidth: opts.sidebarWidth });
+  return r?.file;
+}
+
+export interface UiTreeRow {
+  label: string;
+  description: string;
+  ariaLabel: string;
+  level: number;
+  expanded: boolean | undefined;
+}
+
+/** The GitOps Deploy view container (its DOM id in the workbench). */
+export const CONTAINER = 'workbench.view.extension.gitopsDeploy';
+
+/** The tree rows the workbench shows in a view container (rendered rows only). */
+export async function uiTreeRows(container = CONTAINER): Promise<UiTreeRow[] | undefined> {
+  return driver<UiTreeRow[]>('/tree/rows', { container });
+}
+
+/** Expands the rows along a label path in the workbench, e.g. ['stag', 'accounts']; returns the rows. */
+export async function uiExpand(labels: string[], container = CONTAINER): Promise<UiTreeRow[] | undefined> {
+  return driver<UiTreeRow[]>('/tree/expand', { container, labels });
+}
+
+/** The row at a label path (['stag', 'accounts']) among rows as returned by uiTreeRows. */
+export function findUiRow(rows: readonly UiTreeRow[], labels: readonly string[]): UiTreeRow | undefined {
+  let from = 0;
+  let found: UiTreeRow | undefined;
+  for (const [depth, label] of labels.entries()) {
+    found = undefined;
+    for (let i = from; i < rows.length; i++) {
+      if (rows[i].level < depth + 1) break; // left the parent's subtree
+      if (rows[i].level === depth + 1 && rows[i].label === label) {
+        found = rows[i];
+        from = i + 1;
+        break;
+      }
+    }
+    if (!found) return undefined;
+  }
+  return found;
+}
