@@ -1,0 +1,177 @@
+// npm start — GitOps Deploy in a real VS Code (code-server) on 127.0.0.1, ready to click through:
+//   npm ci if node_modules is missing → code-server into .tools/ if missing → build → package the
+//   .vsix and install it into a private extensions dir (falls back to loading the extension from
+//   this folder) → start the sandbox (sandbox/main.ts) and open its GitOps repository, or open a
+//   copy of the e2e fixture repository when there is no sandbox → print the URL.
+// Ctrl-C (SIGINT/SIGTERM, or the npm launcher going away) stops code-server and the sandbox.
+// Options: --port <n> (or PORT; default 8080, else a free port), --fixture (no sandbox),
+//          --scenario <file> (passed to the sandbox).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { prepareFixtureRepo } from '../test/e2e/fixture.mjs';
+import {
+  CODE_SERVER_ENTRY,
+  NPM,
+  ROOT,
+  codeServerDirs,
+  ensureCodeServer,
+  freePort,
+  killGroup,
+  mustRun,
+  run,
+  seconds,
+  startCodeServer,
+  waitForHealthy,
+  writeUserSettings,
+} from '../test/e2e/harness/tools.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
+const STATE = path.join(ROOT, '.sandbox');
+const DEMO = path.join(STATE, 'demo');
+const START = path.join(STATE, 'start');
+const t0 = Date.now();
+const say = (m) => console.log(`[start ${seconds(Date.now() - t0)}] ${m}`);
+
+const stops = [];
+let stopping;
+function shutdown(code = 0) {
+  stopping ??= (async () => {
+    for (const fn of stops.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        console.error(`stop: ${err?.message ?? err}`);
+      }
+    }
+    process.exit(code);
+  })();
+  return stopping;
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    console.log(`\n[start] ${sig}: stopping…`);
+    void shutdown(0);
+  });
+}
+// `npm start` runs us through `sh -c`, which does not pass SIGTERM on: stop when we lose our parent.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown(0);
+}, 1000).unref();
+
+function toolEnv(dirs) {
+  return { ...process.env, XDG_CONFIG_HOME: dirs.xdgConfig, XDG_DATA_HOME: dirs.xdgData, XDG_CACHE_HOME: dirs.xdgCache, XDG_RUNTIME_DIR: dirs.xdgRuntime };
+}
+
+/** Packages the extension and installs it; returns false when that did not work. */
+async function installVsix(dirs) {
+  const vsix = path.join(START, 'gitops-deploy.vsix');
+  fs.rmSync(vsix, { force: true });
+  const vsce = path.join(ROOT, 'node_modules', '.bin', 'vsce');
+  const packed = await run(vsce, ['package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', vsix], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (packed !== 0 || !fs.existsSync(vsix)) return false;
+  const installed = await run(process.execPath, [CODE_SERVER_ENTRY, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix, '--force'], { env: toolEnv(dirs), stdio: ['ignore', 'inherit', 'inherit'] });
+  return installed === 0;
+}
+
+/** Starts the sandbox in its own process group; resolves with its sandbox.json once ready. */
+async function startSandbox() {
+  const stateFile = path.join(DEMO, 'sandbox.json');
+  fs.mkdirSync(DEMO, { recursive: true });
+  fs.rmSync(stateFile, { force: true });
+  const args = ['sandbox/main.ts', '--dir', DEMO];
+  const scenario = opt('--scenario');
+  if (scenario) args.push('--scenario', path.resolve(scenario));
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: ROOT, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+  let exited = false;
+  const exitedPromise = new Promise((r) => child.once('exit', () => { exited = true; r(); }));
+  stops.push(() => killGroup(child, exitedPromise, () => exited));
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error('the sandbox exited before it was ready');
+    try {
+      const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+      if (state.ready === true) {
+        exitedPromise.then(() => {
+          if (!stopping) {
+            console.error('[start] the sandbox stopped; stopping code-server');
+            void shutdown(1);
+          }
+        });
+        return state;
+      }
+    } catch {
+      // not written yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the sandbox was not ready within 180 s (${stateFile})`);
+}
+
+/** KEY=value lines of sandbox.env (optionally `export KEY="value"`). */
+function readEnvFile(file) {
+  const env = {};
+  if (!file || !fs.existsSync(file)) return env;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2].trim();
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    env[m[1]] = v;
+  }
+  return env;
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(ROOT, 'node_modules', '.bin', 'esbuild'))) {
+    say('npm ci');
+    await mustRun(NPM, ['ci', '--no-audit', '--no-fund']);
+  }
+  await ensureCodeServer();
+  say('npm run build');
+  await mustRun(NPM, ['run', '--silent', 'build']);
+
+  fs.mkdirSync(START, { recursive: true });
+  const dirs = codeServerDirs(path.join(STATE, 'code-server'));
+  writeUserSettings(dirs);
+  say('packaging and installing the extension');
+  const asVsix = await installVsix(dirs);
+  if (!asVsix) console.warn('[start] packaging/installing the .vsix failed: loading the extension from this folder instead');
+
+  let workspace;
+  let extraEnv = {};
+  if (fs.existsSync(path.join(ROOT, 'sandbox', 'main.ts')) && !argv.includes('--fixture')) {
+    say('starting the sandbox (.sandbox/demo)');
+    const state = await startSandbox();
+    workspace = state.repo ?? path.join(DEMO, 'repo');
+    extraEnv = readEnvFile(state.env ?? path.join(DEMO, 'sandbox.env'));
+  } else {
+    workspace = prepareFixtureRepo(START);
+  }
+
+  const wanted = Number(opt('--port') ?? process.env.PORT ?? 8080);
+  const port = await freePort(wanted);
+  const server = startCodeServer({ port, dirs, folder: workspace, env: extraEnv, quiet: true });
+  stops.push(() => server.stop());
+  server.child.once('exit', () => {
+    if (!stopping) {
+      console.error(`[start] code-server stopped:\n${server.output().slice(-3000)}`);
+      void shutdown(1);
+    }
+  });
+  await waitForHealthy(server);
+  let url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
+  if (!asVsix) {
+    const payload = [['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${ROOT}`]];
+    url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  }
+  if (port !== wanted) console.log(`[start] port ${wanted} is taken; using ${port}`);
+  console.log(`\nGitOps Deploy in VS Code: ${url}\nworkspace: ${workspace}${Object.keys(extraEnv).length ? ` (sandbox environment: ${Object.keys(extraEnv).join(', ')})` : ''}\nCtrl-C stops everything.\n`);
+}
+
+main().catch((err) => {
+  console.error(`[start] ${err?.stack ?? err}`);
+  void shutdown(1);
+});
