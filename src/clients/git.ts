@@ -107,17 +107,20 @@ export interface GitAdapterOptions {
   root: string;
   remote: string;
   branch: string;
+  log?: (line: string) => void;
 }
 
 export class GitCli implements GitPort {
   readonly root: string;
   private readonly remote: string;
   private readonly branch: string;
+  private readonly logLine?: (line: string) => void;
 
   constructor(opts: GitAdapterOptions) {
     this.root = opts.root;
     this.remote = opts.remote;
     this.branch = opts.branch;
+    this.logLine = opts.log;
   }
 
   private git(args: string[], opts?: GitRunOptions): Promise<GitResult> {
@@ -171,8 +174,16 @@ export class GitCli implements GitPort {
   }
 
   async rebaseOntoRemote(signal?: AbortSignal): Promise<boolean> {
+    // --autostash: the user's unrelated uncommitted changes must not block the rebase.
     const r = await this.git(['rebase', '--autostash', this.remoteRef], { signal, allowFail: true });
-    if (r.code === 0) return true;
+    if (r.code === 0) {
+      if (/Applying autostash resulted in conflicts/i.test(r.stdout + r.stderr)) {
+        // The rebase itself worked; re-applying the user's own uncommitted edits conflicted with the
+        // remote's changes. Git keeps them in the stash; say so rather than stay silent.
+        this.logLine?.('git: your uncommitted changes conflicted with the remote after the rebase; they are kept in `git stash list` (conflict markers are in the working tree)');
+      }
+      return true;
+    }
     if (await this.rebaseInProgress()) {
       await this.git(['rebase', '--abort']);
       return false;
