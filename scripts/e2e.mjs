@@ -7,7 +7,9 @@
 // The runner also serves a small UI driver on 127.0.0.1 (GITOPS_E2E_DRIVER_URL in the extension
 // host) so tests can take screenshots and read/expand tree rows (see test/e2e/helpers.ts).
 // Options: --no-build (skip npm run build), --keep (keep the temp folder), --grep <re>,
-//          --timeout <s> (default 600, or GITOPS_E2E_TIMEOUT), --verbose (all workbench logs).
+//          --timeout <s> (default 600, or GITOPS_E2E_TIMEOUT), --verbose (all workbench logs),
+//          --update-docs-images (screenshots the tests mark `docs: true` go to docs/images/;
+//          otherwise to test-results/screenshots/docs/, so a plain run leaves the tree clean).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -39,6 +41,7 @@ const option = (name) => {
 };
 const timeoutS = Number(option('--timeout') ?? process.env.GITOPS_E2E_TIMEOUT ?? 600);
 const verbose = flag('--verbose') || process.env.GITOPS_E2E_VERBOSE === '1';
+const updateDocsImages = flag('--update-docs-images') || process.env.GITOPS_E2E_UPDATE_DOCS_IMAGES === '1';
 const started = Date.now();
 const step = (msg) => console.log(`[e2e ${seconds(Date.now() - started)}] ${msg}`);
 
@@ -168,7 +171,8 @@ function startDriver() {
   const routes = {
     async '/screenshot'({ name, docs, sidebarWidth }) {
       if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/.test(name)) throw new Error(`bad screenshot name ${JSON.stringify(name)}`);
-      const file = docs ? path.join(ROOT, 'docs', 'images', `${name}.png`) : path.join(ROOT, 'test-results', 'screenshots', `${name}.png`);
+      const shots = path.join(ROOT, 'test-results', 'screenshots');
+      const file = docs ? path.join(updateDocsImages ? path.join(ROOT, 'docs', 'images') : path.join(shots, 'docs'), `${name}.png`) : path.join(shots, `${name}.png`);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       if (sidebarWidth) await resizeSidebar(page, Number(sidebarWidth));
       await page.mouse.move(900, 700); // no hover highlight in the tree or on the sash

@@ -109,7 +109,8 @@ async function driver<T>(route: string, body: unknown): Promise<T | undefined> {
 
 /**
  * Saves a screenshot of the whole workbench as test-results/screenshots/{name}.png, or as
- * docs/images/{name}.png with `{ docs: true }`; `sidebarWidth` first drags the side bar to that width. Returns the file's path (undefined without a driver).
+ * docs/images/{name}.png with `{ docs: true }` when the runner has --update-docs-images (else
+ * test-results/screenshots/docs/{name}.png); `sidebarWidth` first drags the side bar to that width. Returns the file's path (undefined without a driver).
  */
 export async function screenshot(name: string, opts: { docs?: boolean; sidebarWidth?: number } = {}): Promise<string | undefined> {
   const r = await driver<{ file: string }>('/screenshot', { name, docs: Boolean(opts.docs), sidebarWidth: opts.sidebarWidth });

@@ -119,7 +119,7 @@ export async function ensureChromium() {
   console.log('installing chromium (apt-get)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await mustRun('apt-get', ['update', '-qq'], { env });
-  await mustRun('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env });
+  await mustRun('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-liberation', 'fonts-dejavu-core'], { env });
 }
 
 /** A free TCP port on 127.0.0.1 (or `preferred` when it is free). */
