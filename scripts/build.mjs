@@ -1,6 +1,10 @@
 // One esbuild script for both bundles: the extension (vscode external) and the headless CLI.
 import * as esbuild from 'esbuild';
+import { writeFileSync } from 'node:fs';
+import { generate as generateValidator, OUT as VALIDATOR } from './gen-validator.mjs';
 import { sdkMarker } from './sdk-marker.mjs';
+
+writeFileSync(VALIDATOR, generateValidator());
 
 const watch = process.argv.includes('--watch');
 

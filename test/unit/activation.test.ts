@@ -10,6 +10,7 @@ const bundle = path.join(root, 'dist/extension.js');
 describe('activation (bundle, outside the editor)', () => {
   const fake = createFakeVscode([path.join(root, 'test/e2e/fixtures/gitops-repo')]);
   let api: any;
+  const context = fakeExtensionContext();
 
   before(function () {
     this.timeout(60_000);
@@ -17,7 +18,11 @@ describe('activation (bundle, outside the editor)', () => {
     installFakeVscode(fake.api);
     delete (globalThis as any).__gitopsDeploySdks;
     const ext = require(bundle);
-    api = ext.activate(fakeExtensionContext());
+    api = ext.activate(context);
+  });
+
+  after(() => {
+    for (const d of context.subscriptions) d.dispose();
   });
 
   it('registers every command the manifest contributes', () => {

@@ -124,3 +124,11 @@ verification: { errorRateThreshold: 0.05, syncTimeoutSeconds: 30 }
     });
   });
 });
+
+describe('the precompiled schema validator', () => {
+  it('is up to date with schemas/gitops-deploy.schema.json (run npm run build to regenerate)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const gen = await import(path.resolve(__dirname, '../../scripts/gen-validator.mjs'));
+    assert.equal(readFileSync(gen.OUT, 'utf8'), gen.generate());
+  });
+});

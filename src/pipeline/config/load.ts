@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import schema from '../../../schemas/gitops-deploy.schema.json';
 import { FileProblem } from '../errors';
 import { isValidTimeZone } from '../model/window';
+import validateSchema from './schemaValidator.generated';
 import type {
   BlockedRange,
   EnvironmentConfig,
@@ -39,13 +39,8 @@ export function defaultValuesFile(env: string): string {
   return `helm/environments/${env}-env/image-tags.yaml`;
 }
 
-let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(data: unknown): ErrorObject[] {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    validator = ajv.compile(schema);
-  }
-  return validator(data) ? [] : [...(validator.errors ?? [])];
+  return validateSchema(data) ? [] : [...(validateSchema.errors ?? [])];
 }
 
 /** Does this folder look like a GitOps repo: a config file or the seed layout's values files? */
@@ -101,7 +96,7 @@ export function parseConfig(
       throw new FileProblem(file, `${CONFIG_FILE} must be a mapping of settings (environments, services, …), not ${Array.isArray(raw) ? 'a list' : typeof raw}`, 1);
     }
   }
-  const errors = validate(raw);
+  const errors = text === undefined ? [] : validate(raw);
   if (errors.length) {
     const err = pickError(errors, raw);
     const keyPath = pointerToPath(err.instancePath);

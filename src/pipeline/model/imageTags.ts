@@ -13,6 +13,7 @@ import {
 import { FileProblem } from '../errors';
 import type { TagPath } from '../config/types';
 import { writeFileAtomic } from './atomic';
+import { fastParseImageTags } from './fastTags';
 import { tagProblem } from './tags';
 
 export interface TagEntry {
@@ -116,8 +117,13 @@ function collect(text: string, tagPath: TagPath, file: string): { entries: Map<s
 }
 
 /** Read every service's tag from a values file's text. Malformed YAML throws a FileProblem. */
-export function parseImageTags(text: string, tagPath: TagPath = 'auto', file = 'image-tags.yaml'): ImageTags {
+/** The full-parser reading, for tests that compare it with the fast path. */
+export function parseImageTagsFull(text: string, tagPath: TagPath = 'auto', file = 'image-tags.yaml'): ImageTags {
   return { entries: collect(text, tagPath, file).entries };
+}
+
+export function parseImageTags(text: string, tagPath: TagPath = 'auto', file = 'image-tags.yaml'): ImageTags {
+  return { entries: fastParseImageTags(text, tagPath) ?? collect(text, tagPath, file).entries };
 }
 
 export async function readImageTags(file: string, tagPath: TagPath = 'auto'): Promise<ImageTags> {

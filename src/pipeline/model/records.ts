@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { FileProblem, errorMessage } from '../errors';
+import { fastFrontMatter } from './fastFrontMatter';
 
 export const RECORD_STATUSES = ['succeeded', 'rolled-back', 'failed', 'rollback'] as const;
 export type RecordStatus = (typeof RECORD_STATUSES)[number];
@@ -72,7 +73,7 @@ export function parseRecord(text: string, file: string): LoadedRecord {
   if (!m) throw new FileProblem(file, 'no YAML front matter (the file must start with a line "---")', 1);
   let data: any;
   try {
-    data = parse(m[1]);
+    data = fastFrontMatter(m[1]) ?? parse(m[1]);
   } catch (err) {
     throw new FileProblem(file, `front matter is not valid YAML: ${errorMessage(err).split('\n')[0]}`);
   }
