@@ -39,7 +39,7 @@ function scalar(raw: string): string | null | typeof FAIL {
       return isTrailingComment(s.slice(q + 1)) ? out : FAIL;
     }
   }
-  if (/^[&*!|>{}[\]%@`,?:#-]/.test(s) && !/^-[^ \-]/.test(s)) return s === '' ? null : FAIL;
+  if (/^[&*!|>{}[\]%@`,?:#-]/.test(s) && !/^-[^ -]/.test(s)) return s === '' ? null : FAIL;
   const hash = s.search(/ #/);
   const v = (hash < 0 ? s : s.slice(0, hash)).trimEnd();
   if (/: |:$|\t/.test(v)) return FAIL;
