@@ -220,6 +220,24 @@ describe('clients: adapters against the sandbox', function () {
       assert.ok(pods.some((p) => p.images[0].endsWith(':2.1.0')));
     });
 
+    it('waitFor re-establishes the watch after errors and 410 Gone', async () => {
+      const key = 'WATCH /apis/argoproj.io/v1alpha1/namespaces/argocd/applications';
+      for (const [code, tag, expectLog] of [
+        [500, '2.2.0', /re-establishing/],
+        [410, '2.0.0', /re-reading/],
+      ] as const) {
+        logs.length = 0;
+        sb.setFault('kubernetes', key, { code, times: 2 });
+        let sha: string | undefined;
+        const waiting = ports.argocd.waitFor(ARGO_NS, 'cards-dev', (s) => sha !== undefined && syncedAt(sha)(s), 20_000);
+        sha = pushTag(sb, tmp, 'dev', 'cards', tag);
+        const s = await waiting;
+        assert.equal(s.syncRevision, sha);
+        assert.ok(logs.some((l) => expectLog.test(l)), `${code}: ${logs.join(' | ')}`);
+        sb.setFault('kubernetes', key, null);
+      }
+    });
+
     it('waitFor times out with how long it waited and the last status', async () => {
       const sha = pushTag(sb, tmp, 'dev', 'accounts', '1.7.0'); // 1.7.0 takes 30 s to sync
       const started = Date.now();
