@@ -22,8 +22,10 @@ export interface CreatePortsOptions {
   clock?: Clock;
   /** fetch used for Prometheus, the webhook, signature blobs and direct health URLs (default: global fetch). */
   fetch?: FetchLike;
-  /** Kubernetes context (e.g. the environment's kubeContext or the gitopsDeploy.kubeContext setting); default config.kubernetes.context, then the kubeconfig's current context. */
+  /** Kubernetes context (e.g. the gitopsDeploy.kubeContext setting); default: the environment's kubeContext, then config.kubernetes.context, then the kubeconfig's current context. */
   kubeContext?: string;
+  /** The environment the ports are for: its kubeContext applies. */
+  environment?: string;
   /** AWS profile (gitopsDeploy.awsProfile); default AWS_PROFILE, then the default credential chain. */
   awsProfile?: string;
 }
@@ -62,12 +64,14 @@ function awsCredentials(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAc
 
 export function createPorts(config: GitOpsConfig, opts: CreatePortsOptions = {}): Ports {
   const env = opts.env ?? process.env;
+  const envConfig = opts.environment === undefined ? undefined : config.environments.find((e) => e.name === opts.environment);
+  if (opts.environment !== undefined && !envConfig) throw new Error(`unknown environment "${opts.environment}" (environments: ${config.environments.map((e) => e.name).join(', ')})`);
   const servicesByRepository: Record<string, string[]> = {};
   for (const svc of Object.values(config.services)) (servicesByRepository[svc.ecrRepository] ??= []).push(svc.name);
 
   const kube = new KubeConnection({
     kubeconfig: config.kubernetes.kubeconfig,
-    context: opts.kubeContext || config.kubernetes.context || undefined,
+    context: opts.kubeContext || envConfig?.kubeContext || config.kubernetes.context || undefined,
     env,
     hints: kubeHints(config),
     log: opts.log,

@@ -15,6 +15,7 @@ export const ARGO_GROUP = 'argoproj.io';
 export const ARGO_VERSION = 'v1alpha1';
 export const ARGO_PLURAL = 'applications';
 const HEALTH_BODY_MAX = 4096;
+const WATCH_SERVER_TIMEOUT_S = 120;
 
 /** Where to point the user when a named object is missing. */
 export interface KubeHints {
@@ -417,6 +418,7 @@ export class ArgoCdApplications implements ArgoCdPort {
       let lastWatchError: string | undefined;
       let controller: AbortController | undefined;
       let retryTimer: NodeJS.Timeout | undefined;
+      let watchdog: NodeJS.Timeout | undefined;
       let failures = 0;
       const getAbort = new AbortController();
 
@@ -425,6 +427,7 @@ export class ArgoCdApplications implements ArgoCdPort {
         finished = true;
         clearTimeout(timer);
         if (retryTimer) clearTimeout(retryTimer);
+        if (watchdog) clearTimeout(watchdog);
         signal?.removeEventListener('abort', onAbort);
         controller?.abort();
         getAbort.abort();
@@ -482,7 +485,9 @@ export class ArgoCdApplications implements ArgoCdPort {
         let sawEvent = false;
         const openedAt = Date.now();
         const watch = new l.k8s.Watch(l.kc);
-        const query: Record<string, string | boolean | number> = { fieldSelector: `metadata.name=${app}`, allowWatchBookmarks: true };
+        // The server ends the watch after timeoutSeconds and we re-establish it; the watchdog below
+        // covers a connection that died without closing.
+        const query: Record<string, string | boolean | number> = { fieldSelector: `metadata.name=${app}`, allowWatchBookmarks: true, timeoutSeconds: WATCH_SERVER_TIMEOUT_S };
         if (resourceVersion) query.resourceVersion = resourceVersion;
         watch
           .watch(
@@ -532,7 +537,9 @@ export class ArgoCdApplications implements ArgoCdPort {
           .then(
             (c) => {
               controller = c;
-              if (finished) c.abort();
+              if (finished) return c.abort();
+              if (watchdog) clearTimeout(watchdog);
+              watchdog = setTimeout(() => c.abort(), (WATCH_SERVER_TIMEOUT_S + 30) * 1000);
             },
             (err) => {
               // No current cluster and the like.

@@ -228,11 +228,11 @@ describe('clients: adapters against the sandbox', function () {
       ] as const) {
         logs.length = 0;
         sb.setFault('kubernetes', key, { code, times: 2 });
-        let sha: string | undefined;
-        const waiting = ports.argocd.waitFor(ARGO_NS, 'cards-dev', (s) => sha !== undefined && syncedAt(sha)(s), 20_000);
-        sha = pushTag(sb, tmp, 'dev', 'cards', tag);
+        const pushed: { sha?: string } = {};
+        const waiting = ports.argocd.waitFor(ARGO_NS, 'cards-dev', (s) => pushed.sha !== undefined && syncedAt(pushed.sha)(s), 20_000);
+        pushed.sha = pushTag(sb, tmp, 'dev', 'cards', tag);
         const s = await waiting;
-        assert.equal(s.syncRevision, sha);
+        assert.equal(s.syncRevision, pushed.sha);
         assert.ok(logs.some((l) => expectLog.test(l)), `${code}: ${logs.join(' | ')}`);
         sb.setFault('kubernetes', key, null);
       }
