@@ -1,0 +1,241 @@
+// GitHubPort over @octokit/rest (loaded with import() on the first call). baseUrl is
+// config.github.apiUrl: https://api.github.com, a GitHub Enterprise `https://HOST/api/v3`, or the
+// sandbox. The token is handed to Octokit only; error messages are masked before they leave.
+import type { Octokit } from '@octokit/rest' with { 'resolution-mode': 'import' };
+import { createDeploymentReporter, runUrlFromEnv, type DeploymentReporter } from '../pipeline/github/deployments';
+import { serverUrlFromApi } from '../pipeline/github/port';
+import { maskSecrets } from '../pipeline/mask';
+import type {
+  CreateDeploymentInput,
+  CreateStatusInput,
+  DeploymentInfo,
+  DeploymentStatusInfo,
+  GitHubPort,
+  JobInfo,
+  PendingDeploymentInfo,
+  WorkflowRunInfo,
+} from '../pipeline/github/port';
+
+export interface GitHubActionsOptions {
+  apiUrl: string;
+  owner: string;
+  repo: string;
+  token: string;
+  /** Requests retry on 5xx by default; tests pass 0. */
+  retries?: number;
+}
+
+type AnyRecord = Record<string, any>;
+
+function runInfo(r: AnyRecord): WorkflowRunInfo {
+  return {
+    id: r.id,
+    runNumber: r.run_number,
+    attempt: r.run_attempt,
+    name: r.name ?? undefined,
+    path: r.path,
+    event: r.event,
+    branch: r.head_branch ?? undefined,
+    headSha: r.head_sha,
+    status: r.status ?? 'queued',
+    conclusion: r.conclusion ?? null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    htmlUrl: r.html_url,
+    actor: r.actor?.login ?? r.triggering_actor?.login,
+  };
+}
+
+export class GitHubActionsClient implements GitHubPort {
+  private client: Promise<Octokit> | undefined;
+  private readonly base: { owner: string; repo: string };
+
+  constructor(private readonly o: GitHubActionsOptions) {
+    this.base = { owner: o.owner, repo: o.repo };
+  }
+
+  private octokit(): Promise<Octokit> {
+    this.client ??= (async () => {
+      const { Octokit: OctokitClass } = await import('@octokit/rest');
+      return new OctokitClass({
+        auth: this.o.token,
+        baseUrl: this.o.apiUrl.replace(/\/+$/, ''),
+        userAgent: 'gitops-deploy',
+        request: { retries: this.o.retries },
+        log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      });
+    })();
+    return this.client;
+  }
+
+  /** Runs a call; errors carry the HTTP status and GitHub's message, masked. */
+  private async call<T>(what: string, fn: (o: Octokit) => Promise<T>): Promise<T> {
+    const o = await this.octokit();
+    try {
+      return await fn(o);
+    } catch (err) {
+      const e = err as { status?: number; message?: string };
+      const msg = `GitHub ${what}: ${e.status ? `HTTP ${e.status} ` : ''}${e.message ?? String(err)}`;
+      const out = new Error(maskSecrets(msg, { GITHUB_TOKEN: this.o.token })) as Error & { status?: number };
+      out.status = e.status;
+      throw out;
+    }
+  }
+
+  currentUser(signal?: AbortSignal): Promise<string> {
+    return this.call('user', async (o) => (await o.rest.users.getAuthenticated({ request: { signal } })).data.login);
+  }
+
+  dispatchWorkflow(workflowFile: string, ref: string, inputs: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    return this.call(`dispatch ${workflowFile}`, async (o) => {
+      await o.rest.actions.createWorkflowDispatch({ ...this.base, workflow_id: workflowFile, ref, inputs, request: { signal } });
+    });
+  }
+
+  listWorkflowRuns(workflowFile: string, f: { event?: string; branch?: string; status?: string; perPage?: number }, signal?: AbortSignal): Promise<WorkflowRunInfo[]> {
+    return this.call(`runs of ${workflowFile}`, async (o) => {
+      const { data } = await o.rest.actions.listWorkflowRuns({ ...this.base, workflow_id: workflowFile, event: f.event, branch: f.branch, status: f.status as never, per_page: f.perPage ?? 20, request: { signal } });
+      return data.workflow_runs.map((r) => runInfo(r as AnyRecord));
+    });
+  }
+
+  getRun(runId: number, signal?: AbortSignal): Promise<WorkflowRunInfo> {
+    return this.call(`run ${runId}`, async (o) => runInfo((await o.rest.actions.getWorkflowRun({ ...this.base, run_id: runId, request: { signal } })).data as AnyRecord));
+  }
+
+  listJobs(runId: number, signal?: AbortSignal): Promise<JobInfo[]> {
+    return this.call(`jobs of run ${runId}`, async (o) => {
+      const { data } = await o.rest.actions.listJobsForWorkflowRun({ ...this.base, run_id: runId, per_page: 100, request: { signal } });
+      return data.jobs.map((j) => ({
+        id: j.id,
+        name: j.name,
+        status: j.status,
+        conclusion: j.conclusion,
+        htmlUrl: j.html_url ?? undefined,
+        steps: (j.steps ?? []).map((s) => ({ number: s.number, name: s.name, status: s.status, conclusion: s.conclusion })),
+      }));
+    });
+  }
+
+  async jobLog(jobId: number, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      return await this.call(`log of job ${jobId}`, async (o) => {
+        const { data } = await o.rest.actions.downloadJobLogsForWorkflowRun({ ...this.base, job_id: jobId, request: { signal } });
+        return maskSecrets(typeof data === 'string' ? data : String(data), { GITHUB_TOKEN: this.o.token });
+      });
+    } catch (err) {
+      if ((err as { status?: number }).status === 404 || (err as { status?: number }).status === 410) return undefined;
+      throw err;
+    }
+  }
+
+  pendingDeployments(runId: number, signal?: AbortSignal): Promise<PendingDeploymentInfo[]> {
+    return this.call(`pending deployments of run ${runId}`, async (o) => {
+      const { data } = await o.rest.actions.getPendingDeploymentsForRun({ ...this.base, run_id: runId, request: { signal } });
+      return data.map((p) => ({
+        environment: p.environment.name ?? String(p.environment.id),
+        environmentId: p.environment.id ?? 0,
+        currentUserCanApprove: p.current_user_can_approve,
+        waitTimer: p.wait_timer,
+        reviewers: (p.reviewers ?? []).map((r) => {
+          const who = r.reviewer as AnyRecord | undefined;
+          return String(who?.login ?? who?.slug ?? who?.name ?? r.type ?? 'unknown');
+        }),
+      }));
+    });
+  }
+
+  reviewPendingDeployments(runId: number, environmentIds: number[], state: 'approved' | 'rejected', comment: string, signal?: AbortSignal): Promise<void> {
+    return this.call(`review of run ${runId}`, async (o) => {
+      await o.rest.actions.reviewPendingDeploymentsForRun({ ...this.base, run_id: runId, environment_ids: environmentIds, state, comment, request: { signal } });
+    });
+  }
+
+  cancelRun(runId: number, signal?: AbortSignal): Promise<void> {
+    return this.call(`cancel run ${runId}`, async (o) => {
+      await o.rest.actions.cancelWorkflowRun({ ...this.base, run_id: runId, request: { signal } });
+    });
+  }
+
+  createDeployment(i: CreateDeploymentInput, signal?: AbortSignal): Promise<DeploymentInfo> {
+    return this.call(`create deployment (${i.environment})`, async (o) => {
+      const { data, status } = await o.rest.repos.createDeployment({
+        ...this.base,
+        ref: i.ref,
+        environment: i.environment,
+        description: i.description,
+        task: i.task ?? 'deploy',
+        payload: (i.payload ?? {}) as Record<string, never>,
+        auto_merge: false,
+        required_contexts: [],
+        production_environment: i.productionEnvironment,
+        request: { signal },
+      });
+      if (status !== 201 || !('id' in data)) throw new Error(`no deployment created: ${(data as AnyRecord).message ?? status}`);
+      return { id: data.id, sha: data.sha, ref: data.ref, environment: data.environment, description: data.description, createdAt: data.created_at, payload: data.payload };
+    });
+  }
+
+  createDeploymentStatus(deploymentId: number, i: CreateStatusInput, signal?: AbortSignal): Promise<DeploymentStatusInfo> {
+    return this.call(`deployment ${deploymentId} status ${i.state}`, async (o) => {
+      const { data } = await o.rest.repos.createDeploymentStatus({
+        ...this.base,
+        deployment_id: deploymentId,
+        state: i.state,
+        description: i.description,
+        log_url: i.logUrl,
+        environment_url: i.environmentUrl,
+        auto_inactive: i.autoInactive,
+        request: { signal },
+      });
+      return { id: data.id, state: data.state, description: data.description ?? undefined, logUrl: data.log_url ?? undefined, createdAt: data.created_at };
+    });
+  }
+
+  listDeployments(f: { environment?: string; sha?: string; perPage?: number }, signal?: AbortSignal): Promise<DeploymentInfo[]> {
+    return this.call('deployments', async (o) => {
+      const { data } = await o.rest.repos.listDeployments({ ...this.base, environment: f.environment, sha: f.sha, per_page: f.perPage ?? 30, request: { signal } });
+      return data.map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, description: d.description, createdAt: d.created_at, payload: d.payload }));
+    });
+  }
+
+  listDeploymentStatuses(deploymentId: number, signal?: AbortSignal): Promise<DeploymentStatusInfo[]> {
+    return this.call(`statuses of deployment ${deploymentId}`, async (o) => {
+      const { data } = await o.rest.repos.listDeploymentStatuses({ ...this.base, deployment_id: deploymentId, per_page: 30, request: { signal } });
+      return data.map((s) => ({ id: s.id, state: s.state, description: s.description ?? undefined, logUrl: s.log_url ?? undefined, createdAt: s.created_at }));
+    });
+  }
+}
+
+/** The port when config.github names a repository and a token is available; undefined otherwise. */
+export function gitHubPortFor(github: { apiUrl: string; owner?: string; repo?: string }, token: string | undefined, retries?: number): GitHubActionsClient | undefined {
+  if (!github.owner || !github.repo || !token) return undefined;
+  return new GitHubActionsClient({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token, retries });
+}
+
+/**
+ * The GitHub Deployments reporter for a pipeline run, when config.github names a repository and
+ * GITHUB_TOKEN (or GH_TOKEN) is set; undefined otherwise. For the CLI and the editor's run path:
+ * pass `reporter.onEvent` into the pipeline's events and `await reporter.flush()` at the end.
+ */
+export function deploymentReporterFor(
+  config: { github: { apiUrl: string; owner?: string; repo?: string }; git: { branch: string }; environments: { name: string }[] },
+  request: { service: string; environment: string; mode: 'deploy' | 'rollback' },
+  o: { env: Record<string, string | undefined>; warn: (m: string) => void; headSha?: () => Promise<string>; token?: string; retries?: number },
+): DeploymentReporter | undefined {
+  const token = o.token ?? o.env.GITHUB_TOKEN ?? o.env.GH_TOKEN;
+  const port = gitHubPortFor(config.github, token, o.retries);
+  if (!port) return undefined;
+  const last = config.environments[config.environments.length - 1]?.name;
+  return createDeploymentReporter({
+    port,
+    repo: { owner: config.github.owner!, repo: config.github.repo!, serverUrl: o.env.GITHUB_SERVER_URL ?? serverUrlFromApi(config.github.apiUrl) },
+    branch: config.git.branch,
+    headSha: o.headSha,
+    runUrl: runUrlFromEnv(o.env),
+    productionEnvironments: last ? [last] : [],
+    warn: o.warn,
+    env: { ...o.env, GITHUB_TOKEN: token },
+    request,
+  });
+}
