@@ -1,8 +1,17 @@
 // The headless entry: the same core as the editor, for terminals and CI.
 import * as path from 'node:path';
+import { createPorts } from './clients';
+import { environment, loadConfig } from './pipeline/config/load';
+import type { GitOpsConfig } from './pipeline/config/types';
+import { runDeployment, runRollback } from './pipeline/deploy';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
+import { maskSecrets } from './pipeline/mask';
 import { relativeTime } from './pipeline/model/format';
 import { loadRepoState } from './pipeline/model/repoState';
+import type { PipelineDeps, PipelineOutcome } from './pipeline/outcome';
+import type { Ports } from './pipeline/ports';
+import type { PipelineEvent } from './pipeline/runner';
+import { formatEvent, formatOutcome } from './pipeline/transcript';
 
 export const EXIT = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64 } as const;
 
@@ -98,8 +107,64 @@ async function records(args: ParsedArgs, io: Out): Promise<number> {
 
 export type CommandHandler = (args: ParsedArgs, io: Out, signal: AbortSignal) => Promise<number>;
 
+/** How the CLI gets its ports; tests replace it. */
+export type PortsFactory = (config: GitOpsConfig, environment: string, env: NodeJS.ProcessEnv) => Ports;
+let portsFactory: PortsFactory = (config, env, vars) => createPorts(config, { env: vars, environment: env });
+/** Extra pipeline deps (tests inject a clock/sleep). */
+let depsOverride: Partial<PipelineDeps> = {};
+export function setPipelineWiring(factory: PortsFactory | undefined, deps: Partial<PipelineDeps> = {}): void {
+  portsFactory = factory ?? ((config, env, vars) => createPorts(config, { env: vars, environment: env }));
+  depsOverride = deps;
+}
+
+function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  const vars = process.env;
+  const mask = (t: string) => maskSecrets(t, vars);
+  const [service, extra] = args.positional;
+  if (!service) throw new UserError(`${kind} needs a service: gitops-deploy ${kind} <service> --env <env>`);
+  if (extra !== undefined) throw new UserError(`unexpected argument "${extra}"`);
+  const envName = stringFlag(args, 'env');
+  if (!envName) throw new UserError(`${kind} needs --env <environment>`);
+  if (kind === 'rollback' && (args.flags.tag !== undefined)) throw new UserError('rollback takes --to TAG, not --tag');
+  if (kind === 'deploy' && args.flags.to !== undefined) throw new UserError('deploy takes --tag TAG, not --to');
+  const reason = stringFlag(args, 'reason');
+  if (kind === 'rollback' && !reason?.trim()) throw new UserError('rollback needs --reason "why" (recorded in the commit and the record)');
+  const root = path.resolve(String(args.flags.repo ?? process.cwd()));
+  const config = await loadConfig(root, vars);
+  if (!environment(config, envName)) throw new UserError(`unknown environment "${envName}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
+  const ports = portsFactory(config, envName, vars);
+  const json = !!args.flags.json;
+  const onEvent = (e: PipelineEvent) => {
+    if (json) return;
+    for (const line of formatEvent(e)) io.out(mask(line));
+  };
+  const deps: PipelineDeps = { config, ports, env: vars, ...depsOverride };
+  const common = { service, environment: envName, reason, overrideWindow: !!args.flags['override-window'], dryRun: !!args.flags['dry-run'] };
+  const outcome: PipelineOutcome =
+    kind === 'deploy'
+      ? await runDeployment({ ...common, tag: stringFlag(args, 'tag') }, deps, { signal, onEvent })
+      : await runRollback({ ...common, to: stringFlag(args, 'to') }, deps, { signal, onEvent });
+  if (json) io.out(mask(JSON.stringify(outcome, null, 2)));
+  else {
+    const lines = formatOutcome(outcome).map(mask);
+    const print = outcome.exitCode === 0 ? io.out : io.err;
+    for (const l of lines) print(l);
+  }
+  return outcome.exitCode;
+}
+
 /** Commands added by the pipeline (deploy, rollback) register here. */
-export const commands: Record<string, CommandHandler> = { status, records };
+export const commands: Record<string, CommandHandler> = {
+  status,
+  records,
+  deploy: (a, io, signal) => pipelineCommand('deploy', a, io, signal),
+  rollback: (a, io, signal) => pipelineCommand('rollback', a, io, signal),
+};
 
 export async function main(argv: string[], io: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal): Promise<number> {
   let args: ParsedArgs;
@@ -133,7 +198,12 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
 
 if (require.main === module) {
   const controller = new AbortController();
-  process.on('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
+  process.on('SIGINT', () => {
+    // The first Ctrl-C stops the pipeline cleanly (it says what state things are in); a second one exits now.
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupted: stopping (Ctrl-C again to exit at once)…\n');
+    controller.abort(new Error('interrupted (Ctrl-C)'));
+  });
   process.on('SIGTERM', () => controller.abort(new Error('terminated')));
   void main(process.argv.slice(2), undefined, controller.signal).then((code) => {
     process.exitCode = code;

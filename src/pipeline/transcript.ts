@@ -1,0 +1,58 @@
+// The human transcript of a pipeline run: one or more lines per event, and the closing summary.
+// Used by the CLI; the editor's output channel can use the same lines.
+import type { DeploymentPlan, PipelineOutcome } from './outcome';
+import type { PipelineEvent } from './runner';
+
+const MARK = { succeeded: '✓', refused: '⊘', failed: '✗' } as const;
+
+function ms(n: number): string {
+  return n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`;
+}
+
+function indent(text: string, by = '    '): string {
+  return text
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
+}
+
+/** Lines for one event (empty for events the summary covers). */
+export function formatEvent(e: PipelineEvent): string[] {
+  switch (e.type) {
+    case 'step-started':
+      return [`▸ ${e.title}`];
+    case 'log':
+      return [`    ${e.level === 'error' ? '✗ ' : e.level === 'warn' ? '! ' : ''}${e.message}`.replace(/^ {4}([✓✗!-] )\1/, '    $1')];
+    case 'step-finished': {
+      const first = (e.message ?? '').split('\n')[0];
+      return [`${MARK[e.status]} ${e.title} (${ms(e.durationMs)})${first ? ` — ${first}` : ''}`];
+    }
+    case 'notification':
+      return [`🔔 ${e.kind}: ${e.message.split('\n')[0]}`];
+    case 'pipeline-finished':
+      return [];
+  }
+}
+
+export function formatPlan(plan: DeploymentPlan): string[] {
+  const lines = [`Plan: ${plan.service} ${plan.previousTag} → ${plan.tag} in ${plan.environment}${plan.digest ? ` (${plan.digest})` : ''}`, '', 'Values file change:', indent(plan.diff.trimEnd()), '', 'Commit message:', indent(plan.commitMessage.trimEnd()), '', 'Checks:'];
+  for (const c of plan.checks) lines.push(`    ${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗ would fail' : c.status === 'warning' ? '!' : '-'} ${c.name}: ${c.detail ?? ''}`);
+  lines.push('', plan.wouldProceed ? `Would proceed: commit, push, wait for Argo CD ${plan.application}, verify.` : 'Would be refused.');
+  return lines;
+}
+
+/** The closing lines: the outcome, where the record is, and what to do. */
+export function formatOutcome(o: PipelineOutcome): string[] {
+  const lines: string[] = [''];
+  if (o.plan) lines.push(...formatPlan(o.plan), '');
+  const head = { deployed: '✓', 'dry-run': o.exitCode === 0 ? '✓' : '⊘', refused: '⊘', 'rolled-back': '↩', 'failed-needs-human': '✗✗' }[o.kind];
+  lines.push(`${head} ${o.kind.toUpperCase()} (exit ${o.exitCode}): ${o.kind === 'failed-needs-human' && o.manualFix ? 'a human is needed' : o.message.split('\n')[0]}`);
+  const rest = o.message.split('\n').slice(1);
+  if (o.kind === 'failed-needs-human' && o.manualFix) lines.push(...o.manualFix.split('\n').map((l) => `  ${l}`));
+  else if (rest.length) lines.push(...rest);
+  if (o.commit) lines.push(`  commit: ${o.commit}`);
+  if (o.rollbackCommit) lines.push(`  rollback commit: ${o.rollbackCommit}`);
+  if (o.record) lines.push(`  record: ${o.record.path}${o.record.pushed ? '' : ' (not pushed)'}`);
+  if (o.rollbackCommand) lines.push(`  to roll back: ${o.rollbackCommand}`);
+  return lines;
+}
