@@ -44,9 +44,16 @@ export function phaseOf(status: string): Exclude<FollowPhase, 'finding'> {
 /** The pure transition: the new state and what to report. */
 export function reduce(state: FollowState, obs: Observation): { state: FollowState; events: FollowEvent[] } {
   const events: FollowEvent[] = [];
-  const next: FollowState = { ...state, steps: { ...state.steps }, run: obs.run };
+  const next: FollowState = { ...state, steps: { ...state.steps }, run: obs.run, phase: phaseOf(obs.run.status) };
+  const phase = next.phase;
+  // Order: found, the new phase, who must approve, steps, and last the completion.
   if (state.phase === 'finding') events.push({ type: 'run-found', run: obs.run });
-  const phase = phaseOf(obs.run.status);
+  if (phase !== state.phase && phase !== 'completed') events.push({ type: 'status', phase, run: obs.run });
+  if (phase === 'waiting' && obs.pending) {
+    const key = JSON.stringify(obs.pending.map((p) => [p.environmentId, p.currentUserCanApprove, p.reviewers]));
+    if (key !== state.pendingKey || state.phase !== 'waiting') events.push({ type: 'waiting-for-approval', run: obs.run, pending: obs.pending });
+    next.pendingKey = key;
+  }
   for (const job of obs.jobs ?? []) {
     for (const step of [...job.steps].sort((a, b) => a.number - b.number)) {
       const key = `${job.id}#${step.number}`;
@@ -56,20 +63,7 @@ export function reduce(state: FollowState, obs: Observation): { state: FollowSta
       events.push({ type: 'step', job: job.name, step, state: now });
     }
   }
-  if (phase === 'waiting' && obs.pending) {
-    const key = JSON.stringify(obs.pending.map((p) => [p.environmentId, p.currentUserCanApprove, p.reviewers]));
-    if (key !== state.pendingKey || state.phase !== 'waiting') events.push({ type: 'waiting-for-approval', run: obs.run, pending: obs.pending });
-    next.pendingKey = key;
-  }
-  if (phase !== state.phase) {
-    if (phase === 'completed') events.push({ type: 'completed', run: obs.run, conclusion: obs.run.conclusion ?? 'unknown' });
-    else events.push({ type: 'status', phase, run: obs.run });
-    // A phase change is reported before the approval request it causes.
-    const w = events.findIndex((e) => e.type === 'waiting-for-approval');
-    const s = events.length - 1;
-    if (w >= 0 && w < s) events.splice(w, 0, events.splice(s, 1)[0]);
-  }
-  next.phase = phase;
+  if (phase === 'completed' && state.phase !== 'completed') events.push({ type: 'completed', run: obs.run, conclusion: obs.run.conclusion ?? 'unknown' });
   return { state: next, events };
 }
 

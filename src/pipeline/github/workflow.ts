@@ -10,6 +10,8 @@
 // read. Inputs reach the script only through `env:`; the script quotes every expansion, so no
 // input is ever interpolated into shell code (GitHub's script-injection guidance).
 
+import type { GitOpsConfig } from '../config/types';
+
 export const WORKFLOW_FILE = 'deploy-service.yml';
 export const WORKFLOW_PATH = `.github/workflows/${WORKFLOW_FILE}`;
 export const ACTION_DIR = '.github/actions/gitops-deploy';
@@ -52,6 +54,13 @@ export interface WorkflowOptions {
 export interface GeneratedFile {
   path: string;
   content: string;
+}
+
+/** The choice lists from the repository: every service (config and values files) and the environments in promotion order. */
+export function workflowOptionsFromState(state: { config?: Pick<GitOpsConfig, 'services' | 'environments'>; environments: { config: { name: string }; services: { service: string }[] }[] }): WorkflowOptions {
+  const services = new Set(Object.keys(state.config?.services ?? {}));
+  for (const e of state.environments) for (const s of e.services) services.add(s.service);
+  return { services: [...services].sort(), environments: state.environments.map((e) => e.config.name) };
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
