@@ -44,8 +44,8 @@ export function phaseOf(status: string): Exclude<FollowPhase, 'finding'> {
 /** The pure transition: the new state and what to report. */
 export function reduce(state: FollowState, obs: Observation): { state: FollowState; events: FollowEvent[] } {
   const events: FollowEvent[] = [];
-  const next: FollowState = { ...state, steps: { ...state.steps }, run: obs.run, phase: phaseOf(obs.run.status) };
-  const phase = next.phase;
+  const phase = phaseOf(obs.run.status);
+  const next: FollowState = { ...state, steps: { ...state.steps }, run: obs.run, phase };
   // Order: found, the new phase, who must approve, steps, and last the completion.
   if (state.phase === 'finding') events.push({ type: 'run-found', run: obs.run });
   if (phase !== state.phase && phase !== 'completed') events.push({ type: 'status', phase, run: obs.run });
