@@ -29,6 +29,8 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The records webview's script (loaded from media/ under its CSP nonce).
+  { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production, logLevel: 'warning', entryPoints: ['media/records.ts'], outfile: 'media/records.min.js' },
 ];
 
 if (watch) {
@@ -42,7 +44,7 @@ if (watch) {
   const results = await Promise.all(builds.map((b) => esbuild.build(b)));
   const fs = await import('node:fs');
   for (const [i, r] of results.entries()) {
-    fs.writeFileSync(builds[i].outfile + '.meta.json', JSON.stringify(r.metafile));
+    if (r.metafile) fs.writeFileSync(builds[i].outfile + '.meta.json', JSON.stringify(r.metafile));
   }
   console.log(`esbuild: built ${builds.map((b) => b.outfile).join(', ')} in ${Date.now() - started} ms`);
 }

@@ -7,6 +7,7 @@ import { registerOpenConfig } from './commands/openConfig';
 import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
 import { registerShowLog } from './commands/showLog';
+import { registerShowRecords } from './commands/showRecords';
 import { EnvironmentsTree, type TreeNode } from './providers/environmentsTree';
 import { WorkspaceModel } from './providers/workspaceModel';
 
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     registerShowLog(ctx),
     registerCreateConfig(ctx),
     registerOpenConfig(ctx),
+    registerShowRecords(ctx),
     ...registerPending(),
   );
 

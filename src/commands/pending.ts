@@ -5,7 +5,6 @@ const PENDING: Record<string, string> = {
   'gitopsDeploy.deploy': 'Deploy Service to Environment',
   'gitopsDeploy.promoteToProduction': 'Promote to Production',
   'gitopsDeploy.rollback': 'Rollback',
-  'gitopsDeploy.showRecords': 'Show Deployment Records',
 };
 
 export function registerPending(): vscode.Disposable[] {

@@ -1,0 +1,165 @@
+/**
+ * The messages between the records panel (extension host) and its webview (media/records.ts).
+ * Both sides import these types; the webview imports types only (`import type`), so nothing
+ * from Node lands in its bundle. Everything the webview sends is validated by
+ * parseWebviewMessage before the extension acts on it: the webview renders repository content,
+ * and its messages are treated as untrusted input too.
+ */
+import { RECORD_STATUSES, type CheckResult, type RecordStatus } from '../pipeline/model/records';
+import { MAX_PAGE, SORT_KEYS, type RecordsFilters, type RecordsPage, type RecordsQuery, type SortKey } from '../pipeline/model/recordsQuery';
+
+export type { RecordsFilters, RecordsPage, RecordsQuery, RowTuple, SortKey, SortDir } from '../pipeline/model/recordsQuery';
+
+export const VIEW_TYPE = 'gitopsDeploy.records';
+
+/** Everything about one record, for the detail view. */
+export interface RecordDetail {
+  id: string;
+  /** Path relative to the repository root. */
+  file: string;
+  service: string;
+  environment: string;
+  tag: string;
+  previousTag?: string;
+  digest?: string;
+  status: RecordStatus;
+  startedAt: string;
+  finishedAt?: string;
+  actor?: string;
+  reason?: string;
+  commit?: string;
+  rollbackCommit?: string;
+  windowOverrideReason?: string;
+  workflowRun?: { id: string; attempt?: string; workflow?: string; actor?: string; url?: string };
+  /** http(s) only; a web page for the commit when the workflow run tells which GitHub repository. */
+  commitUrl?: string;
+  checks: CheckResult[];
+}
+
+/** What a test asks the webview to do before it reports what it shows (test mode only). */
+export type ProbeAction =
+  | { kind: 'setText'; value: string }
+  | { kind: 'setFilter'; name: 'environment' | 'service' | 'status'; value: string }
+  | { kind: 'sort'; key: SortKey }
+  | { kind: 'openRow'; index: number }
+  | { kind: 'closeDetail' };
+
+/** What the webview shows, as text (read from its DOM). */
+export interface RenderedSnapshot {
+  headers: string[];
+  rows: string[][];
+  /** The title (UTC time) of each row's time cell. */
+  timeTitles: string[];
+  summary: string;
+  filters: RecordsFilters;
+  sort: RecordsQuery['sort'];
+  /** The detail view's text lines ("label: value"), when one is open. */
+  detail?: string[];
+  /** A query is in flight. */
+  busy: boolean;
+}
+
+export type ExtensionToWebview =
+  /** Answer to `ready`; `preset` replaces the saved filters (the panel was opened from a tree node). */
+  | { type: 'init'; preset?: RecordsFilters }
+  /** A page for the query with this requestId; also sent again, same id, when records change. */
+  | { type: 'page'; requestId: number; page: RecordsPage; notice?: string }
+  | { type: 'detail'; id: string; record?: RecordDetail }
+  /** The command was run again from a tree node while the panel was open. */
+  | { type: 'setFilters'; filters: RecordsFilters }
+  | { type: 'probe'; requestId: number; action?: ProbeAction };
+
+export type WebviewToExtension =
+  | { type: 'ready' }
+  | { type: 'query'; requestId: number; query: RecordsQuery }
+  | { type: 'detail'; id: string }
+  | { type: 'openFile'; id: string }
+  | { type: 'openExternal'; url: string }
+  | { type: 'probeResult'; requestId: number; snapshot: RenderedSnapshot };
+
+const MAX_TEXT = 500;
+const MAX_ID = 1000;
+const MAX_URL = 2048;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
+const isShortString = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max && !v.includes('\u0000');
+
+function optString(o: Record<string, unknown>, key: string, max: number): string | undefined | false {
+  const v = o[key];
+  if (v === undefined || v === '') return undefined;
+  return isShortString(v, max) ? v : false;
+}
+
+/** Filters from the webview, or undefined when anything in them is malformed. */
+export function parseFilters(raw: unknown): RecordsFilters | undefined {
+  if (!isObject(raw)) return undefined;
+  const out: RecordsFilters = {};
+  for (const key of ['environment', 'service', 'text'] as const) {
+    const v = optString(raw, key, MAX_TEXT);
+    if (v === false) return undefined;
+    if (v !== undefined) out[key] = v;
+  }
+  if (raw.status !== undefined && raw.status !== '') {
+    if (!RECORD_STATUSES.includes(raw.status as RecordStatus)) return undefined;
+    out.status = raw.status as RecordStatus;
+  }
+  return out;
+}
+
+function parseQuery(raw: unknown): RecordsQuery | undefined {
+  if (!isObject(raw)) return undefined;
+  const filters = parseFilters(raw.filters);
+  if (!filters) return undefined;
+  const sort = raw.sort;
+  if (!isObject(sort) || !SORT_KEYS.includes(sort.key as SortKey) || (sort.dir !== 'asc' && sort.dir !== 'desc')) return undefined;
+  if (!isCount(raw.offset, 10_000_000) || !isCount(raw.limit, MAX_PAGE) || raw.limit === 0) return undefined;
+  return { filters, sort: { key: sort.key as SortKey, dir: sort.dir }, offset: raw.offset, limit: raw.limit };
+}
+
+function parseSnapshot(raw: unknown): RenderedSnapshot | undefined {
+  if (!isObject(raw)) return undefined;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (!strings(raw.headers) || !Array.isArray(raw.rows) || !raw.rows.every(strings) || !strings(raw.timeTitles) || typeof raw.summary !== 'string' || typeof raw.busy !== 'boolean') return undefined;
+  if (raw.detail !== undefined && !strings(raw.detail)) return undefined;
+  const filters = parseFilters(raw.filters);
+  const sort = raw.sort;
+  if (!filters || !isObject(sort) || !SORT_KEYS.includes(sort.key as SortKey) || (sort.dir !== 'asc' && sort.dir !== 'desc')) return undefined;
+  return { headers: raw.headers, rows: raw.rows, timeTitles: raw.timeTitles, summary: raw.summary, filters, sort: { key: sort.key as SortKey, dir: sort.dir }, detail: raw.detail, busy: raw.busy };
+}
+
+/** A message from the webview, or undefined when it is not one this protocol defines. */
+export function parseWebviewMessage(raw: unknown): WebviewToExtension | undefined {
+  if (!isObject(raw) || typeof raw.type !== 'string') return undefined;
+  switch (raw.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'query': {
+      if (!isCount(raw.requestId, Number.MAX_SAFE_INTEGER)) return undefined;
+      const query = parseQuery(raw.query);
+      return query && { type: 'query', requestId: raw.requestId, query };
+    }
+    case 'detail':
+    case 'openFile':
+      return isShortString(raw.id, MAX_ID) && raw.id !== '' ? { type: raw.type, id: raw.id } : undefined;
+    case 'openExternal':
+      return isShortString(raw.url, MAX_URL) && isHttpUrl(raw.url) ? { type: 'openExternal', url: raw.url } : undefined;
+    case 'probeResult': {
+      if (!isCount(raw.requestId, Number.MAX_SAFE_INTEGER)) return undefined;
+      const snapshot = parseSnapshot(raw.snapshot);
+      return snapshot && { type: 'probeResult', requestId: raw.requestId, snapshot };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** True for absolute http: and https: URLs only (never command:, file:, javascript:, vscode:). */
+export function isHttpUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
