@@ -1,6 +1,7 @@
 // The headless entry: the same core as the editor, for terminals and CI.
 import * as path from 'node:path';
 import { createPorts } from './clients';
+import { deploymentReporterFor } from './clients/githubActions';
 import { environment, loadConfig } from './pipeline/config/load';
 import type { GitOpsConfig } from './pipeline/config/types';
 import { runDeployment, runRollback } from './pipeline/deploy';
@@ -139,7 +140,10 @@ async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io
   if (!environment(config, envName)) throw new UserError(`unknown environment "${envName}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
   const ports = portsFactory(config, envName, vars);
   const json = !!args.flags.json;
+  // GitHub Deployments when config.github names the repo and GITHUB_TOKEN is set; failures are warnings.
+  const github = args.flags['dry-run'] ? undefined : deploymentReporterFor(config, { service, environment: envName, mode: kind }, { env: vars, warn: (m) => io.err(mask(`warning: ${m}`)), headSha: () => ports.git.headSha() });
   const onEvent = (e: PipelineEvent) => {
+    github?.onEvent(e);
     if (json) return;
     for (const line of formatEvent(e)) io.out(mask(line));
   };
@@ -149,6 +153,7 @@ async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io
     kind === 'deploy'
       ? await runDeployment({ ...common, tag: stringFlag(args, 'tag') }, deps, { signal, onEvent })
       : await runRollback({ ...common, to: stringFlag(args, 'to') }, deps, { signal, onEvent });
+  await github?.flush();
   if (json) io.out(mask(JSON.stringify(outcome, null, 2)));
   else {
     const lines = formatOutcome(outcome).map(mask);
