@@ -17,7 +17,15 @@ export type TreeNode =
   | { kind: 'environment'; env: EnvironmentState; state: RepoState }
   | { kind: 'service'; service: ServiceState; env: EnvironmentState; state: RepoState }
   | { kind: 'detail'; id: string; label: string; description?: string; icon: string; tooltip?: string; command?: vscode.Command }
-  | { kind: 'message'; id: string; label: string; detail?: string; icon: string; command?: vscode.Command };
+  | { kind: 'message'; id: string; label: string; detail?: string; icon: string; command?: vscode.Command }
+  | { kind: 'contributed'; id: string; label: string; description?: string; tooltip?: string; icon: string; contextValue: string; data?: unknown };
+
+/** Adds nodes under environments and decorations on services (e.g. GitHub runs and deployments); read from caches, never blocking. */
+export interface TreeContributor {
+  readonly onDidChange: vscode.Event<void>;
+  environmentChildren?(environment: string): TreeNode[];
+  serviceDecoration?(environment: string, service: string): { description?: string; tooltip?: string } | undefined;
+}
 
 const STATUS_ICON: Record<string, [string, string | undefined]> = {
   succeeded: ['pass', 'testing.iconPassed'],
@@ -38,6 +46,14 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
   private readonly refreshed = this.register(new vscode.EventEmitter<void>());
   /** Fires after the tree has new data (tests wait on it). */
   readonly onDidRefresh = this.refreshed.event;
+
+  private readonly contributors: TreeContributor[] = [];
+
+  contribute(c: TreeContributor): vscode.Disposable {
+    this.contributors.push(c);
+    const sub = c.onDidChange(() => this.emitter.fire());
+    return { dispose: () => { sub.dispose(); this.contributors.splice(this.contributors.indexOf(c), 1); } };
+  }
 
   constructor(
     private readonly model: WorkspaceModel,
@@ -74,7 +90,8 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
       if (env.services.length === 0) {
         return [{ kind: 'message', id: `${env.config.name}/empty`, label: 'No services in the values file', detail: relativeToRoot(state.root, env.config.valuesFile), icon: 'info', command: openFile(env.config.valuesFile) }];
       }
-      return env.services.map((service) => ({ kind: 'service', service, env, state }));
+      const extra = this.contributors.flatMap((c) => c.environmentChildren?.(env.config.name) ?? []);
+      return [...extra, ...env.services.map((service): TreeNode => ({ kind: 'service', service, env, state }))];
     }
     if (element.kind === 'service') return this.serviceDetails(element);
     return [];
@@ -114,6 +131,11 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
         item.tooltip = node.tooltip;
         item.command = node.command;
         item.contextValue = 'detail';
+        return item;
+      }
+      case 'contributed': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        Object.assign(item, { id: node.id, description: node.description, tooltip: node.tooltip, iconPath: new vscode.ThemeIcon(node.icon), contextValue: node.contextValue });
         return item;
       }
       case 'message': {
@@ -180,6 +202,10 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
       md.appendMarkdown('\n\n');
     } else md.appendMarkdown('No deployment records yet.\n\n');
     if (!env.window.open) md.appendMarkdown(`$(lock) ${s.environment}: ${env.window.summary}\n\n`);
+    for (const d of this.contributors.map((c) => c.serviceDecoration?.(s.environment, s.service))) {
+      if (d?.description) item.description = `${String(item.description)} · ${d.description}`;
+      if (d?.tooltip) md.appendText(`\n\n${d.tooltip}`);
+    }
     item.tooltip = md;
     item.contextValue = contextValue(serviceTokens(s));
     return item;
