@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { registerCreateConfig } from './commands/createConfig';
 import type { CommandContext } from './commands/context';
+import { registerGitHub } from './commands/githubRunCommands';
 import { registerOpenConfig } from './commands/openConfig';
 import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     registerShowLog(ctx),
     registerCreateConfig(ctx),
     registerOpenConfig(ctx),
+    ...registerGitHub(ctx).disposables,
     registerShowRecords(ctx),
     ...registerPending(),
   );
