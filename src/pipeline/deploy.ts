@@ -40,7 +40,8 @@ export function deploymentSteps(s: RunState): { before: Step<RunState, any>[]; c
   return {
     before: [resolveStep, validateStep],
     change: [updateValuesStep, commitStep, pushStep, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.tag!), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.tag!)],
-    rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPushStep, { ...rollbackSyncStep, timeoutMs: syncMs }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
+    // The rollback's sync may first have to wait for a stuck operation of the bad commit to end.
+    rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPushStep, { ...rollbackSyncStep, timeoutMs: 2 * v.syncTimeoutSeconds * 1000 + MARGIN_MS }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
   };
 }
 

@@ -150,11 +150,13 @@ export async function waitForSync(
   ctx: StepContext<'argocd' | 'cluster'>,
   sha: string,
   tag: string,
+  timeoutFactor = 1,
 ): Promise<{ ok: true; status: AppStatus } | { ok: false; message: string }> {
   const env = s.env!;
   const ns = env.argocd.namespace;
   const app = s.application!;
-  const timeoutMs = s.settings.config.verification.syncTimeoutSeconds * 1000;
+  const timeoutS = s.settings.config.verification.syncTimeoutSeconds * timeoutFactor;
+  const timeoutMs = timeoutS * 1000;
   const local = new AbortController();
   const onAbort = () => local.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -218,7 +220,7 @@ export async function waitForSync(
     return {
       ok: false,
       message: timedOut
-        ? `Argo CD did not report ${app} Synced and Healthy at ${shortSha(sha)} within ${s.settings.config.verification.syncTimeoutSeconds} s (last seen: ${describeApp(last)}). Check: kubectl get application ${app} -n ${ns}`
+        ? `Argo CD did not report ${app} Synced and Healthy at ${shortSha(sha)} within ${timeoutS} s (last seen: ${describeApp(last)}). Check: kubectl get application ${app} -n ${ns}`
         : `waiting for Argo CD ${app} failed: ${what}`,
     };
   } finally {

@@ -58,7 +58,7 @@ export const rollbackSyncStep: Step<RunState, 'argocd' | 'cluster'> = {
   async run(s, ctx) {
     const ns = s.env!.argocd.namespace;
     await ctx.ports.argocd.sync(ns, s.application!, s.rollbackCommit!, s.actor, `rollback of ${s.service} ${s.tag} → ${s.previousTag}: ${s.cause ?? ''}`.slice(0, 500), ctx.signal);
-    const r = await waitForSync(s, ctx, s.rollbackCommit!, s.previousTag!);
+    const r = await waitForSync(s, ctx, s.rollbackCommit!, s.previousTag!, 2);
     const check = r.ok ? { name: 'rollback-sync', status: 'passed' as const, detail: `${s.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` } : { name: 'rollback-sync', status: 'failed' as const, detail: r.message };
     s.checks.push(check);
     return { status: r.ok ? 'succeeded' : 'failed', message: check.detail, checks: [check] };
