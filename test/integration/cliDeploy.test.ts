@@ -162,7 +162,7 @@ describe('CLI deploy/rollback against the sandbox', function () {
     const s = await start(scenario({ stag: '1.4.0', prod: '1.3.0' }));
     const r = await cli(s, ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-200'], { faketime: SATURDAY_10_ET });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(await originFile(s, VALUES('prod')), /accounts:\n  image:\n(?:.*\n)*?    tag: "1\.4\.0"/);
+    assert.match(await originFile(s, VALUES('prod')), /accounts:\n {2}image:\n(?:.*\n)*? {4}tag: "1\.4\.0"/);
     assert.match(r.stdout, /✓ window: open until Mon 09:00 EST/);
   });
 
@@ -234,8 +234,8 @@ describe('CLI deploy/rollback against the sandbox', function () {
     const r = await cli(s, ['deploy', 'accounts', '--env', 'stag']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const values = await originFile(s, VALUES('stag'));
-    assert.match(values, /cards:\n(?:.*\n)*?    tag: "2\.2\.0"/);
-    assert.match(values, /accounts:\n(?:.*\n)*?    tag: "1\.5\.0"/);
+    assert.match(values, /cards:\n(?:.*\n)*? {4}tag: "2\.2\.0"/);
+    assert.match(values, /accounts:\n(?:.*\n)*? {4}tag: "1\.5\.0"/);
     assert.deepEqual((await originLog(s)).slice(0, 3), ['Record accounts 1.5.0 in stag: succeeded', 'Deploy accounts to stag: 1.4.0 → 1.5.0', 'Deploy cards to stag: 2.1.0 → 2.2.0']);
   });
 
@@ -264,7 +264,7 @@ describe('CLI deploy/rollback against the sandbox', function () {
     const r = await cli(s, ['rollback', 'accounts', '--env', 'stag', '--reason', 'INC-9 latency', '--json']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(JSON.parse(r.stdout).tag, '1.4.0');
-    assert.match(await originFile(s, VALUES('stag')), /accounts:\n(?:.*\n)*?    tag: "1\.4\.0"/);
+    assert.match(await originFile(s, VALUES('stag')), /accounts:\n(?:.*\n)*? {4}tag: "1\.4\.0"/);
     const rec = await newRecord(s, 'stag', beforeRecords);
     assert.equal(rec.status, 'rollback');
     assert.equal(rec.reason, 'INC-9 latency');
@@ -277,7 +277,7 @@ describe('CLI deploy/rollback against the sandbox', function () {
     const values = fs.readFileSync(path.join(s.repoDir, VALUES('prod')), 'utf8');
     const r = await cli(s, ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-7', '--dry-run'], { faketime: SATURDAY_10_ET });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /--- a\/helm\/environments\/prod-env\/image-tags\.yaml\n\s*\+\+\+ b\/helm\/environments\/prod-env\/image-tags\.yaml\n\s*@@ -\d+ \+\d+ @@\n\s*-    tag: "1\.3\.0"\n\s*\+    tag: "1\.4\.0"/);
+    assert.match(r.stdout, /--- a\/helm\/environments\/prod-env\/image-tags\.yaml\n\s*\+\+\+ b\/helm\/environments\/prod-env\/image-tags\.yaml\n\s*@@ -\d+ \+\d+ @@\n\s*- {4}tag: "1\.3\.0"\n\s*\+ {4}tag: "1\.4\.0"/);
     assert.match(r.stdout, /Deploy accounts to prod: 1\.3\.0 → 1\.4\.0/);
     assert.equal(s.headSha(), head);
     assert.equal(fs.readFileSync(path.join(s.repoDir, VALUES('prod')), 'utf8'), values);
