@@ -1,7 +1,7 @@
 // The built CLI (dist/cli.js) against the sandbox, asserted from outside: exit codes, the values
 // file's bytes on origin, git log on origin, the record's front matter, the Application's state.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -255,6 +255,24 @@ describe('CLI deploy/rollback against the sandbox', function () {
     assert.match(await originFile(s, VALUES('stag')), /tag: "1\.3\.0"/);
     assert.equal(await git(['status', '--porcelain', '--', VALUES('stag')], s.repoDir), '');
     void localHead;
+  });
+
+  it('Ctrl-C during the Argo CD wait stops cleanly, says the state and prints the rollback command (exit 4)', async () => {
+    const s = await start(scenario({ dev: '1.7.0' }));
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...s.env, NODE_NO_WARNINGS: '1' };
+    const child = spawn(process.execPath, [CLI, 'deploy', 'accounts', '--env', 'stag', '--repo', s.repoDir], { env, cwd: s.repoDir });
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+      if (out.includes('▸ Wait for Argo CD') && !child.killed) child.kill('SIGINT');
+    });
+    child.stderr.on('data', (b) => (out += b));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 4, out);
+    assert.match(out, /interrupted at sync: accounts 1\.7\.0 is pushed \(commit [0-9a-f]{7}\) but not verified; no automatic rollback was done/);
+    assert.match(out, /to roll back: gitops-deploy rollback accounts --env stag --to 1\.4\.0 --reason/);
+    assert.ok(!(await originLog(s)).some((l) => l.startsWith('Rollback')));
+    assert.ok(!fs.existsSync(path.join(s.repoDir, '.git/gitops-deploy/locks/stag-accounts.lock')), 'the lock is released');
   });
 
   it('manual rollback to the last succeeded tag: exit 0, record status rollback', async () => {
