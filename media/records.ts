@@ -83,12 +83,13 @@ export function restoreState(raw: unknown): SavedState {
 
 // ---- formatting ----
 
-const localFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const localFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const localFormatLong = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
 
-/** The time in the user's zone, e.g. "Nov 20, 2026, 04:12:04 AM". */
-export function formatLocal(iso: string): string {
+/** The time in the user's zone, e.g. "Nov 20, 2026, 04:12 AM" (long: with seconds and the zone). */
+export function formatLocal(iso: string, long = false): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : localFormat.format(d);
+  return Number.isNaN(d.getTime()) ? iso : (long ? localFormatLong : localFormat).format(d);
 }
 
 /** The time in UTC, e.g. "2026-11-20 03:12:04 UTC" (the hover title of time cells). */
@@ -187,8 +188,8 @@ export function renderDetail(doc: Document, d: RecordDetail, on: DetailHandlers)
   field('Tag', d.tag, { mono: true });
   field('Previous tag', d.previousTag, { mono: true });
   field('Digest', d.digest, { mono: true });
-  field('Started', formatLocal(d.startedAt), { title: formatUtc(d.startedAt) });
-  if (d.finishedAt) field('Finished', formatLocal(d.finishedAt), { title: formatUtc(d.finishedAt) });
+  field('Started', formatLocal(d.startedAt, true), { title: formatUtc(d.startedAt) });
+  if (d.finishedAt) field('Finished', formatLocal(d.finishedAt, true), { title: formatUtc(d.finishedAt) });
   const secs = d.finishedAt ? (Date.parse(d.finishedAt) - Date.parse(d.startedAt)) / 1000 : NaN;
   if (Number.isFinite(secs) && secs >= 0) field('Duration', secs < 120 ? `${Math.round(secs)} s` : `${Math.round(secs / 60)} min`);
   field('Actor', d.actor);
@@ -603,6 +604,11 @@ export class RecordsApp {
       case 'closeDetail':
         this.closeDetail();
         return;
+      case 'clickDetailButton': {
+        const buttons = Array.from(this.detailPane.getElementsByTagName('button'));
+        buttons.find((b) => b.textContent === action.label)?.click();
+        return;
+      }
     }
   }
 

@@ -42,7 +42,9 @@ export type ProbeAction =
   | { kind: 'setFilter'; name: 'environment' | 'service' | 'status'; value: string }
   | { kind: 'sort'; key: SortKey }
   | { kind: 'openRow'; index: number }
-  | { kind: 'closeDetail' };
+  | { kind: 'closeDetail' }
+  /** Clicks the detail view's button with this text ("Open file", "Workflow run", "Commit"). */
+  | { kind: 'clickDetailButton'; label: string };
 
 /** What the webview shows, as text (read from its DOM). */
 export interface RenderedSnapshot {
