@@ -2,9 +2,6 @@ import * as vscode from 'vscode';
 
 /** Commands whose pipeline lands in a later release: they say so instead of failing silently. */
 const PENDING: Record<string, string> = {
-  'gitopsDeploy.deploy': 'Deploy Service to Environment',
-  'gitopsDeploy.promoteToProduction': 'Promote to Production',
-  'gitopsDeploy.rollback': 'Rollback',
 };
 
 export function registerPending(): vscode.Disposable[] {

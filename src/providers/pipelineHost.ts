@@ -1,0 +1,237 @@
+// Runs the pipeline for the editor: builds its dependencies the way the CLI does (config →
+// createPorts → deps), streams its events to the transcript, the progress notification and the
+// status bar, turns Cancel into an AbortSignal, and ends with a notification. No pipeline logic.
+import * as vscode from 'vscode';
+import { createPorts } from '../clients/index';
+import { planDeployment, planRollback, runDeployment, runRollback, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
+import type { GitOpsConfig } from '../pipeline/config/types';
+import { errorMessage } from '../pipeline/errors';
+import type { RepoState } from '../pipeline/model/repoState';
+import { CREDENTIAL_FIX, credentialKind } from './credentialsParse';
+import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
+import { Disposable } from './lifecycle';
+import { WindowPrompter, type Prompter } from './prompter';
+import type { RunStatusBar } from './statusBar';
+import { commitWebUrl, formatEvent, formatHeader, outcomeNotification, type TranscriptLinks } from './transcript';
+import type { TranscriptChannel } from './transcriptChannel';
+import type { WorkspaceModel } from './workspaceModel';
+
+export type RunMode = 'deploy' | 'rollback';
+
+/** What the commands ask for; `tag` is the rollback target for a rollback. */
+export interface RunRequest {
+  service: string;
+  environment: string;
+  tag?: string;
+  reason?: string;
+  overrideWindow?: boolean;
+}
+
+export type LoadedState = RepoState & { config: GitOpsConfig };
+
+export class PipelineHost extends Disposable {
+  private prompterOverride: Prompter | undefined;
+  private readonly windowPrompter = new WindowPrompter();
+  private running: string | undefined;
+  private readonly finished = this.register(new vscode.EventEmitter<PipelineOutcome>());
+  /** Fires after every run, once the outcome is known and the model refreshed. */
+  readonly onDidFinish = this.finished.event;
+
+  constructor(
+    private readonly model: WorkspaceModel,
+    private readonly log: vscode.LogOutputChannel,
+    readonly transcript: TranscriptChannel,
+    private readonly status: RunStatusBar,
+  ) {
+    super();
+  }
+
+  get prompter(): Prompter {
+    return this.prompterOverride ?? this.windowPrompter;
+  }
+
+  /** Replace the prompter (tests); disposing the result restores the editor's UI. */
+  setPrompter(p: Prompter): vscode.Disposable {
+    this.prompterOverride = p;
+    return { dispose: () => { if (this.prompterOverride === p) this.prompterOverride = undefined; } };
+  }
+
+  /** Commands that push or reach a cluster refuse in an untrusted workspace. */
+  trusted(action: string): boolean {
+    if (vscode.workspace.isTrusted) return true;
+    void this.prompter.notify('error', `GitOps Deploy: "${action}" commits, pushes and reaches the cluster, so it needs a trusted workspace. Trust this folder first (Workspaces: Manage Workspace Trust).`, []);
+    return false;
+  }
+
+  /** The repository state, fresh, or a message saying what is missing. */
+  async state(): Promise<LoadedState | undefined> {
+    const state = await this.model.refresh();
+    if (!state) {
+      void this.prompter.notify('error', 'GitOps Deploy: no GitOps repository in this workspace. Open the folder of your GitOps repository (with .gitops-deploy.yaml or helm/environments/*-env/image-tags.yaml).', []);
+      return undefined;
+    }
+    if (state.configProblem || !state.config) {
+      void this.prompter.notify('error', `GitOps Deploy: .gitops-deploy.yaml is invalid: ${state.configProblem ?? 'not loaded'}`, ['Open configuration']).then((a) => {
+        if (a) void vscode.commands.executeCommand('gitopsDeploy.openConfig');
+      });
+      return undefined;
+    }
+    return state as LoadedState;
+  }
+
+  /** The pipeline's dependencies, wired as the CLI wires them (the editor's settings pick the credentials). */
+  deps(config: GitOpsConfig): PipelineDeps {
+    const ports = createPorts(config, {
+      log: (line) => this.log.debug(line),
+      kubeContext: setting(SETTING_KUBE_CONTEXT),
+      awsProfile: setting(SETTING_AWS_PROFILE),
+    });
+    return { config, ports, actor: setting(SETTING_ACTOR) };
+  }
+
+  links(config: GitOpsConfig): TranscriptLinks {
+    return { root: config.root, commitUrl: (sha) => commitWebUrl(config.github, sha) };
+  }
+
+  /** Registry tags of a service, newest first (for the tag picker). */
+  async listTags(config: GitOpsConfig, service: string, limit = 30): Promise<{ tag: string; pushedAt?: Date }[]> {
+    const repo = config.services[service]?.ecrRepository ?? service;
+    return this.deps(config).ports.registry.listTags(repo, limit);
+  }
+
+  /** Everything up to the first change, behind a cancellable progress notification. */
+  async plan(config: GitOpsConfig, mode: RunMode, req: RunRequest): Promise<{ plan?: DeploymentPlan; outcome: PipelineOutcome } | undefined> {
+    const deps = this.deps(config);
+    const title = `Checking ${mode === 'rollback' ? `the rollback of ${req.service} in ${req.environment}` : `${req.service}${req.tag ? ` ${req.tag}` : ''} for ${req.environment}`}…`;
+    try {
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort(new Error('cancelled by the user')));
+        const onEvent = (e: PipelineEvent) => {
+          if (e.type === 'step-started') progress.report({ message: e.title });
+          if (e.type === 'log') this.log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'debug'](`[plan ${e.step ?? ''}] ${e.message}`);
+        };
+        const control = { signal: controller.signal, onEvent };
+        return mode === 'rollback'
+          ? planRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow }, deps, control)
+          : planDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow }, deps, control);
+      });
+    } catch (err) {
+      this.failedToStart(err);
+      return undefined;
+    }
+  }
+
+  /** Runs a deployment or rollback with progress, status bar and transcript; ends with a notification. */
+  async run(config: GitOpsConfig, mode: RunMode, req: RunRequest): Promise<PipelineOutcome | undefined> {
+    if (this.running) {
+      void this.prompter.notify('warning', `GitOps Deploy is already running ${this.running}; wait for it to finish.`, ['Show output']).then((a) => a && this.transcript.show());
+      return undefined;
+    }
+    const what = mode === 'rollback' ? `the rollback of ${req.service} in ${req.environment}` : `${req.service}${req.tag ? ` ${req.tag}` : ''} to ${req.environment}`;
+    this.running = what;
+    let deps: PipelineDeps;
+    try {
+      deps = this.deps(config);
+    } catch (err) {
+      this.running = undefined;
+      this.failedToStart(err);
+      return undefined;
+    }
+    const links = this.links(config);
+    this.transcript.append(formatHeader({ mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, actor: deps.actor, overrideWindow: req.overrideWindow, at: new Date() }));
+    this.transcript.show(true);
+    this.status.start(mode, req.service, req.environment);
+    let pushed = false;
+    let afterCancel: 'rollback' | 'leave' | undefined;
+    let outcome: PipelineOutcome | undefined;
+    try {
+      outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${mode === 'rollback' ? 'Rolling back' : 'Deploying'} ${mode === 'rollback' ? `${req.service} in ${req.environment}` : what}`, cancellable: true }, async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(async () => {
+          if (!pushed) {
+            this.transcript.append(['cancelled by the user']);
+            controller.abort(new Error('cancelled by the user'));
+            return;
+          }
+          const choice = await this.prompter.confirm(
+            'warning',
+            `${req.service} is already pushed to ${req.environment}. Stop the deployment?`,
+            'The change is on origin and Argo CD is applying it. Stopping leaves it in place unverified, unless you roll it back now.',
+            ['Stop and roll back', 'Stop without rolling back'],
+          );
+          if (!choice) {
+            this.transcript.append(['cancel withdrawn: the deployment goes on']);
+            return;
+          }
+          afterCancel = choice === 'Stop and roll back' ? 'rollback' : 'leave';
+          this.transcript.append([`cancelled by the user (${afterCancel === 'rollback' ? 'will roll back' : 'no rollback'})`]);
+          controller.abort(new Error('cancelled by the user'));
+        });
+        const onEvent = (e: PipelineEvent) => {
+          this.transcript.append(formatEvent(e, links));
+          if (e.type === 'step-started') {
+            progress.report({ message: e.title });
+            this.status.step(e.title);
+          } else if (e.type === 'step-finished' && (e.step === 'push' || e.step === 'rollback-push') && e.status === 'succeeded') {
+            pushed = true;
+          } else if (e.type === 'log') {
+            this.log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'debug'](`[${e.step ?? 'pipeline'}] ${e.message}`);
+          }
+        };
+        const control = { signal: controller.signal, onEvent };
+        return mode === 'rollback'
+          ? runRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow }, deps, control)
+          : runDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow }, deps, control);
+      });
+    } catch (err) {
+      this.transcript.append([`✗ ${errorMessage(err)}`]);
+      this.failedToStart(err);
+    } finally {
+      this.running = undefined;
+      this.status.done();
+      await this.model.refresh();
+    }
+    if (!outcome) return undefined;
+    this.log.info(`${mode} ${req.service} ${req.environment}: ${outcome.kind} — ${outcome.message.split('\n')[0]}`);
+    this.announce(outcome);
+    this.finished.fire(outcome);
+    if (afterCancel === 'rollback' && outcome.commit && outcome.previousTag && outcome.kind !== 'rolled-back') {
+      const reason = `undo the cancelled deployment of ${outcome.tag ?? req.tag ?? 'the new tag'}${req.reason ? ` (${req.reason})` : ''}`;
+      return (await this.run(config, 'rollback', { service: req.service, environment: req.environment, tag: outcome.previousTag, reason, overrideWindow: req.overrideWindow })) ?? outcome;
+    }
+    return outcome;
+  }
+
+  /** The end-of-run notification (not awaited: it stays until dismissed). */
+  private announce(o: PipelineOutcome): void {
+    const n = outcomeNotification(o);
+    const kind = credentialKind(o.message);
+    const actions = [...n.actions];
+    let text = n.text;
+    if (kind && o.kind !== 'deployed' && o.kind !== 'rolled-back') {
+      actions.push(CREDENTIAL_FIX[kind].action);
+      text += ` — ${CREDENTIAL_FIX[kind].hint}`;
+    }
+    void this.prompter.notify(n.severity, text, actions).then((a) => this.act(a, o));
+  }
+
+  private async act(action: string | undefined, o?: PipelineOutcome): Promise<void> {
+    if (action === 'Open record' && o?.record) await vscode.window.showTextDocument(vscode.Uri.file(o.record.absolutePath), { preview: false });
+    else if (action === 'Show output') this.transcript.show(false);
+    else if (action === CREDENTIAL_FIX.aws.action) await vscode.commands.executeCommand('gitopsDeploy.selectAwsProfile');
+    else if (action === CREDENTIAL_FIX.kube.action) await vscode.commands.executeCommand('gitopsDeploy.selectKubeContext');
+    else if (action === CREDENTIAL_FIX.github.action) await vscode.authentication.getSession('github', ['repo', 'workflow'], { createIfNone: true });
+  }
+
+  private failedToStart(err: unknown): void {
+    const msg = errorMessage(err);
+    this.log.error(`pipeline: ${msg}`);
+    const kind = credentialKind(msg);
+    const text = kind ? `GitOps Deploy: ${msg} — ${CREDENTIAL_FIX[kind].hint}` : `GitOps Deploy: ${msg}`;
+    void this.prompter.notify('error', text, kind ? [CREDENTIAL_FIX[kind].action, 'Show log'] : ['Show log']).then((a) => {
+      if (a === 'Show log') this.log.show(true);
+      else if (a) void this.act(a);
+    });
+  }
+}

@@ -1,0 +1,188 @@
+// The human transcript of a pipeline run and the plan shown before approval: pure functions from
+// PipelineEvents / DeploymentPlan / PipelineOutcome to text. No `vscode` here, so plain mocha (and
+// the CLI) can use them; src/providers/transcriptChannel.ts writes the lines to the output channel.
+import * as path from 'node:path';
+import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../pipeline/deploy';
+import { formatDuration } from '../pipeline/model/format';
+import { formatEvent as cliLines } from '../pipeline/transcript';
+import type { CheckResult, CheckStatus } from '../pipeline/model/records';
+
+export interface TranscriptLinks {
+  /** Repository root: record paths are shown relative to it and as absolute paths (clickable). */
+  root: string;
+  /** A web link for a commit, when the repository has one. */
+  commitUrl?: (sha: string) => string | undefined;
+}
+
+export interface RunHeader {
+  mode: 'deploy' | 'rollback';
+  service: string;
+  environment: string;
+  tag?: string;
+  previousTag?: string;
+  reason?: string;
+  actor?: string;
+  overrideWindow?: boolean;
+  at: Date;
+}
+
+export const CHECK_MARK: Record<CheckStatus, string> = { passed: '✓', failed: '✗', warning: '!', skipped: '–' };
+const INDENT = '           '; // under "HH:MM:SS ✓ "
+
+/** "17:36:06" (UTC) of an ISO instant; the transcript header says the zone. */
+function clock(iso: string): string {
+  return /T(\d\d:\d\d:\d\d)/.exec(iso)?.[1] ?? '--:--:--';
+}
+
+
+/** The first lines of a run: what, by whom, why. */
+export function formatHeader(h: RunHeader): string[] {
+  const verb = h.mode === 'rollback' ? 'Roll back' : 'Deploy';
+  const what = h.mode === 'rollback' ? `${h.service} in ${h.environment}${h.tag ? ` to ${h.tag}` : ''}` : `${h.service}${h.tag ? ` ${h.tag}` : ''} to ${h.environment}`;
+  const lines = ['', `━━━ ${verb} ${what} ━━━`];
+  const facts = [`started ${h.at.toISOString().replace(/\.\d{3}Z$/, 'Z')} (times below are UTC)`];
+  if (h.actor) facts.push(`by ${h.actor}`);
+  lines.push(facts.join(', '));
+  if (h.reason) lines.push(`reason: ${h.reason}`);
+  if (h.overrideWindow) lines.push('deployment window: OVERRIDDEN (emergency)');
+  return lines;
+}
+
+/**
+ * Lines for one event: the CLI's transcript line (src/pipeline/transcript.ts) with the time in front;
+ * a step's multi-line message is kept, indented; the outcome gets links (see formatOutcome).
+ */
+export function formatEvent(e: PipelineEvent, links: TranscriptLinks): string[] {
+  switch (e.type) {
+    case 'step-started':
+    case 'log':
+      return cliLines(e).flatMap((l, i) => (i === 0 ? [`${clock(e.at)} ${l}`] : l.split('\n').map((x) => `${INDENT}${x}`)));
+    case 'step-finished': {
+      const [first = ''] = cliLines(e);
+      const rest = (e.message ?? '').split('\n').slice(1);
+      return [`${clock(e.finishedAt)} ${first}`, ...rest.map((l) => `${INDENT}  ${l}`)];
+    }
+    case 'notification':
+      return []; // the editor shows its own notification
+    case 'pipeline-finished':
+      return formatOutcome(e.outcome, links);
+  }
+}
+
+const OUTCOME_TITLE: Record<PipelineOutcome['kind'], string> = {
+  deployed: '✓ DONE',
+  refused: '✗ REFUSED — nothing was changed',
+  'rolled-back': '↩ ROLLED BACK',
+  'failed-needs-human': '✗ FAILED — a human is needed',
+  'dry-run': '○ PLAN',
+};
+
+function commitLine(label: string, sha: string, links: TranscriptLinks): string {
+  const url = links.commitUrl?.(sha);
+  return `  ${label.padEnd(16)}${sha.slice(0, 7)}${url ? `  ${url}` : ''}`;
+}
+
+/** The end of a run: the verdict, the commits, the record, and what to do. */
+export function formatOutcome(o: PipelineOutcome, links: TranscriptLinks): string[] {
+  const lines = [`${clock(o.finishedAt)} ${OUTCOME_TITLE[o.kind]}`];
+  lines.push(...o.message.split('\n').map((l) => `  ${l}`));
+  if (o.commit) lines.push(commitLine('commit', o.commit, links));
+  if (o.rollbackCommit) lines.push(commitLine('rollback commit', o.rollbackCommit, links));
+  if (o.record) {
+    const abs = o.record.absolutePath || path.join(links.root, o.record.path);
+    lines.push(`  ${'record'.padEnd(16)}${o.record.path} (${o.record.status}${o.record.pushed ? ', pushed' : ', not pushed'})`);
+    lines.push(`  ${''.padEnd(16)}${abs}`);
+  }
+  if (o.rollbackCommand && !o.message.includes(o.rollbackCommand)) lines.push(`  to roll back: ${o.rollbackCommand}`);
+  const total = Date.parse(o.finishedAt) - Date.parse(o.startedAt);
+  if (Number.isFinite(total)) lines.push(`  took ${formatDuration(total)}`);
+  return lines;
+}
+
+/** A commit's web page from the github config (github.com or GitHub Enterprise), else undefined. */
+export function commitWebUrl(github: { apiUrl?: string; owner?: string; repo?: string }, sha: string): string | undefined {
+  if (!github.owner || !github.repo || !github.apiUrl) return undefined;
+  let web: string;
+  try {
+    const u = new URL(github.apiUrl);
+    if (u.hostname === 'api.github.com') web = 'https://github.com';
+    else if (/\/api\/v3\/?$/.test(u.pathname)) web = `${u.protocol}//${u.host}`;
+    else return undefined; // a stand-in API has no web pages
+  } catch {
+    return undefined;
+  }
+  return `${web}/${github.owner}/${github.repo}/commit/${sha}`;
+}
+
+export function checkLine(c: CheckResult): string {
+  return `${CHECK_MARK[c.status]} ${c.name}${c.detail ? `: ${c.detail}` : ''}`;
+}
+
+export interface PlanPresentation {
+  /** The modal's one-line message. */
+  title: string;
+  /** The modal's detail: everything the approver needs. */
+  detail: string;
+  /** The checks that refuse the deployment (empty: it may proceed). */
+  refusals: CheckResult[];
+  /** Only the deployment window refuses: an explicit, reasoned override may be offered. */
+  onlyWindow: boolean;
+}
+
+/** The plan as the approver sees it: service, old → new tag, the diff, each check, the window. */
+export function planText(plan: DeploymentPlan, opts: { mode?: 'deploy' | 'rollback'; reason?: string; actor?: string; overrideWindow?: boolean } = {}): PlanPresentation {
+  const rollback = opts.mode === 'rollback';
+  const refusals = plan.checks.filter((c) => c.status === 'failed');
+  const action = rollback ? `Roll back ${plan.service} in ${plan.environment}: ${plan.previousTag} → ${plan.tag}` : `Deploy ${plan.service} to ${plan.environment}: ${plan.previousTag} → ${plan.tag}`;
+  const title = refusals.length ? `${action} is refused` : `${action}?`;
+  const lines: string[] = [];
+  lines.push(`Service: ${plan.service}`, `Environment: ${plan.environment} (Argo CD application ${plan.application})`, `Tag: ${plan.previousTag} → ${plan.tag}`);
+  if (plan.digest) lines.push(`Image: ${plan.digest}`);
+  if (opts.reason) lines.push(`Reason: ${opts.reason}`);
+  if (opts.actor) lines.push(`Actor: ${opts.actor}`);
+  const window = plan.checks.find((c) => c.name === 'window');
+  if (window) lines.push(`Deployment window: ${window.status === 'passed' ? window.detail ?? 'open' : window.status === 'warning' ? `OVERRIDE — ${window.detail ?? ''}` : `CLOSED — ${window.detail ?? ''}`}`);
+  lines.push('', `Change to ${plan.valuesFile}:`);
+  const diff = plan.diff.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l));
+  lines.push(...(diff.length ? diff.map((l) => `  ${l}`) : ['  (no diff)']));
+  lines.push('', 'Checks:');
+  lines.push(...plan.checks.map((c) => `  ${checkLine(c)}`));
+  if (refusals.length) {
+    lines.push('', `Refused by ${refusals.map((c) => c.name).join(', ')}: nothing was changed. Fix:`);
+    lines.push(...refusals.map((c) => `  • ${c.name}: ${c.detail ?? 'failed'}`));
+  } else {
+    lines.push('', `Approving commits "${plan.commitMessage.split('\n')[0]}", pushes it, waits for Argo CD and verifies; a failed verification rolls back automatically.`);
+  }
+  return { title, detail: lines.join('\n'), refusals, onlyWindow: refusals.length === 1 && refusals[0].name === 'window' };
+}
+
+export type Severity = 'info' | 'warning' | 'error';
+
+/** The end-of-run notification: severity, text and the actions it offers. */
+export function outcomeNotification(o: PipelineOutcome): { severity: Severity; text: string; actions: string[] } {
+  const what = `${o.service}${o.tag ? ` ${o.tag}` : ''}`;
+  const actions = [...(o.record ? ['Open record'] : []), 'Show output'];
+  switch (o.kind) {
+    case 'deployed':
+      return { severity: 'info', text: o.mode === 'rollback' ? `Rolled back ${o.service} in ${o.environment} to ${o.tag} and verified.` : `Deployed ${what} to ${o.environment} (${o.previousTag} → ${o.tag}) and verified.`, actions };
+    case 'rolled-back':
+      return { severity: 'warning', text: `${what} failed in ${o.environment} and was rolled back automatically to ${o.previousTag}. Cause: ${causeOf(o)}`, actions };
+    case 'refused':
+      return { severity: 'warning', text: `${o.mode === 'rollback' ? 'Rollback' : 'Deployment'} of ${what} to ${o.environment} refused: ${firstLine(o.message)}`, actions };
+    case 'failed-needs-human':
+      return { severity: 'error', text: `${what} in ${o.environment} needs a human: ${firstLine(o.message)}`, actions };
+    case 'dry-run':
+      return { severity: 'info', text: firstLine(o.message), actions: ['Show output'] };
+  }
+}
+
+/** Why verification failed, from the outcome: the failed checks, else the message. */
+export function causeOf(o: PipelineOutcome): string {
+  const failed = o.checks.filter((c) => c.status === 'failed' && !c.name.startsWith('rollback-'));
+  if (failed.length) return failed.map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; ');
+  return firstLine(o.message);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0];
+}

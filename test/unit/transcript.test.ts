@@ -1,0 +1,152 @@
+// The transcript (output channel) and the plan shown for approval, from pipeline events and plans.
+import { strict as assert } from 'node:assert';
+import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../../src/pipeline/deploy';
+import { causeOf, commitWebUrl, formatEvent, formatHeader, formatOutcome, outcomeNotification, planText } from '../../src/providers/transcript';
+
+const links = { root: '/repo', commitUrl: (sha: string) => commitWebUrl({ apiUrl: 'https://api.github.com', owner: 'acme', repo: 'gitops' }, sha) };
+const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 22, 0, s)).toISOString();
+
+function outcome(over: Partial<PipelineOutcome> = {}): PipelineOutcome {
+  return {
+    kind: 'deployed', exitCode: 0, message: 'deployed accounts 1.4.0 → 1.5.0 in prod (commit 1a2b3c4) and verified', mode: 'deploy', service: 'accounts', environment: 'prod', tag: '1.5.0', previousTag: '1.4.0',
+    commit: '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b', checks: [], steps: [], startedAt: at(0), finishedAt: at(9),
+    record: { path: 'docs/deployments/prod/20261126T220000Z-accounts.md', absolutePath: '/repo/docs/deployments/prod/20261126T220000Z-accounts.md', status: 'succeeded', pushed: true },
+    ...over,
+  };
+}
+
+function plan(over: Partial<DeploymentPlan> = {}): DeploymentPlan {
+  return {
+    wouldProceed: true, service: 'accounts', environment: 'prod', tag: '1.5.0', previousTag: '1.4.0', digest: 'sha256:abc', valuesFile: 'helm/environments/prod-env/image-tags.yaml',
+    diff: '--- a/helm/environments/prod-env/image-tags.yaml\n+++ b/helm/environments/prod-env/image-tags.yaml\n@@ -7 +7 @@\n-    tag: "1.4.0"\n+    tag: "1.5.0"\n',
+    commitMessage: 'Deploy accounts to prod: 1.4.0 → 1.5.0\n\nCHG-1\n', application: 'accounts-prod',
+    checks: [
+      { name: 'image-exists', status: 'passed', detail: 'accounts:1.5.0 is sha256:abc' },
+      { name: 'signature', status: 'passed', detail: 'verified with cosign.pub (ECDSA P-256)' },
+      { name: 'window', status: 'passed', detail: 'open until Mon 09:00 EST' },
+      { name: 'reason', status: 'passed', detail: 'CHG-1' },
+    ],
+    ...over,
+  };
+}
+
+describe('transcript', () => {
+  it('formats a run from its events with the CLI lines: steps with ✓/✗ and durations, logs indented, multi-line messages kept', () => {
+    const events: PipelineEvent[] = [
+      { type: 'step-started', step: 'validate', title: 'Pre-validate', at: at(1) },
+      { type: 'log', step: 'validate', level: 'info', message: '✓ signature: verified with cosign.pub', at: at(1) },
+      { type: 'log', step: 'validate', level: 'warn', message: 'slow registry', at: at(2) },
+      { type: 'step-finished', step: 'validate', title: 'Pre-validate', status: 'succeeded', message: '7 checks passed', startedAt: at(1), finishedAt: at(2), durationMs: 1234 },
+      { type: 'step-started', step: 'verify', title: 'Verify', at: at(3) },
+      { type: 'step-finished', step: 'verify', title: 'Verify', status: 'failed', message: 'verification failed:\n- health: DOWN', startedAt: at(3), finishedAt: at(4), durationMs: 850 },
+      { type: 'notification', kind: 'rolled-back', message: 'x', at: at(5) },
+    ];
+    assert.deepEqual(events.flatMap((e) => formatEvent(e, links)), [
+      '22:00:01 ▸ Pre-validate',
+      '22:00:01     ✓ signature: verified with cosign.pub',
+      '22:00:02     ! slow registry',
+      '22:00:02 ✓ Pre-validate (1.2 s) — 7 checks passed',
+      '22:00:03 ▸ Verify',
+      '22:00:04 ✗ Verify (850 ms) — verification failed:',
+      '             - health: DOWN',
+    ]);
+  });
+
+  it('starts with what, by whom and why', () => {
+    assert.deepEqual(formatHeader({ mode: 'deploy', service: 'accounts', environment: 'prod', tag: '1.5.0', reason: 'CHG-1', actor: 'alice', overrideWindow: true, at: new Date(at(0)) }), [
+      '',
+      '━━━ Deploy accounts 1.5.0 to prod ━━━',
+      'started 2026-11-26T22:00:00Z (times below are UTC), by alice',
+      'reason: CHG-1',
+      'deployment window: OVERRIDDEN (emergency)',
+    ]);
+    assert.equal(formatHeader({ mode: 'rollback', service: 'accounts', environment: 'stag', tag: '1.4.0', at: new Date(at(0)) })[1], '━━━ Roll back accounts in stag to 1.4.0 ━━━');
+  });
+
+  it('ends with the verdict, links to the commit and the record, and the duration', () => {
+    const lines = formatEvent({ type: 'pipeline-finished', outcome: outcome(), at: at(9) }, links);
+    assert.deepEqual(lines, [
+      '22:00:09 ✓ DONE',
+      '  deployed accounts 1.4.0 → 1.5.0 in prod (commit 1a2b3c4) and verified',
+      '  commit          1a2b3c4  https://github.com/acme/gitops/commit/1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b',
+      '  record          docs/deployments/prod/20261126T220000Z-accounts.md (succeeded, pushed)',
+      '                  /repo/docs/deployments/prod/20261126T220000Z-accounts.md',
+      '  took 9.0 s',
+    ]);
+    const rolled = formatOutcome(outcome({ kind: 'rolled-back', rollbackCommit: 'ffeeddccbbaa', message: 'accounts 1.6.0 failed in stag (verify: health DOWN); rolled back to 1.5.0' }), { root: '/repo' });
+    assert.equal(rolled[0], '22:00:09 ↩ ROLLED BACK');
+    assert.ok(rolled.includes('  rollback commit ffeeddc'));
+    assert.ok(rolled.includes('  commit          1a2b3c4'), 'no web link without a GitHub repository');
+  });
+
+  it('links commits only for GitHub and GitHub Enterprise', () => {
+    assert.equal(commitWebUrl({ apiUrl: 'https://ghe.corp/api/v3', owner: 'o', repo: 'r' }, 'abc'), 'https://ghe.corp/o/r/commit/abc');
+    assert.equal(commitWebUrl({ apiUrl: 'http://127.0.0.1:4000', owner: 'o', repo: 'r' }, 'abc'), undefined);
+    assert.equal(commitWebUrl({ apiUrl: 'https://api.github.com' }, 'abc'), undefined);
+  });
+});
+
+describe('plan text', () => {
+  it('shows service, old → new tag, the diff, every check and the window before asking', () => {
+    const p = planText(plan(), { reason: 'CHG-1', actor: 'alice' });
+    assert.equal(p.title, 'Deploy accounts to prod: 1.4.0 → 1.5.0?');
+    assert.deepEqual(p.refusals, []);
+    assert.equal(p.onlyWindow, false);
+    assert.equal(
+      p.detail,
+      [
+        'Service: accounts',
+        'Environment: prod (Argo CD application accounts-prod)',
+        'Tag: 1.4.0 → 1.5.0',
+        'Image: sha256:abc',
+        'Reason: CHG-1',
+        'Actor: alice',
+        'Deployment window: open until Mon 09:00 EST',
+        '',
+        'Change to helm/environments/prod-env/image-tags.yaml:',
+        '  -    tag: "1.4.0"',
+        '  +    tag: "1.5.0"',
+        '',
+        'Checks:',
+        '  ✓ image-exists: accounts:1.5.0 is sha256:abc',
+        '  ✓ signature: verified with cosign.pub (ECDSA P-256)',
+        '  ✓ window: open until Mon 09:00 EST',
+        '  ✓ reason: CHG-1',
+        '',
+        'Approving commits "Deploy accounts to prod: 1.4.0 → 1.5.0", pushes it, waits for Argo CD and verifies; a failed verification rolls back automatically.',
+      ].join('\n'),
+    );
+  });
+
+  it('a refusal lists each failed check with its fix; only a sole window refusal may be overridden', () => {
+    const window = { name: 'window', status: 'failed' as const, detail: 'prod deployments are blocked now (blocked hours Mon–Fri 09:00–17:00); the window opens 17:00 EST.' };
+    const onlyWindow = planText(plan({ wouldProceed: false, checks: [...plan().checks.filter((c) => c.name !== 'window'), window] }));
+    assert.equal(onlyWindow.title, 'Deploy accounts to prod: 1.4.0 → 1.5.0 is refused');
+    assert.equal(onlyWindow.onlyWindow, true);
+    assert.match(onlyWindow.detail, /Deployment window: CLOSED — prod deployments are blocked now/);
+    assert.match(onlyWindow.detail, /Refused by window: nothing was changed\. Fix:\n {2}• window: prod deployments are blocked/);
+    assert.doesNotMatch(onlyWindow.detail, /Approving/);
+    const two = planText(plan({ wouldProceed: false, checks: [window, { name: 'signature', status: 'failed', detail: 'not signed. Sign it in the build workflow' }] }));
+    assert.equal(two.onlyWindow, false);
+    assert.deepEqual(two.refusals.map((c) => c.name), ['window', 'signature']);
+  });
+
+  it('titles a rollback and an overridden window', () => {
+    const p = planText(plan({ tag: '1.4.0', previousTag: '1.5.0', checks: [{ name: 'window', status: 'warning', detail: 'blocked; overridden for an emergency: "SEV1"' }] }), { mode: 'rollback' });
+    assert.equal(p.title, 'Roll back accounts in prod: 1.5.0 → 1.4.0?');
+    assert.match(p.detail, /Deployment window: OVERRIDE — blocked; overridden/);
+  });
+});
+
+describe('outcome notification', () => {
+  it('says what happened and offers the record and the output', () => {
+    assert.deepEqual(outcomeNotification(outcome()), { severity: 'info', text: 'Deployed accounts 1.5.0 to prod (1.4.0 → 1.5.0) and verified.', actions: ['Open record', 'Show output'] });
+    const rolled = outcome({ kind: 'rolled-back', tag: '1.6.0', previousTag: '1.5.0', environment: 'stag', checks: [{ name: 'health', status: 'failed', detail: 'DOWN (HTTP 503)' }, { name: 'rollback-health', status: 'passed' }] });
+    assert.deepEqual(outcomeNotification(rolled), { severity: 'warning', text: 'accounts 1.6.0 failed in stag and was rolled back automatically to 1.5.0. Cause: health: DOWN (HTTP 503)', actions: ['Open record', 'Show output'] });
+    assert.equal(causeOf(outcome({ checks: [] , message: 'first\nsecond' })), 'first');
+    const refused = outcomeNotification(outcome({ kind: 'refused', record: undefined, message: '1 pre-deployment check failed; nothing was changed:\n  - window: …' }));
+    assert.equal(refused.severity, 'warning');
+    assert.deepEqual(refused.actions, ['Show output']);
+    assert.equal(outcomeNotification(outcome({ kind: 'failed-needs-human' })).severity, 'error');
+  });
+});
