@@ -84,6 +84,9 @@ export function createFakeVscode(folders: string[] = []) {
     EventEmitter,
     TreeItem,
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+    StatusBarAlignment: { Left: 1, Right: 2 },
+    ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+    ViewColumn: { Active: -1, Beside: -2, One: 1 },
     ThemeIcon,
     ThemeColor,
     MarkdownString,
@@ -97,6 +100,9 @@ export function createFakeVscode(folders: string[] = []) {
       showErrorMessage: async (m: string) => void state.messages.push(m),
       showWarningMessage: async (m: string) => void state.messages.push(m),
       createStatusBarItem: () => ({ show() {}, hide() {}, dispose() {} }),
+      registerWebviewPanelSerializer: () => disposable,
+      registerTreeDataProvider: () => disposable,
+      onDidChangeActiveTextEditor: () => disposable,
     },
     commands: {
       registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
@@ -125,7 +131,26 @@ export function createFakeVscode(folders: string[] = []) {
     languages: { registerCodeLensProvider: () => disposable },
     extensions: { getExtension: () => undefined },
   };
-  return { api, state };
+  // Anything not modelled above: register*/on* members return a disposable, the rest undefined.
+  const lenient = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, key, recv) {
+        if (key in t) return Reflect.get(t, key, recv);
+        if (typeof key === 'string' && /^(register|on|create)/.test(key)) return () => disposable;
+        return undefined;
+      },
+    });
+  const anyApi = api as Record<string, any>;
+  for (const ns of ['window', 'workspace', 'languages', 'commands', 'extensions']) anyApi[ns] = lenient(anyApi[ns]);
+  anyApi.authentication = lenient({ getSession: async () => undefined });
+  anyApi.env = lenient({ openExternal: async () => true, clipboard: { writeText: async () => undefined }, uiKind: 1 });
+  anyApi.ExtensionMode = { Production: 1, Development: 2, Test: 3 };
+  anyApi.ConfigurationTarget = { Global: 1, Workspace: 2, WorkspaceFolder: 3 };
+  anyApi.CodeLens = class { constructor(public range: unknown, public command?: unknown) {} };
+  anyApi.Position = class { constructor(public line: number, public character: number) {} };
+  anyApi.Disposable = class { constructor(private fn: () => void) {} dispose() { this.fn(); } static from() { return disposable; } };
+  anyApi.CancellationTokenSource = class { token = { isCancellationRequested: false, onCancellationRequested: () => disposable }; cancel() {} dispose() {} };
+  return { api: anyApi as typeof api, state };
 }
 
 /** Make `require('vscode')` return this fake for the rest of the process. */

@@ -1,4 +1,5 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFile as readFileCb } from 'node:fs';
+import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { FileProblem, errorMessage } from '../errors';
@@ -49,6 +50,9 @@ export interface RecordProblem {
   file: string;
   message: string;
 }
+
+// fs.promises.readFile is several times slower than the callback API for thousands of small files.
+const readFileFast = promisify(readFileCb);
 
 const FRONT = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
@@ -140,7 +144,7 @@ export async function readRecords(dirs: readonly string[]): Promise<{ records: L
         return;
       }
       const files = names.filter((n) => n.endsWith('.md') && !n.startsWith('.') && n.toLowerCase() !== 'readme.md');
-      const texts = await Promise.all(files.map((n) => fs.readFile(path.join(dir, n), 'utf8').catch((e) => e as Error)));
+      const texts = await Promise.all(files.map((n) => readFileFast(path.join(dir, n), 'utf8').catch((e: Error) => e)));
       texts.forEach((t, i) => {
         const file = path.join(dir, files[i]);
         if (t instanceof Error) {
