@@ -30,7 +30,7 @@ export async function buildTests() {
     logLevel: 'warning',
   });
   console.log(`esbuild: built the e2e suite (${tests.length} test file${tests.length === 1 ? '' : 's'}) into out/test/e2e in ${Date.now() - started} ms`);
-  return { outDir: OUT, index: path.join(OUT, 'suite', 'index.js'), count: tests.length };
+  return { outDir: OUT, index: path.join(OUT, 'suite', 'index.js'), count: tests.length, sandboxCount: tests.filter((t) => path.basename(t).startsWith('flows')).length };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -3,10 +3,13 @@
 // host) driven by Debian's chromium through playwright-core:
 //   build → bundle test/e2e → fixture GitOps repo (temp, git init) → code-server on a free port
 //   with private dirs → headless chromium opens the workbench with the extension-test `payload`
-//   → mocha runs in the extension host (test/e2e/suite/index.ts) → exit with the suite's code.
+//   → mocha runs in the extension host (test/e2e/suite/index.ts) → then the same with the
+//   sandbox (sandbox/main.ts, scenario test/e2e/scenarios/flows.yaml) and its repository open,
+//   for flows*.e2e.test.ts (GITOPS_E2E_SUITE=sandbox) → exit 0 only when both passed.
 // The runner also serves a small UI driver on 127.0.0.1 (GITOPS_E2E_DRIVER_URL in the extension
 // host) so tests can take screenshots and read/expand tree rows (see test/e2e/helpers.ts).
 // Options: --no-build (skip npm run build), --keep (keep the temp folder), --grep <re>,
+//          --suite fixture|sandbox|all (default all),
 //          --timeout <s> (default 600, or GITOPS_E2E_TIMEOUT), --verbose (all workbench logs),
 //          --update-docs-images (screenshots the tests mark `docs: true` go to docs/images/;
 //          otherwise to test-results/screenshots/docs/, so a plain run leaves the tree clean).
@@ -31,6 +34,7 @@ import {
   waitForHealthy,
   writeUserSettings,
 } from '../test/e2e/harness/tools.mjs';
+import { startSandboxProcess } from '../test/e2e/harness/sandbox.mjs';
 import { buildTests } from './build-tests.mjs';
 
 const argv = process.argv.slice(2);
@@ -84,14 +88,44 @@ async function main() {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gitops-e2e-'));
   if (flag('--keep')) console.log(`[e2e] keeping ${base}`);
   else cleanups.push(() => fs.rmSync(base, { recursive: true, force: true }));
-  const workspace = prepareFixtureRepo(base);
-  const dirs = codeServerDirs(path.join(base, 'code-server'));
-  writeUserSettings(dirs);
 
   const { driver, setPage } = await startDriver();
   cleanups.push(() => new Promise((r) => driver.close(() => r())));
   const driverUrl = `http://127.0.0.1:${driver.address().port}`;
 
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  cleanups.push(() => browser.close());
+
+  // Two workbenches: the fixture repository (tree, records…), then a repository backed by the
+  // sandbox (flows*.e2e.test.ts: deploy, promote, rollback against Argo CD/ECR/Kubernetes stand-ins).
+  const which = option('--suite') ?? process.env.GITOPS_E2E_SUITES ?? 'all';
+  const runs = [];
+  if (which === 'all' || which === 'fixture') runs.push('fixture');
+  if ((which === 'all' || which === 'sandbox') && suite.sandboxCount > 0) runs.push('sandbox');
+  let code = 0;
+  for (const name of runs) {
+    let workspace;
+    let env = {};
+    if (name === 'fixture') {
+      workspace = prepareFixtureRepo(path.join(base, 'fixture'));
+    } else {
+      step('starting the sandbox (scenario test/e2e/scenarios/flows.yaml)');
+      const sb = await startSandboxProcess({ dir: path.join(base, 'sandbox'), scenario: path.join(ROOT, 'test', 'e2e', 'scenarios', 'flows.yaml'), quiet: !verbose });
+      cleanups.push(() => sb.stop());
+      workspace = sb.repo;
+      env = sb.env;
+    }
+    const result = await runWorkbench({ name, base, workspace, env, suite, browser, setPage, driverUrl });
+    if (result !== 0) code = 1;
+  }
+  return code;
+}
+
+/** One code-server with `workspace` open; mocha runs the suite's `name` part in its extension host. */
+async function runWorkbench({ name, base, workspace, env, suite, browser, setPage, driverUrl }) {
+  const dirs = codeServerDirs(path.join(base, `code-server-${name}`));
+  writeUserSettings(dirs);
   const port = await freePort();
   const server = startCodeServer({
     port,
@@ -99,51 +133,55 @@ async function main() {
     folder: workspace,
     quiet: !verbose,
     env: {
+      ...env,
       GITOPS_E2E_DRIVER_URL: driverUrl,
+      GITOPS_E2E_SUITE: name,
       GITOPS_E2E_GREP: option('--grep') ?? process.env.GITOPS_E2E_GREP ?? '',
     },
   });
   cleanups.push(() => server.stop());
-  await waitForHealthy(server);
-  step(`code-server ${server.url} (workspace ${workspace})`);
+  try {
+    await waitForHealthy(server);
+    step(`[${name}] code-server ${server.url} (workspace ${workspace})`);
 
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  cleanups.push(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  setPage(page);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    setPage(page);
+    let finish;
+    const exited = new Promise((resolve) => (finish = resolve));
+    await page.exposeFunction('codeAutomationLog', (type, args) => printLog(type, args));
+    await page.exposeFunction('codeAutomationExit', (code) => finish(Number(code) || 0));
+    page.on('crash', () => finish(-1));
 
-  let finish;
-  const exited = new Promise((resolve) => (finish = resolve));
-  await page.exposeFunction('codeAutomationLog', (type, args) => printLog(type, args));
-  await page.exposeFunction('codeAutomationExit', (code) => finish(Number(code) || 0));
-  page.on('crash', () => finish(-1));
+    const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+    const payload = [
+      ['extensionDevelopmentPath', remote(ROOT)],
+      ['extensionTestsPath', remote(suite.index)],
+    ];
+    const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    step(`[${name}] opening the workbench; the suite runs in the extension host`);
+    await page.goto(url);
 
-  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
-  const payload = [
-    ['extensionDevelopmentPath', remote(ROOT)],
-    ['extensionTestsPath', remote(suite.index)],
-  ];
-  const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  step('opening the workbench; the suite runs in the extension host');
-  await page.goto(url);
-
-  let timer;
-  const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutS * 1000)));
-  const result = await Promise.race([exited, timedOut]);
-  clearTimeout(timer);
-  if (result === 'timeout') {
-    await saveFailureScreenshot(page, 'e2e-timeout');
-    console.error(`\n[e2e] TIMEOUT: the suite did not finish within ${timeoutS} s (raise with --timeout <s> or GITOPS_E2E_TIMEOUT).`);
-    if (!verbose) console.error(`[e2e] code-server output:\n${server.output().slice(-4000)}`);
-    return 1;
+    let timer;
+    const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutS * 1000)));
+    const result = await Promise.race([exited, timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      await saveFailureScreenshot(page, `e2e-${name}-timeout`);
+      console.error(`\n[e2e] TIMEOUT: the ${name} suite did not finish within ${timeoutS} s (raise with --timeout <s> or GITOPS_E2E_TIMEOUT).`);
+      if (!verbose) console.error(`[e2e] code-server output:\n${server.output().slice(-4000)}`);
+      await page.close().catch(() => undefined);
+      return 1;
+    }
+    if (result !== 0) {
+      await saveFailureScreenshot(page, `e2e-${name}-failure`);
+      if (result === -1) console.error('[e2e] the browser page crashed');
+    }
+    step(`[${name}] suite finished with exit code ${result}`);
+    await page.close().catch(() => undefined);
+    return result === 0 ? 0 : 1;
+  } finally {
+    await server.stop();
   }
-  if (result !== 0) {
-    await saveFailureScreenshot(page, 'e2e-failure');
-    if (result === -1) console.error('[e2e] the browser page crashed');
-  }
-  step(`suite finished with exit code ${result}`);
-  return result === 0 ? 0 : 1;
 }
 
 function printLog(type, args) {
@@ -180,6 +218,18 @@ function startDriver() {
       await page.screenshot({ path: file });
       console.log(`      [screenshot] ${path.relative(ROOT, file)}`);
       return { file };
+    },
+    async '/dialog'({ click, timeoutMs }) {
+      // A modal dialog of the workbench (showInformationMessage with modal: true): its text, and
+      // optionally a click on one of its buttons, as a person would.
+      const box = page.locator('.monaco-dialog-box');
+      await box.waitFor({ state: 'visible', timeout: Number(timeoutMs) || 10_000 });
+      const text = (await box.innerText()).replace(/\u00a0/g, ' ');
+      if (typeof click === 'string') {
+        await box.locator('.monaco-button', { hasText: click }).first().click();
+        await box.waitFor({ state: 'hidden', timeout: 10_000 });
+      }
+      return { text };
     },
     async '/tree/rows'({ container }) {
       return treeRows(page, container);

@@ -59,6 +59,7 @@ export async function planAndRun(host: PipelineHost, state: LoadedState, mode: R
       return outcome;
     }
     const p = planText(plan, { mode, reason: req.reason, overrideWindow: req.overrideWindow });
+    await host.showPlan(`${mode === 'rollback' ? 'Rollback' : 'Plan'} ${plan.service} ${plan.environment} ${plan.previousTag} to ${plan.tag}`, p.markdown);
     if (p.refusals.length) {
       host.transcript.append(['', `✗ ${p.title}`, ...p.detail.split('\n').map((l) => `  ${l}`)]);
       const choice = await host.prompter.confirm('warning', p.title, p.detail, p.onlyWindow ? [OVERRIDE_WINDOW] : []);

@@ -10,6 +10,7 @@ import type { RepoState } from '../pipeline/model/repoState';
 import { CREDENTIAL_FIX, credentialKind } from './credentialsParse';
 import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
 import { Disposable } from './lifecycle';
+import { PlanDocuments } from './pipelineHostPlan';
 import { WindowPrompter, type Prompter } from './prompter';
 import type { RunStatusBar } from './statusBar';
 import { commitWebUrl, formatEvent, formatHeader, outcomeNotification, type TranscriptLinks } from './transcript';
@@ -54,6 +55,18 @@ export class PipelineHost extends Disposable {
   setPrompter(p: Prompter): vscode.Disposable {
     this.prompterOverride = p;
     return { dispose: () => { if (this.prompterOverride === p) this.prompterOverride = undefined; } };
+  }
+
+  private plans: PlanDocuments | undefined;
+
+  /** Shows a plan as a read-only document beside the approval dialog. */
+  async showPlan(name: string, markdown: string): Promise<void> {
+    try {
+      this.plans ??= this.register(new PlanDocuments());
+      await this.plans.show(name, markdown);
+    } catch (err) {
+      this.log.warn(`cannot show the plan document: ${errorMessage(err)}`);
+    }
   }
 
   /** Commands that push or reach a cluster refuse in an untrusted workspace. */
@@ -139,7 +152,9 @@ export class PipelineHost extends Disposable {
       return undefined;
     }
     const links = this.links(config);
-    this.transcript.append(formatHeader({ mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, actor: deps.actor, overrideWindow: req.overrideWindow, at: new Date() }));
+    // The actor: the gitopsDeploy.actor setting, else git user.name (the pipeline falls back the same way).
+    const actor = deps.actor ?? (await deps.ports.git.userName().catch(() => undefined));
+    this.transcript.append(formatHeader({ mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, actor, overrideWindow: req.overrideWindow, at: new Date() }));
     this.transcript.show(true);
     this.status.start(mode, req.service, req.environment);
     let pushed = false;

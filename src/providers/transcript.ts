@@ -127,6 +127,8 @@ export interface PlanPresentation {
   refusals: CheckResult[];
   /** Only the deployment window refuses: an explicit, reasoned override may be offered. */
   onlyWindow: boolean;
+  /** The same as a Markdown document (the diff fenced), shown read-only next to the dialog. */
+  markdown: string;
 }
 
 /** The plan as the approver sees it: service, old → new tag, the diff, each check, the window. */
@@ -144,6 +146,7 @@ export function planText(plan: DeploymentPlan, opts: { mode?: 'deploy' | 'rollba
   if (window) lines.push(`Deployment window: ${window.status === 'passed' ? window.detail ?? 'open' : window.status === 'warning' ? `OVERRIDE — ${window.detail ?? ''}` : `CLOSED — ${window.detail ?? ''}`}`);
   lines.push('', `Change to ${plan.valuesFile}:`);
   const diff = plan.diff.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l));
+  const diffAt = lines.length;
   lines.push(...(diff.length ? diff.map((l) => `  ${l}`) : ['  (no diff)']));
   lines.push('', 'Checks:');
   lines.push(...plan.checks.map((c) => `  ${checkLine(c)}`));
@@ -153,7 +156,8 @@ export function planText(plan: DeploymentPlan, opts: { mode?: 'deploy' | 'rollba
   } else {
     lines.push('', `Approving commits "${plan.commitMessage.split('\n')[0]}", pushes it, waits for Argo CD and verifies; a failed verification rolls back automatically.`);
   }
-  return { title, detail: lines.join('\n'), refusals, onlyWindow: refusals.length === 1 && refusals[0].name === 'window' };
+  const md = [`# ${title}`, '', ...lines.slice(0, diffAt).map((l) => (l && !l.endsWith(':') ? `${l}  ` : l)), '```diff', ...(diff.length ? diff : ['(no diff)']), '```', ...lines.slice(diffAt + Math.max(diff.length, 1)).map((l) => (l.startsWith('  ') ? `    ${l.trim()}` : l))];
+  return { title, detail: lines.join('\n'), refusals, onlyWindow: refusals.length === 1 && refusals[0].name === 'window', markdown: md.join('\n') + '\n' };
 }
 
 export type Severity = 'info' | 'warning' | 'error';

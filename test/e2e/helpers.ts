@@ -11,6 +11,12 @@ export interface TestApi {
   };
   onDidRefresh: vscode.Event<void>;
   refresh?(): Promise<void>;
+  /** The deployment commands' seams (src/extension.ts). */
+  flows?: {
+    setPrompter(p: unknown): vscode.Disposable;
+    transcript(): string;
+    onDidAppendTranscript: vscode.Event<string[]>;
+  };
 }
 
 export async function activateExtension(): Promise<TestApi> {
@@ -155,4 +161,10 @@ export function findUiRow(rows: readonly UiTreeRow[], labels: readonly string[])
     if (!found) return undefined;
   }
   return found;
+}
+
+/** The workbench's modal dialog: waits for it, returns its text, and clicks `click` when given. */
+export async function uiDialog(click?: string, timeoutMs = 10_000): Promise<string | undefined> {
+  const r = await driver<{ text: string }>('/dialog', { click, timeoutMs });
+  return r?.text;
 }

@@ -118,6 +118,12 @@ describe('plan text', () => {
     );
   });
 
+  it('renders the same plan as a Markdown document with the diff fenced', () => {
+    const md = planText(plan(), { reason: 'CHG-1' }).markdown;
+    assert.match(md, /^# Deploy accounts to prod: 1\.4\.0 → 1\.5\.0\?\n\nService: accounts {2}\n/);
+    assert.match(md, /Change to helm\/environments\/prod-env\/image-tags\.yaml:\n```diff\n- {4}tag: "1\.4\.0"\n\+ {4}tag: "1\.5\.0"\n```\n\nChecks:\n {4}✓ image-exists/);
+  });
+
   it('a refusal lists each failed check with its fix; only a sole window refusal may be overridden', () => {
     const window = { name: 'window', status: 'failed' as const, detail: 'prod deployments are blocked now (blocked hours Mon–Fri 09:00–17:00); the window opens 17:00 EST.' };
     const onlyWindow = planText(plan({ wouldProceed: false, checks: [...plan().checks.filter((c) => c.name !== 'window'), window] }));

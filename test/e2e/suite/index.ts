@@ -15,8 +15,11 @@ export function run(): Promise<void> {
     grep: process.env.GITOPS_E2E_GREP || undefined,
   });
   const root = path.resolve(__dirname, '..');
+  // scripts/e2e.mjs runs two workbenches: the fixture repository (every test but flows*) and a
+  // sandbox-backed repository (GITOPS_E2E_SUITE=sandbox: only flows*.e2e.test.js).
+  const sandbox = process.env.GITOPS_E2E_SUITE === 'sandbox';
   const files = (fs.readdirSync(root, { recursive: true }) as string[])
-    .filter((f) => f.endsWith('.e2e.test.js'))
+    .filter((f) => f.endsWith('.e2e.test.js') && path.basename(f).startsWith('flows') === sandbox)
     .sort();
   for (const f of files) mocha.addFile(path.join(root, f));
 

@@ -1,0 +1,71 @@
+// A scripted Prompter for the e2e tests: the real commands run, and every question they ask is
+// answered from a script (in order), recorded, and checked. Notifications are recorded too.
+import type { PickItem, TagItem } from '../../src/commands/pickItems';
+import type { InputOptions, PickOptions, PickOrTypeOptions, Prompter } from '../../src/providers/prompter';
+import type { Severity } from '../../src/providers/transcript';
+
+export type Asked =
+  | { kind: 'pick'; title: string; items: PickItem[] }
+  | { kind: 'pickOrType'; title: string; items: TagItem[]; loaded?: TagItem[] }
+  | { kind: 'input'; title: string; prompt: string; value?: string; validate?: (v: string) => string | undefined }
+  | { kind: 'confirm'; severity: Severity; message: string; detail: string; buttons: readonly string[] };
+
+type Answer<K extends Asked['kind']> = (asked: Extract<Asked, { kind: K }>) => unknown;
+type Step = { [K in Asked['kind']]: { kind: K; answer: Answer<K> } }[Asked['kind']];
+
+export interface Notified {
+  severity: Severity;
+  message: string;
+  actions: readonly string[];
+}
+
+export class ScriptedPrompter implements Prompter {
+  private steps: Step[] = [];
+  readonly asked: Asked[] = [];
+  readonly notified: Notified[] = [];
+
+  /** The answers for the next prompts, in order. */
+  script(...steps: Step[]): void {
+    this.steps.push(...steps);
+  }
+
+  get pending(): number {
+    return this.steps.length;
+  }
+
+  private next<K extends Asked['kind']>(asked: Extract<Asked, { kind: K }>): unknown {
+    this.asked.push(asked);
+    const step = this.steps.shift();
+    const what = 'title' in asked ? asked.title : asked.message;
+    if (!step) throw new Error(`unexpected ${asked.kind} prompt: ${what}`);
+    if (step.kind !== asked.kind) throw new Error(`expected a ${step.kind} prompt, got ${asked.kind}: ${what}`);
+    return (step.answer as unknown as Answer<K>)(asked);
+  }
+
+  async pick<T extends PickItem>(items: readonly T[], o: PickOptions): Promise<T | undefined> {
+    return (await this.next({ kind: 'pick', title: o.title, items: [...items] })) as T | undefined;
+  }
+
+  async pickOrType<T extends TagItem>(o: PickOrTypeOptions<T>): Promise<T | undefined> {
+    const loaded = o.load ? await o.load() : undefined;
+    return (await this.next({ kind: 'pickOrType', title: o.title, items: [...o.initial], loaded })) as T | undefined;
+  }
+
+  async input(o: InputOptions): Promise<string | undefined> {
+    return (await this.next({ kind: 'input', title: o.title, prompt: o.prompt, value: o.value, validate: o.validate })) as string | undefined;
+  }
+
+  async confirm(severity: Severity, message: string, detail: string, buttons: readonly string[]): Promise<string | undefined> {
+    return (await this.next({ kind: 'confirm', severity, message, detail, buttons })) as string | undefined;
+  }
+
+  async notify(severity: Severity, message: string, actions: readonly string[]): Promise<string | undefined> {
+    this.notified.push({ severity, message, actions });
+    return undefined;
+  }
+}
+
+export const pick = (answer: Answer<'pick'>): Step => ({ kind: 'pick', answer });
+export const pickOrType = (answer: Answer<'pickOrType'>): Step => ({ kind: 'pickOrType', answer });
+export const input = (answer: Answer<'input'>): Step => ({ kind: 'input', answer });
+export const confirm = (answer: Answer<'confirm'>): Step => ({ kind: 'confirm', answer });
