@@ -59,6 +59,7 @@ export class GitHubRuns extends Disposable implements TreeContributor {
   private polled = 0;
   private polling: Promise<void> | undefined;
   private token: string | undefined;
+  private readonly lines: string[] = [];
 
   constructor(
     private readonly model: WorkspaceModel,
@@ -69,6 +70,8 @@ export class GitHubRuns extends Disposable implements TreeContributor {
     super();
     this.statusItem.name = 'GitOps Deploy: GitHub Actions run';
     this.register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('gitopsDeploy.executor') && this.changed.fire()));
+    // A refresh of the repository (Refresh, a file change) makes the GitHub cache stale too.
+    this.register(model.onDidChange(() => (this.polled = 0)));
   }
 
   /** Masks the token and secrets before anything is shown. */
@@ -77,7 +80,15 @@ export class GitHubRuns extends Disposable implements TreeContributor {
   }
 
   append(line: string): void {
-    this.output.appendLine(this.mask(line));
+    const masked = this.mask(line);
+    this.output.appendLine(masked);
+    this.lines.push(masked);
+    if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 2000);
+  }
+
+  /** What the output channel shows (the last 2000 lines), for tests. */
+  transcript(): string {
+    return this.lines.join('\n');
   }
 
   /** The port for the repository's GitHub, or undefined (with the reason logged) when it is not configured or no token. */
