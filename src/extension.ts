@@ -2,6 +2,10 @@
 // then load the repository in the background. No SDK is imported here (they load per step).
 import * as vscode from 'vscode';
 import { registerCreateConfig } from './commands/createConfig';
+import { registerDeploy } from './commands/deploy';
+import { registerPromote } from './commands/promote';
+import { registerRollback } from './commands/rollback';
+import { registerShowOutput } from './commands/runShowOutput';
 import type { CommandContext } from './commands/context';
 import { registerGitHub, type GitHubApi } from './commands/githubRunCommands';
 import { registerOpenConfig } from './commands/openConfig';
@@ -9,7 +13,13 @@ import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
 import { registerShowLog } from './commands/showLog';
 import { registerShowRecords } from './commands/showRecords';
+import { ValuesCodeLens } from './providers/codeLens';
+import { registerCredentials } from './providers/credentials';
 import { EnvironmentsTree, type TreeNode } from './providers/environmentsTree';
+import { PipelineHost } from './providers/pipelineHost';
+import type { Prompter } from './providers/prompter';
+import { RunStatusBar } from './providers/statusBar';
+import { TranscriptChannel } from './providers/transcriptChannel';
 import { WorkspaceModel } from './providers/workspaceModel';
 
 /** What activate() returns: used by the e2e tests and by other extensions. */
@@ -19,6 +29,12 @@ export interface GitOpsDeployApi {
   refresh(): Promise<void>;
   /** GitHub runs and prompts (tests). */
   github: GitHubApi;
+  /** The deployment commands' seams for tests: answer their prompts, read their transcript. */
+  flows: {
+    setPrompter(p: Prompter): vscode.Disposable;
+    transcript(): string;
+    onDidAppendTranscript: vscode.Event<string[]>;
+  };
 }
 
 export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
@@ -42,6 +58,19 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     ...registerPending(),
   );
 
+  const transcript = new TranscriptChannel();
+  const status = new RunStatusBar();
+  const host = new PipelineHost(model, log, transcript, status);
+  context.subscriptions.push(transcript, status, host);
+  context.subscriptions.push(
+    registerDeploy(ctx, host),
+    ...registerPromote(ctx, host),
+    registerRollback(ctx, host),
+    registerShowOutput(host),
+    ...registerCredentials(ctx, () => host.prompter),
+    ...ValuesCodeLens.register(model),
+  );
+
   // Load after registration; the tree asks for it too, whichever comes first shares the load.
   void model.refresh();
 
@@ -51,6 +80,11 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     github: github.api,
     refresh: async () => {
       await model.refresh();
+    },
+    flows: {
+      setPrompter: (p) => host.setPrompter(p),
+      transcript: () => transcript.text(),
+      onDidAppendTranscript: transcript.onDidAppend,
     },
   };
 }
