@@ -7,6 +7,7 @@ import { registerPromote } from './commands/promote';
 import { registerRollback } from './commands/rollback';
 import { registerShowOutput } from './commands/runShowOutput';
 import type { CommandContext } from './commands/context';
+import { runViaGitHubActions } from './commands/githubRun';
 import { registerGitHub, type GitHubApi } from './commands/githubRunCommands';
 import { registerOpenConfig } from './commands/openConfig';
 import { registerPending } from './commands/pending';
@@ -61,6 +62,9 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
   const transcript = new TranscriptChannel();
   const status = new RunStatusBar();
   const host = new PipelineHost(model, log, transcript, status);
+  host.remote = async (mode, req) => {
+    await runViaGitHubActions(ctx, { operation: mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason ?? '' });
+  };
   context.subscriptions.push(transcript, status, host);
   context.subscriptions.push(
     registerDeploy(ctx, host),

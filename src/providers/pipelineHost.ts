@@ -136,7 +136,16 @@ export class PipelineHost extends Disposable {
   }
 
   /** Runs a deployment or rollback with progress, status bar and transcript; ends with a notification. */
+  /** Runs an approved change elsewhere instead (the `github-actions` executor); set by the composition root. */
+  remote?: (mode: RunMode, req: RunRequest) => Promise<void>;
+
   async run(config: GitOpsConfig, mode: RunMode, req: RunRequest): Promise<PipelineOutcome | undefined> {
+    if (this.remote && vscode.workspace.getConfiguration('gitopsDeploy').get<string>('executor') === 'github-actions') {
+      // The plan was checked here; the workflow runs the same pipeline in GitHub Actions.
+      await this.remote(mode, req);
+      await this.model.refresh();
+      return undefined;
+    }
     if (this.running) {
       void this.prompter.notify('warning', `GitOps Deploy is already running ${this.running}; wait for it to finish.`, ['Show output']).then((a) => a && this.transcript.show());
       return undefined;
