@@ -443,9 +443,25 @@ export class World {
       if (!d.rsets.includes(rs)) d.rsets.push(rs);
       const depObj = this.store.get(T.deployments, d.ns, d.name)!;
       this.render(d);
+      const drainOthers = (): void => {
+        for (const other of d.rsets) {
+          if (other === rs || other.pods.length === 0) continue;
+          const from = other.pods.length;
+          other.pods = [];
+          other.replicas = 0;
+          this.recordEvent(depObj, 'Normal', 'ScalingReplicaSet', `Scaled down replica set ${other.name} to 0 from ${from}`, 'deployment-controller');
+        }
+      };
       const stepUp = (): void => {
         if (!live()) return;
-        if (rs.pods.length >= d.replicas) return;
+        if (rs.pods.length >= d.replicas) {
+          // Rolling back to a ReplicaSet that still has all its pods (the new one never became
+          // available): the controller scales every other ReplicaSet to zero, and the rollout completes.
+          drainOthers();
+          this.render(d);
+          if (rs.pods.every((p) => p.ready)) this.finishRollout(d, true);
+          return;
+        }
         rs.replicas = rs.pods.length + 1;
         const p = this.newPod(d, rs);
         d.lastUpdate = now();
@@ -476,6 +492,7 @@ export class World {
             const oldObj = this.store.get(T.replicasets, d.ns, old.name);
             if (oldObj) this.recordEvent(oldObj, 'Normal', 'SuccessfulDelete', `Deleted pod: ${victim.name}`, 'replicaset-controller');
           }
+          if (rs.pods.length >= d.replicas) drainOthers();
           this.render(d);
           if (rs.pods.length < d.replicas) this.after(step, stepUp);
           else this.finishRollout(d, true);

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseConfig } from '../../src/pipeline/config/load';
-import { parseRecord, readRecords, recordFileName, serializeRecord, type DeploymentRecord } from '../../src/pipeline/model/records';
+import { parseRecord, readRecords, recordFileName, serializeRecord, uniqueRecordFile, type DeploymentRecord } from '../../src/pipeline/model/records';
 import { buildRepoState, contextValue, serviceTokens } from '../../src/pipeline/model/repoState';
 
 const RECORD: DeploymentRecord = {
@@ -100,5 +100,21 @@ describe('deployment records', () => {
       assert.equal(prod.services.length, 0);
       assert.equal(prod.window.open, true); // Saturday
     });
+  });
+});
+
+describe('record file names', () => {
+  it('never reuse a name within the same second', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gd-names-'));
+    try {
+      const at = new Date('2026-11-20T03:12:04.100Z');
+      const a = await uniqueRecordFile(dir, at, 'accounts');
+      await fs.writeFile(a, 'x');
+      const b = await uniqueRecordFile(dir, new Date('2026-11-20T03:12:04.900Z'), 'accounts');
+      assert.equal(path.basename(a), '20261120T031204Z-accounts.md');
+      assert.equal(path.basename(b), '20261120T031204Z-accounts-2.md');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -61,8 +61,20 @@ export function compactUtc(at: Date): string {
   return at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
-export function recordFileName(startedAt: Date, service: string): string {
-  return `${compactUtc(startedAt)}-${service}.md`;
+export function recordFileName(startedAt: Date, service: string, n = 1): string {
+  return `${compactUtc(startedAt)}-${service}${n > 1 ? `-${n}` : ''}.md`;
+}
+
+/** A record path in `dir` that no record uses yet: two runs in the same second never overwrite each other. */
+export async function uniqueRecordFile(dir: string, startedAt: Date, service: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const file = path.join(dir, recordFileName(startedAt, service, n));
+    try {
+      await fs.access(file);
+    } catch {
+      return file;
+    }
+  }
 }
 
 function asString(v: unknown): string | undefined {

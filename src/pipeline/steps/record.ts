@@ -1,9 +1,8 @@
 // Step 6: the audit record, committed and pushed (a push race is retried with fetch + rebase).
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { maskSecrets } from '../mask';
 import { writeFileAtomic } from '../model/atomic';
-import { recordFileName, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
+import { uniqueRecordFile, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
 import { recordCommitMessage } from '../plan';
 import type { Step } from '../runner';
 import type { RecordRef } from '../outcome';
@@ -86,7 +85,8 @@ export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; probl
       const record = buildRecord(s, p);
       const dir = s.env!.recordsDir;
       const root = s.settings.config.root;
-      const file = path.join(dir, recordFileName(s.startedAt, s.service));
+      await fs.mkdir(dir, { recursive: true });
+      const file = await uniqueRecordFile(dir, s.startedAt, s.service);
       const relFile = rel(root, file);
       out.ref = { path: relFile, absolutePath: file, status: p.status, pushed: false };
       await fs.mkdir(dir, { recursive: true });
