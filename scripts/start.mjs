@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { prepareFixtureRepo } from '../test/e2e/fixture.mjs';
+import { readEnvFile } from '../test/e2e/harness/sandbox.mjs';
 import {
   CODE_SERVER_ENTRY,
   NPM,
@@ -110,19 +111,6 @@ async function startSandbox() {
   throw new Error(`the sandbox was not ready within 180 s (${stateFile})`);
 }
 
-/** KEY=value lines of sandbox.env (optionally `export KEY="value"`). */
-function readEnvFile(file) {
-  const env = {};
-  if (!file || !fs.existsSync(file)) return env;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2].trim();
-    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
-    env[m[1]] = v;
-  }
-  return env;
-}
 
 async function main() {
   if (!fs.existsSync(path.join(ROOT, 'node_modules', '.bin', 'esbuild'))) {

@@ -1,17 +1,9 @@
 import { strict as assert } from 'node:assert';
+import { rng } from '../support/rng';
 import { parse } from 'yaml';
 import { fastFrontMatter } from '../../src/pipeline/model/fastFrontMatter';
 import { serializeRecord, type DeploymentRecord } from '../../src/pipeline/model/records';
 
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRINGS = ['plain text', 'CHG-1234: fix', '<script>alert(1)</script>', '<img src=x onerror=alert(1)>', 'a # hash', '#start', "it's", 'say "hi"', 'back\\slash', 'tab\there', 'line\nbreak', 'ünïcødé ✓', '123', '1.10', 'true', 'null', '', ' leading', 'trailing ', '- dash', '[x]', '{y}', '&anchor', '*alias', '!tag', '@at', '`tick`', '%pct', 'key: value', 'x'.repeat(300), '0x1F', '.inf', 'yes', '~'];
 

@@ -1,17 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { rng } from '../support/rng';
 import { fastParseImageTags } from '../../src/pipeline/model/fastTags';
 import { parseImageTagsFull } from '../../src/pipeline/model/imageTags';
 
-/** A small deterministic PRNG (mulberry32), so a failure reproduces from its seed. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALUES = ['"1.4.0"', "'2.0.1'", '3.1.0', '123', '1.10', 'true', 'null', '~', '""', 'v1.2.3', 'main-abc123', '"a # not a comment"', '1.0 # comment', '"x"  # c', '&a "1.0"', '*a', '{tag: "9"}', '[1, 2]', '|\n    block', '"esc\\"aped"', "'it''s'", 'a: b', '', 'yes', '0x1F', '"1.0"#bad'];
 const KEYS = ['accounts', 'cards', 'loans', 'gateway', 'image', 'tag', 'true', '"quoted"', 'a.b', 'x-y', '_u', '1.0', 'accounts'];
