@@ -2,6 +2,7 @@
 // createPorts → deps), streams its events to the transcript, the progress notification and the
 // status bar, turns Cancel into an AbortSignal, and ends with a notification. No pipeline logic.
 import * as vscode from 'vscode';
+import { deploymentReporterFor } from '../clients/githubActions';
 import { createPorts } from '../clients/index';
 import { planDeployment, planRollback, runDeployment, runRollback, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
 import type { GitOpsConfig } from '../pipeline/config/types';
@@ -161,6 +162,9 @@ export class PipelineHost extends Disposable {
       return undefined;
     }
     const links = this.links(config);
+    // Every deployment is also reported as a GitHub deployment with statuses, when GitHub is configured.
+    const token = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
+    const reporter = deploymentReporterFor(config, { service: req.service, environment: req.environment, mode }, { env: { ...process.env }, token, warn: (m) => this.log.warn(`GitHub: ${m}`), headSha: () => deps.ports.git.headSha() });
     // The actor: the gitopsDeploy.actor setting, else git user.name (the pipeline falls back the same way).
     const actor = deps.actor ?? (await deps.ports.git.userName().catch(() => undefined));
     this.transcript.append(formatHeader({ mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, actor, overrideWindow: req.overrideWindow, at: new Date() }));
@@ -193,6 +197,7 @@ export class PipelineHost extends Disposable {
           controller.abort(new Error('cancelled by the user'));
         });
         const onEvent = (e: PipelineEvent) => {
+          reporter?.onEvent(e);
           this.transcript.append(formatEvent(e, links));
           if (e.type === 'step-started') {
             progress.report({ message: e.title });
@@ -212,6 +217,7 @@ export class PipelineHost extends Disposable {
       this.transcript.append([`✗ ${errorMessage(err)}`]);
       this.failedToStart(err);
     } finally {
+      await reporter?.flush().catch(() => undefined);
       this.running = undefined;
       this.status.done();
       await this.model.refresh();
