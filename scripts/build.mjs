@@ -2,7 +2,7 @@
 import * as esbuild from 'esbuild';
 import { writeFileSync } from 'node:fs';
 import { generate as generateValidator, OUT as VALIDATOR } from './gen-validator.mjs';
-import { sdkMarker } from './sdk-marker.mjs';
+import { sdkBuilds, sdkMarker, sdkSplit } from './sdk-marker.mjs';
 
 writeFileSync(VALIDATOR, generateValidator());
 
@@ -27,7 +27,10 @@ const common = {
 };
 
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  // The extension requires each SDK from its own file, only when a step needs it; the CLI stays one
+  // self-contained file (the deployment workflow ships it as a local action).
+  { ...common, plugins: [sdkSplit], entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  ...sdkBuilds(common),
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The records webview's script (loaded from media/ under its CSP nonce).
   { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production, logLevel: 'warning', entryPoints: ['media/records.ts'], outfile: 'media/records.min.js' },
@@ -46,5 +49,5 @@ if (watch) {
   for (const [i, r] of results.entries()) {
     if (r.metafile) fs.writeFileSync(builds[i].outfile + '.meta.json', JSON.stringify(r.metafile));
   }
-  console.log(`esbuild: built ${builds.map((b) => b.outfile).join(', ')} in ${Date.now() - started} ms`);
+  console.log(`esbuild: built ${builds.length} bundles (${builds.map((b) => b.outfile).join(', ')}) in ${Date.now() - started} ms`);
 }

@@ -21,3 +21,32 @@ export const sdkMarker = {
     }));
   },
 };
+
+/** The file name of an SDK's own bundle under dist/sdk/. */
+export const sdkFile = (name) => `${name.replace(/^@/, '').replace(/\//g, '-')}.js`;
+
+/**
+ * For the extension: each SDK lives in its own bundle (dist/sdk/*.js), required only when a step
+ * imports it, so loading the extension parses none of them.
+ */
+export const sdkSplit = {
+  name: 'sdk-split',
+  setup(build) {
+    const filter = new RegExp(`^(${LAZY_SDKS.map(escape).join('|')})$`);
+    // A CommonJS shim per SDK: esbuild evaluates it lazily (only when the import() runs), and it
+    // requires the SDK's own bundle relative to dist/extension.js.
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'sdk-split' }));
+    build.onLoad({ filter: /.*/, namespace: 'sdk-split' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`./sdk/${sdkFile(args.path)}`)});\n`, loader: 'js' }));
+    build.onResolve({ filter: /^\.\/sdk\// }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+/** Build options for the SDK bundles; each records its load in globalThis.__gitopsDeploySdks. */
+export function sdkBuilds(common) {
+  return LAZY_SDKS.map((name) => ({
+    ...common,
+    plugins: [],
+    stdin: { contents: `export * from ${JSON.stringify(name)};\n(globalThis.__gitopsDeploySdks ??= []).push(${JSON.stringify(name)});\n`, resolveDir: process.cwd(), loader: 'js' },
+    outfile: `dist/sdk/${sdkFile(name)}`,
+  }));
+}
