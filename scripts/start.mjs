@@ -8,9 +8,8 @@
 //          --scenario <file> (passed to the sandbox).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { prepareFixtureRepo } from '../test/e2e/fixture.mjs';
-import { readEnvFile } from '../test/e2e/harness/sandbox.mjs';
+import { startSandboxProcess } from '../test/e2e/harness/sandbox.mjs';
 import {
   CODE_SERVER_ENTRY,
   NPM,
@@ -18,7 +17,6 @@ import {
   codeServerDirs,
   ensureCodeServer,
   freePort,
-  killGroup,
   mustRun,
   run,
   seconds,
@@ -77,41 +75,6 @@ async function installVsix(dirs) {
   return installed === 0;
 }
 
-/** Starts the sandbox in its own process group; resolves with its sandbox.json once ready. */
-async function startSandbox() {
-  const stateFile = path.join(DEMO, 'sandbox.json');
-  fs.mkdirSync(DEMO, { recursive: true });
-  fs.rmSync(stateFile, { force: true });
-  const args = ['sandbox/main.ts', '--dir', DEMO];
-  const scenario = opt('--scenario');
-  if (scenario) args.push('--scenario', path.resolve(scenario));
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: ROOT, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
-  let exited = false;
-  const exitedPromise = new Promise((r) => child.once('exit', () => { exited = true; r(); }));
-  stops.push(() => killGroup(child, exitedPromise, () => exited));
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error('the sandbox exited before it was ready');
-    try {
-      const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-      if (state.ready === true) {
-        exitedPromise.then(() => {
-          if (!stopping) {
-            console.error('[start] the sandbox stopped; stopping code-server');
-            void shutdown(1);
-          }
-        });
-        return state;
-      }
-    } catch {
-      // not written yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the sandbox was not ready within 180 s (${stateFile})`);
-}
-
-
 async function main() {
   if (!fs.existsSync(path.join(ROOT, 'node_modules', '.bin', 'esbuild'))) {
     say('npm ci');
@@ -132,9 +95,16 @@ async function main() {
   let extraEnv = {};
   if (fs.existsSync(path.join(ROOT, 'sandbox', 'main.ts')) && !argv.includes('--fixture')) {
     say('starting the sandbox (.sandbox/demo)');
-    const state = await startSandbox();
-    workspace = state.repo ?? path.join(DEMO, 'repo');
-    extraEnv = readEnvFile(state.env ?? path.join(DEMO, 'sandbox.env'));
+    const sandbox = await startSandboxProcess({ dir: DEMO, scenario: opt('--scenario'), quiet: false, timeoutMs: 180_000, gitUser: 'Demo User' });
+    stops.push(() => sandbox.stop());
+    sandbox.exited.then(() => {
+      if (!stopping) {
+        console.error('[start] the sandbox stopped; stopping code-server');
+        void shutdown(1);
+      }
+    });
+    workspace = sandbox.repo;
+    extraEnv = sandbox.env;
   } else {
     workspace = prepareFixtureRepo(START);
   }

@@ -3,7 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT, killGroup } from './tools.mjs';
+import { ROOT, killGroup, watchChild } from './tools.mjs';
 
 /** KEY=value lines (optionally `export KEY="value"`). */
 export function readEnvFile(file) {
@@ -21,7 +21,7 @@ export function readEnvFile(file) {
 
 /**
  * @param {{ dir: string, scenario?: string, fast?: boolean, quiet?: boolean, timeoutMs?: number, gitUser?: string }} o
- * @returns {Promise<{ repo: string, env: Record<string,string>, state: any, stop(): Promise<void>, output(): string }>}
+ * @returns {Promise<{ repo: string, env: Record<string,string>, state: any, stop(): Promise<void>, output(): string, exited: Promise<void> }>}
  */
 export async function startSandboxProcess({ dir, scenario, fast = false, quiet = true, timeoutMs = 120_000, gitUser = 'E2E Deployer' }) {
   const stateFile = path.join(dir, 'sandbox.json');
@@ -31,28 +31,20 @@ export async function startSandboxProcess({ dir, scenario, fast = false, quiet =
   if (scenario) args.push('--scenario', path.resolve(scenario));
   if (fast) args.push('--fast');
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: ROOT, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const onData = (d) => {
-    log += d;
-    if (!quiet) process.stderr.write(d);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  let exited = false;
-  const exitedPromise = new Promise((r) => child.once('exit', () => { exited = true; r(); }));
-  const stop = () => killGroup(child, exitedPromise, () => exited);
+  const { output, exitedPromise, hasExited } = watchChild(child, quiet);
+  const stop = () => killGroup(child, exitedPromise, hasExited);
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      if (exited) throw new Error(`the sandbox exited before it was ready:\n${log.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`the sandbox was not ready within ${timeoutMs / 1000} s:\n${log.slice(-3000)}`);
+      if (hasExited()) throw new Error(`the sandbox exited before it was ready:\n${output().slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`the sandbox was not ready within ${timeoutMs / 1000} s:\n${output().slice(-3000)}`);
       try {
         const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
         if (state.ready === true) {
           const repo = state.repo ?? path.join(dir, 'repo');
           // The pipeline commits as this person (the actor falls back to git user.name).
           for (const [k, v] of [['user.name', gitUser], ['user.email', 'e2e@example.invalid'], ['commit.gpgsign', 'false']]) execFileSync('git', ['config', k, v], { cwd: repo });
-          return { repo, env: readEnvFile(state.env ?? path.join(dir, 'sandbox.env')), state, stop, output: () => log };
+          return { repo, env: readEnvFile(state.env ?? path.join(dir, 'sandbox.env')), state, stop, output, exited: exitedPromise };
         }
       } catch (err) {
         if (!(err instanceof SyntaxError) && err?.code !== 'ENOENT') throw err;

@@ -208,22 +208,14 @@ export function startCodeServer({ port, dirs, folder, env = {}, quiet = true, ex
       ...env,
     },
   });
-  let log = '';
-  const onData = (d) => {
-    log += d;
-    if (!quiet) process.stderr.write(d);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  let exited = false;
-  const exitedPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const { output, exitedPromise, hasExited } = watchChild(child, quiet);
   return {
     child,
     url: `http://127.0.0.1:${port}`,
-    output: () => log,
-    get exited() { return exited; },
+    output,
+    get exited() { return hasExited(); },
     async stop() {
-      await killGroup(child, exitedPromise, () => exited);
+      await killGroup(child, exitedPromise, hasExited);
     },
   };
 }
@@ -267,4 +259,21 @@ export async function waitForHealthy(server, timeoutMs = 60_000) {
 
 export function seconds(ms) {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Collects a child's stdout and stderr (echoing them unless quiet) and tracks its exit.
+ * @param {import('node:child_process').ChildProcess} child
+ */
+export function watchChild(child, quiet) {
+  let log = '';
+  const onData = (d) => {
+    log += d;
+    if (!quiet) process.stderr.write(d);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  let exited = false;
+  const exitedPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  return { output: () => log, exitedPromise, hasExited: () => exited };
 }
