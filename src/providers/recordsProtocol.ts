@@ -5,35 +5,25 @@
  * parseWebviewMessage before the extension acts on it: the webview renders repository content,
  * and its messages are treated as untrusted input too.
  */
-import { RECORD_STATUSES, type CheckResult, type RecordStatus } from '../pipeline/model/records';
+import { RECORD_STATUSES, type DeploymentRecord, type RecordStatus } from '../pipeline/model/records';
 import { MAX_PAGE, SORT_KEYS, type RecordsFilters, type RecordsPage, type RecordsQuery, type SortKey } from '../pipeline/model/recordsQuery';
 
 export type { RecordsFilters, RecordsPage, RecordsQuery, RowTuple, SortKey, SortDir } from '../pipeline/model/recordsQuery';
 
 export const VIEW_TYPE = 'gitopsDeploy.records';
 
-/** Everything about one record, for the detail view. */
-export interface RecordDetail {
+/**
+ * Everything about one record, for the detail view: the record's own fields, with the file made
+ * relative, the window override flattened and the workflow run's fields as strings.
+ */
+export interface RecordDetail extends Omit<DeploymentRecord, 'windowOverride' | 'workflowRun'> {
   id: string;
   /** Path relative to the repository root. */
   file: string;
-  service: string;
-  environment: string;
-  tag: string;
-  previousTag?: string;
-  digest?: string;
-  status: RecordStatus;
-  startedAt: string;
-  finishedAt?: string;
-  actor?: string;
-  reason?: string;
-  commit?: string;
-  rollbackCommit?: string;
   windowOverrideReason?: string;
   workflowRun?: { id: string; attempt?: string; workflow?: string; actor?: string; url?: string };
   /** http(s) only; a web page for the commit when the workflow run tells which GitHub repository. */
   commitUrl?: string;
-  checks: CheckResult[];
 }
 
 /** What a test asks the webview to do before it reports what it shows (test mode only). */
