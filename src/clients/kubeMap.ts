@@ -26,6 +26,9 @@ export function toAppStatus(app: any, fallbackName = ''): AppStatus {
     operationFinishedAt: time(op.finishedAt),
     reconciledAt: time(st.reconciledAt),
     conditions: (Array.isArray(st.conditions) ? st.conditions : []).map((c: any) => ({ type: String(c?.type ?? ''), message: String(c?.message ?? '') })),
+    failedResources: (Array.isArray(syncResult.resources) ? syncResult.resources : [])
+      .filter((r: any) => r && ((r.status && r.status !== 'Synced') || r.hookPhase === 'Failed' || r.hookPhase === 'Error'))
+      .map((r: any) => ({ kind: String(r.kind ?? ''), name: String(r.name ?? ''), status: String(r.status ?? r.hookPhase ?? ''), message: str(r.message) })),
     hasOperation: app?.operation !== undefined && app?.operation !== null,
     refreshAnnotation: str(app?.metadata?.annotations?.[REFRESH_ANNOTATION]),
     resourceVersion: str(app?.metadata?.resourceVersion),

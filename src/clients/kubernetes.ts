@@ -323,7 +323,7 @@ export class KubernetesCluster implements ClusterPort {
     }
   }
 
-  async events(namespace: string, kind: string, name: string, signal?: AbortSignal): Promise<{ type: string; reason: string; message: string; time?: string }[]> {
+  async events(namespace: string, kind: string, name: string, signal?: AbortSignal): Promise<{ type: string; reason: string; message: string; time?: string; count?: number }[]> {
     throwIfAborted(signal);
     const l = await this.conn.load();
     try {
@@ -331,7 +331,9 @@ export class KubernetesCluster implements ClusterPort {
       const items = (list.items ?? []).map((e: any) => {
         const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
         const time = t instanceof Date ? t.toISOString() : typeof t === 'string' ? t : undefined;
-        return { type: String(e.type ?? ''), reason: String(e.reason ?? ''), message: String(e.message ?? ''), time };
+        // core/v1 counts repeats in .count; events.k8s.io in .series.count (or deprecatedCount).
+        const count = Number(e.count ?? e.series?.count ?? e.deprecatedCount ?? 1) || 1;
+        return { type: String(e.type ?? ''), reason: String(e.reason ?? ''), message: String(e.message ?? e.note ?? ''), time, count };
       });
       return items.sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
     } catch (err) {

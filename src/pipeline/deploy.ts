@@ -68,7 +68,7 @@ async function actorOf(deps: PipelineDeps, env: Record<string, string | undefine
   }
 }
 
-async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; dryRun?: boolean }, deps: PipelineDeps): Promise<RunState> {
+async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; dryRun?: boolean; autoRollback?: boolean }, deps: PipelineDeps): Promise<RunState> {
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? deps.ports.clock;
   return {
@@ -87,6 +87,7 @@ async function newState(mode: 'deploy' | 'rollback', req: { service: string; env
     reason: req.reason?.trim() || undefined,
     overrideWindow: !!req.overrideWindow,
     dryRun: !!req.dryRun,
+    autoRollback: req.autoRollback !== false,
     actor: await actorOf(deps, env),
     startedAt: clock.now(),
     checks: [],
@@ -228,8 +229,20 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     // Pushed, then the sync wait or verification failed: roll back automatically.
     s.cause = change.message ?? 'verification failed';
     s.causeStep = change.step;
+    if (s.autoRollback === false) {
+      // The manual fix of a failed rollback: rolling "back" would re-deploy the broken tag.
+      const todo = `${s.service} ${s.tag} is pushed (commit ${shortSha(s.commit)}) but ${change.step} failed: ${s.cause}. No automatic rollback (this run was the manual fix). Look at the evidence, then Retry sync or fix forward.`;
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, todo });
+      await notify('failed', todo);
+      return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: todo, record: ref }, reports, clock);
+    }
     emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.previousTag}`, at: iso(clock.now()) });
     const rb = track(await runSteps(steps.rollback, s, opts));
+    s.checks.push(
+      rb.status === 'succeeded'
+        ? { name: 'rollback', status: 'passed', detail: `${s.previousTag} restored (commit ${shortSha(s.rollbackCommit)}) and verified` }
+        : { name: 'rollback', status: 'failed', detail: `the automatic rollback to ${s.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rb.message}` : rb.message}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
+    );
     if (rb.status === 'succeeded') {
       const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, todo: `${s.previousTag} is back in ${s.environment} and verified. Fix ${s.tag} (see the failed checks) before deploying it again.` });
       const message = `${s.service} ${s.tag} failed in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.previousTag} (commit ${shortSha(s.rollbackCommit)}) and verified${recordOut.problem ? `; ${recordOut.problem}` : ''}`;

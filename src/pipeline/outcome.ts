@@ -14,6 +14,8 @@ export interface DeployRequest {
   overrideWindow?: boolean;
   /** Stop before the first change and return the plan. */
   dryRun?: boolean;
+  /** Default true: a failed verification after the push rolls back to the previous tag. */
+  autoRollback?: boolean;
 }
 
 export interface RollbackRequest {
@@ -24,6 +26,8 @@ export interface RollbackRequest {
   reason?: string;
   overrideWindow?: boolean;
   dryRun?: boolean;
+  /** Default true. False for the manual fix of a failed rollback: a failure then stops for a human. */
+  autoRollback?: boolean;
 }
 
 export interface PipelineDeps {

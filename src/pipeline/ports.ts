@@ -80,6 +80,8 @@ export interface AppStatus {
   operationFinishedAt?: string;
   reconciledAt?: string;
   conditions: { type: string; message: string }[];
+  /** Resources of the last sync that failed (operationState.syncResult.resources[] not Synced). */
+  failedResources?: { kind: string; name: string; status: string; message?: string }[];
   hasOperation: boolean;
   refreshAnnotation?: string;
   resourceVersion?: string;
@@ -157,7 +159,7 @@ export interface ClusterPort {
   /** Last lines of a pod's log (previous container for a crash loop). */
   podLog(namespace: string, pod: string, opts: { previous?: boolean; tailLines?: number }, signal?: AbortSignal): Promise<string>;
   /** Recent events for an object (kind/name), newest last. */
-  events(namespace: string, kind: string, name: string, signal?: AbortSignal): Promise<{ type: string; reason: string; message: string; time?: string }[]>;
+  events(namespace: string, kind: string, name: string, signal?: AbortSignal): Promise<{ type: string; reason: string; message: string; time?: string; count?: number }[]>;
 }
 
 export interface MetricsPort {

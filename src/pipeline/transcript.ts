@@ -1,6 +1,7 @@
 // The human transcript of a pipeline run: one or more lines per event, and the closing summary.
 // Used by the CLI; the editor's output channel can use the same lines.
 import type { DeploymentPlan, PipelineOutcome } from './outcome';
+import type { CheckResult } from './model/records';
 import type { PipelineEvent } from './runner';
 
 const MARK = { succeeded: '✓', refused: '⊘', failed: '✗' } as const;
@@ -32,6 +33,17 @@ export function formatEvent(e: PipelineEvent): string[] {
     case 'pipeline-finished':
       return [];
   }
+}
+
+/** The full evidence of a step's failed checks (the LogOutputChannel; the transcript shows the summaries). */
+export function formatEvidence(checks: readonly CheckResult[] | undefined): string[] {
+  const out: string[] = [];
+  for (const c of checks ?? []) {
+    for (const e of c.evidence ?? []) {
+      out.push(`── ${c.name}: ${e.title}${e.link ? ` (${e.link})` : ''}`, ...e.lines.map((l) => `   ${l}`));
+    }
+  }
+  return out;
 }
 
 export function formatPlan(plan: DeploymentPlan): string[] {

@@ -182,7 +182,7 @@ export function outcomeNotification(o: PipelineOutcome): { severity: Severity; t
 
 /** Why verification failed, from the outcome: the failed checks, else the message. */
 export function causeOf(o: PipelineOutcome): string {
-  const failed = o.checks.filter((c) => c.status === 'failed' && !c.name.startsWith('rollback-'));
+  const failed = o.checks.filter((c) => c.status === 'failed' && !c.name.startsWith('rollback'));
   if (failed.length) return failed.map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; ');
   return firstLine(o.message);
 }

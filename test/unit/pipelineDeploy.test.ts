@@ -263,7 +263,7 @@ describe('pipeline deploy', () => {
 
   describe('verification failure and rollback', () => {
     for (const [name, behaviour, pattern] of [
-      ['health DOWN', { health: 'DOWN' }, /health: \/actuator\/health answered DOWN \(HTTP 503\); down: db/],
+      ['health DOWN', { health: 'DOWN' }, /health: \/actuator\/health answered DOWN \(HTTP 503\); DOWN: db/],
       ['crash loop', { crashLoop: true }, /CrashLoopBackOff \(4 restarts\).*IllegalStateException: boom/],
       ['error rate', { errorRate: 0.2 }, /HTTP 5xx ratio 20\.00% is over the threshold 1\.00%/],
       ['sync failure', { syncFail: true }, /Argo CD sync of [0-9a-f]{7} Failed: admission webhook denied/],

@@ -13,6 +13,8 @@ export interface CheckResult {
   name: string;
   status: CheckStatus;
   detail?: string;
+  /** What the failing step gathered (in memory and in --json; the record keeps it in its body). */
+  evidence?: import('../evidence').Evidence[];
 }
 
 export interface WorkflowRun {

@@ -1,8 +1,10 @@
 // Step 3: edit the one scalar, commit only that file, push (one fetch+rebase when origin moved
 // and nobody touched this service's line), then wait for Argo CD to be done at the commit.
+import { appEvidence, argoCdAppUrl, gatherWorkload, withEvidence, type Evidence } from '../evidence';
 import { writeFileAtomic } from '../model/atomic';
 import { parseImageTags, writeImageTag } from '../model/imageTags';
-import type { AppStatus, Ports } from '../ports';
+import type { CheckResult } from '../model/records';
+import type { AppStatus, PodStatus, Ports } from '../ports';
 import { deployCommitMessage } from '../plan';
 import type { Step, StepContext } from '../runner';
 import { shortSha, type RunState } from './state';
@@ -151,7 +153,7 @@ export async function waitForSync(
   sha: string,
   tag: string,
   timeoutFactor = 1,
-): Promise<{ ok: true; status: AppStatus } | { ok: false; message: string }> {
+): Promise<{ ok: true; status: AppStatus } | { ok: false; message: string; evidence: Evidence[] }> {
   const env = s.env!;
   const ns = env.argocd.namespace;
   const app = s.application!;
@@ -165,7 +167,28 @@ export async function waitForSync(
   let hardRefreshed = false;
   let watchdog: Promise<void> | undefined;
   let crash: string | undefined;
+  let crashPod: PodStatus | undefined;
   const done = syncedAt(sha);
+  /** The Application as Argo CD has it now (and, once our revision is applied, the workload). */
+  const evidence = async (): Promise<Evidence[]> => {
+    const signal = new AbortController().signal; // gathered even when the wait was cut short
+    const link = argoCdAppUrl(env.argocd.url, ns, app);
+    const fresh = await ctx.ports.argocd.get(ns, app, signal).then(
+      (a) => ({ a, err: undefined }),
+      (err: unknown) => ({ a: last, err: err instanceof Error ? err.message : String(err) }),
+    );
+    const out = [appEvidence(fresh.a, app, link, fresh.a ? undefined : fresh.err)];
+    const applied = crashPod || (fresh.a?.operationRevision === sha && fresh.a.operationPhase === 'Succeeded');
+    if (applied) {
+      const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, signal).catch(() => [] as PodStatus[]);
+      out.push(...(await gatherWorkload(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, { pods, pod: crashPod }, signal).catch(() => [] as Evidence[])));
+    }
+    return out;
+  };
+  const failed = async (message: string) => {
+    const ev = await evidence();
+    return { ok: false as const, message: withEvidence(message, ev), evidence: ev };
+  };
   const startWatchdog = () => {
     watchdog ??= (async () => {
       while (!local.signal.aborted) {
@@ -174,6 +197,7 @@ export async function waitForSync(
           const bad = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
           if (bad) {
             crash = `pod ${bad.name} is in CrashLoopBackOff (${bad.restarts} restarts)${bad.waitingMessage ? `: ${bad.waitingMessage}` : ''}`;
+            crashPod = bad;
             local.abort(new Error(crash));
             return;
           }
@@ -209,20 +233,19 @@ export async function waitForSync(
     );
     last = status;
     const failure = syncFailure(sha, status);
-    if (failure) return { ok: false, message: failure };
+    if (failure) return await failed(failure);
     ctx.log(`Argo CD ${app}: Synced and Healthy at ${shortSha(sha)}`);
     return { ok: true, status };
   } catch (err) {
-    if (crash) return { ok: false, message: crash };
+    if (crash) return await failed(crash);
     if (ctx.signal.aborted) throw err;
     const what = err instanceof Error ? err.message : String(err);
     const timedOut = /time(d)? ?out/i.test(what);
-    return {
-      ok: false,
-      message: timedOut
+    return await failed(
+      timedOut
         ? `Argo CD did not report ${app} Synced and Healthy at ${shortSha(sha)} within ${timeoutS} s (last seen: ${describeApp(last)}). Check: kubectl get application ${app} -n ${ns}`
         : `waiting for Argo CD ${app} failed: ${what}`,
-    };
+    );
   } finally {
     if (!local.signal.aborted) local.abort(new Error('sync wait finished'));
     ctx.signal.removeEventListener('abort', onAbort);
@@ -238,8 +261,9 @@ export const syncStep: Step<RunState, 'argocd' | 'cluster'> = {
   async run(s, ctx) {
     const r = await waitForSync(s, ctx, s.commit!, s.tag!);
     if (!r.ok) {
-      s.checks.push({ name: 'sync', status: 'failed', detail: r.message });
-      return { status: 'failed', message: r.message, checks: [{ name: 'sync', status: 'failed', detail: r.message }] };
+      const check: CheckResult = { name: 'sync', status: 'failed', detail: r.message, evidence: r.evidence };
+      s.checks.push(check);
+      return { status: 'failed', message: r.message, checks: [check] };
     }
     s.syncedAt = ctx.clock.now().toISOString();
     const check = { name: 'sync', status: 'passed' as const, detail: `${s.application} Synced and Healthy at ${shortSha(s.commit)}` };

@@ -1,5 +1,6 @@
 // Step 6: the audit record, committed and pushed (a push race is retried with fetch + rebase).
 import { promises as fs } from 'node:fs';
+import { evidenceSection } from '../evidence';
 import { maskSecrets } from '../mask';
 import { writeFileAtomic } from '../model/atomic';
 import { uniqueRecordFile, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
@@ -70,6 +71,7 @@ export function recordBody(s: RunState, r: DeploymentRecord, p: RecordPlan): str
   if (s.rollbackCommit) lines.push(`- rollback: \`${s.rollbackCommit}\`${s.rollbackPushed ? '' : ' (not pushed)'}`);
   if (p.cause) lines.push('', '## What happened', '', maskSecrets(p.cause, env));
   if (p.todo) lines.push('', '## What to do', '', maskSecrets(p.todo, env));
+  lines.push(...evidenceSection(s.checks, (t) => maskSecrets(t, env)));
   return lines.join('\n') + '\n';
 }
 

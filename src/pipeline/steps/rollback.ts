@@ -1,5 +1,6 @@
 // Step 5: put the previous tag back, commit, push, have Argo CD sync that commit, verify again.
 import { writeImageTag } from '../model/imageTags';
+import type { CheckResult } from '../model/records';
 import { rollbackCommitMessage } from '../plan';
 import type { Step } from '../runner';
 import { commitFacts, pushWithRace, waitForSync } from './execute';
@@ -59,7 +60,7 @@ export const rollbackSyncStep: Step<RunState, 'argocd' | 'cluster'> = {
     const ns = s.env!.argocd.namespace;
     await ctx.ports.argocd.sync(ns, s.application!, s.rollbackCommit!, s.actor, `rollback of ${s.service} ${s.tag} → ${s.previousTag}: ${s.cause ?? ''}`.slice(0, 500), ctx.signal);
     const r = await waitForSync(s, ctx, s.rollbackCommit!, s.previousTag!, 2);
-    const check = r.ok ? { name: 'rollback-sync', status: 'passed' as const, detail: `${s.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` } : { name: 'rollback-sync', status: 'failed' as const, detail: r.message };
+    const check: CheckResult = r.ok ? { name: 'rollback-sync', status: 'passed', detail: `${s.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` } : { name: 'rollback-sync', status: 'failed', detail: r.message, evidence: r.evidence };
     s.checks.push(check);
     return { status: r.ok ? 'succeeded' : 'failed', message: check.detail, checks: [check] };
   },

@@ -23,6 +23,8 @@ export interface RunState {
   reason?: string;
   overrideWindow: boolean;
   dryRun: boolean;
+  /** Roll back automatically when verification fails after the push (false for the manual fix of a failed rollback). */
+  autoRollback: boolean;
   actor: string;
   startedAt: Date;
 

@@ -1,6 +1,7 @@
 // Step 4: the rollout completes (kubectl's algorithm), the new pods are ready and run the tag,
 // no crash loop or restarts, /actuator/health says UP, a smoke request answers UP, the 5xx ratio
 // is under the threshold, resource use against limits is reported.
+import { failingPod, gatherWorkload, healthEvidence, metricEvidence, podLogEvidence, withEvidence, type Evidence } from '../evidence';
 import type { CheckResult } from '../model/records';
 import type { DeploymentStatus, Ports, PodStatus } from '../ports';
 import type { Step, StepContext } from '../runner';
@@ -32,16 +33,14 @@ export async function newPods(cluster: Ports['cluster'], ns: string, deployment:
   return hash ? pods.filter((p) => p.podTemplateHash === hash) : pods.filter((p) => p.images.some((i) => runsTag(i, tag)));
 }
 
-async function crashDetail(cluster: Ports['cluster'], ns: string, pod: PodStatus, signal: AbortSignal): Promise<string> {
-  let tail = '';
-  try {
-    const log = await cluster.podLog(ns, pod.name, { previous: true, tailLines: 5 }, signal);
-    const lines = log.trim().split('\n').filter(Boolean).slice(-3);
-    if (lines.length) tail = `; last log lines: ${lines.join(' | ')}`;
-  } catch {
-    // the log is a hint
-  }
-  return `pod ${pod.name} is in CrashLoopBackOff (${pod.restarts} restarts)${pod.waitingMessage ? `: ${pod.waitingMessage}` : ''}${tail}`;
+function crashDetail(pod: PodStatus): string {
+  return `pod ${pod.name} is in CrashLoopBackOff (${pod.restarts} restarts)${pod.waitingMessage ? `: ${pod.waitingMessage}` : ''}`;
+}
+
+/** A failed check with the workload's evidence (Deployment conditions, events, the failing container's log). */
+export async function failedWithWorkload(name: string, detail: string, cluster: Ports['cluster'], ns: string, deployment: string, pods: PodStatus[], signal: AbortSignal): Promise<CheckResult> {
+  const evidence = await gatherWorkload(cluster, ns, deployment, { pods, pod: failingPod(pods) }, signal).catch(() => [] as Evidence[]);
+  return { name, status: 'failed', detail: withEvidence(detail, evidence), evidence };
 }
 
 /** Wait for the rollout with a deadline, failing fast on a crash loop or an exceeded progress deadline. */
@@ -57,17 +56,17 @@ export async function waitRollout(s: RunState, ctx: StepContext<'cluster'>, tag:
     const p = rolloutProgress(d);
     const imageOk = d.images.some((i) => runsTag(i, tag));
     if (p.done && imageOk) return { name: 'rollout', status: 'passed', detail: `${name}: ${d.updatedReplicas}/${d.replicas} replicas updated and available at ${tag}` };
-    if (!p.done && p.fatal) return { name: 'rollout', status: 'failed', detail: `${name}: ${p.waiting}. See kubectl describe deployment ${name} -n ${ns}` };
     const pods = await newPods(cluster, ns, name, tag, ctx.signal);
+    if (!p.done && p.fatal) return failedWithWorkload('rollout', `${name}: ${p.waiting}. See kubectl describe deployment ${name} -n ${ns}`, cluster, ns, name, pods, ctx.signal);
     const crashing = pods.find((x) => x.waitingReason === 'CrashLoopBackOff');
-    if (crashing) return { name: 'rollout', status: 'failed', detail: `${await crashDetail(cluster, ns, crashing, ctx.signal)}. See kubectl logs ${crashing.name} -n ${ns} --previous` };
+    if (crashing) return failedWithWorkload('rollout', `${crashDetail(crashing)}. See kubectl logs ${crashing.name} -n ${ns} --previous`, cluster, ns, name, pods, ctx.signal);
     const waiting = p.done ? `the pod template runs ${d.images.join(', ') || 'no image'}, not tag ${tag}` : p.waiting;
     if (waiting !== lastWaiting) {
       lastWaiting = waiting;
       ctx.log(`${name}: ${waiting}`);
     }
     if (ctx.clock.now().getTime() >= deadline) {
-      return { name: 'rollout', status: 'failed', detail: `${name} did not finish rolling out within ${s.settings.config.verification.rolloutTimeoutSeconds} s: ${waiting}. See kubectl rollout status deployment/${name} -n ${ns}` };
+      return failedWithWorkload('rollout', `${name} did not finish rolling out within ${s.settings.config.verification.rolloutTimeoutSeconds} s: ${waiting}. See kubectl rollout status deployment/${name} -n ${ns}`, cluster, ns, name, pods, ctx.signal);
     }
     await s.settings.sleep(interval, ctx.signal);
     interval = Math.min(interval * 2, Math.max(s.settings.pollIntervalMs, 250) * 4);
@@ -79,24 +78,34 @@ async function podChecks(s: RunState, ctx: StepContext<'cluster'>, tag: string):
   const ns = s.env!.namespace;
   const pods = await newPods(cluster, ns, s.serviceConfig!.deployment, tag, ctx.signal);
   const out: CheckResult[] = [];
-  if (pods.length === 0) return [{ name: 'pods', status: 'failed', detail: `no pods of the new ReplicaSet of ${s.serviceConfig!.deployment}` }];
+  const dep = s.serviceConfig!.deployment;
+  if (pods.length === 0) return [await failedWithWorkload('pods', `no pods of the new ReplicaSet of ${dep}`, cluster, ns, dep, [], ctx.signal)];
   const notReady = pods.filter((p) => !p.ready || p.phase !== 'Running');
   const wrongImage = pods.filter((p) => !p.images.some((i) => runsTag(i, tag)));
+  // One gathering serves both checks: the same pods, the same events.
+  let evidence: Promise<Evidence[]> | undefined;
+  const gather = () => (evidence ??= gatherWorkload(cluster, ns, dep, { pods, pod: failingPod(pods) }, ctx.signal).catch(() => []));
+  const failed = async (name: string, detail: string): Promise<CheckResult> => {
+    const ev = await gather();
+    return { name, status: 'failed', detail: withEvidence(detail, ev), evidence: ev };
+  };
   out.push(
     notReady.length || wrongImage.length
-      ? { name: 'pods', status: 'failed', detail: [notReady.length ? `not ready: ${notReady.map((p) => `${p.name} (${p.waitingReason ?? p.phase})`).join(', ')}` : '', wrongImage.length ? `not running ${tag}: ${wrongImage.map((p) => `${p.name} (${p.images.join(', ')})`).join(', ')}` : ''].filter(Boolean).join('; ') }
+      ? await failed('pods', [notReady.length ? `not ready: ${notReady.map((p) => `${p.name} (${p.waitingReason ?? p.phase})`).join(', ')}` : '', wrongImage.length ? `not running ${tag}: ${wrongImage.map((p) => `${p.name} (${p.images.join(', ')})`).join(', ')}` : ''].filter(Boolean).join('; '))
       : { name: 'pods', status: 'passed', detail: `${pods.length} pod${pods.length === 1 ? '' : 's'} ready, running ${tag}` },
   );
   const crashing = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
   const restarts = pods.reduce((n, p) => n + p.restarts, 0);
   const threshold = s.settings.config.verification.restartThreshold;
-  if (crashing) out.push({ name: 'restarts', status: 'failed', detail: await crashDetail(cluster, ns, crashing, ctx.signal) });
-  else if (restarts > threshold) out.push({ name: 'restarts', status: 'failed', detail: `${restarts} container restart${restarts === 1 ? '' : 's'} in the new pods (tolerated: ${threshold}): ${pods.filter((p) => p.restarts).map((p) => `${p.name} ${p.restarts}`).join(', ')}` });
+  if (crashing) out.push(await failed('restarts', `${crashDetail(crashing)}. See kubectl logs ${crashing.name} -n ${ns} --previous`));
+  else if (restarts > threshold) out.push(await failed('restarts', `${restarts} container restart${restarts === 1 ? '' : 's'} in the new pods (tolerated: ${threshold}): ${pods.filter((p) => p.restarts).map((p) => `${p.name} ${p.restarts}`).join(', ')}`));
   else out.push({ name: 'restarts', status: 'passed', detail: `${restarts} restarts (tolerated: ${threshold}), no crash loop` });
+  // Only the first failed check shows the evidence in the record; the second refers to it.
+  if (out[0].status === 'failed' && out[1].status === 'failed') out[1] = { ...out[1], evidence: undefined, detail: `${out[1].detail!.split('. Evidence: ')[0]} (evidence under "pods")` };
   return out;
 }
 
-async function healthChecks(s: RunState, ctx: StepContext<'cluster'>): Promise<CheckResult[]> {
+async function healthChecks(s: RunState, ctx: StepContext<'cluster'>, tagOf: string): Promise<CheckResult[]> {
   const svc = s.serviceConfig!;
   const env = s.env!;
   const direct = svc.healthUrl ? substitute(svc.healthUrl, { service: s.service, env: env.name, namespace: env.namespace, port: String(svc.port) }) : undefined;
@@ -107,21 +116,39 @@ async function healthChecks(s: RunState, ctx: StepContext<'cluster'>): Promise<C
     return { r, ms: Math.round(performance.now() - t0) };
   };
   const out: CheckResult[] = [];
+  /** The log of a pod of the new ReplicaSet: what the application said about it. */
+  const podLog = async (): Promise<Evidence[]> => {
+    try {
+      const pods = await newPods(ctx.ports.cluster, env.namespace, svc.deployment, tagOf, ctx.signal);
+      const pod = failingPod(pods) ?? pods[0];
+      return pod ? [await podLogEvidence(ctx.ports.cluster, env.namespace, pod, ctx.signal)] : [];
+    } catch {
+      return [];
+    }
+  };
   try {
     const { r } = await probe();
     const up = r.status === 'UP' && r.httpStatus >= 200 && r.httpStatus < 300;
-    out.push(
-      up
-        ? { name: 'health', status: 'passed', detail: `UP (HTTP ${r.httpStatus}) via ${via}` }
-        : { name: 'health', status: 'failed', detail: `${svc.healthPath} answered ${r.status ?? 'no status'} (HTTP ${r.httpStatus})${r.downComponents.length ? `; down: ${r.downComponents.join(', ')}` : ''} via ${via}. See kubectl logs -l app=${s.service} -n ${env.namespace}` },
-    );
+    if (up) out.push({ name: 'health', status: 'passed', detail: `UP (HTTP ${r.httpStatus}) via ${via}` });
+    else {
+      const evidence = [healthEvidence(r, via), ...(await podLog())];
+      const detail = `${svc.healthPath} answered ${r.status ?? 'no status'} (HTTP ${r.httpStatus})${r.downComponents.length ? `; DOWN: ${r.downComponents.join(', ')}` : ''} via ${via}. See kubectl logs -l app=${s.service} -n ${env.namespace}`;
+      out.push({ name: 'health', status: 'failed', detail: withEvidence(detail, evidence), evidence });
+    }
   } catch (err) {
-    out.push({ name: 'health', status: 'failed', detail: `${svc.healthPath} did not answer via ${via}: ${errText(err)}` });
+    const evidence = await podLog();
+    out.push({ name: 'health', status: 'failed', detail: withEvidence(`${svc.healthPath} did not answer via ${via}: ${errText(err)}`, evidence), evidence });
   }
   try {
     const { r, ms } = await probe();
     const ok = r.httpStatus > 0 && r.httpStatus < 500 && r.status === 'UP';
-    out.push(ok ? { name: 'smoke', status: 'passed', detail: `responds in ${ms} ms and says UP` } : { name: 'smoke', status: 'failed', detail: `responds (HTTP ${r.httpStatus}) but says ${r.status ?? JSON.stringify(r.body.slice(0, 80))}, not UP` });
+    if (ok) out.push({ name: 'smoke', status: 'passed', detail: `responds in ${ms} ms and says UP` });
+    else {
+      // The health check's evidence already shows the same endpoint; only a smoke-only failure gets its own.
+      const evidence = out[0]?.status === 'failed' ? [] : [healthEvidence(r, via)];
+      const detail = `responds (HTTP ${r.httpStatus}) but says ${r.status ?? JSON.stringify(r.body.slice(0, 80))}, not UP`;
+      out.push({ name: 'smoke', status: 'failed', detail: withEvidence(detail, evidence), ...(evidence.length ? { evidence } : {}) });
+    }
   } catch (err) {
     out.push({ name: 'smoke', status: 'failed', detail: `the service does not respond: ${errText(err)}` });
   }
@@ -136,11 +163,14 @@ async function errorRate(s: RunState, ctx: StepContext<'metrics'>): Promise<Chec
     const ratio = await ctx.ports.metrics.query(q, ctx.signal);
     if (ratio === undefined || Number.isNaN(ratio)) return { name: 'error-rate', status: 'warning', detail: 'no HTTP requests recorded: the 5xx ratio could not be measured' };
     const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-    return ratio > v.errorRateThreshold
-      ? { name: 'error-rate', status: 'failed', detail: `HTTP 5xx ratio ${pct(ratio)} is over the threshold ${pct(v.errorRateThreshold)}` }
-      : { name: 'error-rate', status: 'passed', detail: `HTTP 5xx ratio ${pct(ratio)} (threshold ${pct(v.errorRateThreshold)})` };
+    if (ratio > v.errorRateThreshold) {
+      const evidence = [metricEvidence(q, ratio, v.errorRateThreshold)];
+      return { name: 'error-rate', status: 'failed', detail: withEvidence(`HTTP 5xx ratio ${pct(ratio)} is over the threshold ${pct(v.errorRateThreshold)}`, evidence), evidence };
+    }
+    return { name: 'error-rate', status: 'passed', detail: `HTTP 5xx ratio ${pct(ratio)} (threshold ${pct(v.errorRateThreshold)})` };
   } catch (err) {
-    return { name: 'error-rate', status: 'failed', detail: `cannot query Prometheus: ${errText(err)}` };
+    const evidence = [metricEvidence(q, undefined, v.errorRateThreshold)];
+    return { name: 'error-rate', status: 'failed', detail: `cannot query Prometheus: ${errText(err)} (query: ${q})`, evidence };
   }
 }
 
@@ -171,7 +201,7 @@ async function resources(s: RunState, ctx: StepContext<'cluster'>, selector: Rec
 /** All verification checks of `tag` (after the rollout); names prefixed for a rollback's re-verification. */
 export async function verifyChecks(s: RunState, ctx: StepContext<'cluster' | 'metrics'>, tag: string): Promise<CheckResult[]> {
   const d = await ctx.ports.cluster.getDeployment(s.env!.namespace, s.serviceConfig!.deployment, ctx.signal);
-  const [pods, health, rate, res] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx), errorRate(s, ctx), resources(s, ctx, d.selector)]);
+  const [pods, health, rate, res] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx, tag), errorRate(s, ctx), resources(s, ctx, d.selector)]);
   return [...pods, ...health, rate, res];
 }
 
