@@ -2,6 +2,7 @@
 // call these; everything external goes through the ports in deps.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
+import { brief } from './evidence';
 import { maskSecrets } from './mask';
 import { setImageTag } from './model/imageTags';
 import type { CheckResult } from './model/records';
@@ -227,7 +228,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     }
 
     // Pushed, then the sync wait or verification failed: roll back automatically.
-    s.cause = change.message ?? 'verification failed';
+    s.cause = brief(change.message ?? 'verification failed');
     s.causeStep = change.step;
     if (s.autoRollback === false) {
       // The manual fix of a failed rollback: rolling "back" would re-deploy the broken tag.

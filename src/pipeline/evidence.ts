@@ -45,6 +45,11 @@ export function withEvidence(detail: string, evidence: Evidence[]): string {
   return parts.length ? `${detail.replace(/\.?\s*$/, '')}. Evidence: ${parts.join(' · ')}` : detail;
 }
 
+/** A detail or message without the evidence summaries withEvidence appended (for one-line causes). */
+export function brief(text: string): string {
+  return text.replace(/\. Evidence: [^\n]*?(?=; [a-z][\w-]*: |\n|$)/g, '');
+}
+
 /** The Argo CD UI page of an application, when `argocd.url` is configured. */
 export function argoCdAppUrl(baseUrl: string | undefined, namespace: string, app: string): string | undefined {
   if (!baseUrl) return undefined;
@@ -85,7 +90,7 @@ export function deploymentEvidence(d: DeploymentStatus): Evidence {
   const bad = d.conditions.filter((c) => (c.type === 'Available' && c.status !== 'True') || (c.type === 'Progressing' && (c.status !== 'True' || c.reason === 'ProgressDeadlineExceeded')) || (c.type === 'ReplicaFailure' && c.status === 'True'));
   const summary = bad.length
     ? `deployment ${d.name}: ${bad.map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ')}`
-    : `deployment ${d.name}: ${d.availableReplicas}/${d.replicas} available`;
+    : `deployment ${d.name}: ${d.updatedReplicas}/${d.replicas} updated, ${d.availableReplicas} available`;
   return { kind: 'deployment', title: `Deployment ${d.name}`, summary, lines };
 }
 
@@ -99,14 +104,16 @@ export function eventsEvidence(events: KubeEvent[], what: string, limit = EVENT_
   return { kind: 'events', title: `Events of ${what}`, summary, lines };
 }
 
-const TELLING = /\b(ERROR|FATAL|SEVERE|panic)\b|Exception|failed|refused|denied/i;
+const TELLING = /\b(ERROR|FATAL|SEVERE|panic)\b|Exception/;
+const HINT = /failed|refused|denied|cannot|unable/i;
 
 /** The last lines of a container's log; the summary is the last line that looks like the cause. */
 export function logEvidence(pod: string, text: string, previous: boolean, limit = LOG_LINES): Evidence {
   const all = text.replace(/\r/g, '').split('\n');
   while (all.length && all[all.length - 1].trim() === '') all.pop();
   const lines = all.slice(-limit);
-  const telling = [...lines].reverse().find((l) => TELLING.test(l)) ?? [...lines].reverse().find((l) => l.trim());
+  const rev = [...lines].reverse();
+  const telling = rev.find((l) => TELLING.test(l)) ?? rev.find((l) => HINT.test(l)) ?? rev.find((l) => l.trim());
   const title = `Log of ${pod}${previous ? ' (previous container)' : ''}`;
   return { kind: 'log', title, summary: telling ? `log of ${pod}${previous ? ' (previous)' : ''}: "${clip(telling, 200)}"` : `log of ${pod} is empty`, lines: lines.length ? lines : ['(empty)'] };
 }

@@ -1,7 +1,7 @@
 // Step 4: the rollout completes (kubectl's algorithm), the new pods are ready and run the tag,
 // no crash loop or restarts, /actuator/health says UP, a smoke request answers UP, the 5xx ratio
 // is under the threshold, resource use against limits is reported.
-import { failingPod, gatherWorkload, healthEvidence, metricEvidence, podLogEvidence, withEvidence, type Evidence } from '../evidence';
+import { brief, failingPod, gatherWorkload, healthEvidence, metricEvidence, podLogEvidence, withEvidence, type Evidence } from '../evidence';
 import type { CheckResult } from '../model/records';
 import type { DeploymentStatus, Ports, PodStatus } from '../ports';
 import type { Step, StepContext } from '../runner';
@@ -234,7 +234,7 @@ export function verifyStep(name: string, title: string, prefix: string, tagOf: (
       s.checks.push(...checks);
       for (const c of checks) ctx.log(`${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗' : c.status === 'warning' ? '!' : '-'} ${c.name}: ${c.detail ?? ''}`, c.status === 'failed' ? 'error' : c.status === 'warning' ? 'warn' : 'info');
       const failed = checks.filter((c) => c.status === 'failed');
-      if (failed.length) return { status: 'failed', checks, message: `verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}` };
+      if (failed.length) return { status: 'failed', checks, message: `verification failed: ${failed.map((c) => `${c.name}: ${brief(c.detail ?? 'failed')}`).join('; ')}` };
       return { status: 'succeeded', checks, message: `${checks.filter((c) => c.status === 'passed').length} checks passed${checks.some((c) => c.status === 'warning') ? ' (with warnings)' : ''}` };
     },
   };
