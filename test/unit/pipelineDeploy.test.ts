@@ -156,7 +156,7 @@ describe('pipeline deploy', () => {
 
     it('window closed on a weekday 10:00 Eastern says when it opens', async () => {
       const out = await refused({ now: WEDNESDAY_10_ET }, { service: 'accounts', environment: 'prod', reason: 'CHG-3' });
-      assert.match(failed(out).window, /prod deployments are blocked now \(blocked hours Mon–Fri 09:00–17:00\); the window opens 17:00 EST\. Deploy then, or for an emergency pass --override-window/);
+      assert.match(failed(out).window, /prod deployments are blocked now \(blocked hours Mon–Fri 09:00–17:00\); the window opens 17:00 EST \(in 7 h; it is Wed 10:00 EST now\)\. Deploy then, or for an emergency pass --override-window/);
     });
 
     it('missing reason for prod', async () => {
@@ -262,11 +262,12 @@ describe('pipeline deploy', () => {
   });
 
   describe('verification failure and rollback', () => {
-    for (const [name, behaviour, pattern] of [
-      ['health DOWN', { health: 'DOWN' }, /health: \/actuator\/health answered DOWN \(HTTP 503\); DOWN: db/],
-      ['crash loop', { crashLoop: true }, /CrashLoopBackOff \(4 restarts\).*IllegalStateException: boom/],
-      ['error rate', { errorRate: 0.2 }, /HTTP 5xx ratio 20\.00% is over the threshold 1\.00%/],
-      ['sync failure', { syncFail: true }, /Argo CD sync of [0-9a-f]{7} Failed: admission webhook denied/],
+    // pattern: the one-line cause in the outcome; evidence: what the failed check's detail and the record body add.
+    for (const [name, behaviour, pattern, evidence] of [
+      ['health DOWN', { health: 'DOWN' }, /health: \/actuator\/health answered DOWN \(HTTP 503\); DOWN: db/, /Evidence: HTTP 503, status DOWN, DOWN: db; body \{"status":"DOWN"\}/],
+      ['crash loop', { crashLoop: true }, /CrashLoopBackOff \(4 restarts\)/, /Evidence: .*log of accounts-1\.6\.0-0 \(previous\): "Exception in thread "main" java\.lang\.IllegalStateException: boom"/],
+      ['error rate', { errorRate: 0.2 }, /HTTP 5xx ratio 20\.00% is over the threshold 1\.00%/, /Evidence: query .* = 20\.00% \(0\.2\), threshold 1\.00% \(0\.01\)/],
+      ['sync failure', { syncFail: true }, /Argo CD sync of [0-9a-f]{7} Failed: admission webhook denied/, /Evidence: Argo CD accounts-stag: .*operation Failed: "admission webhook denied/],
     ] as const) {
       it(`${name}: rolls back, verifies the rollback, records and notifies (exit 3)`, async () => {
         world({ behaviour: { '1.6.0': behaviour } });
@@ -287,7 +288,12 @@ describe('pipeline deploy', () => {
         assert.equal(rec.rollbackCommit, rb.sha);
         assert.ok(rec.checks.some((c) => c.status === 'failed'));
         assert.ok(rec.checks.some((c) => c.name === 'rollback-health' && c.status === 'passed'));
+        assert.deepEqual(rec.checks.at(-1), { name: 'rollback', status: 'passed', detail: `1.5.0 restored (commit ${rb.sha.slice(0, 7)}) and verified` });
+        const failedCheck = rec.checks.find((c) => c.status === 'failed')!;
+        assert.match(failedCheck.detail!, evidence);
+        assert.doesNotMatch(out.message, /Evidence:/, 'the outcome keeps a one-line cause');
         assert.match(text, /## What happened/);
+        assert.match(text, new RegExp(`\\n## Evidence\\n\\n### ${failedCheck.name}: `));
         assert.deepEqual(w.notifier.events.map((e) => e.kind), ['rolled-back']);
         assert.ok(w.events.some((e) => e.type === 'notification' && e.kind === 'rolled-back'));
       });

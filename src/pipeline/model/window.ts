@@ -12,6 +12,8 @@ export interface WindowState {
   changesAt?: Date;
   /** A human summary: "open until Mon 09:00 EST", "blocked until 17:00 EST (business hours)". */
   summary: string;
+  /** The instant in the policy's zone, for refusals: "Wed 10:00 EST". */
+  localNow?: string;
 }
 
 export function isValidTimeZone(zone: string): boolean {
@@ -107,7 +109,7 @@ export function windowState(policy: WindowPolicy | undefined, now: Date, horizon
   const summary = open
     ? when ? `open until ${when}` : 'open'
     : when ? `blocked until ${when} (${rule})` : `blocked (${rule})`;
-  return { open, reason: rule, changesAt: changesAt?.toJSDate(), summary };
+  return { open, reason: rule, changesAt: changesAt?.toJSDate(), summary, localNow: t.toFormat('ccc HH:mm ZZZZ') };
 }
 
 /** "17:00 EST" today, "Mon 09:00 EST" this week, "2026-12-01 09:00 EST" further out. */

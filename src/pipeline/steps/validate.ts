@@ -140,6 +140,16 @@ async function previousEnvironment(s: RunState, ctx: Ctx): Promise<CheckResult> 
   return { name, status: 'passed', detail: where };
 }
 
+/** "7 h", "2 d 16 h", "45 min". */
+function span(ms: number): string {
+  const min = Math.max(1, Math.round(ms / 60_000));
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  const m = min % 60;
+  if (h < 24) return m ? `${h} h ${m} min` : `${h} h`;
+  return `${Math.floor(h / 24)} d${h % 24 ? ` ${h % 24} h` : ''}`;
+}
+
 function windowCheck(s: RunState, now: Date): CheckResult {
   const env = s.env!;
   const state = windowState(env.window, now);
@@ -152,7 +162,7 @@ function windowCheck(s: RunState, now: Date): CheckResult {
   return {
     name: 'window',
     status: 'failed',
-    detail: `${env.name} deployments are blocked now (${state.reason ?? 'deployment window'})${when ? `; the window opens ${when}` : ''}. Deploy ${when ? 'then' : 'when it opens'}, or for an emergency pass --override-window with --reason "…".`,
+    detail: `${env.name} deployments are blocked now (${state.reason ?? 'deployment window'})${when ? `; the window opens ${when}${state.changesAt ? ` (in ${span(state.changesAt.getTime() - now.getTime())}; it is ${state.localNow} now)` : ''}` : ''}. Deploy ${when ? 'then' : 'when it opens'}, or for an emergency pass --override-window with --reason "…".`,
   };
 }
 
