@@ -33,12 +33,15 @@ function deepMerge(a: any, b: any): any {
 }
 
 export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
+  // `config.argocd` (e.g. { url }) is a scenario shorthand: merged into every environment's argocd
+  // settings, since the config file keeps them per environment.
+  const { argocd, ...rest } = s.config as { argocd?: Record<string, unknown> } & Record<string, unknown>;
   const config = deepMerge({
     environments: s.envOrder.map((env) => ({
       name: env,
       namespace: s.namespaces[env],
       kubeContext: e.context,
-      argocd: { namespace: 'argocd', application: '{service}-{env}' },
+      argocd: { namespace: 'argocd', application: '{service}-{env}', ...(argocd ?? {}) },
       ...(env === 'prod' ? { requireReason: true, window: { timeZone: 'America/New_York', blocked: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] } } : {}),
     })),
     tagPath: 'auto',
@@ -48,7 +51,7 @@ export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
     git: { remote: 'origin', branch: 'main' },
     github: { apiUrl: e.github, owner: e.owner, repo: e.repo },
     kubernetes: { kubeconfig: e.kubeconfig, context: e.context },
-  }, s.config);
+  }, rest);
   return '# GitOps Deploy configuration for the sandbox world (see docs/config-format.md).\n# Endpoints point at the local sandbox; ports change on every start.\n' + YAML.stringify(config);
 }
 
