@@ -1,4 +1,5 @@
 // The headless entry: the same core as the editor, for terminals and CI.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createPorts } from './clients';
 import { deploymentReporterFor } from './clients/githubActions';
@@ -8,11 +9,13 @@ import { runDeployment, runRollback } from './pipeline/deploy';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
 import { maskSecrets } from './pipeline/mask';
 import { relativeTime } from './pipeline/model/format';
-import { loadRepoState } from './pipeline/model/repoState';
-import type { PipelineDeps, PipelineOutcome } from './pipeline/outcome';
+import type { LoadedRecord } from './pipeline/model/records';
+import { buildRepoState, loadRepoState } from './pipeline/model/repoState';
+import type { DeployRequest, PipelineDeps, PipelineOutcome, RollbackRequest } from './pipeline/outcome';
 import type { Ports } from './pipeline/ports';
 import type { PipelineEvent } from './pipeline/runner';
 import { formatEvent, formatOutcome } from './pipeline/transcript';
+import { argoCdLink, lastFailure, manualFixFor, reportText, retrySync, serviceEvents, serviceLogs, type Report, type RetrySyncResult, type Target } from './pipeline/troubleshoot';
 
 export const EXIT = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64 } as const;
 
@@ -20,7 +23,12 @@ const USAGE = `usage:
   gitops-deploy status   [--repo DIR] [--json]
   gitops-deploy records  [--env E] [--service S] [--json] [--repo DIR]
   gitops-deploy deploy   <service> --env <env> [--tag T] [--reason R] [--override-window] [--dry-run] [--json] [--repo DIR]
-  gitops-deploy rollback <service> --env <env> [--to T] --reason R [--json] [--repo DIR]`;
+  gitops-deploy rollback <service> --env <env> [--to T] --reason R [--json] [--repo DIR]
+  gitops-deploy logs       <service> --env <env> [--tail N] [--json] [--repo DIR]
+  gitops-deploy events     <service> --env <env> [--json] [--repo DIR]
+  gitops-deploy argocd     <service> --env <env> [--repo DIR]
+  gitops-deploy retry-sync <service> --env <env> [--json] [--repo DIR]
+  gitops-deploy fix        <service> --env <env> [--reason R] [--json] [--repo DIR]`;
 
 export interface ParsedArgs {
   command: string;
@@ -28,7 +36,7 @@ export interface ParsedArgs {
   flags: Record<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status']);
+const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status', 'tail']);
 const BOOL_FLAGS = new Set(['json', 'dry-run', 'override-window', 'help', 'yes']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
@@ -123,6 +131,37 @@ function stringFlag(args: ParsedArgs, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+interface PipelineContext {
+  config: GitOpsConfig;
+  ports: Ports;
+  envName: string;
+  service: string;
+  vars: NodeJS.ProcessEnv;
+  mask: (t: string) => string;
+}
+
+/** Runs a deployment or a rollback, streaming the transcript (unless --json); the caller prints the outcome. */
+async function streamPipeline(kind: 'deploy' | 'rollback', c: PipelineContext, request: DeployRequest & RollbackRequest, opts: { json: boolean; dryRun: boolean }, io: Out, signal: AbortSignal): Promise<PipelineOutcome> {
+  const { config, ports, vars, mask } = c;
+  // GitHub Deployments when config.github names the repo and GITHUB_TOKEN is set; failures are warnings.
+  const github = opts.dryRun ? undefined : deploymentReporterFor(config, { service: c.service, environment: c.envName, mode: kind }, { env: vars, warn: (m) => io.err(mask(`warning: ${m}`)), headSha: () => ports.git.headSha() });
+  const onEvent = (e: PipelineEvent) => {
+    github?.onEvent(e);
+    if (opts.json) return;
+    for (const line of formatEvent(e)) io.out(mask(line));
+  };
+  const deps: PipelineDeps = { config, ports, env: vars, ...depsOverride };
+  const outcome: PipelineOutcome = kind === 'deploy' ? await runDeployment(request, deps, { signal, onEvent }) : await runRollback(request, deps, { signal, onEvent });
+  await github?.flush();
+  return outcome;
+}
+
+function printOutcome(outcome: PipelineOutcome, io: Out, mask: (t: string) => string): void {
+  const lines = formatOutcome(outcome).map(mask);
+  const print = outcome.exitCode === 0 ? io.out : io.err;
+  for (const l of lines) print(l);
+}
+
 async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
   const vars = process.env;
   const mask = (t: string) => maskSecrets(t, vars);
@@ -140,26 +179,149 @@ async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io
   if (!environment(config, envName)) throw new UserError(`unknown environment "${envName}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
   const ports = portsFactory(config, envName, vars);
   const json = !!args.flags.json;
-  // GitHub Deployments when config.github names the repo and GITHUB_TOKEN is set; failures are warnings.
-  const github = args.flags['dry-run'] ? undefined : deploymentReporterFor(config, { service, environment: envName, mode: kind }, { env: vars, warn: (m) => io.err(mask(`warning: ${m}`)), headSha: () => ports.git.headSha() });
-  const onEvent = (e: PipelineEvent) => {
-    github?.onEvent(e);
-    if (json) return;
-    for (const line of formatEvent(e)) io.out(mask(line));
-  };
-  const deps: PipelineDeps = { config, ports, env: vars, ...depsOverride };
   const common = { service, environment: envName, reason, overrideWindow: !!args.flags['override-window'], dryRun: !!args.flags['dry-run'] };
-  const outcome: PipelineOutcome =
-    kind === 'deploy'
-      ? await runDeployment({ ...common, tag: stringFlag(args, 'tag') }, deps, { signal, onEvent })
-      : await runRollback({ ...common, to: stringFlag(args, 'to') }, deps, { signal, onEvent });
-  await github?.flush();
+  const request = kind === 'deploy' ? { ...common, tag: stringFlag(args, 'tag') } : { ...common, to: stringFlag(args, 'to') };
+  const outcome = await streamPipeline(kind, { config, ports, envName, service, vars, mask }, request, { json, dryRun: common.dryRun }, io, signal);
   if (json) io.out(mask(JSON.stringify(outcome, null, 2)));
   else {
-    const lines = formatOutcome(outcome).map(mask);
-    const print = outcome.exitCode === 0 ? io.out : io.err;
-    for (const l of lines) print(l);
+    printOutcome(outcome, io, mask);
+    const where = `${service} --env ${envName}${args.flags.repo !== undefined ? ` --repo ${root}` : ''}`;
+    if (outcome.manualFix) io.err(mask(`  or let gitops-deploy do it: gitops-deploy fix ${where}`));
+    if (outcome.commit && (outcome.kind === 'rolled-back' || outcome.kind === 'failed-needs-human')) io.err(mask(`  troubleshoot: gitops-deploy logs ${where} · gitops-deploy events ${where} · gitops-deploy argocd ${where}`));
   }
+  return outcome.exitCode;
+}
+
+// ---------- troubleshooting: logs, events, argocd, retry-sync, fix ----------
+
+interface Troubleshooting extends PipelineContext {
+  root: string;
+  target: Target;
+  /** Records of this service in this environment (the working tree's), newest first. */
+  records: LoadedRecord[];
+  json: boolean;
+}
+
+async function troubleshooting(command: string, args: ParsedArgs): Promise<Troubleshooting> {
+  const vars = process.env;
+  const [service, extra] = args.positional;
+  if (!service) throw new UserError(`${command} needs a service: gitops-deploy ${command} <service> --env <env>`);
+  if (extra !== undefined) throw new UserError(`unexpected argument "${extra}"`);
+  const envName = stringFlag(args, 'env');
+  if (!envName) throw new UserError(`${command} needs --env <environment>`);
+  const root = path.resolve(String(args.flags.repo ?? process.cwd()));
+  const config = await loadConfig(root, vars);
+  if (!environment(config, envName)) throw new UserError(`unknown environment "${envName}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
+  const state = await buildRepoState(config, new Date());
+  const envState = state.environments.find((e) => e.config.name === envName)!;
+  if (!envState.problem && !envState.services.some((x) => x.service === service)) {
+    throw new UserError(`unknown service "${service}" in ${envName} (services: ${envState.services.map((x) => x.service).join(', ') || 'none'})`);
+  }
+  const records = state.records.filter((r) => r.environment === envName && r.service === service).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return { root, config, envName, service, vars, mask: (t) => maskSecrets(t, vars), ports: portsFactory(config, envName, vars), target: { config, environment: envName, service }, records, json: !!args.flags.json };
+}
+
+function recordSummary(t: Troubleshooting, r: LoadedRecord): string {
+  return `${path.relative(t.root, r.file)} (${r.previousTag ? `${r.previousTag} → ` : ''}${r.tag}, ${r.status}, ${r.startedAt})`;
+}
+
+function printReport(t: Troubleshooting, report: Report, record: LoadedRecord | undefined, io: Out): number {
+  if (t.json) io.out(t.mask(JSON.stringify({ ...report, record: record ? path.relative(t.root, record.file) : undefined }, null, 2)));
+  else io.out(t.mask(reportText(report).replace(/\n+$/, '')));
+  return EXIT.ok;
+}
+
+async function logsCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  const tailFlag = stringFlag(args, 'tail');
+  if (tailFlag !== undefined && !/^[1-9]\d{0,5}$/.test(tailFlag)) throw new UserError(`--tail needs a number of lines (1–999999), not "${tailFlag}"`);
+  const t = await troubleshooting('logs', args);
+  const record = lastFailure(t.records, t.envName, t.service);
+  const report = await serviceLogs(t.target, t.ports, { tailLines: tailFlag ? Number(tailFlag) : undefined, record, signal });
+  return printReport(t, report, record, io);
+}
+
+async function eventsCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  const t = await troubleshooting('events', args);
+  const record = lastFailure(t.records, t.envName, t.service);
+  const report = await serviceEvents(t.target, t.ports, { record, signal });
+  return printReport(t, report, record, io);
+}
+
+async function argocdCommand(args: ParsedArgs, io: Out): Promise<number> {
+  const t = await troubleshooting('argocd', args);
+  const link = argoCdLink(t.target);
+  io.out(t.json ? JSON.stringify({ link }, null, 2) : link);
+  return EXIT.ok;
+}
+
+/** Who acts, as the pipeline records it: GITHUB_ACTOR, git user.name, the OS user. */
+async function actorOf(t: Troubleshooting): Promise<string> {
+  if (depsOverride.actor) return depsOverride.actor;
+  if (t.vars.GITHUB_ACTOR) return t.vars.GITHUB_ACTOR;
+  const name = await t.ports.git.userName().catch(() => undefined);
+  if (name) return name;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Retry sync, its progress on stdout; the result (with the evidence when it failed) after it. */
+async function runRetrySync(t: Troubleshooting, io: Out, signal: AbortSignal): Promise<{ code: number; result?: RetrySyncResult }> {
+  const log = t.json ? undefined : (line: string) => io.out(t.mask(`    ${line}`));
+  if (!t.json) io.out(`▸ Retry sync of ${t.service} in ${t.envName}`);
+  let result: RetrySyncResult;
+  try {
+    result = await retrySync(t.target, t.ports, { actor: await actorOf(t), log, signal });
+  } catch (err) {
+    if (!signal.aborted) throw err;
+    io.err(t.mask(`✗ interrupted: ${errorMessage(err)}. A sync may have been requested; see where Argo CD stands with: gitops-deploy argocd ${t.service} --env ${t.envName}`));
+    return { code: EXIT.needsHuman };
+  }
+  const code = result.ok ? EXIT.ok : EXIT.needsHuman;
+  if (t.json) return { code, result };
+  if (result.ok) io.out(t.mask(`✓ ${result.message}`));
+  else {
+    io.err(t.mask(`✗ retry sync failed: ${result.message}`));
+    for (const e of result.evidence) io.err(t.mask([`── ${e.title}${e.link ? ` (${e.link})` : ''}`, ...e.lines.map((l) => `   ${l}`)].join('\n')));
+  }
+  return { code, result };
+}
+
+async function retrySyncCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  const t = await troubleshooting('retry-sync', args);
+  const { code, result } = await runRetrySync(t, io, signal);
+  if (t.json && result) io.out(t.mask(JSON.stringify(result, null, 2)));
+  return code;
+}
+
+/** The manual fix of a failed automatic rollback: the previous tag back (or, when origin has it, a retried sync). */
+async function fixCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  const reason = stringFlag(args, 'reason');
+  if (reason !== undefined && !reason.trim()) throw new UserError('--reason needs text (recorded in the commit and the record); leave it out for the prefilled one');
+  const t = await troubleshooting('fix', args);
+  const last = t.records[0];
+  if (!last) throw new UserError(`nothing to fix: there is no record of ${t.service} in ${t.envName}`);
+  const fix = manualFixFor(last);
+  if (!fix) {
+    const what = last.status === 'failed' ? (last.checks.some((c) => c.name === 'rollback') ? 'failed, but its rollback did not fail' : 'failed, and no automatic rollback was attempted') : last.status;
+    throw new UserError(`nothing to fix: the last record of ${t.service} in ${t.envName} is ${recordSummary(t, last)} — ${what}, not a failed automatic rollback`, `fix repairs a failed automatic rollback only. To go back to an earlier tag: gitops-deploy rollback ${t.service} --env ${t.envName} --reason "…"; to make Argo CD sync origin again: gitops-deploy retry-sync ${t.service} --env ${t.envName}`);
+  }
+  const record = path.relative(t.root, last.file);
+  if (!t.json) {
+    io.out(t.mask(`Manual fix of ${recordSummary(t, last)}: the automatic rollback failed.`));
+    io.out(t.mask(fix.onlySync ? `origin already has the rollback commit ${last.rollbackCommit} (${t.service} ${fix.to}): retrying the sync.` : `Restoring ${t.service} ${fix.to} (replacing ${fix.from}) in ${t.envName}; reason: ${reason ?? fix.reason}`));
+  }
+  if (fix.onlySync) {
+    const { code, result } = await runRetrySync(t, io, signal);
+    if (t.json) io.out(t.mask(JSON.stringify({ fix, record, retrySync: result }, null, 2)));
+    return code;
+  }
+  const request = { service: t.service, environment: t.envName, to: fix.to, reason: reason ?? fix.reason, overrideWindow: true, autoRollback: false as const };
+  const outcome = await streamPipeline('rollback', t, request, { json: t.json, dryRun: false }, io, signal);
+  if (t.json) io.out(t.mask(JSON.stringify({ fix, record, outcome }, null, 2)));
+  else printOutcome(outcome, io, t.mask);
   return outcome.exitCode;
 }
 
@@ -169,6 +331,11 @@ export const commands: Record<string, CommandHandler> = {
   records,
   deploy: (a, io, signal) => pipelineCommand('deploy', a, io, signal),
   rollback: (a, io, signal) => pipelineCommand('rollback', a, io, signal),
+  logs: logsCommand,
+  events: eventsCommand,
+  argocd: (a, io) => argocdCommand(a, io),
+  'retry-sync': retrySyncCommand,
+  fix: fixCommand,
 };
 
 export async function main(argv: string[], io: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal): Promise<number> {
