@@ -202,7 +202,8 @@ export function evidenceSection(checks: { name: string; evidence?: Evidence[] }[
     for (const e of c.evidence!) {
       lines.push(`### ${c.name}: ${e.title}`, '');
       if (e.link) lines.push(`<${e.link}>`, '');
-      lines.push(`${FENCE}text`, ...e.lines.map((l) => mask(l).replaceAll(FENCE, '~~~')), FENCE, '');
+      // Any run of 4+ tildes (e.g. "~~~~~", which replaceAll would only shorten to "~~~~") could close the fence.
+      lines.push(`${FENCE}text`, ...e.lines.map((l) => mask(l).replace(/~{4,}/g, '~~~')), FENCE, '');
     }
   }
   return lines;

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { applicationName, environment, serviceConfig } from './config/load';
 import type { EnvironmentConfig, GitOpsConfig, ServiceConfig } from './config/types';
 import { UserError } from './errors';
-import { appEvidence, argoCdAppUrl, clip, evidenceFromBody, eventsEvidence, failingPod, gatherWorkload, workloadEvents, type Evidence, type RecordedEvidence } from './evidence';
+import { appEvidence, argoCdAppUrl, brief, clip, evidenceFromBody, eventsEvidence, failingPod, gatherWorkload, workloadEvents, type Evidence, type RecordedEvidence } from './evidence';
 import { describeApp, syncedAt, syncFailure } from './steps/execute';
 import { shortSha } from './steps/state';
 import type { LoadedRecord } from './model/records';
@@ -57,7 +57,7 @@ export function lastFailure(records: readonly LoadedRecord[], environmentName: s
 /** Why it failed, in one line: the failed checks (not the rollback's), else the status. */
 export function failureCause(r: LoadedRecord): string {
   const failed = r.checks.filter((c) => c.status === 'failed' && !c.name.startsWith('rollback'));
-  return failed.length ? failed.map((c) => `${c.name}: ${clip(c.detail ?? 'failed', 300)}`).join('; ') : r.status;
+  return failed.length ? failed.map((c) => `${c.name}: ${clip(brief(c.detail ?? 'failed'), 300)}`).join('; ') : r.status;
 }
 
 /** The automatic rollback of this record failed: a human has to put the previous tag back. */
