@@ -217,8 +217,17 @@ async function troubleshooting(command: string, args: ParsedArgs): Promise<Troub
   if (!envState.problem && !envState.services.some((x) => x.service === service)) {
     throw new UserError(`unknown service "${service}" in ${envName} (services: ${envState.services.map((x) => x.service).join(', ') || 'none'})`);
   }
-  const records = state.records.filter((r) => r.environment === envName && r.service === service).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const records = state.records.filter((r) => r.environment === envName && r.service === service).sort(newestFirst);
   return { root, config, envName, service, vars, mask: (t) => maskSecrets(t, vars), ports: portsFactory(config, envName, vars), target: { config, environment: envName, service }, records, json: !!args.flags.json };
+}
+
+/** startedAt has whole seconds: two runs in one second are told apart by finishedAt, then by the file's "-2" suffix. */
+function newestFirst(a: LoadedRecord, b: LoadedRecord): number {
+  const seq = (r: LoadedRecord) => {
+    const name = path.basename(r.file, '.md');
+    return name.endsWith(`-${r.service}`) ? 1 : Number(/-(\d+)$/.exec(name)?.[1] ?? 1);
+  };
+  return b.startedAt.localeCompare(a.startedAt) || (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '') || seq(b) - seq(a);
 }
 
 function recordSummary(t: Troubleshooting, r: LoadedRecord): string {
