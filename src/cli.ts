@@ -15,7 +15,7 @@ import type { DeployRequest, PipelineDeps, PipelineOutcome, RollbackRequest } fr
 import type { Ports } from './pipeline/ports';
 import type { PipelineEvent } from './pipeline/runner';
 import { formatEvent, formatOutcome } from './pipeline/transcript';
-import { argoCdLink, lastFailure, manualFixFor, reportText, retrySync, serviceEvents, serviceLogs, type Report, type RetrySyncResult, type Target } from './pipeline/troubleshoot';
+import { argoCdLink, lastFailure, manualFixFor, reportText, rollbackFailed, retrySync, serviceEvents, serviceLogs, type Report, type RetrySyncResult, type Target } from './pipeline/troubleshoot';
 
 export const EXIT = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64 } as const;
 
@@ -259,7 +259,7 @@ async function eventsCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Pr
 async function argocdCommand(args: ParsedArgs, io: Out): Promise<number> {
   const t = await troubleshooting('argocd', args);
   const link = argoCdLink(t.target);
-  io.out(t.json ? JSON.stringify({ link }, null, 2) : link);
+  io.out(t.mask(t.json ? JSON.stringify({ link }, null, 2) : link));
   return EXIT.ok;
 }
 
@@ -314,8 +314,8 @@ async function fixCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promi
   if (!last) throw new UserError(`nothing to fix: there is no record of ${t.service} in ${t.envName}`);
   const fix = manualFixFor(last);
   if (!fix) {
-    const what = last.status === 'failed' ? (last.checks.some((c) => c.name === 'rollback') ? 'failed, but its rollback did not fail' : 'failed, and no automatic rollback was attempted') : last.status;
-    throw new UserError(`nothing to fix: the last record of ${t.service} in ${t.envName} is ${recordSummary(t, last)} — ${what}, not a failed automatic rollback`, `fix repairs a failed automatic rollback only. To go back to an earlier tag: gitops-deploy rollback ${t.service} --env ${t.envName} --reason "…"; to make Argo CD sync origin again: gitops-deploy retry-sync ${t.service} --env ${t.envName}`);
+    const what = rollbackFailed(last) ? 'its automatic rollback failed, but it names no previous tag to restore' : `${last.status === 'failed' ? 'failed without an automatic rollback' : last.status}, not a failed automatic rollback`;
+    throw new UserError(`nothing to fix: the last record of ${t.service} in ${t.envName} is ${recordSummary(t, last)} — ${what}`, `fix repairs a failed automatic rollback only. To go back to an earlier tag: gitops-deploy rollback ${t.service} --env ${t.envName} --reason "…"; to make Argo CD sync origin again: gitops-deploy retry-sync ${t.service} --env ${t.envName}`);
   }
   const record = path.relative(t.root, last.file);
   if (!t.json) {
