@@ -3,6 +3,7 @@
 // the CLI) can use them; src/providers/transcriptChannel.ts writes the lines to the output channel.
 import * as path from 'node:path';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../pipeline/deploy';
+import { brief } from '../pipeline/evidence';
 import { formatDuration } from '../pipeline/model/format';
 import { formatEvent as cliLines } from '../pipeline/transcript';
 import type { CheckResult, CheckStatus } from '../pipeline/model/records';
@@ -183,10 +184,49 @@ export function outcomeNotification(o: PipelineOutcome): { severity: Severity; t
 /** Why verification failed, from the outcome: the failed checks, else the message. */
 export function causeOf(o: PipelineOutcome): string {
   const failed = o.checks.filter((c) => c.status === 'failed' && !c.name.startsWith('rollback'));
-  if (failed.length) return failed.map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; ');
+  // Without the evidence summaries the check's detail carries: the notification stays one sentence.
+  if (failed.length) return failed.map((c) => `${c.name}: ${brief(c.detail ?? 'failed')}`).join('; ');
   return firstLine(o.message);
 }
 
 function firstLine(s: string): string {
   return s.split('\n')[0];
+}
+
+/** The troubleshooting actions (commands gitopsDeploy.showLogs, …) as notification buttons. */
+export const ACTION = {
+  logs: 'Show logs',
+  events: 'Show events',
+  retrySync: 'Retry sync',
+  argoCd: 'Open in Argo CD',
+  record: 'Open record',
+  output: 'Show output',
+  more: 'More…',
+} as const;
+
+/** "Fix: restore 2.1.0": the manual fix of a failed automatic rollback. */
+export function fixAction(previousTag: string): string {
+  return `Fix: restore ${previousTag}`;
+}
+
+/** How many actions a notification shows as buttons before "More…" (VS Code crowds more into one row). */
+export const MAX_BUTTONS = 3;
+
+/**
+ * The end-of-run notification's actions for a run that pushed a change and then failed: what to look
+ * at next, most useful first — the manual fix when the automatic rollback failed, the logs, the
+ * events, Argo CD (when it has a URL), retrying the sync, the record, the output. The first
+ * MAX_BUTTONS are buttons; the rest are behind "More…". Undefined for other outcomes.
+ */
+export function troubleshootActions(o: PipelineOutcome, opts: { argoCd: boolean; extra?: readonly string[] }): { buttons: string[]; more: string[] } | undefined {
+  if (!o.commit || (o.kind !== 'rolled-back' && o.kind !== 'failed-needs-human')) return undefined;
+  const argo = opts.argoCd ? [ACTION.argoCd] : [];
+  const all =
+    o.kind === 'rolled-back'
+      ? // The previous tag is back and verified: why the new one failed is what matters.
+        [ACTION.logs, ACTION.events, ...argo, ACTION.retrySync]
+      : [...(o.manualFix && o.previousTag ? [fixAction(o.previousTag)] : []), ...(opts.extra ?? []), ACTION.logs, ACTION.events, ACTION.retrySync, ...argo];
+  all.push(...(o.record ? [ACTION.record] : []), ACTION.output);
+  if (all.length <= MAX_BUTTONS + 1) return { buttons: all, more: [] };
+  return { buttons: [...all.slice(0, MAX_BUTTONS), ACTION.more], more: all.slice(MAX_BUTTONS) };
 }

@@ -1,7 +1,7 @@
 // The transcript (output channel) and the plan shown for approval, from pipeline events and plans.
 import { strict as assert } from 'node:assert';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../../src/pipeline/deploy';
-import { causeOf, commitWebUrl, formatEvent, formatHeader, formatOutcome, outcomeNotification, planText } from '../../src/providers/transcript';
+import { causeOf, commitWebUrl, formatEvent, formatHeader, formatOutcome, outcomeNotification, planText, troubleshootActions } from '../../src/providers/transcript';
 
 const links = { root: '/repo', commitUrl: (sha: string) => commitWebUrl({ apiUrl: 'https://api.github.com', owner: 'acme', repo: 'gitops' }, sha) };
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 22, 0, s)).toISOString();
@@ -154,5 +154,35 @@ describe('outcome notification', () => {
     assert.equal(refused.severity, 'warning');
     assert.deepEqual(refused.actions, ['Show output']);
     assert.equal(outcomeNotification(outcome({ kind: 'failed-needs-human' })).severity, 'error');
+  });
+});
+
+describe('troubleshooting actions after a failed run', () => {
+  const rolled = () => outcome({ kind: 'rolled-back', exitCode: 3, tag: '1.6.1', previousTag: '1.5.0', environment: 'stag', rollbackCommit: 'f'.repeat(40) });
+  const human = (over: Partial<PipelineOutcome> = {}) => outcome({ kind: 'failed-needs-human', exitCode: 4, tag: '1.6.1', previousTag: '1.5.0', environment: 'stag', manualFix: 'ROLLBACK FAILED — a human is needed.', ...over });
+
+  it('after a rollback: logs, events and Argo CD as buttons; retry sync, the record and the output behind More…', () => {
+    assert.deepEqual(troubleshootActions(rolled(), { argoCd: true }), { buttons: ['Show logs', 'Show events', 'Open in Argo CD', 'More…'], more: ['Retry sync', 'Open record', 'Show output'] });
+    assert.deepEqual(troubleshootActions(rolled(), { argoCd: false }), { buttons: ['Show logs', 'Show events', 'Retry sync', 'More…'], more: ['Open record', 'Show output'] });
+  });
+
+  it('after a failed automatic rollback: the fix first, restoring the previous tag', () => {
+    assert.deepEqual(troubleshootActions(human(), { argoCd: true }), { buttons: ['Fix: restore 1.5.0', 'Show logs', 'Show events', 'More…'], more: ['Retry sync', 'Open in Argo CD', 'Open record', 'Show output'] });
+    // A failure without the automatic rollback (the manual fix itself failed): no fix, retry sync is near.
+    assert.deepEqual(troubleshootActions(human({ manualFix: undefined }), { argoCd: false }), { buttons: ['Show logs', 'Show events', 'Retry sync', 'More…'], more: ['Open record', 'Show output'] });
+    // A credential problem's fix comes right after the manual fix.
+    assert.deepEqual(troubleshootActions(human(), { argoCd: false, extra: ['Select Kubernetes context'] })!.buttons, ['Fix: restore 1.5.0', 'Select Kubernetes context', 'Show logs', 'More…']);
+  });
+
+  it('nothing for runs that pushed nothing, succeeded or were refused', () => {
+    assert.equal(troubleshootActions(human({ commit: undefined }), { argoCd: true }), undefined);
+    assert.equal(troubleshootActions(outcome(), { argoCd: true }), undefined);
+    assert.equal(troubleshootActions(outcome({ kind: 'refused', commit: undefined }), { argoCd: true }), undefined);
+  });
+
+  it('gives the cause without the evidence summaries the check detail carries', () => {
+    const o = rolled();
+    o.checks = [{ name: 'rollout', status: 'failed', detail: 'pod accounts-1 is in CrashLoopBackOff. Evidence: log of accounts-1 (previous): "Application run failed" · event BackOff' }];
+    assert.equal(causeOf(o), 'rollout: pod accounts-1 is in CrashLoopBackOff');
   });
 });
