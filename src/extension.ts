@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { registerCreateConfig } from './commands/createConfig';
 import { registerDeploy } from './commands/deploy';
+import { registerFixFailedRollback } from './commands/fixFailedRollback';
 import { registerPromote } from './commands/promote';
 import { registerRollback } from './commands/rollback';
 import { registerShowOutput } from './commands/runShowOutput';
@@ -10,9 +11,13 @@ import type { CommandContext } from './commands/context';
 import { runViaGitHubActions } from './commands/githubRun';
 import { registerGitHub, type GitHubApi } from './commands/githubRunCommands';
 import { registerOpenConfig } from './commands/openConfig';
+import { registerOpenInArgoCd } from './commands/openInArgoCd';
 import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
+import { registerRetrySync } from './commands/retrySync';
+import { registerShowEvents } from './commands/showEvents';
 import { registerShowLog } from './commands/showLog';
+import { registerShowLogs } from './commands/showLogs';
 import { registerShowRecords } from './commands/showRecords';
 import { ValuesCodeLens } from './providers/codeLens';
 import { registerCredentials } from './providers/credentials';
@@ -71,6 +76,11 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     ...registerPromote(ctx, host),
     registerRollback(ctx, host),
     registerShowOutput(host),
+    registerShowLogs(host),
+    registerShowEvents(host),
+    registerOpenInArgoCd(host),
+    registerRetrySync(host),
+    registerFixFailedRollback(host),
     ...registerCredentials(ctx, () => host.prompter),
     ...ValuesCodeLens.register(model),
   );

@@ -20,7 +20,7 @@ export function targetOf(arg: unknown): { service?: string; environment?: string
 export const OVERRIDE_WINDOW = 'Override deployment window…';
 
 /** The reason, validated as you type (required where the environment requires one, and for rollbacks). */
-export async function askReason(host: PipelineHost, state: LoadedState, o: { mode: RunMode; service: string; environment: string; title: string; step?: number; totalSteps?: number }): Promise<string | undefined> {
+export async function askReason(host: PipelineHost, state: LoadedState, o: { mode: RunMode; service: string; environment: string; title: string; step?: number; totalSteps?: number; value?: string }): Promise<string | undefined> {
   const env = state.environments.find((e) => e.config.name === o.environment);
   const required = o.mode === 'rollback' || !!env?.config.requireReason;
   const answer = await host.prompter.input({
@@ -31,6 +31,7 @@ export async function askReason(host: PipelineHost, state: LoadedState, o: { mod
       ? `${o.mode === 'rollback' ? 'Why roll back?' : `${o.environment} requires a reason:`} a change ticket and what/why (recorded in the commit and the deployment record)`
       : 'Reason (optional): recorded in the commit and the deployment record',
     placeholder: 'CHG-1234 what and why',
+    value: o.value,
     validate: (v) => {
       if (required && v.trim().length === 0) return o.mode === 'rollback' ? 'A rollback needs a reason.' : `${o.environment} requires a reason (e.g. a change ticket).`;
       if (/[\r\n]/.test(v)) return 'One line, please.';

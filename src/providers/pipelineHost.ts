@@ -4,17 +4,23 @@
 import * as vscode from 'vscode';
 import { deploymentReporterFor } from '../clients/githubActions';
 import { createPorts } from '../clients/index';
+import { environment } from '../pipeline/config/load';
 import { planDeployment, planRollback, runDeployment, runRollback, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { errorMessage } from '../pipeline/errors';
+import { brief } from '../pipeline/evidence';
+import { maskSecrets } from '../pipeline/mask';
 import type { RepoState } from '../pipeline/model/repoState';
+import { formatEvidence } from '../pipeline/transcript';
+import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
 import { CREDENTIAL_FIX, credentialKind } from './credentialsParse';
 import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
 import { Disposable } from './lifecycle';
 import { PlanDocuments } from './pipelineHostPlan';
 import { WindowPrompter, type Prompter } from './prompter';
+import { ReportDocuments } from './reportDocuments';
 import type { RunStatusBar } from './statusBar';
-import { commitWebUrl, formatEvent, formatHeader, outcomeNotification, type TranscriptLinks } from './transcript';
+import { ACTION, commitWebUrl, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type TranscriptLinks } from './transcript';
 import type { TranscriptChannel } from './transcriptChannel';
 import type { WorkspaceModel } from './workspaceModel';
 
@@ -27,7 +33,23 @@ export interface RunRequest {
   tag?: string;
   reason?: string;
   overrideWindow?: boolean;
+  /** false: no automatic rollback when it fails (the manual fix of a failed rollback). */
+  autoRollback?: false;
 }
+
+/** A service in an environment: what the troubleshooting commands take (from the tree or a notification). */
+export interface ServiceTarget {
+  service: string;
+  environment: string;
+}
+
+/** The troubleshooting commands, by the notification action that runs them. */
+const TROUBLESHOOT_COMMANDS: Record<string, string> = {
+  [ACTION.logs]: 'gitopsDeploy.showLogs',
+  [ACTION.events]: 'gitopsDeploy.showEvents',
+  [ACTION.retrySync]: 'gitopsDeploy.retrySync',
+  [ACTION.argoCd]: 'gitopsDeploy.openInArgoCd',
+};
 
 export type LoadedState = RepoState & { config: GitOpsConfig };
 
@@ -59,6 +81,13 @@ export class PipelineHost extends Disposable {
   }
 
   private plans: PlanDocuments | undefined;
+  private reports: ReportDocuments | undefined;
+
+  /** Shows a troubleshooting report (logs, events) as a read-only document; secrets masked. */
+  async showReport(name: string, text: string): Promise<vscode.TextDocument> {
+    this.reports ??= this.register(new ReportDocuments());
+    return this.reports.show(name, maskSecrets(text, process.env));
+  }
 
   /** Shows a plan as a read-only document beside the approval dialog. */
   async showPlan(name: string, markdown: string): Promise<void> {
@@ -141,7 +170,8 @@ export class PipelineHost extends Disposable {
   remote?: (mode: RunMode, req: RunRequest) => Promise<void>;
 
   async run(config: GitOpsConfig, mode: RunMode, req: RunRequest): Promise<PipelineOutcome | undefined> {
-    if (this.remote && vscode.workspace.getConfiguration('gitopsDeploy').get<string>('executor') === 'github-actions') {
+    // The workflow always rolls back automatically, which would re-deploy the broken tag of a manual fix: that runs here.
+    if (this.remote && req.autoRollback !== false && vscode.workspace.getConfiguration('gitopsDeploy').get<string>('executor') === 'github-actions') {
       // The plan was checked here; the workflow runs the same pipeline in GitHub Actions.
       await this.remote(mode, req);
       await this.model.refresh();
@@ -202,16 +232,19 @@ export class PipelineHost extends Disposable {
           if (e.type === 'step-started') {
             progress.report({ message: e.title });
             this.status.step(e.title);
-          } else if (e.type === 'step-finished' && (e.step === 'push' || e.step === 'rollback-push') && e.status === 'succeeded') {
-            pushed = true;
+          } else if (e.type === 'step-finished') {
+            if ((e.step === 'push' || e.step === 'rollback-push') && e.status === 'succeeded') pushed = true;
+            // The full evidence of a failure goes to the log; the transcript keeps its one-line summaries.
+            const evidence = formatEvidence(e.checks);
+            if (evidence.length) this.log.info(`[${e.step}] evidence of ${req.service} in ${req.environment}:\n${evidence.join('\n')}`);
           } else if (e.type === 'log') {
             this.log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'debug'](`[${e.step ?? 'pipeline'}] ${e.message}`);
           }
         };
         const control = { signal: controller.signal, onEvent };
         return mode === 'rollback'
-          ? runRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow }, deps, control)
-          : runDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow }, deps, control);
+          ? runRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, autoRollback: req.autoRollback }, deps, control)
+          : runDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, autoRollback: req.autoRollback }, deps, control);
       });
     } catch (err) {
       this.transcript.append([`✗ ${errorMessage(err)}`]);
@@ -224,7 +257,7 @@ export class PipelineHost extends Disposable {
     }
     if (!outcome) return undefined;
     this.log.info(`${mode} ${req.service} ${req.environment}: ${outcome.kind} — ${outcome.message.split('\n')[0]}`);
-    this.announce(outcome);
+    this.announce(outcome, config);
     this.finished.fire(outcome);
     if (afterCancel === 'rollback' && outcome.commit && outcome.previousTag && outcome.kind !== 'rolled-back') {
       const reason = `undo the cancelled deployment of ${outcome.tag ?? req.tag ?? 'the new tag'}${req.reason ? ` (${req.reason})` : ''}`;
@@ -233,25 +266,98 @@ export class PipelineHost extends Disposable {
     return outcome;
   }
 
-  /** The end-of-run notification (not awaited: it stays until dismissed). */
-  private announce(o: PipelineOutcome): void {
+  /**
+   * The end-of-run notification (not awaited: it stays until dismissed). After a failure that
+   * changed something it offers the troubleshooting commands, the fix first when the automatic
+   * rollback failed; what does not fit as a button is behind "More…".
+   */
+  private announce(o: PipelineOutcome, config: GitOpsConfig): void {
     const n = outcomeNotification(o);
     const kind = credentialKind(o.message);
-    const actions = [...n.actions];
+    let actions = [...n.actions];
     let text = n.text;
-    if (kind && o.kind !== 'deployed' && o.kind !== 'rolled-back') {
-      actions.push(CREDENTIAL_FIX[kind].action);
-      text += ` — ${CREDENTIAL_FIX[kind].hint}`;
-    }
-    void this.prompter.notify(n.severity, text, actions).then((a) => this.act(a, o));
+    const credential = kind && o.kind !== 'deployed' && o.kind !== 'rolled-back' ? CREDENTIAL_FIX[kind] : undefined;
+    if (credential) text += ` — ${credential.hint}`;
+    const troubleshoot = troubleshootActions(o, { argoCd: !!environment(config, o.environment)?.argocd.url, extra: credential ? [credential.action] : [] });
+    if (troubleshoot) actions = troubleshoot.buttons;
+    else if (credential) actions.push(credential.action);
+    const target = { service: o.service, environment: o.environment };
+    void this.prompter.notify(n.severity, text, actions).then(async (a) => {
+      if (a === ACTION.more && troubleshoot) a = (await this.prompter.pick(troubleshoot.more.map((label) => ({ label })), { title: `${o.service} in ${o.environment}: ${o.kind === 'rolled-back' ? 'rolled back' : 'needs a human'}`, placeholder: 'What next?' }))?.label;
+      await this.act(a, o, target);
+    });
   }
 
-  private async act(action: string | undefined, o?: PipelineOutcome): Promise<void> {
-    if (action === 'Open record' && o?.record) await vscode.window.showTextDocument(vscode.Uri.file(o.record.absolutePath), { preview: false });
-    else if (action === 'Show output') this.transcript.show(false);
+  private async act(action: string | undefined, o?: PipelineOutcome, target?: ServiceTarget): Promise<void> {
+    if (!action) return;
+    if (target && TROUBLESHOOT_COMMANDS[action]) await vscode.commands.executeCommand(TROUBLESHOOT_COMMANDS[action], target);
+    else if (target && action.startsWith('Fix: restore ')) await vscode.commands.executeCommand('gitopsDeploy.fixFailedRollback', target);
+    else if (action === ACTION.record && o?.record) await vscode.window.showTextDocument(vscode.Uri.file(o.record.absolutePath), { preview: false });
+    else if (action === ACTION.output) this.transcript.show(false);
     else if (action === CREDENTIAL_FIX.aws.action) await vscode.commands.executeCommand('gitopsDeploy.selectAwsProfile');
     else if (action === CREDENTIAL_FIX.kube.action) await vscode.commands.executeCommand('gitopsDeploy.selectKubeContext');
     else if (action === CREDENTIAL_FIX.github.action) await vscode.authentication.getSession('github', ['repo', 'workflow'], { createIfNone: true });
+  }
+
+  /**
+   * Retry sync (src/pipeline/troubleshoot.ts) behind a cancellable progress notification, its lines
+   * in the transcript, its evidence in the log; ends with a notification offering the next steps.
+   * Like a deployment it waits for a running one (they would fight over the Argo CD application).
+   */
+  async retrySync(config: GitOpsConfig, t: ServiceTarget, opts: { why?: string } = {}): Promise<RetrySyncResult | undefined> {
+    if (this.running) {
+      void this.prompter.notify('warning', `GitOps Deploy is already running ${this.running}; wait for it to finish.`, [ACTION.output]).then((a) => a && this.transcript.show());
+      return undefined;
+    }
+    this.running = `the retried sync of ${t.service} in ${t.environment}`;
+    let result: RetrySyncResult | undefined;
+    const controller = new AbortController();
+    try {
+      const deps = this.deps(config);
+      const actor = deps.actor ?? (await deps.ports.git.userName().catch(() => undefined)) ?? 'unknown';
+      const clock = () => new Date().toISOString().slice(11, 19);
+      this.transcript.append(['', `━━━ Retry sync of ${t.service} in ${t.environment} ━━━`, `started ${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} (times below are UTC), by ${actor}`, ...(opts.why ? [opts.why] : [])]);
+      this.transcript.show(true);
+      this.status.start('deploy', t.service, t.environment);
+      this.status.step('Retry sync');
+      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Retrying the sync of ${t.service} in ${t.environment}`, cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => controller.abort(new Error('cancelled by the user')));
+        const log = (line: string) => {
+          this.transcript.append([`${clock()}     ${line}`]);
+          progress.report({ message: line });
+        };
+        return retrySync({ config, environment: t.environment, service: t.service }, deps.ports, { actor, log, signal: controller.signal });
+      });
+      if (result.ok) this.transcript.append([`${clock()} ✓ ${result.message}`]);
+      else {
+        this.transcript.append([`${clock()} ✗ retry sync failed: ${result.message}`, ...result.evidence.map((e) => `    ${e.summary}`).filter((l) => l.trim())]);
+        const evidence = formatEvidence([{ name: 'retry-sync', status: 'failed', evidence: result.evidence }]);
+        if (evidence.length) this.log.info(`[retry-sync] evidence of ${t.service} in ${t.environment}:\n${evidence.join('\n')}`);
+      }
+    } catch (err) {
+      this.transcript.append([`✗ retry sync of ${t.service} in ${t.environment}: ${errorMessage(err)}`]);
+      if (!controller.signal.aborted) this.failedToStart(err);
+      else {
+        // A sync may have been requested already: say where to look.
+        const actions = [...(environment(config, t.environment)?.argocd.url ? [ACTION.argoCd] : []), ACTION.events, ACTION.output];
+        void this.prompter.notify('warning', `Retry sync of ${t.service} in ${t.environment} cancelled; a sync may already have been requested — check where the Argo CD application stands.`, actions).then((a) => this.act(a, undefined, t));
+      }
+      return undefined;
+    } finally {
+      this.running = undefined;
+      this.status.done();
+      await this.model.refresh();
+    }
+    this.log.info(`retry sync ${t.service} ${t.environment}: ${result.ok ? 'ok' : 'failed'} — ${result.message}`);
+    const actions = result.ok ? [ACTION.output] : [ACTION.logs, ACTION.events, ...(result.link ? [ACTION.argoCd] : []), ACTION.output];
+    const text = result.ok ? `Retried the sync of ${t.service} in ${t.environment}: ${result.message}.` : `Retrying the sync of ${t.service} in ${t.environment} failed: ${brief(result.message)}`;
+    void this.prompter.notify(result.ok ? 'info' : 'error', text, actions).then((a) => this.act(a, undefined, t));
+    return result;
+  }
+
+  /** An error notification with "Show log" (and the credential fix when it is a credential problem). */
+  showError(err: unknown): void {
+    this.failedToStart(err);
   }
 
   private failedToStart(err: unknown): void {
