@@ -10,6 +10,7 @@ import {
   type ServiceState,
 } from '../pipeline/model/repoState';
 import type { LoadedRecord } from '../pipeline/model/records';
+import { failureCause, rollbackFailed } from '../pipeline/troubleshoot';
 import { Disposable } from './lifecycle';
 import type { WorkspaceModel } from './workspaceModel';
 
@@ -33,6 +34,14 @@ const STATUS_ICON: Record<string, [string, string | undefined]> = {
   'rolled-back': ['history', 'list.warningForeground'],
   rollback: ['discard', 'list.warningForeground'],
 };
+
+/** The short marker of a service whose last deployment failed, until the next successful one. */
+export function failureMarker(r: LoadedRecord | undefined): string | undefined {
+  if (!r) return undefined;
+  if (r.status === 'rolled-back') return '↩ rolled back';
+  if (r.status === 'failed') return rollbackFailed(r) ? '✗ rollback failed' : '✗ failed';
+  return undefined;
+}
 
 function recordLine(r: LoadedRecord, now: Date): string {
   const who = r.actor ? ` by ${r.actor}` : '';
@@ -181,6 +190,8 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     item.id = `svc/${s.environment}/${s.service}`;
     const bits = [s.tag];
     if (s.upstream) bits.push(`${s.upstream.environment} has ${s.upstream.tag}`);
+    const marker = failureMarker(s.lastRecord);
+    if (marker) bits.push(marker);
     item.description = bits.join(' · ');
     const status = s.lastRecord?.status;
     if (status === 'failed' || status === 'rolled-back') {
@@ -200,6 +211,7 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
       md.appendMarkdown(`Last deployment: ${recordLine(s.lastRecord, now)}`);
       if (s.lastRecord.reason) md.appendText(` — ${s.lastRecord.reason}`);
       md.appendMarkdown('\n\n');
+      if (marker) failureTooltip(md, s.lastRecord, now);
     } else md.appendMarkdown('No deployment records yet.\n\n');
     if (!env.window.open) md.appendMarkdown(`$(lock) ${s.environment}: ${env.window.summary}\n\n`);
     for (const d of this.contributors.map((c) => c.serviceDecoration?.(s.environment, s.service))) {
@@ -210,6 +222,22 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     item.contextValue = contextValue(serviceTokens(s));
     return item;
   }
+}
+
+/** Why the last deployment failed (record content is untrusted: appended as text) and what to do next. */
+function failureTooltip(md: vscode.MarkdownString, r: LoadedRecord, now: Date): void {
+  const head = r.status === 'rolled-back' ? `$(history) **${r.tag} failed and was rolled back**` : rollbackFailed(r) ? `$(error) **${r.tag} failed and its automatic rollback failed too**` : `$(error) **${r.tag} failed**`;
+  md.appendMarkdown(`${head} — `);
+  md.appendText(`${r.startedAt}${r.actor ? ` by ${r.actor}` : ''} (${relativeTime(r.startedAt, now)})`);
+  md.appendMarkdown('\n\nCause: ');
+  md.appendText(failureCause(r));
+  md.appendMarkdown('\n\n');
+  if (rollbackFailed(r) && r.previousTag) {
+    md.appendMarkdown('Right-click → Fix Failed Rollback restores ');
+    md.appendText(r.previousTag);
+    md.appendMarkdown('.\n\n');
+  }
+  md.appendMarkdown('Right-click for logs, events, Argo CD, retry sync.\n\n');
 }
 
 function openFile(file: string, line?: number): vscode.Command {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { downstreamOf, loadConfig, upstreamOf } from '../config/load';
 import type { EnvironmentConfig, GitOpsConfig } from '../config/types';
 import { FileProblem, errorMessage } from '../errors';
+import { rollbackFailed } from '../troubleshoot';
 import { readImageTags, type TagEntry } from './imageTags';
 import { readRecords, type LoadedRecord, type RecordProblem } from './records';
 import { windowState, type WindowState } from './window';
@@ -107,6 +108,8 @@ export function serviceTokens(s: ServiceState): string[] {
   if (s.upstream) tokens.push('drifted');
   if (s.lastRecord?.status === 'failed') tokens.push('failed');
   if (s.lastRecord?.status === 'rolled-back') tokens.push('rolledBack');
+  // Its automatic rollback failed too: "Fix failed rollback" restores the previous tag.
+  if (s.lastRecord && rollbackFailed(s.lastRecord)) tokens.push('rollbackFailed');
   return tokens;
 }
 
