@@ -40,6 +40,8 @@ export interface GitOpsDeployApi {
     setPrompter(p: Prompter): vscode.Disposable;
     transcript(): string;
     onDidAppendTranscript: vscode.Event<string[]>;
+    /** The "GitOps Deploy (log)" channel's file (a LogOutputChannel writes to the extension's log folder). */
+    logFile(): vscode.Uri;
   };
 }
 
@@ -99,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
       setPrompter: (p) => host.setPrompter(p),
       transcript: () => transcript.text(),
       onDidAppendTranscript: transcript.onDidAppend,
+      logFile: () => vscode.Uri.joinPath(context.logUri, `${log.name}.log`),
     },
   };
 }

@@ -202,7 +202,8 @@ describe('Deployment flows against the sandbox', function () {
     const n = prompter.notified.at(-1)!;
     assert.equal(n.severity, 'warning');
     assert.match(n.message, /^cards 2\.2\.0 failed in stag and was rolled back automatically to 2\.1\.0\. Cause: health: \/actuator\/health answered DOWN/);
-    assert.deepEqual(n.actions, ['Open record', 'Show output']);
+    // What to look at next (the troubleshooting commands); the record and the output are behind More….
+    assert.deepEqual(n.actions, ['Show logs', 'Show events', 'Open in Argo CD', 'More…']);
     const record = await frontMatter(outcome.record!.absolutePath);
     assert.equal(record.status, 'rolled-back');
     assert.equal(record.tag, '2.2.0');

@@ -16,6 +16,7 @@ export interface TestApi {
     setPrompter(p: unknown): vscode.Disposable;
     transcript(): string;
     onDidAppendTranscript: vscode.Event<string[]>;
+    logFile?(): vscode.Uri;
   };
 }
 
