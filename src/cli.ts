@@ -9,7 +9,7 @@ import { runDeployment, runRollback } from './pipeline/deploy';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
 import { maskSecrets } from './pipeline/mask';
 import { relativeTime } from './pipeline/model/format';
-import type { LoadedRecord } from './pipeline/model/records';
+import { compareNewestFirst, type LoadedRecord } from './pipeline/model/records';
 import { buildRepoState, loadRepoState } from './pipeline/model/repoState';
 import type { DeployRequest, PipelineDeps, PipelineOutcome, RollbackRequest } from './pipeline/outcome';
 import type { Ports } from './pipeline/ports';
@@ -217,17 +217,8 @@ async function troubleshooting(command: string, args: ParsedArgs): Promise<Troub
   if (!envState.problem && !envState.services.some((x) => x.service === service)) {
     throw new UserError(`unknown service "${service}" in ${envName} (services: ${envState.services.map((x) => x.service).join(', ') || 'none'})`);
   }
-  const records = state.records.filter((r) => r.environment === envName && r.service === service).sort(newestFirst);
+  const records = state.records.filter((r) => r.environment === envName && r.service === service).sort(compareNewestFirst);
   return { root, config, envName, service, vars, mask: (t) => maskSecrets(t, vars), ports: portsFactory(config, envName, vars), target: { config, environment: envName, service }, records, json: !!args.flags.json };
-}
-
-/** startedAt has whole seconds: two runs in one second are told apart by finishedAt, then by the file's "-2" suffix. */
-function newestFirst(a: LoadedRecord, b: LoadedRecord): number {
-  const seq = (r: LoadedRecord) => {
-    const name = path.basename(r.file, '.md');
-    return name.endsWith(`-${r.service}`) ? 1 : Number(/-(\d+)$/.exec(name)?.[1] ?? 1);
-  };
-  return b.startedAt.localeCompare(a.startedAt) || (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '') || seq(b) - seq(a);
 }
 
 function recordSummary(t: Troubleshooting, r: LoadedRecord): string {

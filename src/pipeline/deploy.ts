@@ -18,13 +18,13 @@ import {
   type RollbackRequest,
   type RunControl,
 } from './outcome';
-import { deployCommitMessage, unifiedDiff } from './plan';
+import { changeCommitMessage, unifiedDiff } from './plan';
 import { iso, runSteps, sleep as realSleep, type EventSink, type RunResult, type Step, type StepReport } from './runner';
 import { commitFacts, commitStep, pushStep, syncStep, undoLocal, updateValuesStep } from './steps/execute';
 import { recordStep, type RecordPlan } from './steps/record';
 import { resolveStep } from './steps/resolve';
 import { rollbackCommitStep, rollbackPushStep, rollbackSyncStep, rollbackValuesStep, rollbackRolloutStep, rollbackVerifyStep } from './steps/rollback';
-import { shortSha, type RunState } from './steps/state';
+import { oneLine, shortSha, type RunState } from './steps/state';
 import { validateStep } from './steps/validate';
 import { rolloutStep, verifyStep } from './steps/verify';
 
@@ -114,7 +114,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
     digest: s.digest,
     valuesFile: s.valuesRel!,
     diff,
-    commitMessage: deployCommitMessage(commitFacts(s)),
+    commitMessage: changeCommitMessage(s.mode, commitFacts(s)),
     application: s.application!,
     checks: s.checks,
     refusal,
@@ -228,7 +228,11 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     }
 
     // Pushed, then the sync wait or verification failed: roll back automatically.
-    s.cause = brief(change.message ?? 'verification failed');
+    // The runner prefixes "Title (step): " to a failure message; the cause names the step already.
+    const failedTitle = change.reports.find((r) => r.step === change.step)?.title;
+    const prefix = failedTitle ? `${failedTitle} (${change.step}): ` : '';
+    const msg = change.message ?? 'verification failed';
+    s.cause = brief(prefix && msg.startsWith(prefix) ? msg.slice(prefix.length) : msg);
     s.causeStep = change.step;
     if (s.autoRollback === false) {
       // The manual fix of a failed rollback: rolling "back" would re-deploy the broken tag.
@@ -239,10 +243,12 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     }
     emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.previousTag}`, at: iso(clock.now()) });
     const rb = track(await runSteps(steps.rollback, s, opts));
+    const rbTitle = rb.reports.find((r) => r.step === rb.step)?.title;
+    const rbWhy = oneLine(brief(rbTitle && rb.message?.startsWith(`${rbTitle} (${rb.step}): `) ? rb.message.slice(`${rbTitle} (${rb.step}): `.length) : rb.message ?? ''));
     s.checks.push(
       rb.status === 'succeeded'
         ? { name: 'rollback', status: 'passed', detail: `${s.previousTag} restored (commit ${shortSha(s.rollbackCommit)}) and verified` }
-        : { name: 'rollback', status: 'failed', detail: `the automatic rollback to ${s.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rb.message}` : rb.message}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
+        : { name: 'rollback', status: 'failed', detail: `the automatic rollback to ${s.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
     );
     if (rb.status === 'succeeded') {
       const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, todo: `${s.previousTag} is back in ${s.environment} and verified. Fix ${s.tag} (see the failed checks) before deploying it again.` });

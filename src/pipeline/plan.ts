@@ -34,6 +34,11 @@ export function deployCommitMessage(f: CommitFacts): string {
  * "Rollback accounts in stag: 1.5.0 → 1.4.0" with the cause. `f.previousTag` is the tag being
  * replaced (the bad one) and `f.tag` the one restored.
  */
+/** The commit of a run's change: "Deploy …" for a deployment, "Rollback …" with the reason for a manual rollback. */
+export function changeCommitMessage(mode: 'deploy' | 'rollback', f: CommitFacts): string {
+  return mode === 'rollback' ? rollbackCommitMessage(f, f.reason ?? 'manual rollback') : deployCommitMessage(f);
+}
+
 export function rollbackCommitMessage(f: CommitFacts, cause: string): string {
   return `Rollback ${f.service} in ${f.environment}: ${f.previousTag} → ${f.tag}\n\n${oneLine(cause)}\n\n${trailerBlock(f)}\n`;
 }

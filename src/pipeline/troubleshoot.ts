@@ -9,7 +9,7 @@ import { UserError } from './errors';
 import { appEvidence, argoCdAppUrl, brief, clip, evidenceFromBody, eventsEvidence, failingPod, gatherWorkload, workloadEvents, type Evidence, type RecordedEvidence } from './evidence';
 import { describeApp, syncedAt, syncFailure } from './steps/execute';
 import { shortSha } from './steps/state';
-import type { LoadedRecord } from './model/records';
+import { compareNewestFirst, type LoadedRecord } from './model/records';
 import type { AppStatus, Ports } from './ports';
 
 export interface Target {
@@ -50,7 +50,7 @@ export function reportText(r: Report): string {
 
 /** The newest record of the service in the environment, when it failed or was rolled back (what the tree marks). */
 export function lastFailure(records: readonly LoadedRecord[], environmentName: string, service: string): LoadedRecord | undefined {
-  const last = records.filter((r) => r.environment === environmentName && r.service === service).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+  const last = records.filter((r) => r.environment === environmentName && r.service === service).sort(compareNewestFirst)[0];
   return last && (last.status === 'failed' || last.status === 'rolled-back') ? last : undefined;
 }
 
@@ -180,6 +180,12 @@ export async function retrySync(t: Target, ports: Pick<Ports, 'argocd' | 'cluste
     await ports.argocd.refresh(ns, app, 'hard', opts.signal);
     // The refresh is done when Argo CD removed the annotation, having compared origin's head.
     let a = await ports.argocd.waitFor(ns, app, (x) => !x.refreshAnnotation && x.syncRevision === revision, left(), opts.signal, onUpdate);
+    if (a.operationPhase === 'Running' || a.operationPhase === 'Terminating') {
+      // Argo CD refuses a sync while another operation runs: wait for it to end first.
+      log(`${app}: an operation is ${a.operationPhase} (${a.operationMessage ?? 'no message'}); waiting for it to end`);
+      a = await ports.argocd.waitFor(ns, app, (x) => x.operationPhase !== 'Running' && x.operationPhase !== 'Terminating', left(), opts.signal, onUpdate);
+      if (syncedAt(revision)(a)) return { ok: true, message: `${app} is Synced and Healthy at ${shortSha(revision)}`, revision, status: a, evidence: [], link };
+    }
     const failedBefore = a.operationRevision === revision && (a.operationPhase === 'Failed' || a.operationPhase === 'Error');
     if (a.syncStatus !== 'Synced' || failedBefore) {
       log(`${app} is ${a.syncStatus ?? 'Unknown'}${failedBefore ? ' and its last sync failed' : ''}: syncing ${shortSha(revision)}`);

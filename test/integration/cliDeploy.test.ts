@@ -286,7 +286,7 @@ describe('CLI deploy/rollback against the sandbox', function () {
     const rec = await newRecord(s, 'stag', beforeRecords);
     assert.equal(rec.status, 'rollback');
     assert.equal(rec.reason, 'INC-9 latency');
-    assert.equal((await originLog(s))[1], 'Deploy accounts to stag: 1.5.0 → 1.4.0');
+    assert.equal((await originLog(s))[1], 'Rollback accounts in stag: 1.5.0 → 1.4.0');
   });
 
   it('a dry run prints the plan and leaves everything unchanged', async () => {

@@ -356,7 +356,7 @@ describe('CLI troubleshooting against the sandbox', function () {
     assert.match(fix.stdout, /✓ Rollback|✓ Verify/);
     assert.equal(await originFile(s, VALUES('stag')), valuesBefore, 'origin has the previous tag again, every other byte kept');
     const log = await originLog(s);
-    assert.deepEqual(log.slice(0, 2), ['Record accounts 1.4.0 in stag: rollback', 'Deploy accounts to stag: 1.6.1 → 1.4.0']);
+    assert.deepEqual(log.slice(0, 2), ['Record accounts 1.4.0 in stag: rollback', 'Rollback accounts in stag: 1.6.1 → 1.4.0']);
     const fixCommit = (await git(['rev-parse', 'main~1'], s.originDir)).trim();
     const message = await git(['log', '-1', '--format=%B', fixCommit], s.originDir);
     assert.match(message, /^Reason: Manual fix: restore accounts 1\.4\.0 in stag after 1\.6\.1 failed \(sync: pod accounts-deployment-[\w-]+ is in CrashLoopBackOff.*\) and the automatic rollback failed at rollback-push$/m);

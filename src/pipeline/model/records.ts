@@ -177,8 +177,22 @@ export async function readRecords(dirs: readonly string[]): Promise<{ records: L
   return { records, problems };
 }
 
-export function compareNewestFirst(a: DeploymentRecord, b: DeploymentRecord): number {
-  return a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0;
+/**
+ * Newest first. startedAt has whole seconds: two runs in one second are told apart by finishedAt,
+ * then by the file's "-2" suffix (uniqueRecordFile).
+ */
+export function compareNewestFirst(a: DeploymentRecord & { file?: string }, b: DeploymentRecord & { file?: string }): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? 1 : -1;
+  const fa = a.finishedAt ?? '';
+  const fb = b.finishedAt ?? '';
+  if (fa !== fb) return fa < fb ? 1 : -1;
+  return recordSeq(b) - recordSeq(a);
+}
+
+function recordSeq(r: { service: string; file?: string }): number {
+  if (!r.file) return 1;
+  const name = path.basename(r.file, '.md');
+  return name.endsWith(`-${r.service}`) ? 1 : Number(/-(\d+)$/.exec(name)?.[1] ?? 1);
 }
 
 /** The newest record of a service in an environment. Records must be newest first. */

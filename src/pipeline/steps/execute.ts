@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../model/atomic';
 import { parseImageTags, writeImageTag } from '../model/imageTags';
 import type { CheckResult } from '../model/records';
 import type { AppStatus, PodStatus, Ports } from '../ports';
-import { deployCommitMessage } from '../plan';
+import { changeCommitMessage } from '../plan';
 import type { Step, StepContext } from '../runner';
 import { shortSha, type RunState } from './state';
 import { newPods } from './verify';
@@ -35,7 +35,7 @@ export const commitStep: Step<RunState, 'git'> = {
   needs: ['git'],
   timeoutMs: 30_000,
   async run(s, ctx) {
-    s.commit = await ctx.ports.git.commit([s.valuesRel!], deployCommitMessage(commitFacts(s)), ctx.signal);
+    s.commit = await ctx.ports.git.commit([s.valuesRel!], changeCommitMessage(s.mode, commitFacts(s)), ctx.signal);
     ctx.log(`committed ${shortSha(s.commit)}`);
     return { status: 'succeeded', message: shortSha(s.commit), output: { commit: s.commit } };
   },
