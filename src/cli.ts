@@ -1,11 +1,10 @@
 // The headless entry: the same core as the editor, for terminals and CI.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createPorts } from './clients';
 import { deploymentReporterFor } from './clients/githubActions';
 import { environment, loadConfig } from './pipeline/config/load';
 import type { GitOpsConfig } from './pipeline/config/types';
-import { runDeployment, runRollback } from './pipeline/deploy';
+import { resolveActor, runDeployment, runRollback } from './pipeline/deploy';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
 import { maskSecrets } from './pipeline/mask';
 import { relativeTime } from './pipeline/model/format';
@@ -255,16 +254,8 @@ async function argocdCommand(args: ParsedArgs, io: Out): Promise<number> {
 }
 
 /** Who acts, as the pipeline records it: GITHUB_ACTOR, git user.name, the OS user. */
-async function actorOf(t: Troubleshooting): Promise<string> {
-  if (depsOverride.actor) return depsOverride.actor;
-  if (t.vars.GITHUB_ACTOR) return t.vars.GITHUB_ACTOR;
-  const name = await t.ports.git.userName().catch(() => undefined);
-  if (name) return name;
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
+function actorOf(t: Troubleshooting): Promise<string> {
+  return resolveActor(depsOverride.actor, t.vars, t.ports.git);
 }
 
 /** Retry sync, its progress on stdout; the result (with the evidence when it failed) after it. */

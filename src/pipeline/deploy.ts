@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import { brief } from './evidence';
 import { maskSecrets } from './mask';
+import type { Ports } from './ports';
 import { setImageTag } from './model/imageTags';
 import type { CheckResult } from './model/records';
 import {
@@ -57,10 +58,11 @@ function deepMask<T>(value: T, env: Record<string, string | undefined>): T {
   return value;
 }
 
-async function actorOf(deps: PipelineDeps, env: Record<string, string | undefined>): Promise<string> {
-  if (deps.actor) return deps.actor;
+/** Who acts, as the pipeline records it: the configured actor, GITHUB_ACTOR, git user.name, the OS user. */
+export async function resolveActor(actor: string | undefined, env: Record<string, string | undefined>, git: Pick<Ports['git'], 'userName'>): Promise<string> {
+  if (actor) return actor;
   if (env.GITHUB_ACTOR) return env.GITHUB_ACTOR;
-  const name = await deps.ports.git.userName().catch(() => undefined);
+  const name = await git.userName().catch(() => undefined);
   if (name) return name;
   try {
     return os.userInfo().username;
@@ -89,7 +91,7 @@ async function newState(mode: 'deploy' | 'rollback', req: { service: string; env
     overrideWindow: !!req.overrideWindow,
     dryRun: !!req.dryRun,
     autoRollback: req.autoRollback !== false,
-    actor: await actorOf(deps, env),
+    actor: await resolveActor(deps.actor, env, deps.ports.git),
     startedAt: clock.now(),
     checks: [],
   };
