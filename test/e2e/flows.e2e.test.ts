@@ -8,10 +8,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parse } from 'yaml';
 import type { PipelineOutcome } from '../../src/pipeline/outcome';
-import { confirm, input, pick, pickOrType, ScriptedPrompter, type Asked } from './flowsPrompter';
-import { EXTENSION_ID, activateExtension, hasUiDriver, rowAt, screenshot, waitFor, workspaceRoot, type TestApi } from './helpers';
-
-type Flows = NonNullable<TestApi['flows']>;
+import { confirm, input, pick, pickOrType, ScriptedPrompter, useScriptedFlows, type Asked, type Flows } from './flowsPrompter';
+import { EXTENSION_ID, hasUiDriver, rowAt, screenshot, waitFor, workspaceRoot, type TestApi } from './helpers';
 
 function valuesFile(env: string): string {
   return path.join(workspaceRoot(), 'helm', 'environments', `${env}-env`, 'image-tags.yaml');
@@ -32,29 +30,11 @@ async function frontMatter(file: string): Promise<Record<string, any>> {
 
 describe('Deployment flows against the sandbox', function () {
   this.timeout(240_000);
+  const ctx = useScriptedFlows('the sandbox repository in the tree', async (a) => (await rowAt(a, 'prod', 'accounts')).description.includes('1.4.0'));
   let api: TestApi;
   let flows: Flows;
   let prompter: ScriptedPrompter;
-  let restore: vscode.Disposable | undefined;
-
-  before(async () => {
-    api = await activateExtension();
-    assert.ok(api.flows, 'activate() returns the flows test API');
-    flows = api.flows;
-    prompter = new ScriptedPrompter();
-    restore = flows.setPrompter(prompter);
-    await waitFor(api, 'the sandbox repository in the tree', async () => (await rowAt(api, 'prod', 'accounts')).description.includes('1.4.0'));
-  });
-
-  after(() => restore?.dispose());
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      console.log(`      transcript:\n${flows.transcript().split('\n').slice(-60).join('\n')}`);
-      console.log(`      prompts: ${JSON.stringify(prompter.asked.map((a) => ('title' in a ? a.title : a.message)))}`);
-      console.log(`      notifications: ${JSON.stringify(prompter.notified)}`);
-    }
-  });
+  before(() => ({ api, flows, prompter } = ctx));
 
   it('Promote to Production: picks the service, asks the reason, shows the plan, deploys, verifies and records', async () => {
     let plan: Extract<Asked, { kind: 'confirm' }> | undefined;

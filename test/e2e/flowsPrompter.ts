@@ -3,6 +3,7 @@
 import type { PickItem, TagItem } from '../../src/commands/pickItems';
 import type { InputOptions, PickOptions, PickOrTypeOptions, Prompter } from '../../src/providers/prompter';
 import type { Severity } from '../../src/providers/transcript';
+import { activateExtension, waitFor, type TestApi } from './helpers';
 
 export type Asked =
   | { kind: 'pick'; title: string; items: PickItem[] }
@@ -69,3 +70,38 @@ export const pick = (answer: Answer<'pick'>): Step => ({ kind: 'pick', answer })
 export const pickOrType = (answer: Answer<'pickOrType'>): Step => ({ kind: 'pickOrType', answer });
 export const input = (answer: Answer<'input'>): Step => ({ kind: 'input', answer });
 export const confirm = (answer: Answer<'confirm'>): Step => ({ kind: 'confirm', answer });
+
+export type Flows = NonNullable<TestApi['flows']>;
+
+export interface ScriptedFlows {
+  api: TestApi;
+  flows: Flows;
+  prompter: ScriptedPrompter;
+}
+
+/**
+ * A suite's hooks for the sandbox flows: activate the extension, answer its prompts from a script,
+ * wait until `ready`, and print the transcript, the prompts and the notifications of a failed test.
+ * The returned object is filled in by the time the suite's own `before` hooks run.
+ */
+export function useScriptedFlows(what: string, ready: (api: TestApi) => Promise<boolean>): ScriptedFlows {
+  const ctx = {} as ScriptedFlows;
+  let restore: { dispose(): void } | undefined;
+  before(async () => {
+    ctx.api = await activateExtension();
+    if (!ctx.api.flows) throw new Error('activate() returns the flows test API');
+    ctx.flows = ctx.api.flows;
+    ctx.prompter = new ScriptedPrompter();
+    restore = ctx.flows.setPrompter(ctx.prompter);
+    await waitFor(ctx.api, what, () => ready(ctx.api));
+  });
+  after(() => restore?.dispose());
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') {
+      console.log(`      transcript:\n${ctx.flows.transcript().split('\n').slice(-60).join('\n')}`);
+      console.log(`      prompts: ${JSON.stringify(ctx.prompter.asked.map((a) => ('title' in a ? a.title : a.message)))}`);
+      console.log(`      notifications: ${JSON.stringify(ctx.prompter.notified)}`);
+    }
+  });
+  return ctx;
+}

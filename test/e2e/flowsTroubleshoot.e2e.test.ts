@@ -11,10 +11,8 @@ import * as vscode from 'vscode';
 import { parse } from 'yaml';
 import type { PipelineOutcome } from '../../src/pipeline/outcome';
 import type { RetrySyncResult } from '../../src/pipeline/troubleshoot';
-import { confirm, input, pickOrType, ScriptedPrompter } from './flowsPrompter';
-import { EXTENSION_ID, activateExtension, hasUiDriver, rowAt, screenshot, uiExpand, waitFor, workspaceRoot, type Row, type TestApi } from './helpers';
-
-type Flows = NonNullable<TestApi['flows']>;
+import { confirm, input, pickOrType, ScriptedPrompter, useScriptedFlows, type Flows } from './flowsPrompter';
+import { EXTENSION_ID, hasUiDriver, rowAt, screenshot, uiExpand, waitFor, workspaceRoot, type Row, type TestApi } from './helpers';
 
 /** The regexes of the tree context menu's `viewItem =~ /…/` for a command. */
 function menuRegexes(command: string): RegExp[] {
@@ -50,29 +48,11 @@ async function readyPods(namespace: string, service: string): Promise<string[]> 
 
 describe('Troubleshooting a failed deployment in the editor', function () {
   this.timeout(240_000);
+  const ctx = useScriptedFlows('loans in stag in the tree', async (a) => (await rowAt(a, 'stag', 'loans')).description.startsWith('3.0.0'));
   let api: TestApi;
   let flows: Flows;
   let prompter: ScriptedPrompter;
-  let restore: vscode.Disposable | undefined;
-
-  before(async () => {
-    api = await activateExtension();
-    assert.ok(api.flows, 'activate() returns the flows test API');
-    flows = api.flows;
-    prompter = new ScriptedPrompter();
-    restore = flows.setPrompter(prompter);
-    await waitFor(api, 'loans in stag in the tree', async () => (await rowAt(api, 'stag', 'loans')).description.startsWith('3.0.0'));
-  });
-
-  after(() => restore?.dispose());
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      console.log(`      transcript:\n${flows.transcript().split('\n').slice(-60).join('\n')}`);
-      console.log(`      prompts: ${JSON.stringify(prompter.asked.map((a) => ('title' in a ? a.title : a.message)))}`);
-      console.log(`      notifications: ${JSON.stringify(prompter.notified)}`);
-    }
-  });
+  before(() => ({ api, flows, prompter } = ctx));
 
   /** Deploy here (the tree node's command) of dev's tag of loans to stag, approved. */
   async function deployLoans(reason: string): Promise<PipelineOutcome> {
