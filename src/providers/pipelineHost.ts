@@ -16,9 +16,8 @@ import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
 import { CREDENTIAL_FIX, credentialKind } from './credentialsParse';
 import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
 import { Disposable } from './lifecycle';
-import { PlanDocuments } from './pipelineHostPlan';
 import { WindowPrompter, type Prompter } from './prompter';
-import { ReportDocuments } from './reportDocuments';
+import { PLAN_SCHEME, REPORT_SCHEME, ReadOnlyDocuments } from './readOnlyDocuments';
 import type { RunStatusBar } from './statusBar';
 import { ACTION, commitWebUrl, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type TranscriptLinks } from './transcript';
 import type { TranscriptChannel } from './transcriptChannel';
@@ -80,20 +79,20 @@ export class PipelineHost extends Disposable {
     return { dispose: () => { if (this.prompterOverride === p) this.prompterOverride = undefined; } };
   }
 
-  private plans: PlanDocuments | undefined;
-  private reports: ReportDocuments | undefined;
+  private plans: ReadOnlyDocuments | undefined;
+  private reports: ReadOnlyDocuments | undefined;
 
   /** Shows a troubleshooting report (logs, events) as a read-only document; secrets masked. */
   async showReport(name: string, text: string): Promise<vscode.TextDocument> {
-    this.reports ??= this.register(new ReportDocuments());
-    return this.reports.show(name, maskSecrets(text, process.env));
+    this.reports ??= this.register(new ReadOnlyDocuments(REPORT_SCHEME, '.log'));
+    return this.reports.show(name, maskSecrets(text, process.env), { language: 'log' });
   }
 
   /** Shows a plan as a read-only document beside the approval dialog. */
   async showPlan(name: string, markdown: string): Promise<void> {
     try {
-      this.plans ??= this.register(new PlanDocuments());
-      await this.plans.show(name, markdown);
+      this.plans ??= this.register(new ReadOnlyDocuments(PLAN_SCHEME, '.md'));
+      await this.plans.show(name, markdown, { beside: true });
     } catch (err) {
       this.log.warn(`cannot show the plan document: ${errorMessage(err)}`);
     }
