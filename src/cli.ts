@@ -161,21 +161,33 @@ function printOutcome(outcome: PipelineOutcome, io: Out, mask: (t: string) => st
   for (const l of lines) print(l);
 }
 
+/** `<service> --env <env>`, checked: what every per-service command takes. */
+function serviceAndEnv(command: string, args: ParsedArgs): { service: string; envName: string } {
+  const [service, extra] = args.positional;
+  if (!service) throw new UserError(`${command} needs a service: gitops-deploy ${command} <service> --env <env>`);
+  if (extra !== undefined) throw new UserError(`unexpected argument "${extra}"`);
+  const envName = stringFlag(args, 'env');
+  if (!envName) throw new UserError(`${command} needs --env <environment>`);
+  return { service, envName };
+}
+
+/** The repository's configuration (--repo or the current folder), which must know the environment. */
+async function configFor(args: ParsedArgs, envName: string, vars: NodeJS.ProcessEnv): Promise<{ root: string; config: GitOpsConfig }> {
+  const root = path.resolve(String(args.flags.repo ?? process.cwd()));
+  const config = await loadConfig(root, vars);
+  if (!environment(config, envName)) throw new UserError(`unknown environment "${envName}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
+  return { root, config };
+}
+
 async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
   const vars = process.env;
   const mask = (t: string) => maskSecrets(t, vars);
-  const [service, extra] = args.positional;
-  if (!service) throw new UserError(`${kind} needs a service: gitops-deploy ${kind} <service> --env <env>`);
-  if (extra !== undefined) throw new UserError(`unexpected argument "${extra}"`);
-  const envName = stringFlag(args, 'env');
-  if (!envName) throw new UserError(`${kind} needs --env <environment>`);
+  const { service, envName } = serviceAndEnv(kind, args);
   if (kind === 'rollback' && (args.flags.tag !== undefined)) throw new UserError('rollback takes --to TAG, not --tag');
   if (kind === 'deploy' && args.flags.to !== undefined) throw new UserError('deploy takes --tag TAG, not --to');
   const reason = stringFlag(args, 'reason');
   if (kind === 'rollback' && !reason?.trim()) throw new UserError('rollback needs --reason "why" (recorded in the commit and the record)');
-  const root = path.resolve(String(args.flags.repo ?? process.cwd()));
-  const config = await loadConfig(root, vars);
-  if (!environment(config, envName)) throw new UserError(`unknown environment "${envName}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
+  const { root, config } = await configFor(args, envName, vars);
   const ports = portsFactory(config, envName, vars);
   const json = !!args.flags.json;
   const common = { service, environment: envName, reason, overrideWindow: !!args.flags['override-window'], dryRun: !!args.flags['dry-run'] };
@@ -203,14 +215,8 @@ interface Troubleshooting extends PipelineContext {
 
 async function troubleshooting(command: string, args: ParsedArgs): Promise<Troubleshooting> {
   const vars = process.env;
-  const [service, extra] = args.positional;
-  if (!service) throw new UserError(`${command} needs a service: gitops-deploy ${command} <service> --env <env>`);
-  if (extra !== undefined) throw new UserError(`unexpected argument "${extra}"`);
-  const envName = stringFlag(args, 'env');
-  if (!envName) throw new UserError(`${command} needs --env <environment>`);
-  const root = path.resolve(String(args.flags.repo ?? process.cwd()));
-  const config = await loadConfig(root, vars);
-  if (!environment(config, envName)) throw new UserError(`unknown environment "${envName}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
+  const { service, envName } = serviceAndEnv(command, args);
+  const { root, config } = await configFor(args, envName, vars);
   const state = await buildRepoState(config, new Date());
   const envState = state.environments.find((e) => e.config.name === envName)!;
   if (!envState.problem && !envState.services.some((x) => x.service === service)) {
