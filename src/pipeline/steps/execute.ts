@@ -8,7 +8,7 @@ import type { AppStatus, PodStatus, Ports } from '../ports';
 import { changeCommitMessage } from '../plan';
 import type { Step, StepContext } from '../runner';
 import { shortSha, type RunState } from './state';
-import { newPods } from './verify';
+import { crashDetail, newPods } from './verify';
 
 export function commitFacts(s: RunState) {
   return { service: s.service, environment: s.environment, previousTag: s.previousTag!, tag: s.tag!, reason: s.reason, actor: s.actor, windowOverride: s.windowOverride };
@@ -196,7 +196,7 @@ export async function waitForSync(
           const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, local.signal);
           const bad = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
           if (bad) {
-            crash = `pod ${bad.name} is in CrashLoopBackOff (${bad.restarts} restarts)${bad.waitingMessage ? `: ${bad.waitingMessage}` : ''}`;
+            crash = crashDetail(bad);
             crashPod = bad;
             local.abort(new Error(crash));
             return;
@@ -233,7 +233,15 @@ export async function waitForSync(
     );
     last = status;
     const failure = syncFailure(sha, status);
-    if (failure) return await failed(failure);
+    if (failure) {
+      // Degraded names the symptom Argo CD saw (often "exceeded its progress deadline"); a new
+      // pod in a crash loop is the cause, whichever of the two was noticed first.
+      if (status.healthStatus === 'Degraded' && !crashPod) {
+        const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, new AbortController().signal).catch(() => [] as PodStatus[]);
+        crashPod = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
+      }
+      return await failed(crashPod ? crashDetail(crashPod) : failure);
+    }
     ctx.log(`Argo CD ${app}: Synced and Healthy at ${shortSha(sha)}`);
     return { ok: true, status };
   } catch (err) {

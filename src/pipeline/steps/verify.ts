@@ -33,7 +33,8 @@ export async function newPods(cluster: Ports['cluster'], ns: string, deployment:
   return hash ? pods.filter((p) => p.podTemplateHash === hash) : pods.filter((p) => p.images.some((i) => runsTag(i, tag)));
 }
 
-function crashDetail(pod: PodStatus): string {
+/** The cause of a crash loop, one line. */
+export function crashDetail(pod: PodStatus): string {
   return `pod ${pod.name} is in CrashLoopBackOff (${pod.restarts} restarts)${pod.waitingMessage ? `: ${pod.waitingMessage}` : ''}`;
 }
 
