@@ -1,7 +1,7 @@
 // The deployment-records panel: one webview panel (view type gitopsDeploy.records), revived after
 // a reload by a serializer. The extension host keeps the records index and answers the webview's
 // queries with one page of row tuples (src/pipeline/model/recordsQuery.ts); the webview renders
-// (media/records.ts). Messages are typed (recordsProtocol.ts) and validated on arrival.
+// (src/webview/records.ts). Messages are typed (recordsProtocol.ts) and validated on arrival.
 import * as vscode from 'vscode';
 import { RecordsIndex, type RecordsFilters, type RecordsQuery } from '../pipeline/model/recordsQuery';
 import type { RepoState } from '../pipeline/model/repoState';
@@ -89,7 +89,7 @@ class RecordsSession extends Disposable {
     webview.html = recordsShell({
       cspSource: webview.cspSource,
       nonce: makeNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'records.min.js')).toString(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'records.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'records.css')).toString(),
     });
     this.register(webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));

@@ -1,5 +1,5 @@
 /**
- * The messages between the records panel (extension host) and its webview (media/records.ts).
+ * The messages between the records panel (extension host) and its webview (src/webview/records.ts).
  * Both sides import these types; the webview imports types only (`import type`), so nothing
  * from Node lands in its bundle. Everything the webview sends is validated by
  * parseWebviewMessage before the extension acts on it: the webview renders repository content,

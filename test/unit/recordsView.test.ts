@@ -1,6 +1,6 @@
 // The records webview's rendering and behaviour, with a fake DOM (no browser, no editor).
 import { strict as assert } from 'node:assert';
-import { RecordsApp, boot, formatUtc, renderDetail, renderRow, restoreState, type Host, type SavedState } from '../../media/records';
+import { RecordsApp, boot, formatUtc, renderDetail, renderRow, restoreState, type Host, type SavedState } from '../../src/webview/records';
 import type { RecordsPage, RowTuple } from '../../src/pipeline/model/recordsQuery';
 import type { RecordDetail, WebviewToExtension } from '../../src/providers/recordsProtocol';
 import { fakeDocument, type FakeElement } from './recordsFakeDom';

@@ -1,5 +1,5 @@
 /**
- * The deployment-records webview (bundled by scripts/build.mjs into media/records.min.js).
+ * The deployment-records webview (bundled by scripts/build.mjs into media/dist/records.js, the only form the .vsix ships).
  *
  * Everything is built with createElement/textContent through an injected `document`, so unit
  * tests render it with a small fake DOM, and record content (untrusted repository input) can
@@ -18,7 +18,7 @@ import type {
   SortDir,
   SortKey,
   WebviewToExtension,
-} from '../src/providers/recordsProtocol';
+} from '../providers/recordsProtocol';
 
 export const PAGE_SIZE = 100;
 const TEXT_DEBOUNCE_MS = 150;
