@@ -3,6 +3,7 @@
 // queries with one page of row tuples (src/pipeline/model/recordsQuery.ts); the webview renders
 // (src/webview/records.ts). Messages are typed (recordsProtocol.ts) and validated on arrival.
 import * as vscode from 'vscode';
+import { NO_REPO_MESSAGE } from './noRepo';
 import { RecordsIndex, type RecordsFilters, type RecordsQuery } from '../pipeline/model/recordsQuery';
 import type { RepoState } from '../pipeline/model/repoState';
 import { Disposable } from './lifecycle';
@@ -208,7 +209,7 @@ class RecordsSession extends Disposable {
     const { index, state } = await this.current();
     const page = index.query(last.query);
     let notice: string | undefined;
-    if (!state) notice = 'No GitOps repository in this workspace.';
+    if (!state) notice = NO_REPO_MESSAGE;
     else if (state.configProblem) notice = `Invalid .gitops-deploy.yaml: ${state.configProblem}`;
     else if (state.recordProblems.length) notice = `${state.recordProblems.length} malformed record file(s) skipped; see GitOps Deploy: Show Log.`;
     // A page answers the latest query only; a later one has replaced `last` meanwhile otherwise.
