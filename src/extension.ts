@@ -51,7 +51,9 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
   const tree = new EnvironmentsTree(model);
   context.subscriptions.push(log, model, tree);
 
-  const view = vscode.window.createTreeView('gitopsDeploy.environments', { treeDataProvider: tree, showCollapseAll: true });
+  const view = vscode.window.createTreeView('gitopsDeploy.environments', { treeDataProvider: tree });
+  // Three title actions (deploy, promote to production, records) and the "…" menu leave room for
+  // "GITOPS DEPLOY: ENVIRONMENTS" in a default-width side bar; refresh is in the menu (the tree follows the files).
   context.subscriptions.push(view);
 
   const ctx: CommandContext = { extension: context, model, tree, log };

@@ -106,9 +106,40 @@ describe('Deployment records panel', () => {
     await vscode.commands.executeCommand('workbench.action.closePanel');
     await vscode.commands.executeCommand('gitopsDeploy.showRecords');
     await shows('the panel after showing again', (x) => x.rows.length === 5);
-    await probe({ kind: 'openRow', index: 0 });
-    await shows('the gateway detail', (x) => Boolean(x.detail?.includes('Checks (2)')));
+    await probe({ kind: 'sort', key: 'time' });
+    await shows('all records by time', (x) => x.rows.length === 5 && x.sort.key === 'time');
+    // stag/accounts carries a full image digest (sha256: and 64 hex digits).
+    await probe({ kind: 'openRow', index: 2 });
+    let s = await shows('the accounts detail, laid out', (x) => Boolean(x.detail?.includes('Checks (3)') && x.layout?.digestLines));
+    const usable = (l: NonNullable<typeof s.layout>) => (l.detailBelow ? l.detailWidth >= 0.9 * l.panelWidth : l.detailWidth >= 320);
+    assert.ok(usable(s.layout!), `detail view: ${JSON.stringify(s.layout)}`);
+    assert.ok(s.layout!.digestLines! <= 2, `the digest takes ${s.layout!.digestLines} lines: ${JSON.stringify(s.layout)}`);
+    // The splitter, from the keyboard: Shift+← twice widens the detail view by 128 px.
+    const before = s.layout!.detailWidth;
+    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
+    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
+    s = await shows('a wider detail view', (x) => (x.layout?.detailWidth ?? 0) >= before + 120);
+    assert.equal(s.layout!.digestLines, 1, `the digest on one line at ${s.layout!.detailWidth} px`);
+    await probe({ kind: 'splitterKey', key: 'Home' });
+    s = await shows('the narrowest detail view', (x) => x.layout?.splitterValue === 320);
+    assert.ok(Math.abs(s.layout!.detailWidth - 320) <= 2, JSON.stringify(s.layout));
+    assert.ok(s.layout!.digestLines! <= 3, `the digest at the minimum width: ${JSON.stringify(s.layout)}`);
+    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
+    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
+    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
+    await shows('the detail view widened again', (x) => (x.layout?.detailWidth ?? 0) >= 500);
     await screenshot('records', { docs: true });
+  });
+
+  it('beside a default-width side bar, the detail view keeps a usable width', async function () {
+    if (!hasUiDriver) this.skip();
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    await vscode.commands.executeCommand('gitopsDeploy.showRecords');
+    const s = await shows('the detail beside the explorer', (x) => Boolean(x.layout?.digestLines));
+    const l = s.layout!;
+    assert.ok(l.detailBelow ? l.detailWidth >= 0.9 * l.panelWidth : l.detailWidth >= 320, JSON.stringify(l));
+    assert.ok(l.digestLines! <= 2, JSON.stringify(l));
+    await probe({ kind: 'closeDetail' });
   });
 
   it('follows the tree: an environment node and a service node filter the panel', async () => {

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, children, findUiRow, hasUiDriver, rowAt, screenshot, uiExpand, uiTreeRows, waitFor, workspaceRoot, type TestApi } from './helpers';
+import { activateExtension, children, findUiRow, hasUiDriver, rowAt, screenshot, uiExpand, uiTreeRows, uiViewTitle, waitFor, workspaceRoot, type TestApi } from './helpers';
 
 describe('Environments tree', () => {
   let api: TestApi;
@@ -46,7 +46,25 @@ describe('Environments tree', () => {
       return r && findUiRow(r, ['stag', 'accounts', 'tag 1.5.0']) ? r : undefined;
     });
     assert.deepEqual(rows.filter((r) => r.level === 1).map((r) => r.label), ['dev', 'stag', 'prod']);
-    await screenshot('tree', { docs: true, sidebarWidth: 560 });
+    await screenshot('tree', { docs: true });
+  });
+
+  it('fits a default-width side bar: the title and every environment and service row are whole', async function () {
+    if (!hasUiDriver) this.skip();
+    await vscode.commands.executeCommand('workbench.view.extension.gitopsDeploy');
+    const title = await uiViewTitle();
+    assert.ok(title, 'the UI driver answered');
+    assert.equal(title.text.toUpperCase(), 'GITOPS DEPLOY: ENVIRONMENTS');
+    assert.equal(title.truncated, false, `the view title is cut at a ${title.sidebarWidth} px side bar (${title.scrollWidth} > ${title.clientWidth} px)`);
+    const rows = await waitFor(api, 'prod and its services in the workbench', async () => {
+      const r = await uiExpand(['prod']);
+      return r && findUiRow(r, ['prod', 'gateway']) ? r : undefined;
+    });
+    const prod = findUiRow(rows, ['prod'])!;
+    // The fixture's prod window is Mon–Fri 09:00–17:00 America/New_York: whatever the clock, the row says the next change.
+    assert.match(prod.description, /^(open · closes|closed · opens) ((Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?\d\d:\d\d ET/);
+    const cut = rows.filter((r) => r.level <= 2 && r.truncated).map((r) => `${r.label} ${r.description}`);
+    assert.deepEqual(cut, [], `rows cut at a ${title.sidebarWidth} px side bar`);
   });
 
   it('follows an edit of image-tags.yaml on disk', async () => {

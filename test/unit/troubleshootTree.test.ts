@@ -69,6 +69,16 @@ describe('tree: a failed or rolled-back deployment until the next successful one
   };
   const unescape = (md: string) => md.replace(/\\(.)/g, '$1');
 
+  it('environment rows: the window\'s next change where there is a window (from closesAt), else the services', () => {
+    const env = (name: string) => tree.getTreeItem({ kind: 'environment', env: state.environments.find((x) => x.config.name === name)!, state });
+    const prod = state.environments.find((x) => x.config.name === 'prod')!;
+    assert.equal(prod.window.closesAt?.toISOString(), '2026-11-30T14:00:00.000Z'); // Saturday now; Monday 09:00 EST
+    assert.equal(env('prod').description, 'open · closes Mon 09:00 ET');
+    assert.match(env('prod').tooltip.value, /Deployment window: open until Mon 09:00 EST \(America\/New_York\)/);
+    assert.equal(env('stag').description, '4 services · 2 behind dev');
+    assert.equal(env('dev').description, '4 services');
+  });
+
   it('tokens: rolledBack, failed and rollbackFailed', () => {
     assert.equal(contextValue(serviceTokens(node('accounts').service)), 'service promotable drifted rolledBack');
     assert.equal(contextValue(serviceTokens(node('cards').service)), 'service promotable drifted failed rollbackFailed');
