@@ -197,9 +197,10 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     const item = new vscode.TreeItem(s.service, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `svc/${s.environment}/${s.service}`;
     const bits = [s.tag];
-    if (s.upstream) bits.push(`${s.upstream.environment} has ${s.upstream.tag}`);
     const marker = failureMarker(s.lastRecord);
+    // One fact after the tag, to fit a default-width side bar: a failure first; the drift is then in the tooltip and the details.
     if (marker) bits.push(marker);
+    else if (s.upstream) bits.push(`${s.upstream.environment} has ${s.upstream.tag}`);
     item.description = bits.join(' · ');
     const status = s.lastRecord?.status;
     if (status === 'failed' || status === 'rolled-back') {
