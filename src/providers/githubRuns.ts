@@ -5,7 +5,7 @@
 // github-actions or GitHub is configured, never blocks the tree's render.
 import * as vscode from 'vscode';
 import { explainNoRepo, windowNotify } from './noRepo';
-import { gitHubPortFor } from '../clients/githubActions';
+import { describeRateLimit, gitHubPortFor } from '../clients/githubActions';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { WORKFLOW_FILE } from '../pipeline/github/workflow';
 import type { FollowPhase } from '../pipeline/github/follow';
@@ -115,7 +115,7 @@ export class GitHubRuns extends Disposable implements TreeContributor {
       return undefined;
     }
     this.token = token;
-    const port = gitHubPortFor(config.github, token);
+    const port = gitHubPortFor(config.github, token, undefined, { onRateLimit: (e) => this.append(describeRateLimit(e)) });
     return port && { port, config };
   }
 
