@@ -46,7 +46,6 @@ describe('Environments tree', () => {
       return r && findUiRow(r, ['stag', 'accounts', 'tag 1.5.0']) ? r : undefined;
     });
     assert.deepEqual(rows.filter((r) => r.level === 1).map((r) => r.label), ['dev', 'stag', 'prod']);
-    await screenshot('tree', { docs: true });
   });
 
   it('fits a default-width side bar: the title and every environment and service row are whole', async function () {
@@ -55,6 +54,8 @@ describe('Environments tree', () => {
     const title = await uiViewTitle();
     assert.ok(title, 'the UI driver answered');
     assert.equal(title.text.toUpperCase(), 'GITOPS DEPLOY: ENVIRONMENTS');
+    // The workbench's default side bar (nothing in the fixture suite resizes it) is 300 px wide.
+    assert.ok(title.sidebarWidth !== undefined && title.sidebarWidth <= 305, `side bar ${title.sidebarWidth} px`);
     assert.equal(title.truncated, false, `the view title is cut at a ${title.sidebarWidth} px side bar (${title.scrollWidth} > ${title.clientWidth} px)`);
     const rows = await waitFor(api, 'prod and its services in the workbench', async () => {
       const r = await uiExpand(['prod']);
@@ -63,8 +64,11 @@ describe('Environments tree', () => {
     const prod = findUiRow(rows, ['prod'])!;
     // The fixture's prod window is Mon–Fri 09:00–17:00 America/New_York: whatever the clock, the row says the next change.
     assert.match(prod.description, /^(open · closes|closed · opens) ((Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?\d\d:\d\d ET/);
+    // Environment and service rows must be whole; the detail rows under a service carry free text
+    // (a path, a change reason) and end in an ellipsis with the full text in their tooltip.
     const cut = rows.filter((r) => r.level <= 2 && r.truncated).map((r) => `${r.label} ${r.description}`);
     assert.deepEqual(cut, [], `rows cut at a ${title.sidebarWidth} px side bar`);
+    await screenshot('tree', { docs: true });
   });
 
   it('follows an edit of image-tags.yaml on disk', async () => {
