@@ -173,9 +173,9 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     item.id = `env/${name}`;
     const drifted = env.services.filter((s) => s.upstream).length;
     const services = `${env.services.length} service${env.services.length === 1 ? '' : 's'}${drifted ? ` · ${drifted} behind ${env.upstream}` : ''}`;
-    // A default-width side bar has room for one fact: the window's next change where there is a
-    // window (each service row shows its own drift), else the services and their drift.
-    item.description = env.config.window ? windowBrief(env.window, this.now()) : services;
+    // A default-width side bar has room for one fact: the window's next change where a window
+    // restricts deployments (each service row shows its own drift), else the services and their drift.
+    item.description = env.window.timeZone ? windowBrief(env.window, this.now()) : services;
     item.iconPath = env.problem
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
       : !env.window.open

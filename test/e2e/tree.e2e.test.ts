@@ -64,10 +64,18 @@ describe('Environments tree', () => {
     const prod = findUiRow(rows, ['prod'])!;
     // The fixture's prod window is Mon–Fri 09:00–17:00 America/New_York: whatever the clock, the row says the next change.
     assert.match(prod.description, /^(open · closes|closed · opens) ((Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?\d\d:\d\d ET/);
-    // Environment and service rows must be whole; the detail rows under a service carry free text
-    // (a path, a change reason) and end in an ellipsis with the full text in their tooltip.
-    const cut = rows.filter((r) => r.level <= 2 && r.truncated).map((r) => `${r.label} ${r.description}`);
+    // Environment and service rows must be whole; the rows under a service (a path, a change reason)
+    // and a GitHub run's row (its reviewers) carry free text and end in an ellipsis, the full text in
+    // their tooltip.
+    const services = new Set<string>();
+    for (const env of await children(api)) for (const c of await children(api, env)) if ((c.node as { kind?: string }).kind === 'service') services.add(c.label);
+    const cut = rows.filter((r) => (r.level === 1 || (r.level === 2 && services.has(r.label))) && r.truncated).map((r) => `${r.label} ${r.description}`);
+    assert.ok(rows.filter((r) => r.level === 2 && services.has(r.label)).length >= 4, 'the service rows were measured');
     assert.deepEqual(cut, [], `rows cut at a ${title.sidebarWidth} px side bar`);
+    // For the picture: no GitHub run left over from the approval tests, and the focus out of the
+    // tree (a focused row shows its inline actions over its description).
+    await (api as { github?: { runs: { refresh(): Promise<void> } } }).github?.runs.refresh();
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     await screenshot('tree', { docs: true });
   });
 
