@@ -254,6 +254,27 @@ function startDriver() {
       await page.keyboard.press('Escape');
       return { rows, title };
     },
+    async '/webview/press'({ selector, keys }) {
+      // Keyboard in the active webview, as a person: focus the element (click-free), then press each key.
+      if (typeof selector !== 'string' || !Array.isArray(keys)) throw new Error('selector and keys are required');
+      const el = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator(selector).first();
+      await el.focus({ timeout: 10_000 });
+      for (const k of keys) await el.press(String(k));
+      return { pressed: keys.length };
+    },
+    async '/webview/drag'({ selector, dx }) {
+      // Mouse drag of an element of the active webview by dx px (Playwright's boxes are in page coordinates).
+      const el = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator(selector).first();
+      const box = await el.boundingBox({ timeout: 10_000 });
+      if (!box) throw new Error(`${selector} is not visible`);
+      const x = box.x + box.width / 2;
+      const y = box.y + box.height / 2;
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      await page.mouse.move(x + Number(dx), y, { steps: 8 });
+      await page.mouse.up();
+      return { from: Math.round(x), to: Math.round(x + Number(dx)) };
+    },
     async '/view/title'({ container }) {
       // The side bar's title (one view: "CONTAINER: VIEW") and whether it is cut (scrollWidth > clientWidth).
       return page.evaluate((id) => {

@@ -34,9 +34,7 @@ export type ProbeAction =
   | { kind: 'openRow'; index: number }
   | { kind: 'closeDetail' }
   /** Clicks the detail view's button with this text ("Open file", "Workflow run", "Commit"). */
-  | { kind: 'clickDetailButton'; label: string }
-  /** Presses a key on the splitter between the table and the detail view (ArrowLeft widens the detail). */
-  | { kind: 'splitterKey'; key: 'ArrowLeft' | 'ArrowRight' | 'Home' | 'End'; shift?: boolean };
+  | { kind: 'clickDetailButton'; label: string };
 
 /** Where the detail view is and how wide, measured in the webview (px). */
 export interface RenderedLayout {

@@ -680,12 +680,6 @@ export class RecordsApp {
         buttons.find((b) => b.textContent === action.label)?.click();
         return;
       }
-      case 'splitterKey': {
-        this.splitter.focus();
-        const KE = this.doc.defaultView?.KeyboardEvent;
-        if (KE) this.splitter.dispatchEvent(new KE('keydown', { key: action.key, shiftKey: Boolean(action.shift), bubbles: true }));
-        return;
-      }
     }
   }
 

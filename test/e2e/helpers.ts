@@ -191,3 +191,13 @@ export interface UiViewTitle {
 export async function uiViewTitle(container = CONTAINER): Promise<UiViewTitle | undefined> {
   return driver<UiViewTitle>('/view/title', { container });
 }
+
+/** Focuses `selector` in the active webview and presses `keys` (Playwright names: "Shift+ArrowLeft"). */
+export async function uiWebviewPress(selector: string, keys: string[]): Promise<boolean> {
+  return Boolean(await driver<{ pressed: number }>('/webview/press', { selector, keys }));
+}
+
+/** Drags `selector` in the active webview by `dx` px with the mouse. */
+export async function uiWebviewDrag(selector: string, dx: number): Promise<boolean> {
+  return Boolean(await driver<{ from: number; to: number }>('/webview/drag', { selector, dx }));
+}

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ProbeAction, RenderedSnapshot } from '../../src/providers/recordsProtocol';
-import { activateExtension, hasUiDriver, rowAt, screenshot, waitFor, workspaceRoot, type TestApi } from './helpers';
+import { activateExtension, hasUiDriver, rowAt, screenshot, uiWebviewDrag, uiWebviewPress, waitFor, workspaceRoot, type TestApi } from './helpers';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const COL = { time: 0, environment: 1, service: 2, tag: 3, status: 4, actor: 5, reason: 6, commit: 7 };
@@ -115,20 +115,20 @@ describe('Deployment records panel', () => {
     const usable = (l: NonNullable<typeof s.layout>) => (l.detailBelow ? l.detailWidth >= 0.9 * l.panelWidth : l.detailWidth >= 320);
     assert.ok(usable(s.layout!), `detail view: ${JSON.stringify(s.layout)}`);
     assert.ok(s.layout!.digestLines! <= 2, `the digest takes ${s.layout!.digestLines} lines: ${JSON.stringify(s.layout)}`);
-    // The splitter, from the keyboard: Shift+← twice widens the detail view by 128 px.
+    // The splitter, from the keyboard in the real webview: Shift+← twice widens the detail view by 128 px.
+    const SPLITTER = '[role="separator"][aria-label="Resize record details"]';
     const before = s.layout!.detailWidth;
-    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
-    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
+    assert.ok(await uiWebviewPress(SPLITTER, ['Shift+ArrowLeft', 'Shift+ArrowLeft']));
     s = await shows('a wider detail view', (x) => (x.layout?.detailWidth ?? 0) >= before + 120);
     assert.ok(s.layout!.digestLines! <= 2, `the digest at ${s.layout!.detailWidth} px: ${JSON.stringify(s.layout)}`);
-    await probe({ kind: 'splitterKey', key: 'Home' });
+    await uiWebviewPress(SPLITTER, ['Home']);
     s = await shows('the narrowest detail view', (x) => x.layout?.splitterValue === 320);
     assert.ok(Math.abs(s.layout!.detailWidth - 320) <= 2, JSON.stringify(s.layout));
     assert.ok(s.layout!.digestLines! <= 3, `the digest at the minimum width: ${JSON.stringify(s.layout)}`);
-    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
-    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
-    await probe({ kind: 'splitterKey', key: 'ArrowLeft', shift: true });
-    await shows('the detail view widened again', (x) => (x.layout?.detailWidth ?? 0) >= 500);
+    // And with the mouse: drag the splitter 200 px to the left.
+    assert.ok(await uiWebviewDrag(SPLITTER, -200));
+    s = await shows('the detail view dragged wider', (x) => (x.layout?.detailWidth ?? 0) >= 500);
+    assert.ok(Math.abs(s.layout!.detailWidth - 520) <= 12, `dragged 200 px from 320: ${JSON.stringify(s.layout)}`);
     await screenshot('records', { docs: true });
   });
 
