@@ -13,7 +13,7 @@ const noVscode = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.sandbox/**', 'media/**/*.min.js'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.sandbox/**', 'media/**/*.min.js', 'media/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,9 @@
-export type FaultSpec = number | { code: number; message?: string; type?: string; times?: number };
+/**
+ * `rateLimit` (GitHub): answer as GitHub does when a limit is hit — 'primary': x-ratelimit-remaining: 0
+ * and x-ratelimit-reset `retryAfter` s from now; 'secondary': "You have exceeded a secondary rate
+ * limit" with Retry-After: `retryAfter` (omitted when undefined). `code` is 403 or 429, as GitHub sends either.
+ */
+export type FaultSpec = number | { code: number; message?: string; type?: string; times?: number; rateLimit?: 'primary' | 'secondary'; retryAfter?: number };
 
 /** Injected API errors keyed by "VERB /path" (a trailing * matches a prefix). */
 export class Faults {
@@ -18,7 +23,7 @@ export class Faults {
   }
 
   /** The fault for a request, consuming one of its `times`. */
-  match(verbs: string[], path: string): { code: number; message?: string; type?: string } | undefined {
+  match(verbs: string[], path: string): { code: number; message?: string; type?: string; rateLimit?: 'primary' | 'secondary'; retryAfter?: number } | undefined {
     for (const [key, spec] of this.rules) {
       const sp = key.indexOf(' ');
       const verb = sp > 0 ? key.slice(0, sp).toUpperCase() : '*';

@@ -38,6 +38,8 @@ export class GithubApi {
   readonly runs: Run[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly envIds = new Map<string, number>();
+  /** Every request received (method and path), in order: tests count what a client asked for. */
+  readonly requests: { method: string; path: string }[] = [];
 
   constructor(private readonly o: GithubOptions) {
     o.environments.forEach((e, i) => this.envIds.set(e, 161088068 + i));
@@ -75,7 +77,7 @@ export class GithubApi {
 
   handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, url: URL): Promise<void> => {
     const method = req.method ?? 'GET';
-    const headers = { 'x-github-media-type': 'github.v3; format=json', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', 'x-github-request-id': `SANDBOX:${Date.now().toString(16)}` };
+    const headers: Record<string, string> = { 'x-github-media-type': 'github.v3; format=json', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', 'x-github-request-id': `SANDBOX:${Date.now().toString(16)}` };
     const send = (code: number, data: unknown): void => {
       if (code === 204) {
         res.writeHead(204, headers);
@@ -87,7 +89,20 @@ export class GithubApi {
     const m = /^(?:token|bearer)\s+(.+)$/i.exec(auth);
     if (!m || m[1] !== this.o.token) return fail(401, 'Bad credentials');
     const p = url.pathname.replace(/\/+$/, '');
+    this.requests.push({ method, path: p });
     const fault = this.o.faults.match([method], p);
+    if (fault?.rateLimit === 'primary') {
+      // GitHub: 403 or 429, remaining 0, and when the window resets (epoch seconds).
+      headers['x-ratelimit-remaining'] = '0';
+      headers['x-ratelimit-used'] = '5000';
+      headers['x-ratelimit-resource'] = 'core';
+      headers['x-ratelimit-reset'] = String(Math.ceil(Date.now() / 1000) + (fault.retryAfter ?? 60));
+      return fail(fault.code, fault.message ?? 'API rate limit exceeded for user ID 583231. If you reach out to GitHub Support for help, please include the request ID.', { documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' });
+    }
+    if (fault?.rateLimit === 'secondary') {
+      if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+      return fail(fault.code, fault.message ?? 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.', { documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' });
+    }
     if (fault) return fail(fault.code, fault.message ?? `sandbox: injected ${fault.code}`);
     let input: any = {};
     if (body.length) {

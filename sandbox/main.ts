@@ -1,6 +1,7 @@
 /* The sandbox in the foreground: `npm run sandbox -- --dir DIR [--scenario FILE] [--fast] [--real-prometheus]`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { banner } from './banner';
 import { startSandbox, type Sandbox } from './index';
 
 function usage(msg?: string): never {
@@ -108,10 +109,7 @@ async function main(): Promise<void> {
   await selfCheck(sb);
   const state = { ready: true, endpoints: sb.endpoints, pids: sb.pids, repo: sb.repoDir, origin: sb.originDir, kubeconfig: sb.kubeconfigPath, kubeContext: sb.kubeContext, cosignPub: sb.cosignPubPath, env: path.join(args.dir, 'sandbox.env'), scenario: args.scenario ?? 'demo' };
   writeState(state);
-  console.log(`GitOps sandbox ready in ${args.dir}`);
-  console.log(`  repo        ${sb.repoDir}  (origin ${sb.originDir})`);
-  for (const [k, v] of Object.entries(sb.endpoints)) console.log(`  ${k.padEnd(14)}${v}`);
-  console.log(`  env         source ${path.join(args.dir, 'sandbox.env')}`);
+  console.log(banner(args.dir, sb.repoDir, sb.originDir, sb.endpoints));
   console.log('Ctrl-C stops it.');
 }
 

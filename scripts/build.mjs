@@ -32,8 +32,8 @@ const builds = [
   { ...common, plugins: [sdkSplit], entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   ...sdkBuilds(common),
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-  // The records webview's script (loaded from media/ under its CSP nonce).
-  { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production, logLevel: 'warning', entryPoints: ['media/records.ts'], outfile: 'media/records.min.js' },
+  // The records webview's script (loaded from media/dist/ under its CSP nonce; its source is src/webview/).
+  { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production, logLevel: 'warning', entryPoints: ['src/webview/records.ts'], outfile: 'media/dist/records.js' },
 ];
 
 if (watch) {

@@ -231,6 +231,59 @@ function startDriver() {
       }
       return { text };
     },
+    async '/palette'({ text, enter, timeoutMs }) {
+      // F1 and type, as a person: the rows the palette offers; with `enter`, run the first one and
+      // return the quick input it opens (its title), then Escape.
+      const t = Number(timeoutMs) || 15_000;
+      await page.locator('.part.editor').click({ position: { x: 40, y: 300 } });
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: t });
+      await page.keyboard.type(String(text), { delay: 15 });
+      const rowsSel = '.quick-input-widget .quick-input-list .monaco-list-row';
+      // Wait for a row that holds the typed text; on timeout, return what the palette shows (the test says what it expected).
+      await page.waitForFunction(([sel, want]) => [...document.querySelectorAll(sel)].some((r) => (r.getAttribute('aria-label') ?? '').toLowerCase().includes(want.toLowerCase())), [rowsSel, String(text)], { timeout: t }).catch(() => undefined);
+      const rows = await page.evaluate((sel) => [...document.querySelectorAll(sel)].sort((a, b) => Number(a.getAttribute('data-index')) - Number(b.getAttribute('data-index'))).map((r) => (r.getAttribute('aria-label') ?? '').replace(/\u00a0/g, ' ')), rowsSel);
+      let title;
+      if (enter && rows.length) {
+        await page.keyboard.press('Enter');
+        const titleEl = page.locator('.quick-input-widget .quick-input-title');
+        await page.waitForFunction(() => (document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? '').trim().length > 0, undefined, { timeout: t });
+        title = (await titleEl.innerText()).replace(/\u00a0/g, ' ').trim();
+      }
+      await page.keyboard.press('Escape');
+      return { rows, title };
+    },
+    async '/webview/press'({ selector, keys }) {
+      // Keyboard in the active webview, as a person: focus the element (click-free), then press each key.
+      if (typeof selector !== 'string' || !Array.isArray(keys)) throw new Error('selector and keys are required');
+      const el = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator(selector).first();
+      await el.focus({ timeout: 10_000 });
+      for (const k of keys) await el.press(String(k));
+      return { pressed: keys.length };
+    },
+    async '/webview/drag'({ selector, dx }) {
+      // Mouse drag of an element of the active webview by dx px (Playwright's boxes are in page coordinates).
+      const el = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator(selector).first();
+      const box = await el.boundingBox({ timeout: 10_000 });
+      if (!box) throw new Error(`${selector} is not visible`);
+      const x = box.x + box.width / 2;
+      const y = box.y + box.height / 2;
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      await page.mouse.move(x + Number(dx), y, { steps: 8 });
+      await page.mouse.up();
+      return { from: Math.round(x), to: Math.round(x + Number(dx)) };
+    },
+    async '/view/title'({ container }) {
+      // The side bar's title (one view: "CONTAINER: VIEW") and whether it is cut (scrollWidth > clientWidth).
+      return page.evaluate((id) => {
+        const bar = document.querySelector('.part.sidebar');
+        const h2 = document.querySelector('.part.sidebar .composite.title .title-label h2');
+        const viewOpen = Boolean(document.querySelector(`[id="${id}"]`));
+        return { text: (h2?.textContent ?? '').trim(), truncated: h2 ? h2.scrollWidth > h2.clientWidth + 1 : undefined, scrollWidth: h2?.scrollWidth, clientWidth: h2?.clientWidth, sidebarWidth: bar ? Math.round(bar.getBoundingClientRect().width) : undefined, viewOpen };
+      }, container);
+    },
     async '/tree/rows'({ container }) {
       return treeRows(page, container);
     },
@@ -294,6 +347,11 @@ async function treeRows(page, container = 'workbench.view.extension.gitopsDeploy
       ariaLabel: (el.getAttribute('aria-label') ?? '').replace(/\u00a0/g, ' '),
       level: Number(el.getAttribute('aria-level')) || 1,
       expanded: el.hasAttribute('aria-expanded') ? el.getAttribute('aria-expanded') === 'true' : undefined,
+      // The label and description share one container that ends in an ellipsis when cut.
+      truncated: (() => {
+        const c = el.querySelector('.monaco-icon-label-container');
+        return c ? c.scrollWidth > c.clientWidth + 1 : false;
+      })(),
     }));
   }, container);
   return rows.sort((a, b) => a.index - b.index);

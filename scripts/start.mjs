@@ -6,6 +6,7 @@
 // Ctrl-C (SIGINT/SIGTERM, or the npm launcher going away) stops code-server and the sandbox.
 // Options: --port <n> (or PORT; default 8080, else a free port), --fixture (no sandbox),
 //          --scenario <file> (passed to the sandbox).
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareFixtureRepo } from '../test/e2e/fixture.mjs';
@@ -18,7 +19,6 @@ import {
   ensureCodeServer,
   freePort,
   mustRun,
-  run,
   seconds,
   startCodeServer,
   waitForHealthy,
@@ -64,14 +64,32 @@ function toolEnv(dirs) {
   return { ...process.env, XDG_CONFIG_HOME: dirs.xdgConfig, XDG_DATA_HOME: dirs.xdgData, XDG_CACHE_HOME: dirs.xdgCache, XDG_RUNTIME_DIR: dirs.xdgRuntime };
 }
 
+/** Runs a command with its output kept back; prints that output only when it fails. */
+function quietly(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const c = code ?? (signal ? 1 : 0);
+      if (c !== 0) process.stderr.write(output);
+      resolve(c);
+    });
+  });
+}
+
 /** Packages the extension and installs it; returns false when that did not work. */
 async function installVsix(dirs) {
   const vsix = path.join(START, 'gitops-deploy.vsix');
   fs.rmSync(vsix, { force: true });
   const vsce = path.join(ROOT, 'node_modules', '.bin', 'vsce');
-  const packed = await run(vsce, ['package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', vsix], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // Their chatter (vsce's file listing, code-server's "wrote default config") is shown only when they fail.
+  const packed = await quietly(vsce, ['package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', vsix]);
   if (packed !== 0 || !fs.existsSync(vsix)) return false;
-  const installed = await run(process.execPath, [CODE_SERVER_ENTRY, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix, '--force'], { env: toolEnv(dirs), stdio: ['ignore', 'inherit', 'inherit'] });
+  say(`packaged ${path.relative(ROOT, vsix)} (${(fs.statSync(vsix).size / 1024 / 1024).toFixed(2)} MB)`);
+  const installed = await quietly(process.execPath, [CODE_SERVER_ENTRY, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix, '--force'], { env: toolEnv(dirs) });
   return installed === 0;
 }
 
@@ -93,9 +111,10 @@ async function main() {
 
   let workspace;
   let extraEnv = {};
+  let sandboxState;
   if (fs.existsSync(path.join(ROOT, 'sandbox', 'main.ts')) && !argv.includes('--fixture')) {
     say('starting the sandbox (.sandbox/demo)');
-    const sandbox = await startSandboxProcess({ dir: DEMO, scenario: opt('--scenario'), quiet: false, timeoutMs: 180_000, gitUser: 'Demo User' });
+    const sandbox = await startSandboxProcess({ dir: DEMO, scenario: opt('--scenario'), quiet: true, timeoutMs: 180_000, gitUser: 'Demo User' });
     stops.push(() => sandbox.stop());
     sandbox.exited.then(() => {
       if (!stopping) {
@@ -105,6 +124,7 @@ async function main() {
     });
     workspace = sandbox.repo;
     extraEnv = sandbox.env;
+    sandboxState = sandbox.state;
   } else {
     workspace = prepareFixtureRepo(START);
   }
@@ -125,8 +145,18 @@ async function main() {
     const payload = [['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${ROOT}`]];
     url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   }
-  if (port !== wanted) console.log(`[start] port ${wanted} is taken; using ${port}`);
-  console.log(`\nGitOps Deploy in VS Code: ${url}\nworkspace: ${workspace}${Object.keys(extraEnv).length ? ` (sandbox environment: ${Object.keys(extraEnv).join(', ')})` : ''}\nCtrl-C stops everything.\n`);
+  if (port !== wanted) say(`port ${wanted} is taken; using ${port}`);
+  // The one line a person needs comes last, on its own, with nothing printed after it.
+  const lines = [''];
+  if (sandboxState) {
+    const names = Object.keys(sandboxState.endpoints ?? {}).join(', ');
+    lines.push(`Sandbox:   ${path.relative(ROOT, DEMO)} (stand-ins: ${names}; their URLs are in ${path.relative(ROOT, path.join(DEMO, 'sandbox.json'))})`);
+    lines.push(`Workspace: ${workspace}`);
+  } else {
+    lines.push(`Workspace: ${workspace} (a copy of the test fixture; no sandbox)`);
+  }
+  lines.push('Ctrl-C stops everything.', '', `Open GitOps Deploy in VS Code:  ${url}`, '');
+  console.log(lines.join('\n'));
 }
 
 main().catch((err) => {

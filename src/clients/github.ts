@@ -1,12 +1,8 @@
-// GitHub REST client factory (@octokit/rest, loaded on first use).
+// GitHub REST client factory (@octokit/rest with the retry and throttling plugins, loaded on first use).
 import type { Octokit } from '@octokit/rest' with { 'resolution-mode': 'import' };
 import type { GitOpsConfig } from '../pipeline/config/types';
+import { createOctokit } from './octokit';
 
 export async function createGitHubClient(config: Pick<GitOpsConfig, 'github'>, token: string | undefined): Promise<Octokit> {
-  const { Octokit: OctokitClass } = await import('@octokit/rest');
-  return new OctokitClass({
-    ...(token ? { auth: token } : {}),
-    baseUrl: config.github.apiUrl.replace(/\/+$/, ''),
-    userAgent: 'gitops-deploy',
-  });
+  return createOctokit({ baseUrl: config.github.apiUrl, token });
 }

@@ -5,6 +5,7 @@ import type { Octokit } from '@octokit/rest' with { 'resolution-mode': 'import' 
 import { createDeploymentReporter, runUrlFromEnv, type DeploymentReporter } from '../pipeline/github/deployments';
 import { serverUrlFromApi } from '../pipeline/github/port';
 import { maskSecrets } from '../pipeline/mask';
+import { createOctokit, type OctokitOptions, type RateLimitEvent } from './octokit';
 import type {
   CreateDeploymentInput,
   CreateStatusInput,
@@ -23,6 +24,8 @@ export interface GitHubActionsOptions {
   token: string;
   /** Requests retry on 5xx by default; tests pass 0. */
   retries?: number;
+  /** Rate limits: how long to wait them out, the unit of Retry-After (tests: 0 ms), who hears of them. */
+  rateLimit?: Pick<OctokitOptions, 'maxRateLimitWaitS' | 'maxRateLimitRetries' | 'retryAfterUnitMs' | 'onRateLimit'>;
 }
 
 type AnyRecord = Record<string, any>;
@@ -55,16 +58,7 @@ export class GitHubActionsClient implements GitHubPort {
   }
 
   private octokit(): Promise<Octokit> {
-    this.client ??= (async () => {
-      const { Octokit: OctokitClass } = await import('@octokit/rest');
-      return new OctokitClass({
-        auth: this.o.token,
-        baseUrl: this.o.apiUrl.replace(/\/+$/, ''),
-        userAgent: 'gitops-deploy',
-        request: { retries: this.o.retries },
-        log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-      });
-    })();
+    this.client ??= createOctokit({ baseUrl: this.o.apiUrl, token: this.o.token, retries: this.o.retries, ...this.o.rateLimit });
     return this.client;
   }
 
@@ -208,9 +202,15 @@ export class GitHubActionsClient implements GitHubPort {
 }
 
 /** The port when config.github names a repository and a token is available; undefined otherwise. */
-export function gitHubPortFor(github: { apiUrl: string; owner?: string; repo?: string }, token: string | undefined, retries?: number): GitHubActionsClient | undefined {
+export function gitHubPortFor(github: { apiUrl: string; owner?: string; repo?: string }, token: string | undefined, retries?: number, rateLimit?: GitHubActionsOptions['rateLimit']): GitHubActionsClient | undefined {
   if (!github.owner || !github.repo || !token) return undefined;
-  return new GitHubActionsClient({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token, retries });
+  return new GitHubActionsClient({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token, retries, rateLimit });
+}
+
+/** One line for a rate-limit response, for a log or the output channel. */
+export function describeRateLimit(e: RateLimitEvent): string {
+  const what = e.kind === 'primary' ? 'rate limit reached' : 'secondary rate limit';
+  return `GitHub ${what} on ${e.method} ${e.url}: ${e.willRetry ? `waiting ${e.retryAfterS} s, then retrying` : `GitHub asks for ${e.retryAfterS} s; not waiting that long (the request fails)`}`;
 }
 
 /**
@@ -224,7 +224,7 @@ export function deploymentReporterFor(
   o: { env: Record<string, string | undefined>; warn: (m: string) => void; headSha?: () => Promise<string>; token?: string; retries?: number },
 ): DeploymentReporter | undefined {
   const token = o.token ?? o.env.GITHUB_TOKEN ?? o.env.GH_TOKEN;
-  const port = gitHubPortFor(config.github, token, o.retries);
+  const port = gitHubPortFor(config.github, token, o.retries, { onRateLimit: (e) => o.warn(describeRateLimit(e)) });
   if (!port) return undefined;
   const last = config.environments[config.environments.length - 1]?.name;
   return createDeploymentReporter({

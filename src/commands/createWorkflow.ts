@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { workflowFiles, workflowOptionsFromState, WORKFLOW_PATH, type GeneratedFile } from '../pipeline/github/workflow';
 import type { CommandContext } from './context';
+import { explainNoRepo, windowNotify } from '../providers/noRepo';
 
 const SCHEME = 'gitops-deploy-preview';
 
@@ -15,8 +16,12 @@ export function registerCreateWorkflow(ctx: CommandContext): vscode.Disposable[]
   const provider = vscode.workspace.registerTextDocumentContentProvider(SCHEME, { provideTextDocumentContent: (uri) => previews.get(uri.path) ?? '' });
   const command = vscode.commands.registerCommand('gitopsDeploy.createWorkflow', async (opts?: { yes?: boolean; overwrite?: boolean }): Promise<string[]> => {
     const state = await ctx.model.refresh();
-    if (!state || state.configProblem) {
-      void vscode.window.showErrorMessage(`GitOps Deploy: ${state?.configProblem ?? 'open the GitOps repository first.'}`);
+    if (!state) {
+      void explainNoRepo(windowNotify);
+      return [];
+    }
+    if (state.configProblem) {
+      void vscode.window.showErrorMessage(`GitOps Deploy: ${state.configProblem}`);
       return [];
     }
     let files: GeneratedFile[];

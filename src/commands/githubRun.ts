@@ -39,6 +39,13 @@ export function gitHubOf(ctx: CommandContext): { runs: GitHubRuns; prompter: () 
 
 export type GitHubRunInputs = Omit<WorkflowInputs, 'image_tag'> & { tag?: string };
 
+/** The runs being followed: a review from the editor wakes them, so they see it at once. */
+const followers = new Set<() => void>();
+const wakeFollowers = (listener: () => void): (() => void) => {
+  followers.add(listener);
+  return () => followers.delete(listener);
+};
+
 /** Reviews a waiting run (approve or reject) for every environment the user may review. */
 export async function reviewRun(ctx: CommandContext, runId: number, state: 'approved' | 'rejected', comment: string): Promise<PendingDeploymentInfo[] | undefined> {
   const { runs, prompter } = gitHubOf(ctx);
@@ -50,6 +57,7 @@ export async function reviewRun(ctx: CommandContext, runId: number, state: 'appr
     return [];
   }
   await p.port.reviewPendingDeployments(runId, pending.map((x) => x.environmentId), state, comment);
+  for (const wake of followers) wake();
   runs.append(`${state === 'approved' ? 'approved' : 'rejected'} run ${runId} (${pending.map((x) => x.environment).join(', ')})${comment ? `: ${comment}` : ''}`);
   ctx.log.info(`GitHub: ${state} run ${runId}`);
   void runs.refresh();
@@ -100,7 +108,7 @@ export async function runViaGitHubActions(ctx: CommandContext, inputs: GitHubRun
         }
         if (e.type === 'waiting-for-approval') void offerReview(ctx, e.run, e.pending);
       };
-      return dispatchAndFollow({ port: p.port, workflowFile: WORKFLOW_FILE, ref, inputs: dispatchInputs({ ...inputs, image_tag: inputs.tag }), pollMs, clock: { now: () => new Date() }, signal: stop.signal, cancelSignal: cancel.signal, onEvent });
+      return dispatchAndFollow({ port: p.port, workflowFile: WORKFLOW_FILE, ref, inputs: dispatchInputs({ ...inputs, image_tag: inputs.tag }), pollMs, clock: { now: () => new Date() }, signal: stop.signal, cancelSignal: cancel.signal, wake: wakeFollowers, onEvent });
     });
     await ctx.model.refresh();
     const record = ctx.model.current?.records.find((r) => String(r.workflowRun?.id) === String(result.run.id));

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { relativeTime } from '../pipeline/model/format';
+import { windowBrief } from '../pipeline/model/window';
 import {
   contextValue,
   environmentTokens,
@@ -75,6 +76,12 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
         this.refreshed.fire();
       }),
     );
+    // "opens 17:00 ET (in 3 h)" counts down: redraw each minute while an environment waits to open.
+    const tick = setInterval(() => {
+      if (model.current?.environments.some((e) => e.window.opensAt)) this.emitter.fire();
+    }, 60_000);
+    tick.unref?.();
+    this.register({ dispose: () => clearInterval(tick) });
   }
 
   async getChildren(element?: TreeNode): Promise<TreeNode[]> {
@@ -165,10 +172,10 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Expanded);
     item.id = `env/${name}`;
     const drifted = env.services.filter((s) => s.upstream).length;
-    const parts = [`${env.services.length} service${env.services.length === 1 ? '' : 's'}`];
-    if (drifted) parts.push(`${drifted} behind ${env.upstream}`);
-    if (env.config.window) parts.push(env.window.open ? `open` : `blocked until ${env.window.changesAt ? env.window.summary.replace(/^blocked until /, '').replace(/ \(.*\)$/, '') : '—'}`);
-    item.description = parts.join(' · ');
+    const services = `${env.services.length} service${env.services.length === 1 ? '' : 's'}${drifted ? ` · ${drifted} behind ${env.upstream}` : ''}`;
+    // A default-width side bar has room for one fact: the window's next change where a window
+    // restricts deployments (each service row shows its own drift), else the services and their drift.
+    item.description = env.window.timeZone ? windowBrief(env.window, this.now()) : services;
     item.iconPath = env.problem
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
       : !env.window.open
@@ -177,6 +184,7 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${name}**${env.upstream ? ` — promoted from ${env.upstream}` : ''}\n\n`);
     md.appendMarkdown(`Values: \`${relativeToRoot(state.root, env.config.valuesFile)}\`  \nNamespace: \`${env.config.namespace}\`\n\n`);
+    md.appendMarkdown(`${services}\n\n`);
     md.appendMarkdown(`Deployment window: ${env.window.summary}${env.config.window ? ` (${env.config.window.timeZone})` : ''}\n\n`);
     if (env.config.requireReason) md.appendMarkdown('A reason is required to deploy here.\n\n');
     if (env.problem) md.appendMarkdown(`$(error) ${env.problem}`);
@@ -189,9 +197,10 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     const item = new vscode.TreeItem(s.service, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `svc/${s.environment}/${s.service}`;
     const bits = [s.tag];
-    if (s.upstream) bits.push(`${s.upstream.environment} has ${s.upstream.tag}`);
     const marker = failureMarker(s.lastRecord);
+    // One fact after the tag, to fit a default-width side bar: a failure first; the drift is then in the tooltip and the details.
     if (marker) bits.push(marker);
+    else if (s.upstream) bits.push(`${s.upstream.environment} has ${s.upstream.tag}`);
     item.description = bits.join(' · ');
     const status = s.lastRecord?.status;
     if (status === 'failed' || status === 'rolled-back') {

@@ -4,7 +4,8 @@
 // service's last GitHub deployment status for the tree. Polls only when the executor is
 // github-actions or GitHub is configured, never blocks the tree's render.
 import * as vscode from 'vscode';
-import { gitHubPortFor } from '../clients/githubActions';
+import { explainNoRepo, windowNotify } from './noRepo';
+import { describeRateLimit, gitHubPortFor } from '../clients/githubActions';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { WORKFLOW_FILE } from '../pipeline/github/workflow';
 import type { FollowPhase } from '../pipeline/github/follow';
@@ -95,6 +96,10 @@ export class GitHubRuns extends Disposable implements TreeContributor {
   async port(interactive: boolean): Promise<{ port: GitHubPort; config: GitOpsConfig } | undefined> {
     const state = await this.model.get();
     const config = state?.config;
+    if (!state) {
+      if (interactive) void explainNoRepo(windowNotify);
+      return undefined;
+    }
     if (!config?.github.owner || !config.github.repo) {
       if (interactive) void vscode.window.showErrorMessage('GitOps Deploy: set github.owner and github.repo in .gitops-deploy.yaml to use GitHub.');
       return undefined;
@@ -110,7 +115,7 @@ export class GitHubRuns extends Disposable implements TreeContributor {
       return undefined;
     }
     this.token = token;
-    const port = gitHubPortFor(config.github, token);
+    const port = gitHubPortFor(config.github, token, undefined, { onRateLimit: (e) => this.append(describeRateLimit(e)) });
     return port && { port, config };
   }
 

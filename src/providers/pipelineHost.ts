@@ -2,6 +2,7 @@
 // createPorts → deps), streams its events to the transcript, the progress notification and the
 // status bar, turns Cancel into an AbortSignal, and ends with a notification. No pipeline logic.
 import * as vscode from 'vscode';
+import { explainNoRepo } from './noRepo';
 import { deploymentReporterFor } from '../clients/githubActions';
 import { createPorts } from '../clients/index';
 import { environment } from '../pipeline/config/load';
@@ -109,7 +110,7 @@ export class PipelineHost extends Disposable {
   async state(): Promise<LoadedState | undefined> {
     const state = await this.model.refresh();
     if (!state) {
-      void this.prompter.notify('error', 'GitOps Deploy: no GitOps repository in this workspace. Open the folder of your GitOps repository (with .gitops-deploy.yaml or helm/environments/*-env/image-tags.yaml).', []);
+      void explainNoRepo((sev, msg, actions) => this.prompter.notify(sev, msg, actions));
       return undefined;
     }
     if (state.configProblem || !state.config) {

@@ -17,7 +17,7 @@ export interface ShellOptions {
   /** webview.cspSource */
   cspSource: string;
   nonce: string;
-  /** webview URIs (asWebviewUri) of media/records.min.js and media/records.css */
+  /** webview URIs (asWebviewUri) of media/dist/records.js and media/records.css */
   scriptUri: string;
   styleUri: string;
 }

@@ -1,8 +1,9 @@
 // The deployment-records panel: one webview panel (view type gitopsDeploy.records), revived after
 // a reload by a serializer. The extension host keeps the records index and answers the webview's
 // queries with one page of row tuples (src/pipeline/model/recordsQuery.ts); the webview renders
-// (media/records.ts). Messages are typed (recordsProtocol.ts) and validated on arrival.
+// (src/webview/records.ts). Messages are typed (recordsProtocol.ts) and validated on arrival.
 import * as vscode from 'vscode';
+import { NO_REPO_MESSAGE } from './noRepo';
 import { RecordsIndex, type RecordsFilters, type RecordsQuery } from '../pipeline/model/recordsQuery';
 import type { RepoState } from '../pipeline/model/repoState';
 import { Disposable } from './lifecycle';
@@ -89,7 +90,7 @@ class RecordsSession extends Disposable {
     webview.html = recordsShell({
       cspSource: webview.cspSource,
       nonce: makeNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'records.min.js')).toString(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'records.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'records.css')).toString(),
     });
     this.register(webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)));
@@ -208,7 +209,7 @@ class RecordsSession extends Disposable {
     const { index, state } = await this.current();
     const page = index.query(last.query);
     let notice: string | undefined;
-    if (!state) notice = 'No GitOps repository in this workspace.';
+    if (!state) notice = NO_REPO_MESSAGE;
     else if (state.configProblem) notice = `Invalid .gitops-deploy.yaml: ${state.configProblem}`;
     else if (state.recordProblems.length) notice = `${state.recordProblems.length} malformed record file(s) skipped; see GitOps Deploy: Show Log.`;
     // A page answers the latest query only; a later one has replaced `last` meanwhile otherwise.

@@ -1,5 +1,5 @@
 /**
- * The messages between the records panel (extension host) and its webview (media/records.ts).
+ * The messages between the records panel (extension host) and its webview (src/webview/records.ts).
  * Both sides import these types; the webview imports types only (`import type`), so nothing
  * from Node lands in its bundle. Everything the webview sends is validated by
  * parseWebviewMessage before the extension acts on it: the webview renders repository content,
@@ -36,6 +36,18 @@ export type ProbeAction =
   /** Clicks the detail view's button with this text ("Open file", "Workflow run", "Commit"). */
   | { kind: 'clickDetailButton'; label: string };
 
+/** Where the detail view is and how wide, measured in the webview (px). */
+export interface RenderedLayout {
+  panelWidth: number;
+  detailWidth: number;
+  /** The detail view is below the table (a narrow panel), not beside it. */
+  detailBelow: boolean;
+  /** The splitter's aria-valuenow (the detail width it reports to assistive technology). */
+  splitterValue?: number;
+  /** Line boxes of the longest check detail that holds a digest (sha256:…), when one is shown. */
+  digestLines?: number;
+}
+
 /** What the webview shows, as text (read from its DOM). */
 export interface RenderedSnapshot {
   headers: string[];
@@ -49,6 +61,8 @@ export interface RenderedSnapshot {
   detail?: string[];
   /** A query is in flight. */
   busy: boolean;
+  /** Measured layout (absent where nothing is laid out, e.g. the unit tests' fake DOM). */
+  layout?: RenderedLayout;
 }
 
 export type ExtensionToWebview =
@@ -117,7 +131,14 @@ function parseSnapshot(raw: unknown): RenderedSnapshot | undefined {
   const filters = parseFilters(raw.filters);
   const sort = raw.sort;
   if (!filters || !isObject(sort) || !SORT_KEYS.includes(sort.key as SortKey) || (sort.dir !== 'asc' && sort.dir !== 'desc')) return undefined;
-  return { headers: raw.headers, rows: raw.rows, timeTitles: raw.timeTitles, summary: raw.summary, filters, sort: { key: sort.key as SortKey, dir: sort.dir }, detail: raw.detail, busy: raw.busy };
+  let layout: RenderedLayout | undefined;
+  if (raw.layout !== undefined) {
+    const l = raw.layout;
+    const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+    if (!isObject(l) || !num(l.panelWidth) || !num(l.detailWidth) || typeof l.detailBelow !== 'boolean' || (l.splitterValue !== undefined && !num(l.splitterValue)) || (l.digestLines !== undefined && !num(l.digestLines))) return undefined;
+    layout = { panelWidth: l.panelWidth as number, detailWidth: l.detailWidth as number, detailBelow: l.detailBelow, splitterValue: l.splitterValue as number | undefined, digestLines: l.digestLines as number | undefined };
+  }
+  return { headers: raw.headers, rows: raw.rows, timeTitles: raw.timeTitles, summary: raw.summary, filters, sort: { key: sort.key as SortKey, dir: sort.dir }, detail: raw.detail, busy: raw.busy, ...(layout ? { layout } : {}) };
 }
 
 /** A message from the webview, or undefined when it is not one this protocol defines. */

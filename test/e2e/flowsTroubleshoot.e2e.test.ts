@@ -101,7 +101,7 @@ describe('Troubleshooting a failed deployment in the editor', function () {
     // The tree node: marked until the next successful deployment, the cause in its tooltip, the menu.
     const row = await waitFor(api, 'loans in stag marked rolled back', async () => {
       const r = await rowAt(api, 'stag', 'loans');
-      return r.description === '3.0.0 · dev has 3.1.0 · ↩ rolled back' ? r : undefined;
+      return r.description === '3.0.0 · ↩ rolled back' ? r : undefined;
     });
     const contextValue = String(row.item.contextValue);
     for (const cmd of ['gitopsDeploy.showLogs', 'gitopsDeploy.showEvents', 'gitopsDeploy.openInArgoCd', 'gitopsDeploy.retrySync']) {

@@ -130,6 +130,8 @@ export interface UiTreeRow {
   ariaLabel: string;
   level: number;
   expanded: boolean | undefined;
+  /** The row's label + description do not fit: the workbench cut them with an ellipsis. */
+  truncated: boolean;
 }
 
 /** The GitOps Deploy view container (its DOM id in the workbench). */
@@ -168,4 +170,34 @@ export function findUiRow(rows: readonly UiTreeRow[], labels: readonly string[])
 export async function uiDialog(click?: string, timeoutMs = 10_000): Promise<string | undefined> {
   const r = await driver<{ text: string }>('/dialog', { click, timeoutMs });
   return r?.text;
+}
+
+/** F1, type `text`, and read the palette's rows (aria-labels); with `enter`, run the first and return the quick input's title. */
+export async function uiPalette(text: string, opts: { enter?: boolean } = {}): Promise<{ rows: string[]; title?: string } | undefined> {
+  return driver<{ rows: string[]; title?: string }>('/palette', { text, enter: Boolean(opts.enter) });
+}
+
+export interface UiViewTitle {
+  text: string;
+  truncated: boolean | undefined;
+  scrollWidth?: number;
+  clientWidth?: number;
+  sidebarWidth?: number;
+  /** Whether the GitOps Deploy view container has been rendered (opened) in this window. */
+  viewOpen: boolean;
+}
+
+/** The side bar's title and whether it is cut. */
+export async function uiViewTitle(container = CONTAINER): Promise<UiViewTitle | undefined> {
+  return driver<UiViewTitle>('/view/title', { container });
+}
+
+/** Focuses `selector` in the active webview and presses `keys` (Playwright names: "Shift+ArrowLeft"). */
+export async function uiWebviewPress(selector: string, keys: string[]): Promise<boolean> {
+  return Boolean(await driver<{ pressed: number }>('/webview/press', { selector, keys }));
+}
+
+/** Drags `selector` in the active webview by `dx` px with the mouse. */
+export async function uiWebviewDrag(selector: string, dx: number): Promise<boolean> {
+  return Boolean(await driver<{ from: number; to: number }>('/webview/drag', { selector, dx }));
 }

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ProbeAction, RenderedSnapshot } from '../../src/providers/recordsProtocol';
-import { activateExtension, hasUiDriver, rowAt, screenshot, waitFor, workspaceRoot, type TestApi } from './helpers';
+import { activateExtension, hasUiDriver, rowAt, screenshot, uiWebviewDrag, uiWebviewPress, waitFor, workspaceRoot, type TestApi } from './helpers';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const COL = { time: 0, environment: 1, service: 2, tag: 3, status: 4, actor: 5, reason: 6, commit: 7 };
@@ -106,9 +106,41 @@ describe('Deployment records panel', () => {
     await vscode.commands.executeCommand('workbench.action.closePanel');
     await vscode.commands.executeCommand('gitopsDeploy.showRecords');
     await shows('the panel after showing again', (x) => x.rows.length === 5);
-    await probe({ kind: 'openRow', index: 0 });
-    await shows('the gateway detail', (x) => Boolean(x.detail?.includes('Checks (2)')));
+    // Newest first (a click on Time toggles the direction; the earlier tests left it sorted by time).
+    for (let i = 0; i < 3 && !((await probe())?.sort.key === 'time' && (await probe())?.sort.dir === 'desc'); i++) await probe({ kind: 'sort', key: 'time' });
+    await shows('all records, newest first', (x) => x.rows.length === 5 && x.sort.key === 'time' && x.sort.dir === 'desc');
+    // stag/accounts carries a full image digest (sha256: and 64 hex digits).
+    await probe({ kind: 'openRow', index: 2 });
+    let s = await shows('the accounts detail, laid out', (x) => Boolean(x.detail?.includes('Checks (3)') && x.layout?.digestLines));
+    const usable = (l: NonNullable<typeof s.layout>) => (l.detailBelow ? l.detailWidth >= 0.9 * l.panelWidth : l.detailWidth >= 320);
+    assert.ok(usable(s.layout!), `detail view: ${JSON.stringify(s.layout)}`);
+    assert.ok(s.layout!.digestLines! <= 2, `the digest takes ${s.layout!.digestLines} lines: ${JSON.stringify(s.layout)}`);
+    // The splitter, from the keyboard in the real webview: Shift+← twice widens the detail view by 128 px.
+    const SPLITTER = '[role="separator"][aria-label="Resize record details"]';
+    const before = s.layout!.detailWidth;
+    assert.ok(await uiWebviewPress(SPLITTER, ['Shift+ArrowLeft', 'Shift+ArrowLeft']));
+    s = await shows('a wider detail view', (x) => (x.layout?.detailWidth ?? 0) >= before + 120);
+    assert.ok(s.layout!.digestLines! <= 2, `the digest at ${s.layout!.detailWidth} px: ${JSON.stringify(s.layout)}`);
+    await uiWebviewPress(SPLITTER, ['Home']);
+    s = await shows('the narrowest detail view', (x) => x.layout?.splitterValue === 320);
+    assert.ok(Math.abs(s.layout!.detailWidth - 320) <= 2, JSON.stringify(s.layout));
+    assert.ok(s.layout!.digestLines! <= 3, `the digest at the minimum width: ${JSON.stringify(s.layout)}`);
+    // And with the mouse: drag the splitter 200 px to the left.
+    assert.ok(await uiWebviewDrag(SPLITTER, -200));
+    s = await shows('the detail view dragged wider', (x) => (x.layout?.detailWidth ?? 0) >= 500);
+    assert.ok(Math.abs(s.layout!.detailWidth - 520) <= 12, `dragged 200 px from 320: ${JSON.stringify(s.layout)}`);
     await screenshot('records', { docs: true });
+  });
+
+  it('beside a default-width side bar, the detail view keeps a usable width', async function () {
+    if (!hasUiDriver) this.skip();
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    await vscode.commands.executeCommand('gitopsDeploy.showRecords');
+    const s = await shows('the detail beside the explorer', (x) => Boolean(x.layout?.digestLines));
+    const l = s.layout!;
+    assert.ok(l.detailBelow ? l.detailWidth >= 0.9 * l.panelWidth : l.detailWidth >= 320, JSON.stringify(l));
+    assert.ok(l.digestLines! <= 2, JSON.stringify(l));
+    await probe({ kind: 'closeDetail' });
   });
 
   it('follows the tree: an environment node and a service node filter the panel', async () => {

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { NO_REPO_MESSAGE } from '../../src/providers/noRepoText';
 import { createFakeVscode, fakeExtensionContext, installFakeVscode } from '../support/fakeVscode';
 
 const root = path.resolve(__dirname, '../..');
@@ -39,6 +40,49 @@ describe('activation (bundle, outside the editor)', () => {
     for (const r of roots) await api.tree.getChildren(r);
     assert.deepEqual((globalThis as any).__gitopsDeploySdks ?? [], []);
   });
+});
+
+describe('the manifest: commands findable before the view is opened', () => {
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+  it('activates in a workspace that holds a GitOps repository', () => {
+    const events: string[] = manifest.activationEvents;
+    assert.ok(events.includes('workspaceContains:helm/environments/*-env/image-tags.yaml'), JSON.stringify(events));
+    assert.ok(events.includes('workspaceContains:.gitops-deploy.yaml'), JSON.stringify(events));
+  });
+
+  it('hides no palette command behind a context key that only activation sets', () => {
+    const gated = (manifest.contributes.menus.commandPalette as { command: string; when?: string }[]).filter((m) => m.when !== undefined && m.when !== 'false');
+    assert.deepEqual(gated, []);
+    const hidden = manifest.contributes.menus.commandPalette.filter((m: { when?: string }) => m.when === 'false').map((m: { command: string }) => m.command).sort();
+    assert.deepEqual(hidden, ['gitopsDeploy.cancelRun', 'gitopsDeploy.openRun']); // they need the tree's run node
+  });
+});
+
+describe('activation in a workspace without a GitOps repository', () => {
+  const fake = createFakeVscode([]);
+  const context = fakeExtensionContext();
+
+  before(function () {
+    this.timeout(60_000);
+    if (!existsSync(bundle)) execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
+    installFakeVscode(fake.api);
+    delete require.cache[require.resolve(bundle)];
+    require(bundle).activate(context);
+  });
+
+  after(() => {
+    for (const d of context.subscriptions) d.dispose();
+  });
+
+  for (const id of ['gitopsDeploy.deploy', 'gitopsDeploy.promoteToProduction', 'gitopsDeploy.rollback', 'gitopsDeploy.refresh', 'gitopsDeploy.createWorkflow']) {
+    it(`${id} says what is missing and how to fix it`, async () => {
+      fake.state.messages.length = 0;
+      await fake.api.commands.executeCommand(id);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(fake.state.messages, [`GitOps Deploy: ${NO_REPO_MESSAGE}`]);
+    });
+  }
 });
 
 describe('the SDK load marker (positive control)', () => {

@@ -2,7 +2,8 @@
 // recording fake port (no network).
 import { strict as assert } from 'node:assert';
 import { createDeploymentReporter } from '../../src/pipeline/github/deployments';
-import { describeFollowEvent, initialState, pickRun, reduce, type FollowEvent, type FollowState, type Observation } from '../../src/pipeline/github/follow';
+import { describeFollowEvent, followRun, initialState, nextPollMs, pickRun, reduce, type FollowEvent, type FollowState, type Observation } from '../../src/pipeline/github/follow';
+import { waitOutRateLimit } from '../../src/clients/octokit';
 import type { GitHubPort, JobInfo, WorkflowRunInfo } from '../../src/pipeline/github/port';
 import { recordBlobUrl, serverUrlFromApi } from '../../src/pipeline/github/port';
 import type { PipelineEvent } from '../../src/pipeline/runner';
@@ -137,5 +138,80 @@ describe('GitHub deployment reporter', () => {
     assert.equal(serverUrlFromApi('https://api.github.com/'), 'https://github.com');
     assert.equal(serverUrlFromApi('https://ghe.example.com/api/v3'), 'https://ghe.example.com');
     assert.equal(recordBlobUrl(repo, 'main', 'docs/deployments/prod/a b.md'), 'https://ghe.example.com/acme/gitops/blob/main/docs/deployments/prod/a%20b.md');
+  });
+});
+
+describe('GitHub run follower: how often it asks', () => {
+  it('backs off while a run waits for approval (doubling to 30 s) and polls at pollMs in every other phase', () => {
+    const o = { pollMs: 2000 };
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 50].map((n) => nextPollMs(o, 'waiting', n)), [2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
+    for (const phase of ['queued', 'in_progress', 'finding'] as const) assert.equal(nextPollMs(o, phase, 9), 2000);
+    assert.equal(nextPollMs({ pollMs: 60_000 }, 'waiting', 5), 60_000, 'never faster than pollMs');
+  });
+
+  it('followRun: the pauses it asks for (injected sleep) while waiting, after the approval, and after a wake', async () => {
+    const statuses = ['waiting', 'waiting', 'waiting', 'waiting', 'waiting', 'waiting', 'in_progress', 'in_progress', 'completed'];
+    let i = 0;
+    const calls: string[] = [];
+    const pending = [{ environment: 'prod', environmentId: 5, currentUserCanApprove: true, reviewers: ['alice'] }];
+    const port = {
+      getRun: async () => {
+        calls.push('getRun');
+        const status = statuses[Math.min(i++, statuses.length - 1)];
+        return run({ status: status as WorkflowRunInfo['status'], conclusion: status === 'completed' ? 'success' : null });
+      },
+      pendingDeployments: async () => (calls.push('pending'), pending),
+      listJobs: async () => (calls.push('jobs'), []),
+    } as unknown as GitHubPort;
+    const pauses: number[] = [];
+    const result = await followRun({ port, runId: 1, pollMs: 2000, clock: { now: () => new Date() }, onEvent: () => undefined, sleep: async (ms) => void pauses.push(ms) });
+    assert.equal(result.conclusion, 'success');
+    assert.deepEqual(pauses, [2000, 4000, 8000, 16000, 30000, 30000, 2000, 2000]);
+    // Two requests per poll while waiting (the run and its pending deployments).
+    assert.equal(calls.filter((c) => c === 'pending').length, 6);
+    // 3,600 requests an hour at 2 s; at the 30 s ceiling, 2 per 30 s.
+    assert.equal((3600_000 / nextPollMs({ pollMs: 2000 }, 'waiting', 99)) * 2, 240);
+  });
+
+  it('a wake (the editor reviewed the run) ends the pause and starts the backoff over', async () => {
+    let listener: (() => void) | undefined;
+    let i = 0;
+    const statuses = ['waiting', 'waiting', 'waiting', 'waiting', 'in_progress', 'completed'];
+    const port = {
+      getRun: async () => {
+        const status = statuses[Math.min(i++, statuses.length - 1)];
+        return run({ status: status as WorkflowRunInfo['status'], conclusion: status === 'completed' ? 'success' : null });
+      },
+      pendingDeployments: async () => [],
+      listJobs: async () => [],
+    } as unknown as GitHubPort;
+    const pauses: number[] = [];
+    await followRun({
+      port, runId: 1, pollMs: 1000, clock: { now: () => new Date() }, onEvent: () => undefined,
+      wake: (fn) => ((listener = fn), () => (listener = undefined)),
+      sleep: (ms, signal) => {
+        pauses.push(ms);
+        if (pauses.length === 3) {
+          // This pause is ended by a wake, not by time.
+          return new Promise((_resolve, reject) => {
+            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+            listener!();
+          });
+        }
+        return Promise.resolve();
+      },
+    });
+    assert.deepEqual(pauses, [1000, 2000, 4000, 1000, 1000]);
+    assert.equal(listener, undefined, 'unsubscribed at the end');
+  });
+});
+
+describe('GitHub rate limits: when to wait one out', () => {
+  it('waits up to 120 s, twice; a longer wait or a third limit goes to the caller', () => {
+    assert.equal(waitOutRateLimit(60, 0), true);
+    assert.equal(waitOutRateLimit(120, 1), true);
+    assert.equal(waitOutRateLimit(121, 0), false);
+    assert.equal(waitOutRateLimit(1, 2), false);
+    assert.equal(waitOutRateLimit(600, 0, { maxRateLimitWaitS: 900 }), true);
   });
 });

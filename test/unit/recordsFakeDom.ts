@@ -1,4 +1,4 @@
-// A tiny DOM for rendering the records webview in plain mocha: only what media/records.ts uses.
+// A tiny DOM for rendering the records webview in plain mocha: only what src/webview/records.ts uses.
 // innerHTML/outerHTML/insertAdjacentHTML throw, so a test fails if rendering ever parses markup.
 
 type Listener = (e: FakeEvent) => void;

@@ -74,7 +74,7 @@ describe('records webview HTML shell', () => {
   const html = recordsShell({
     cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
     nonce,
-    scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/records.min.js',
+    scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/dist/records.js',
     styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/records.css',
   });
 
@@ -102,7 +102,7 @@ describe('records webview HTML shell', () => {
 
   it('loads only media/ URIs', () => {
     const urls = [...html.matchAll(/\s(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
-    assert.deepEqual(urls.sort(), ['https://file+.vscode-resource.vscode-cdn.net/ext/media/records.css', 'https://file+.vscode-resource.vscode-cdn.net/ext/media/records.min.js']);
+    assert.deepEqual(urls.sort(), ['https://file+.vscode-resource.vscode-cdn.net/ext/media/dist/records.js', 'https://file+.vscode-resource.vscode-cdn.net/ext/media/records.css']);
   });
 
   it('escapes attribute values', () => {

@@ -1,6 +1,6 @@
 // The records webview's rendering and behaviour, with a fake DOM (no browser, no editor).
 import { strict as assert } from 'node:assert';
-import { RecordsApp, boot, formatUtc, renderDetail, renderRow, restoreState, type Host, type SavedState } from '../../media/records';
+import { DETAIL_MIN_WIDTH, RecordsApp, boot, formatUtc, renderDetail, renderRow, restoreState, type Host, type SavedState } from '../../src/webview/records';
 import type { RecordsPage, RowTuple } from '../../src/pipeline/model/recordsQuery';
 import type { RecordDetail, WebviewToExtension } from '../../src/providers/recordsProtocol';
 import { fakeDocument, type FakeElement } from './recordsFakeDom';
@@ -167,7 +167,7 @@ describe('records webview: the app', () => {
     app.receive({ type: 'init' });
     assert.deepEqual(host.last('query').query, { filters: { environment: 'prod', text: 'x' }, sort: { key: 'service', dir: 'asc' }, offset: 100, limit: 100 });
     assert.deepEqual(host.last('detail'), { type: 'detail', id: ROWS[1][0] });
-    assert.deepEqual(restoreState({ filters: { status: 'nope', environment: 3 }, sort: { key: 'x', dir: 'y' }, offset: -1 }), { filters: {}, sort: { key: 'time', dir: 'desc' }, offset: 0, selectedId: undefined, detailId: undefined });
+    assert.deepEqual(restoreState({ filters: { status: 'nope', environment: 3 }, sort: { key: 'x', dir: 'y' }, offset: -1 }), { filters: {}, sort: { key: 'time', dir: 'desc' }, offset: 0, selectedId: undefined, detailId: undefined, detailWidth: undefined });
     assert.deepEqual(restoreState(undefined).sort, { key: 'time', dir: 'desc' });
   });
 
@@ -234,6 +234,28 @@ describe('records webview: the app', () => {
     answer(page(ROWS, { total: 250, all: 250, offset: 200 }));
     assert.equal(btn('Next page').disabled, true);
     assert.match(app.snapshot().summary, /^201–203 of 250 records$/);
+  });
+
+  it('the splitter resizes the detail view from the keyboard, never below 320 px, and the width is kept', () => {
+    const { host, app, answer, rows, root } = setup();
+    app.receive({ type: 'init' });
+    answer();
+    const splitter = root.find((e) => e.getAttribute('role') === 'separator')!;
+    assert.ok(splitter.hidden, 'no splitter without a detail view');
+    rows()[0].focus();
+    rows()[0].dispatch('keydown', { key: 'Enter' });
+    assert.equal(splitter.hidden, false);
+    assert.equal(splitter.getAttribute('aria-orientation'), 'vertical');
+    assert.equal(splitter.getAttribute('tabindex'), '0');
+    assert.ok(splitter.dispatch('keydown', { key: 'ArrowLeft' }).defaultPrevented);
+    assert.equal((host.state as SavedState).detailWidth, DETAIL_MIN_WIDTH + 16);
+    assert.equal(splitter.getAttribute('aria-valuenow'), String(DETAIL_MIN_WIDTH + 16));
+    splitter.dispatch('keydown', { key: 'ArrowRight' });
+    splitter.dispatch('keydown', { key: 'ArrowRight' });
+    assert.equal((host.state as SavedState).detailWidth, DETAIL_MIN_WIDTH, 'clamped at the minimum');
+    assert.equal(splitter.dispatch('keydown', { key: 'a' }).defaultPrevented, false);
+    assert.equal(restoreState({ ...(host.state as SavedState), detailWidth: 500 }).detailWidth, 500);
+    assert.equal(restoreState({ ...(host.state as SavedState), detailWidth: 100 }).detailWidth, undefined);
   });
 
   it('is keyboard driven: arrows move the focus, Enter opens the detail, Escape closes it', () => {

@@ -69,6 +69,16 @@ describe('tree: a failed or rolled-back deployment until the next successful one
   };
   const unescape = (md: string) => md.replace(/\\(.)/g, '$1');
 
+  it('environment rows: the window\'s next change where there is a window (from closesAt), else the services', () => {
+    const env = (name: string) => tree.getTreeItem({ kind: 'environment', env: state.environments.find((x) => x.config.name === name)!, state });
+    const prod = state.environments.find((x) => x.config.name === 'prod')!;
+    assert.equal(prod.window.closesAt?.toISOString(), '2026-11-30T14:00:00.000Z'); // Saturday now; Monday 09:00 EST
+    assert.equal(env('prod').description, 'open · closes Mon 09:00 ET');
+    assert.match(env('prod').tooltip.value, /Deployment window: open until Mon 09:00 EST \(America\/New_York\)/);
+    assert.equal(env('stag').description, '4 services · 2 behind dev');
+    assert.equal(env('dev').description, '4 services');
+  });
+
   it('tokens: rolledBack, failed and rollbackFailed', () => {
     assert.equal(contextValue(serviceTokens(node('accounts').service)), 'service promotable drifted rolledBack');
     assert.equal(contextValue(serviceTokens(node('cards').service)), 'service promotable drifted failed rollbackFailed');
@@ -77,8 +87,9 @@ describe('tree: a failed or rolled-back deployment until the next successful one
 
   it('a rolled-back service: marker, the cause without the evidence tail, when and who, and where to look', () => {
     const item = tree.getTreeItem(node('accounts'));
-    assert.equal(item.description, '1.5.0 · dev has 1.6.1 · ↩ rolled back');
+    assert.equal(item.description, '1.5.0 · ↩ rolled back', 'the failure first; the drift is in the tooltip');
     const tip = unescape(item.tooltip.value);
+    assert.match(tip, /dev has `1.6.1`: not promoted yet/);
     assert.match(tip, /\$\(history\) \*\*1.6.1 failed and was rolled back\*\* — 2026-11-28T10:00:00Z by alice \(2 h ago\)/);
     assert.match(tip, /Cause: rollout: pod accounts-7d9f-abcde is in CrashLoopBackOff \(5 restarts\)\n/);
     assert.doesNotMatch(tip, /Evidence:/);
@@ -92,7 +103,7 @@ describe('tree: a failed or rolled-back deployment until the next successful one
 
   it('a failed automatic rollback: its own marker, the fix named, and Fix Failed Rollback in the menu', () => {
     const item = tree.getTreeItem(node('cards'));
-    assert.equal(item.description, '2.1.0 · dev has 2.2.0 · ✗ rollback failed');
+    assert.equal(item.description, '2.1.0 · ✗ rollback failed');
     const tip = unescape(item.tooltip.value);
     assert.match(tip, /\*\*2.2.0 failed and its automatic rollback failed too\*\*/);
     assert.match(tip, /Cause: health: \/actuator\/health answered DOWN \(db\)\n/);

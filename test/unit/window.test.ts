@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { defaultProdWindow } from '../../src/pipeline/config/load';
 import type { WindowPolicy } from '../../src/pipeline/config/types';
-import { windowState } from '../../src/pipeline/model/window';
+import { windowBrief, windowState } from '../../src/pipeline/model/window';
 
 const prod = defaultProdWindow();
 const at = (iso: string) => new Date(iso);
@@ -95,5 +95,36 @@ describe('deployment window policy', () => {
   it('is a pure function of the instant', () => {
     const t = at('2026-11-24T15:00:00Z');
     assert.deepEqual(windowState(prod, t), windowState(prod, new Date(t.getTime())));
+  });
+});
+
+describe('the window in a few words (windowBrief, from opensAt/closesAt)', () => {
+  it('closed on a weekday: opensAt is 17:00 Eastern, said as "closed · opens 17:00 ET (in 3 h)"', () => {
+    const now = at('2026-11-24T19:00:00Z'); // Tuesday 14:00 EST
+    const s = windowState(prod, now);
+    assert.equal(s.opensAt?.toISOString(), '2026-11-24T22:00:00.000Z');
+    assert.equal(s.closesAt, undefined);
+    assert.equal(windowBrief(s, now), 'closed · opens 17:00 ET (in 3 h)');
+  });
+
+  it('open in the evening: closesAt is 09:00 the next morning, said with its weekday', () => {
+    const now = at('2026-11-24T23:00:00Z'); // Tuesday 18:00 EST
+    const s = windowState(prod, now);
+    assert.equal(s.closesAt?.toISOString(), '2026-11-25T14:00:00.000Z');
+    assert.equal(s.opensAt, undefined);
+    assert.equal(windowBrief(s, now), 'open · closes Wed 09:00 ET');
+  });
+
+  it('minutes before it opens, and in summer time (still ET)', () => {
+    const now = at('2026-07-15T20:35:00Z'); // Wednesday 16:35 EDT
+    assert.equal(windowBrief(windowState(prod, now), now), 'closed · opens 17:00 ET (in 25 min)');
+  });
+
+  it('a zone without a short generic name falls back to its abbreviation; no policy is just "open"', () => {
+    const p: WindowPolicy = { timeZone: 'Europe/Berlin', blocked: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }], freezes: [] };
+    const now = at('2026-12-01T10:00:00Z'); // Tuesday 11:00 CET
+    const brief = windowBrief(windowState(p, now), now);
+    assert.ok(['closed · opens 17:00 CET (in 6 h)', 'closed · opens 17:00 GMT+1 (in 6 h)'].includes(brief), brief);
+    assert.equal(windowBrief(windowState(undefined, now), now), 'open');
   });
 });

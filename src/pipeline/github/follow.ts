@@ -90,6 +90,22 @@ export interface FollowOptions {
   findTimeoutMs?: number;
   /** Longest failed-step log passed on, in characters (the tail is kept; default 8000). */
   maxLogChars?: number;
+  /** Longest pause while a run waits for approval (default 30 s; see nextPollMs). */
+  waitingMaxMs?: number;
+  /** Subscribes to "look now" (e.g. the editor just reviewed a run): ends the current pause; returns the unsubscribe. */
+  wake?: (listener: () => void) => () => void;
+}
+
+/**
+ * The pause before the next poll of a run. A run waiting for approval does not move until someone
+ * reviews it, which takes minutes to hours: the pause doubles from pollMs with each poll that
+ * still finds it waiting, up to waitingMaxMs (30 s: two requests per 30 s, 240 an hour, instead
+ * of 3,600 at 2 s against GitHub's 5,000). Any other phase, or a change of phase, polls at pollMs.
+ */
+export function nextPollMs(o: Pick<FollowOptions, 'pollMs' | 'waitingMaxMs'>, phase: FollowPhase, pollsInPhase: number): number {
+  if (phase !== 'waiting') return o.pollMs;
+  const max = Math.max(o.pollMs, o.waitingMaxMs ?? 30_000);
+  return Math.min(max, o.pollMs * 2 ** Math.min(Math.max(pollsInPhase - 1, 0), 20));
 }
 
 export interface FollowResult {
@@ -139,42 +155,56 @@ export async function followRun(o: FollowOptions & { runId: number; firstRun?: W
   let state = initialState();
   let cancelSent = false;
   let run = o.firstRun ?? (await port.getRun(o.runId, signal));
-  for (;;) {
-    signal.throwIfAborted();
-    if (o.cancelSignal?.aborted && !cancelSent && run.status !== 'completed') {
-      cancelSent = true;
-      o.onEvent({ type: 'cancel-requested', run });
-      try {
-        await port.cancelRun(run.id, signal);
-      } catch (err) {
-        o.onEvent({ type: 'warning', message: `could not cancel run ${run.id}: ${err instanceof Error ? err.message : String(err)}` });
+  let lastPhase: FollowPhase | undefined;
+  let pollsInPhase = 0;
+  let nap: AbortController | undefined;
+  let woken = false;
+  const unsubscribe = o.wake?.(() => {
+    woken = true;
+    nap?.abort(new Error('woken'));
+  });
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      if (o.cancelSignal?.aborted && !cancelSent && run.status !== 'completed') {
+        cancelSent = true;
+        o.onEvent({ type: 'cancel-requested', run });
+        try {
+          await port.cancelRun(run.id, signal);
+        } catch (err) {
+          o.onEvent({ type: 'warning', message: `could not cancel run ${run.id}: ${err instanceof Error ? err.message : String(err)}` });
+        }
+        run = await port.getRun(run.id, signal);
       }
+      const phase = phaseOf(run.status);
+      const obs: Observation = { run };
+      if (phase === 'waiting') obs.pending = await port.pendingDeployments(run.id, signal).catch((err: unknown) => warn(o, `pending deployments of run ${run.id}`, err, []));
+      if (phase === 'in_progress' || phase === 'completed') obs.jobs = await port.listJobs(run.id, signal).catch((err: unknown) => warn(o, `jobs of run ${run.id}`, err, undefined));
+      const r = reduce(state, obs);
+      state = r.state;
+      if (phase === 'completed') {
+        // Logs of failed steps come before the final event.
+        const done = r.events.filter((e) => e.type === 'completed');
+        for (const e of r.events) if (e.type !== 'completed') o.onEvent(e);
+        if (run.conclusion === 'failure') await emitFailedLogs(o, obs.jobs ?? [], signal);
+        for (const e of done) o.onEvent(e);
+        return { run, conclusion: run.conclusion ?? 'unknown' };
+      }
+      for (const e of r.events) o.onEvent(e);
+      // A wake (the run was just reviewed) starts the pauses over, as a change of phase does.
+      pollsInPhase = phase === lastPhase && !woken ? pollsInPhase + 1 : 1;
+      lastPhase = phase;
+      woken = false;
+      nap = new AbortController();
+      const signals = [signal, nap.signal, ...(o.cancelSignal && !cancelSent ? [o.cancelSignal] : [])];
+      await sleep(nextPollMs(o, phase, pollsInPhase), AbortSignal.any(signals)).catch((err: unknown) => {
+        if (signal.aborted) throw err;
+      });
       run = await port.getRun(run.id, signal);
     }
-    const phase = phaseOf(run.status);
-    const obs: Observation = { run };
-    if (phase === 'waiting') obs.pending = await port.pendingDeployments(run.id, signal).catch((err: unknown) => warn(o, `pending deployments of run ${run.id}`, err, []));
-    if (phase === 'in_progress' || phase === 'completed') obs.jobs = await port.listJobs(run.id, signal).catch((err: unknown) => warn(o, `jobs of run ${run.id}`, err, undefined));
-    const r = reduce(state, obs);
-    state = r.state;
-    if (phase === 'completed') {
-      // Logs of failed steps come before the final event.
-      const done = r.events.filter((e) => e.type === 'completed');
-      for (const e of r.events) if (e.type !== 'completed') o.onEvent(e);
-      if (run.conclusion === 'failure') await emitFailedLogs(o, obs.jobs ?? [], signal);
-      for (const e of done) o.onEvent(e);
-      return { run, conclusion: run.conclusion ?? 'unknown' };
-    }
-    for (const e of r.events) o.onEvent(e);
-    await sleep(o.pollMs, o.cancelSignal && !cancelSent ? anySignal(signal, o.cancelSignal) : signal).catch((err: unknown) => {
-      if (signal.aborted) throw err;
-    });
-    run = await port.getRun(run.id, signal);
+  } finally {
+    unsubscribe?.();
   }
-}
-
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  return AbortSignal.any([a, b]);
 }
 
 function warn<T>(o: FollowOptions, what: string, err: unknown, fallback: T): T {

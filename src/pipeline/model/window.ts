@@ -10,6 +10,12 @@ export interface WindowState {
   reason?: string;
   /** The next instant the state flips (undefined: never within the horizon, or no policy). */
   changesAt?: Date;
+  /** When it next opens (set only while closed and an opening is within the horizon). */
+  opensAt?: Date;
+  /** When it next closes (set only while open and a closing is within the horizon). */
+  closesAt?: Date;
+  /** The policy's IANA zone (undefined: no policy). */
+  timeZone?: string;
   /** A human summary: "open until Mon 09:00 EST", "blocked until 17:00 EST (business hours)". */
   summary: string;
   /** The instant in the policy's zone, for refusals: "Wed 10:00 EST". */
@@ -109,7 +115,8 @@ export function windowState(policy: WindowPolicy | undefined, now: Date, horizon
   const summary = open
     ? when ? `open until ${when}` : 'open'
     : when ? `blocked until ${when} (${rule})` : `blocked (${rule})`;
-  return { open, reason: rule, changesAt: changesAt?.toJSDate(), summary, localNow: t.toFormat('ccc HH:mm ZZZZ') };
+  const at = changesAt?.toJSDate();
+  return { open, reason: rule, changesAt: at, opensAt: open ? undefined : at, closesAt: open ? at : undefined, timeZone: policy.timeZone, summary, localNow: t.toFormat('ccc HH:mm ZZZZ') };
 }
 
 /** "17:00 EST" today, "Mon 09:00 EST" this week, "2026-12-01 09:00 EST" further out. */
@@ -121,4 +128,46 @@ export function formatWhen(at: DateTime, now: DateTime): string {
   if (sameDay) return time;
   if (diffDays < 6) return `${local.toFormat('ccc')} ${time}`;
   return `${local.toFormat('yyyy-LL-dd')} ${time}`;
+}
+
+/**
+ * The window's next change in a few words, for narrow places (a tree row): "open · closes 09:00 ET",
+ * "closed · opens 17:00 ET (in 3 h)", "closed · opens Mon 09:00 ET (in 2 d)". Reads opensAt/closesAt.
+ */
+export function windowBrief(w: WindowState, now: Date): string {
+  if (!w.timeZone) return 'open';
+  if (w.open) return w.closesAt ? `open · closes ${shortWhen(w.closesAt, w.timeZone, now)}` : 'open';
+  return w.opensAt ? `closed · opens ${shortWhen(w.opensAt, w.timeZone, now)} (${inHowLong(w.opensAt, now)})` : 'closed';
+}
+
+/** "09:00 ET" today, "Mon 09:00 ET" within six days, "Dec 24 09:00 ET" further out. */
+function shortWhen(at: Date, zone: string, now: Date): string {
+  const local = DateTime.fromJSDate(at, { zone });
+  const today = DateTime.fromJSDate(now, { zone });
+  const time = `${local.toFormat('HH:mm')} ${zoneAbbreviation(zone, at)}`;
+  if (local.hasSame(today, 'day')) return time;
+  if (local.diff(today, 'days').days < 6) return `${local.toFormat('ccc')} ${time}`;
+  return `${local.toFormat('LLL d')} ${time}`;
+}
+
+/** "ET", "PT" where a short generic name exists; else the short specific one ("CET", "GMT+1", "UTC"). */
+export function zoneAbbreviation(zone: string, at: Date): string {
+  const name = (style: 'shortGeneric' | 'short'): string | undefined => {
+    try {
+      return new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: style }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value;
+    } catch {
+      return undefined;
+    }
+  };
+  const generic = name('shortGeneric');
+  if (generic && /^[A-Z]{2,4}$/.test(generic)) return generic;
+  return DateTime.fromJSDate(at, { zone }).toFormat('ZZZZ');
+}
+
+/** "in 25 min", "in 3 h", "in 2 d". */
+function inHowLong(at: Date, now: Date): string {
+  const min = Math.max(1, Math.round((at.getTime() - now.getTime()) / 60_000));
+  if (min < 60) return `in ${min} min`;
+  if (min < 48 * 60) return `in ${Math.round(min / 60)} h`;
+  return `in ${Math.round(min / 1440)} d`;
 }

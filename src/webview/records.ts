@@ -1,5 +1,5 @@
 /**
- * The deployment-records webview (bundled by scripts/build.mjs into media/records.min.js).
+ * The deployment-records webview (bundled by scripts/build.mjs into media/dist/records.js, the only form the .vsix ships).
  *
  * Everything is built with createElement/textContent through an injected `document`, so unit
  * tests render it with a small fake DOM, and record content (untrusted repository input) can
@@ -18,7 +18,7 @@ import type {
   SortDir,
   SortKey,
   WebviewToExtension,
-} from '../src/providers/recordsProtocol';
+} from '../providers/recordsProtocol';
 
 export const PAGE_SIZE = 100;
 const TEXT_DEBOUNCE_MS = 150;
@@ -48,7 +48,15 @@ export interface SavedState {
   selectedId?: string;
   /** The record whose detail is open. */
   detailId?: string;
+  /** The detail view's width in px, once the person has moved the splitter (else the stylesheet's default). */
+  detailWidth?: number;
 }
+
+/** The detail view is never narrower than this beside the table (below it, it takes the full width). */
+export const DETAIL_MIN_WIDTH = 320;
+/** The table keeps at least this much beside the detail view. */
+const LIST_MIN_WIDTH = 360;
+const SPLITTER_STEP = 16;
 
 /** The part of the VS Code webview API the app uses (acquireVsCodeApi()). */
 export interface Host {
@@ -78,7 +86,8 @@ export function restoreState(raw: unknown): SavedState {
   const key = COLUMNS.some((c) => c.key === s.sort?.key) ? s.sort!.key : 'time';
   const dir: SortDir = s.sort?.dir === 'asc' ? 'asc' : 'desc';
   const offset = typeof s.offset === 'number' && Number.isSafeInteger(s.offset) && s.offset >= 0 ? s.offset : 0;
-  return { filters, sort: { key, dir }, offset, selectedId: str(s.selectedId), detailId: str(s.detailId) };
+  const detailWidth = typeof s.detailWidth === 'number' && Number.isFinite(s.detailWidth) && s.detailWidth >= DETAIL_MIN_WIDTH && s.detailWidth <= 4000 ? Math.round(s.detailWidth) : undefined;
+  return { filters, sort: { key, dir }, offset, selectedId: str(s.selectedId), detailId: str(s.detailId), detailWidth };
 }
 
 // ---- formatting ----
@@ -255,6 +264,7 @@ export class RecordsApp {
   private readonly next: HTMLButtonElement;
   private readonly layout: HTMLElement;
   private readonly detailPane: HTMLElement;
+  private readonly splitter: HTMLElement;
 
   constructor(
     private readonly doc: Document,
@@ -328,8 +338,14 @@ export class RecordsApp {
     this.detailPane.addEventListener('keydown', (e: KeyboardEvent) => {
       if (e.key === 'Escape') this.closeDetail();
     });
+    // Between the table and the detail view: drag it, or focus it and use ←/→ (Shift: bigger steps), Home/End.
+    this.splitter = el(doc, 'div', 'splitter', undefined, { role: 'separator', 'aria-orientation': 'vertical', 'aria-label': 'Resize record details', 'aria-valuemin': String(DETAIL_MIN_WIDTH), tabindex: '0', title: 'Drag, or ←/→, to resize the details' });
+    this.splitter.hidden = true;
+    this.splitter.addEventListener('keydown', (e: KeyboardEvent) => this.onSplitterKey(e));
+    this.splitter.addEventListener('pointerdown', (e: PointerEvent) => this.onSplitterDrag(e));
     this.layout = el(doc, 'div', 'layout');
-    this.layout.append(list, this.detailPane);
+    this.layout.append(list, this.splitter, this.detailPane);
+    this.applyDetailWidth();
     root.replaceChildren(this.layout);
     this.renderControls();
   }
@@ -550,9 +566,64 @@ export class RecordsApp {
     for (const tr of this.rowEls) tr.classList.toggle('open', tr.getAttribute('data-id') === this.state.detailId);
   }
 
+  /** The widest the detail view may be now (the table keeps LIST_MIN_WIDTH). */
+  private maxDetailWidth(): number {
+    const w = this.layout.clientWidth;
+    return w > 0 ? Math.max(DETAIL_MIN_WIDTH, w - LIST_MIN_WIDTH) : 4000;
+  }
+
+  /** The detail view's current width: the one the person chose, else what the stylesheet gave it. */
+  private currentDetailWidth(): number {
+    return this.state.detailWidth ?? Math.round(this.detailPane.getBoundingClientRect?.().width || DETAIL_MIN_WIDTH);
+  }
+
+  private setDetailWidth(px: number): void {
+    this.state.detailWidth = Math.round(Math.min(Math.max(px, DETAIL_MIN_WIDTH), this.maxDetailWidth()));
+    this.applyDetailWidth();
+    this.host.setState(this.state);
+  }
+
+  private applyDetailWidth(): void {
+    const w = this.state.detailWidth;
+    // CSSOM, not a style attribute: the webview's CSP allows no inline styles.
+    if (w !== undefined) this.layout.style?.setProperty('--detail-width', `${w}px`);
+    this.splitter.setAttribute('aria-valuenow', String(w ?? this.currentDetailWidth()));
+    this.splitter.setAttribute('aria-valuemax', String(this.maxDetailWidth()));
+  }
+
+  private onSplitterKey(e: KeyboardEvent): void {
+    const step = e.shiftKey ? SPLITTER_STEP * 4 : SPLITTER_STEP;
+    const now = this.currentDetailWidth();
+    // The detail view is on the right: moving the splitter left widens it.
+    const next = e.key === 'ArrowLeft' ? now + step : e.key === 'ArrowRight' ? now - step : e.key === 'Home' ? DETAIL_MIN_WIDTH : e.key === 'End' ? this.maxDetailWidth() : undefined;
+    if (next === undefined) return;
+    e.preventDefault();
+    this.setDetailWidth(next);
+  }
+
+  private onSplitterDrag(e: PointerEvent): void {
+    if (e.button !== 0) return;
+    e.preventDefault();
+    const right = this.layout.getBoundingClientRect().right;
+    this.splitter.setPointerCapture?.(e.pointerId);
+    this.splitter.classList.add('dragging');
+    const move = (m: PointerEvent) => this.setDetailWidth(right - m.clientX);
+    const up = () => {
+      this.splitter.classList.remove('dragging');
+      this.splitter.removeEventListener('pointermove', move);
+      this.splitter.removeEventListener('pointerup', up);
+      this.splitter.removeEventListener('pointercancel', up);
+    };
+    this.splitter.addEventListener('pointermove', move);
+    this.splitter.addEventListener('pointerup', up);
+    this.splitter.addEventListener('pointercancel', up);
+  }
+
   private renderDetailPane(): void {
     const id = this.state.detailId;
     this.detailPane.hidden = !id;
+    this.splitter.hidden = !id;
+    if (id) this.applyDetailWidth();
     this.layout.classList.toggle('with-detail', Boolean(id));
     for (const tr of this.rowEls) tr.classList.toggle('open', tr.getAttribute('data-id') === id);
     if (!id) {
@@ -612,6 +683,26 @@ export class RecordsApp {
     }
   }
 
+  /** The detail view's measured place and width, and how many lines its longest digest takes. */
+  private measure(): RenderedSnapshot['layout'] {
+    const rect = (e: Element) => e.getBoundingClientRect?.();
+    const panel = rect(this.layout);
+    const pane = rect(this.detailPane);
+    if (!panel || !pane || panel.width === 0) return undefined;
+    let digestLines: number | undefined;
+    const range = this.doc.createRange?.();
+    if (range) {
+      for (const e of Array.from(this.detailPane.getElementsByTagName('*'))) {
+        if (e.children.length || !/sha256:[0-9a-f]/.test(e.textContent ?? '')) continue;
+        range.selectNodeContents(e);
+        const tops = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        digestLines = Math.max(digestLines ?? 0, tops.size);
+      }
+    }
+    const value = Number(this.splitter.getAttribute('aria-valuenow'));
+    return { panelWidth: Math.round(panel.width), detailWidth: Math.round(pane.width), detailBelow: pane.top >= rect(this.layout.firstElementChild!)!.bottom - 1, splitterValue: Number.isFinite(value) ? value : undefined, digestLines };
+  }
+
   /** What is on screen, as text. */
   snapshot(): RenderedSnapshot {
     const detailLines: string[] = [];
@@ -635,6 +726,7 @@ export class RecordsApp {
       sort: { ...this.state.sort },
       detail: this.detailPane.hidden ? undefined : detailLines,
       busy: this.answered < this.requestId,
+      layout: this.detailPane.hidden ? undefined : this.measure(),
     };
   }
 }
