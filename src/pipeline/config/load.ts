@@ -4,6 +4,7 @@ import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { FileProblem } from '../errors';
 import { isValidTimeZone } from '../model/window';
+import { resolveFollow } from '../follow/subscriptions';
 import validateSchema from './schemaValidator.generated';
 import type {
   BlockedRange,
@@ -197,6 +198,7 @@ function resolve(
       context: raw.kubernetes?.context,
     },
     notify: { webhookUrl: raw.notify?.webhookUrl },
+    follow: resolveFollow(raw.follow, root, file, environments.map((e) => e.name), (keyPath) => (doc ? lineOf(doc, lines, keyPath) : undefined)),
   };
 }
 

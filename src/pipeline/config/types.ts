@@ -136,4 +136,6 @@ export interface GitOpsConfig {
   github: GitHubConfig;
   kubernetes: KubernetesConfig;
   notify: NotifyConfig;
+  /** Subscriptions of `gitops-deploy follow` (dev follows main); [] when none. */
+  follow: import('../follow/subscriptions').FollowSubscription[];
 }
