@@ -242,3 +242,15 @@ function withoutFile(s: LoadedSchedule): ScheduledPromotion {
   const { file: _f, ...rest } = s;
   return rest;
 }
+
+/** "in 2 h 05 min", "in 45 s", "due now": the time left before a schedule is due. */
+export function countdown(notBefore: string, now: Date): string {
+  const s = Math.ceil((Date.parse(notBefore) - now.getTime()) / 1000);
+  if (s <= 0) return 'due now';
+  if (s < 60) return `in ${s} s`;
+  const min = Math.ceil(s / 60);
+  if (min < 60) return `in ${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `in ${h} h ${String(min % 60).padStart(2, '0')} min`;
+  return `in ${Math.floor(h / 24)} d ${h % 24} h`;
+}
