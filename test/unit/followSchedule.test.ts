@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/pipeline/config/load';
 import { FileProblem } from '../../src/pipeline/errors';
 import { parseRange } from '../../src/pipeline/follow/semver';
 import { isAhead, matchingTags, parseDuration } from '../../src/pipeline/follow/subscriptions';
+import { estimateRunSeconds, finishByCheck } from '../../src/pipeline/schedule/duration';
 import { planHash } from '../../src/pipeline/schedule/schedule';
 
 const at = (min: number) => new Date(Date.UTC(2026, 10, 18, 12, min));
@@ -90,5 +91,39 @@ describe('scheduled promotions: plan hash', () => {
     assert.equal(planHash(p), planHash({ ...p }));
     assert.notEqual(planHash(p), planHash({ ...p, previousTag: '1.4.1' }));
     assert.notEqual(planHash(p), planHash({ ...p, digest: 'sha256:' + 'b'.repeat(64) }));
+  });
+});
+
+describe('run-duration estimate and window.finishBy', () => {
+  const rec = (startedAt: string, seconds: number, service = 'accounts', environment = 'prod') => ({ service, environment, tag: '1', status: 'succeeded' as const, startedAt, finishedAt: new Date(Date.parse(startedAt) + seconds * 1000).toISOString(), checks: [] });
+  const prod = parseConfig('/repo', undefined, '/repo/.gitops-deploy.yaml', {}).environments.find((e) => e.name === 'prod')!;
+
+  it('p90 (nearest rank) of the last runs of this service here; a default without any', () => {
+    const records = [60, 70, 80, 90, 100, 110, 120, 130, 140, 900].map((s, i) => rec(`2026-11-${String(10 + i).padStart(2, '0')}T10:00:00Z`, s));
+    records.push(rec('2026-11-20T10:00:00Z', 5000, 'cards'), rec('2026-11-20T10:00:00Z', 5000, 'accounts', 'stag'));
+    assert.deepEqual(estimateRunSeconds(records, 'accounts', 'prod'), { seconds: 140, basis: 'records', runs: 10, percentile: 90 });
+    assert.deepEqual(estimateRunSeconds([], 'accounts', 'prod'), { seconds: 600, basis: 'default', runs: 0, percentile: 90 });
+  });
+
+  it('prod has finishBy on by default; a run that would end after 09:00 ET is refused, overriding makes it a warning', () => {
+    assert.deepEqual(prod.finishBy, { marginMinutes: 0 });
+    const est = { seconds: 600, basis: 'default' as const, runs: 0, percentile: 90 as const };
+    const at = (iso: string) => finishByCheck(prod, new Date(iso), est, false);
+    // Wednesday 08:45 EST = 13:45Z: the window closes at 14:00Z, a 10-min run ends 13:55Z.
+    assert.equal(at('2026-11-18T13:45:00Z').check.status, 'passed');
+    const late = at('2026-11-18T13:55:00Z');
+    assert.equal(late.check.status, 'failed');
+    assert.equal(late.estimate.finishesAt, '2026-11-18T14:05:00.000Z');
+    assert.equal(late.estimate.windowClosesAt, '2026-11-18T14:00:00.000Z');
+    assert.equal(finishByCheck(prod, new Date('2026-11-18T13:55:00Z'), est, true).check.status, 'warning');
+    assert.equal(at('2026-11-18T15:00:00Z').check.status, 'skipped', 'closed now: the window check says so');
+  });
+
+  it('window.finishBy: false warns only; a margin is added', () => {
+    const cfg = (fb: string) => parseConfig('/repo', `environments:\n  - name: prod\n    window:\n      blocked: [{ days: [wed], from: "09:00", to: "17:00" }]\n      finishBy: ${fb}\n`, '/repo/.gitops-deploy.yaml', {}).environments[0];
+    const est = { seconds: 60, basis: 'records' as const, runs: 3, percentile: 90 as const };
+    assert.equal(finishByCheck(cfg('false'), new Date('2026-11-18T13:59:30Z'), est, false).check.status, 'warning');
+    assert.equal(finishByCheck(cfg('{ marginMinutes: 15 }'), new Date('2026-11-18T13:50:00Z'), est, false).check.status, 'failed');
+    assert.equal(finishByCheck(cfg('{ marginMinutes: 15 }'), new Date('2026-11-18T13:50:00Z'), est, false).estimate.marginMinutes, 15);
   });
 });
