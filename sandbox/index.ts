@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import YAML from 'yaml';
-import { listen, sendText, type Listening } from './http';
+import { listen, sendJson, sendText, type Listening } from './http';
 import { Faults, type FaultSpec } from './faults';
 import { KubeApi } from './kube/server';
 import { EcrApi } from './ecr';
@@ -15,9 +15,9 @@ import { actuatorHealth, metricsText } from './services';
 import { World } from './world';
 import { T } from './kube/types';
 import type { KObj } from './kube/store';
-import { loadScenarioFile, normalizeScenario, type NormalizedScenario, type Scenario } from './scenario';
+import { loadScenarioFile, normalizeScenario, type ImageSpec, type NormalizedScenario, type PushSpec, type Scenario } from './scenario';
 
-export type { Scenario, NormalizedScenario, ImageSpec, ServiceSpec, Timing, SeedRecord } from './scenario';
+export type { Scenario, NormalizedScenario, ImageSpec, ServiceSpec, Timing, SeedRecord, PushSpec } from './scenario';
 export { DEMO_SCENARIO, loadScenarioFile, normalizeScenario } from './scenario';
 export { startRealPrometheus } from './prometheus';
 export { SANDBOX_GIT_IDENTITY } from './git';
@@ -80,6 +80,11 @@ export interface Sandbox {
   /** Replaces images, timing and faults (environments and namespaces stay). */
   setScenario(s: Scenario): void;
   setFault(api: FaultApi, key: string, spec: FaultSpec | null): void;
+  /**
+   * A build pushes a new tag now (also `POST {endpoints.ecr}/sandbox/push` with `{service, tag, …ImageSpec}`);
+   * emits 'image-pushed' {service, tag, digest, pushedAt}. Throws for a tag that exists (the repositories are immutable).
+   */
+  pushImage(service: string, tag: string, spec?: ImageSpec): { digest: string; pushedAt: string };
   /** Resolves with the first event (args[0]) that satisfies pred; rejects after timeoutMs. */
   waitFor<X = any>(event: string, pred?: (x: X) => boolean, timeoutMs?: number): Promise<X>;
   /** Current Application object of service-env. */
@@ -132,7 +137,25 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const kube = await listen((req, res, body, url) => (kubeApi ? kubeApi.handle(req, res, body, url) : notReady(res)), log, 'kubernetes');
     servers.push(kube);
     const ecrApi = new EcrApi(registry, faults.ecr, () => ecr.url, log);
-    const ecr = await listen(ecrApi.handle, log, 'ecr');
+    const control: { pushNow?: (p: PushSpec) => { digest: string; pushedAt: string } } = {};
+    const ecr = await listen((req, res, body, url) => {
+      if (url.pathname !== '/sandbox/push') return ecrApi.handle(req, res, body, url);
+      // The sandbox's control endpoint: a build pushes one tag now.
+      if (req.method !== 'POST') return sendJson(res, 405, { message: 'POST {service, tag, signed?, signedBy?, crashLoop?, health?, commit?}' });
+      if (!control.pushNow) return notReady(res);
+      let input: PushSpec;
+      try {
+        input = JSON.parse(body.toString('utf8')) as PushSpec;
+      } catch {
+        return sendJson(res, 400, { message: 'body must be JSON: {service, tag, …}' });
+      }
+      if (!input || typeof input.service !== 'string' || typeof input.tag !== 'string' || !input.tag) return sendJson(res, 400, { message: 'service and tag are required strings' });
+      try {
+        return sendJson(res, 201, control.pushNow(input));
+      } catch (e) {
+        return sendJson(res, /already exists/.test((e as Error).message) ? 409 : 400, { message: (e as Error).message });
+      }
+    }, log, 'ecr');
     servers.push(ecr);
     const promServer = await listen((req, res, body, url) => (prom ? prom.handle(req, res, body, url) : notReady(res)), log, 'prometheus');
     servers.push(promServer);
@@ -176,6 +199,29 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, token: kubeToken, log, serverUrl: () => kube.url });
     prom = new FakePrometheus(w, faults.prometheus);
     for (const ev of ['run-updated', 'deployment-created', 'deployment-status']) gh.events.on(ev, (...a: unknown[]) => w.events.emit(ev, ...a));
+    const pushImage = (service: string, tag: string, spec: ImageSpec = {}): { digest: string; pushedAt: string } => {
+      if (!/^[a-z][a-z0-9-]*$/.test(service)) throw new Error(`bad service name "${service}"`);
+      if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) throw new Error(`bad tag "${tag}": a Docker tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
+      const { service: _s, tag: _t, afterSeconds: _a, ...image } = spec as PushSpec;
+      const pushedAt = image.pushedAt ? new Date(image.pushedAt) : new Date(Math.floor(Date.now() / 1000) * 1000);
+      if (Number.isNaN(pushedAt.getTime())) throw new Error(`bad pushedAt "${image.pushedAt}": an ISO time`);
+      const stored = registry.push(service, tag, image, pushedAt);
+      // The world reads what a tag does from the scenario; setScenario's reload keeps the push time.
+      scenario.services[service] ??= { images: {} };
+      scenario.services[service].images[tag] = { ...image, pushedAt: pushedAt.toISOString() };
+      log(`registry: pushed ${service}:${tag} (${stored.digest})`);
+      const out = { digest: stored.digest, pushedAt: pushedAt.toISOString() };
+      w.events.emit('image-pushed', { service, tag, ...out });
+      return out;
+    };
+    control.pushNow = (p) => pushImage(p.service, p.tag, p);
+    const pushTimers = scenario.pushes.map((p) => setTimeout(() => {
+      try {
+        pushImage(p.service, p.tag, p);
+      } catch (e) {
+        log(`registry: scheduled push of ${p.service}:${p.tag} failed: ${(e as Error).message}`);
+      }
+    }, (p.afterSeconds ?? 0) * 1000));
 
     const env: Record<string, string> = {
       KUBECONFIG: kubeconfigPath, AWS_ACCESS_KEY_ID: 'AKIASANDBOXEXAMPLE', AWS_SECRET_ACCESS_KEY: 'sandbox/secret/EXAMPLEKEY', AWS_REGION: REGION, AWS_ENDPOINT_URL_ECR: ecr.url,
@@ -201,6 +247,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         }
       },
       setFault: (api, key, spec) => faults[api].set(key, spec),
+      pushImage,
       waitFor<X>(event: string, pred: (x: X) => boolean = () => true, timeoutMs = 10000): Promise<X> {
         return new Promise<X>((resolve, reject) => {
           const t = setTimeout(() => {
@@ -227,6 +274,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       async stop() {
         if (stopped) return;
         stopped = true;
+        for (const t of pushTimers) clearTimeout(t);
         w.stop();
         gh.stop();
         kubeApi?.closeWatches();

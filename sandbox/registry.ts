@@ -54,10 +54,21 @@ export class Registry {
         const pushedAt = img.pushedAt ? new Date(img.pushedAt) : new Date(Math.floor((now - (tags.length - i) * 3_600_000) / 1000) * 1000);
         const stored = this.makeImage(service, tag, pushedAt, img);
         images.push(stored);
-        if (img.signed !== false) images.push(this.makeSignature(service, stored, img.signedBy === 'untrusted' ? this.keys.untrusted : this.keys.trusted, pushedAt));
+        if (img.signed !== false) images.push(this.makeSignature(service, stored, img.signedBy === 'untrusted' ? this.keys.untrusted : this.keys.trusted, pushedAt, img.commit));
       });
       this.repos.set(service, images);
     }
+  }
+
+  /** A new tag arrives (a build pushed it); signed per the spec. Refuses a tag that exists: ECR repositories here are IMMUTABLE. */
+  push(service: string, tag: string, spec: ImageSpec, pushedAt: Date): StoredImage {
+    const images = this.repos.get(service) ?? [];
+    if (images.some((i) => i.tags.includes(tag))) throw new Error(`ImageTagAlreadyExistsException: The image tag '${tag}' already exists in the '${service}' repository and cannot be overwritten because the repository is immutable.`);
+    const stored = this.makeImage(service, tag, pushedAt, spec);
+    images.push(stored);
+    if (spec.signed !== false) images.push(this.makeSignature(service, stored, spec.signedBy === 'untrusted' ? this.keys.untrusted : this.keys.trusted, pushedAt, spec.commit));
+    this.repos.set(service, images);
+    return stored;
   }
 
   imageRef(service: string): string {
@@ -83,8 +94,9 @@ export class Registry {
     return { repository: service, tags: [tag], digest: sha256(manifest), manifest, mediaType: DOCKER_MANIFEST, sizeInBytes: layers.reduce((a, l) => a + l.size, 0), pushedAt, spec };
   }
 
-  private makeSignature(service: string, image: StoredImage, key: KeyPair, pushedAt: Date): StoredImage {
-    const payload = JSON.stringify({ critical: { identity: { 'docker-reference': this.imageRef(service) }, image: { 'docker-manifest-digest': image.digest }, type: 'cosign container image signature' }, optional: null });
+  private makeSignature(service: string, image: StoredImage, key: KeyPair, pushedAt: Date, commit?: string): StoredImage {
+    // `cosign sign -a commit=<sha>` puts the annotation into the payload's `optional` section.
+    const payload = JSON.stringify({ critical: { identity: { 'docker-reference': this.imageRef(service) }, image: { 'docker-manifest-digest': image.digest }, type: 'cosign container image signature' }, optional: commit ? { commit } : null });
     const layer = this.blob(payload);
     const signature = crypto.sign('sha256', Buffer.from(payload), key.privateKey).toString('base64');
     const config = this.blob(JSON.stringify({ architecture: '', created: '0001-01-01T00:00:00Z', history: [{ created: '0001-01-01T00:00:00Z' }], os: '', rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: {} }));

@@ -51,6 +51,8 @@ export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
     git: { remote: 'origin', branch: 'main' },
     github: { apiUrl: e.github, owner: e.owner, repo: e.repo },
     kubernetes: { kubeconfig: e.kubeconfig, context: e.context },
+    // The demo's dev follows the builds of main (gitops-deploy follow).
+    ...(s.envOrder.includes('dev') ? { follow: [{ environment: 'dev', tags: '^main-[0-9a-f]{7,40}$' }] } : {}),
   }, rest);
   return '# GitOps Deploy configuration for the sandbox world (see docs/config-format.md).\n# Endpoints point at the local sandbox; ports change on every start.\n' + YAML.stringify(config);
 }

@@ -24,6 +24,16 @@ export interface ImageSpec {
   memoryMi?: number;
   /** ISO time the image was pushed (default: relative to sandbox start, in tag order). */
   pushedAt?: string;
+  /** The source commit the build names in its signature (cosign annotation `commit`). */
+  commit?: string;
+}
+
+/** A tag the registry receives while the sandbox runs (a build of `main` finishing). */
+export interface PushSpec extends ImageSpec {
+  service: string;
+  tag: string;
+  /** Seconds after the sandbox starts; default 0. */
+  afterSeconds?: number;
 }
 
 export interface ServiceSpec {
@@ -71,6 +81,8 @@ export interface Scenario {
   config?: Record<string, unknown>;
   /** Requests per second of simulated traffic per service (default 20). */
   trafficRps?: number;
+  /** Tags pushed to the registry on a schedule while the sandbox runs. */
+  pushes?: PushSpec[];
 }
 
 export interface NormalizedScenario {
@@ -84,6 +96,7 @@ export interface NormalizedScenario {
   protectedEnvironments: string[];
   config: Record<string, unknown>;
   trafficRps: number;
+  pushes: PushSpec[];
 }
 
 export const DEFAULT_TIMING: Timing = { podReadySeconds: 0.3, syncSeconds: 0.2, progressDeadlineSeconds: 10, runStepSeconds: 0.5 };
@@ -161,5 +174,11 @@ export function normalizeScenario(input: Scenario | undefined, overrides: Partia
     protectedEnvironments: s.protectedEnvironments ?? ['prod'],
     config: s.config ?? {},
     trafficRps: s.trafficRps ?? 20,
+    pushes: (s.pushes ?? []).map((p, i) => {
+      if (!p || typeof p.service !== 'string' || !/^[a-z][a-z0-9-]*$/.test(p.service)) throw new Error(`scenario: pushes[${i}].service must be a service name`);
+      if (typeof p.tag !== 'string' && typeof p.tag !== 'number') throw new Error(`scenario: pushes[${i}].tag is required`);
+      if (p.afterSeconds !== undefined && !(typeof p.afterSeconds === 'number' && p.afterSeconds >= 0)) throw new Error(`scenario: pushes[${i}].afterSeconds must be a number >= 0`);
+      return { ...p, tag: String(p.tag) };
+    }),
   };
 }

@@ -287,6 +287,17 @@ function startDriver() {
     async '/tree/rows'({ container }) {
       return treeRows(page, container);
     },
+    async '/tree/action'({ container, labels, action }) {
+      // An inline action of a tree row (an icon button that shows on hover), clicked as a person would.
+      if (!Array.isArray(labels) || typeof action !== 'string') throw new Error('labels (array) and action (its title) are required');
+      const rows = await treeRows(page, container);
+      const i = findRow(rows, labels);
+      if (i < 0) throw new Error(`no row ${labels.join(' / ')} (rows: ${rows.map((r) => r.label).join(', ')})`);
+      const row = page.locator(`[id="${container}"] .monaco-list-row[role="treeitem"][data-index="${rows[i].index}"]`);
+      await row.hover();
+      await row.locator(`.action-label[aria-label^="${action.replace(/"/g, '')}"]`).first().click({ timeout: 10_000 });
+      return { clicked: action };
+    },
     async '/tree/expand'({ container, labels }) {
       if (!Array.isArray(labels)) throw new Error('labels must be an array');
       for (let depth = 0; depth < labels.length; depth++) {

@@ -6,6 +6,9 @@ import { environment, loadConfig } from './pipeline/config/load';
 import type { GitOpsConfig } from './pipeline/config/types';
 import { resolveActor, runDeployment, runRollback } from './pipeline/deploy';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
+import { followCommand } from './cli/follow';
+import { scheduledCommand } from './cli/scheduled';
+import type { CliWiring } from './cli/wiring';
 import { maskSecrets } from './pipeline/mask';
 import { relativeTime } from './pipeline/model/format';
 import { compareNewestFirst, type LoadedRecord } from './pipeline/model/records';
@@ -27,7 +30,14 @@ const USAGE = `usage:
   gitops-deploy events     <service> --env <env> [--json] [--repo DIR]
   gitops-deploy argocd     <service> --env <env> [--repo DIR]
   gitops-deploy retry-sync <service> --env <env> [--json] [--repo DIR]
-  gitops-deploy fix        <service> --env <env> [--reason R] [--json] [--repo DIR]`;
+  gitops-deploy fix        <service> --env <env> [--reason R] [--json] [--repo DIR]
+  gitops-deploy follow   [--env E] [--once] [--interval S] [--json] [--repo DIR]
+  gitops-deploy follow   status [--env E] [--json] [--repo DIR]
+  gitops-deploy follow   pause|resume <service> --env <env> [--reason R] [--repo DIR]
+  gitops-deploy deploy   <service> --env <env> --at <ISO time|window-opens> --reason R [--tag T] [--json] [--repo DIR]
+  gitops-deploy scheduled list   [--env E] [--json] [--repo DIR]
+  gitops-deploy scheduled run    [--env E] [--json] [--repo DIR]
+  gitops-deploy scheduled cancel <id> --env <env> [--reason R] [--repo DIR]`;
 
 export interface ParsedArgs {
   command: string;
@@ -35,8 +45,8 @@ export interface ParsedArgs {
   flags: Record<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status', 'tail']);
-const BOOL_FLAGS = new Set(['json', 'dry-run', 'override-window', 'help', 'yes']);
+const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status', 'tail', 'interval', 'at']);
+const BOOL_FLAGS = new Set(['json', 'dry-run', 'override-window', 'help', 'yes', 'once']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const [command = 'help', ...rest] = argv;
@@ -137,6 +147,8 @@ interface PipelineContext {
   service: string;
   vars: NodeJS.ProcessEnv;
   mask: (t: string) => string;
+  /** Who acts, when not the person running the CLI (the follower, a scheduled promotion's approver). */
+  actor?: string;
 }
 
 /** Runs a deployment or a rollback, streaming the transcript (unless --json); the caller prints the outcome. */
@@ -149,7 +161,7 @@ async function streamPipeline(kind: 'deploy' | 'rollback', c: PipelineContext, r
     if (opts.json) return;
     for (const line of formatEvent(e)) io.out(mask(line));
   };
-  const deps: PipelineDeps = { config, ports, env: vars, ...depsOverride };
+  const deps: PipelineDeps = { config, ports, env: vars, ...depsOverride, ...(c.actor ? { actor: c.actor } : {}) };
   const outcome: PipelineOutcome = kind === 'deploy' ? await runDeployment(request, deps, { signal, onEvent }) : await runRollback(request, deps, { signal, onEvent });
   await github?.flush();
   return outcome;
@@ -180,6 +192,7 @@ async function configFor(args: ParsedArgs, envName: string, vars: NodeJS.Process
 }
 
 async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  if (kind === 'deploy' && args.flags.at !== undefined) return scheduledCommand({ ...args, command: 'scheduled', positional: ['add', ...args.positional] }, io, signal, wiring);
   const vars = process.env;
   const mask = (t: string) => maskSecrets(t, vars);
   const { service, envName } = serviceAndEnv(kind, args);
@@ -322,6 +335,21 @@ async function fixCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promi
   return outcome.exitCode;
 }
 
+/** What the commands in src/cli/ get: the same ports, deps and streaming as deploy. */
+const wiring: CliWiring = {
+  ports: (config, env, vars) => portsFactory(config, env, vars),
+  get depsOverride() {
+    return depsOverride;
+  },
+  config: async (args, envName, vars) => {
+    if (envName !== undefined) return configFor(args, envName, vars);
+    const root = path.resolve(String(args.flags.repo ?? process.cwd()));
+    return { root, config: await loadConfig(root, vars) };
+  },
+  deploy: (c, request, opts, io, signal) => streamPipeline('deploy', c, request as DeployRequest & RollbackRequest, opts, io, signal),
+  printOutcome,
+};
+
 /** Commands added by the pipeline (deploy, rollback) register here. */
 export const commands: Record<string, CommandHandler> = {
   status,
@@ -333,6 +361,8 @@ export const commands: Record<string, CommandHandler> = {
   argocd: (a, io) => argocdCommand(a, io),
   'retry-sync': retrySyncCommand,
   fix: fixCommand,
+  follow: (a, io, signal) => followCommand(a, io, signal, wiring),
+  scheduled: (a, io, signal) => scheduledCommand(a, io, signal, wiring),
 };
 
 export async function main(argv: string[], io: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal): Promise<number> {

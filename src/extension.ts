@@ -1,6 +1,7 @@
 // Composition root: create the shared objects, register every command and view synchronously,
 // then load the repository in the background. No SDK is imported here (they load per step).
 import * as vscode from 'vscode';
+import { registerCancelScheduled } from './commands/cancelScheduled';
 import { registerCreateConfig } from './commands/createConfig';
 import { registerDeploy } from './commands/deploy';
 import { registerFixFailedRollback } from './commands/fixFailedRollback';
@@ -12,6 +13,7 @@ import { runViaGitHubActions } from './commands/githubRun';
 import { registerGitHub, type GitHubApi } from './commands/githubRunCommands';
 import { registerOpenConfig } from './commands/openConfig';
 import { registerOpenInArgoCd } from './commands/openInArgoCd';
+import { registerPauseFollowing } from './commands/pauseFollowing';
 import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
 import { registerRetrySync } from './commands/retrySync';
@@ -22,6 +24,7 @@ import { registerShowRecords } from './commands/showRecords';
 import { ValuesCodeLens } from './providers/codeLens';
 import { registerCredentials } from './providers/credentials';
 import { EnvironmentsTree, type TreeNode } from './providers/environmentsTree';
+import { FollowScheduleNodes } from './providers/followScheduleTree';
 import { PipelineHost } from './providers/pipelineHost';
 import type { Prompter } from './providers/prompter';
 import { RunStatusBar } from './providers/statusBar';
@@ -88,6 +91,14 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     ...registerCredentials(ctx, () => host.prompter),
     ...ValuesCodeLens.register(model),
   );
+
+  // Dev follows main, scheduled promotions: nodes under each environment, Cancel and Pause/Resume.
+  const followSchedule = new FollowScheduleNodes(model, log);
+  const reload = async () => {
+    await model.refresh();
+    await followSchedule.reload();
+  };
+  context.subscriptions.push(followSchedule, tree.contribute(followSchedule), registerCancelScheduled(host, reload), ...registerPauseFollowing(host, reload));
 
   // Load after registration; the tree asks for it too, whichever comes first shares the load.
   void model.refresh();

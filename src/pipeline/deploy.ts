@@ -120,6 +120,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
     application: s.application!,
     checks: s.checks,
     refusal,
+    ...(s.estimate ? { estimate: s.estimate } : {}),
   };
 }
 

@@ -74,6 +74,8 @@ export interface DeploymentPlan {
   checks: CheckResult[];
   /** Why it would not proceed (each failed check with its fix). */
   refusal?: string;
+  /** How long the run would likely take (p90 of the recent runs) and whether it ends before the window closes. */
+  estimate?: import('./schedule/duration').RunEstimate;
 }
 
 export interface RecordRef {

@@ -147,6 +147,11 @@ export async function uiExpand(labels: string[], container = CONTAINER): Promise
   return driver<UiTreeRow[]>('/tree/expand', { container, labels });
 }
 
+/** Hovers the row at a label path and clicks its inline action with that title (e.g. "Cancel Scheduled Promotion"). */
+export async function uiTreeAction(labels: string[], action: string, container = CONTAINER): Promise<void> {
+  await driver('/tree/action', { container, labels, action });
+}
+
 /** The row at a label path (['stag', 'accounts']) among rows as returned by uiTreeRows. */
 export function findUiRow(rows: readonly UiTreeRow[], labels: readonly string[]): UiTreeRow | undefined {
   let from = 0;

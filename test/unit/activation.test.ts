@@ -55,7 +55,8 @@ describe('the manifest: commands findable before the view is opened', () => {
     const gated = (manifest.contributes.menus.commandPalette as { command: string; when?: string }[]).filter((m) => m.when !== undefined && m.when !== 'false');
     assert.deepEqual(gated, []);
     const hidden = manifest.contributes.menus.commandPalette.filter((m: { when?: string }) => m.when === 'false').map((m: { command: string }) => m.command).sort();
-    assert.deepEqual(hidden, ['gitopsDeploy.cancelRun', 'gitopsDeploy.openRun']); // they need the tree's run node
+    // They need a tree node: a GitHub run, a scheduled promotion, a following service.
+    assert.deepEqual(hidden, ['gitopsDeploy.cancelRun', 'gitopsDeploy.cancelScheduled', 'gitopsDeploy.openRun', 'gitopsDeploy.pauseFollowing', 'gitopsDeploy.resumeFollowing']);
   });
 });
 

@@ -4,6 +4,7 @@ import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { FileProblem } from '../errors';
 import { isValidTimeZone } from '../model/window';
+import { resolveFollow } from '../follow/subscriptions';
 import validateSchema from './schemaValidator.generated';
 import type {
   BlockedRange,
@@ -156,6 +157,7 @@ function resolve(
       requireReason: e.requireReason ?? isProd,
       requireUpstreamRecord: e.requireUpstreamRecord ?? isProd,
       window,
+      ...finishByOf(e.window, isProd, window),
     };
   });
 
@@ -197,7 +199,16 @@ function resolve(
       context: raw.kubernetes?.context,
     },
     notify: { webhookUrl: raw.notify?.webhookUrl },
+    follow: resolveFollow(raw.follow, root, file, environments.map((e) => e.name), (keyPath) => (doc ? lineOf(doc, lines, keyPath) : undefined)),
   };
+}
+
+/** window.finishBy: true / { marginMinutes } / false; default on (no margin) for prod's window. */
+function finishByOf(raw: any, isProd: boolean, window: WindowPolicy | undefined): { finishBy?: { marginMinutes: number } } {
+  if (!window) return {};
+  const f = raw && typeof raw === 'object' ? raw.finishBy : undefined;
+  if (f === false || (f === undefined && !isProd)) return {};
+  return { finishBy: { marginMinutes: typeof f === 'object' && f ? (f.marginMinutes ?? 0) : 0 } };
 }
 
 export function serviceDefaults(name: string, s: Partial<ServiceConfig> = {}): ServiceConfig {

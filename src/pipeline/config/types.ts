@@ -46,6 +46,8 @@ export interface EnvironmentConfig {
   requireUpstreamRecord: boolean;
   /** Deployment window; undefined means no restriction. */
   window?: WindowPolicy;
+  /** window.finishBy: refuse a run likely to end after the window closes (default on for prod). */
+  finishBy?: { marginMinutes: number };
 }
 
 export interface ServiceConfig {
@@ -136,4 +138,6 @@ export interface GitOpsConfig {
   github: GitHubConfig;
   kubernetes: KubernetesConfig;
   notify: NotifyConfig;
+  /** Subscriptions of `gitops-deploy follow` (dev follows main); [] when none. */
+  follow: import('../follow/subscriptions').FollowSubscription[];
 }

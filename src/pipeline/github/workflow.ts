@@ -11,6 +11,7 @@
 // input is ever interpolated into shell code (GitHub's script-injection guidance).
 
 import type { GitOpsConfig } from '../config/types';
+import { followWorkflowPath, generateFollowWorkflow } from '../follow/workflow';
 
 export const WORKFLOW_FILE = 'deploy-service.yml';
 export const WORKFLOW_PATH = `.github/workflows/${WORKFLOW_FILE}`;
@@ -49,6 +50,8 @@ export interface WorkflowOptions {
   runsOn?: string;
   /** Minutes before GitHub stops the job (default 30). */
   timeoutMinutes?: number;
+  /** Environments with follow subscriptions: each gets .github/workflows/follow-{env}.yml. */
+  followEnvironments?: string[];
 }
 
 export interface GeneratedFile {
@@ -57,10 +60,11 @@ export interface GeneratedFile {
 }
 
 /** The choice lists from the repository: every service (config and values files) and the environments in promotion order. */
-export function workflowOptionsFromState(state: { config?: Pick<GitOpsConfig, 'services' | 'environments'>; environments: { config: { name: string }; services: { service: string }[] }[] }): WorkflowOptions {
+export function workflowOptionsFromState(state: { config?: Pick<GitOpsConfig, 'services' | 'environments'> & Partial<Pick<GitOpsConfig, 'follow'>>; environments: { config: { name: string }; services: { service: string }[] }[] }): WorkflowOptions {
   const services = new Set(Object.keys(state.config?.services ?? {}));
   for (const e of state.environments) for (const s of e.services) services.add(s.service);
-  return { services: [...services].sort(), environments: state.environments.map((e) => e.config.name) };
+  const followEnvironments = [...new Set((state.config?.follow ?? []).map((f) => f.environment))];
+  return { services: [...services].sort(), environments: state.environments.map((e) => e.config.name), ...(followEnvironments.length ? { followEnvironments } : {}) };
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -226,5 +230,6 @@ export function workflowFiles(o: WorkflowOptions, cliBundle: string): GeneratedF
     { path: WORKFLOW_PATH, content: generateWorkflow(o) },
     { path: ACTION_PATH, content: generateAction() },
     { path: CLI_BUNDLE_PATH, content: cliBundle },
+    ...(o.followEnvironments ?? []).map((environment) => ({ path: followWorkflowPath(environment), content: generateFollowWorkflow({ environment, cliPath: CLI_BUNDLE_PATH, runsOn: o.runsOn, timeoutMinutes: o.timeoutMinutes }) })),
   ];
 }

@@ -40,6 +40,8 @@ export interface DeploymentRecord {
   rollbackCommit?: string;
   windowOverride?: { reason: string };
   workflowRun?: WorkflowRun;
+  /** The run-duration estimate made before the run, and its basis. */
+  estimate?: { seconds: number; basis: 'records' | 'default'; runs: number; percentile: number; finishesAt?: string; windowClosesAt?: string; marginMinutes?: number };
   checks: CheckResult[];
 }
 
@@ -125,6 +127,7 @@ export function parseRecord(text: string, file: string): LoadedRecord {
     rollbackCommit: asString(data.rollbackCommit),
     windowOverride: data.windowOverride && typeof data.windowOverride === 'object' ? { reason: String(data.windowOverride.reason ?? '') } : undefined,
     workflowRun: data.workflowRun && typeof data.workflowRun === 'object' ? data.workflowRun : undefined,
+    ...(data.estimate && typeof data.estimate === 'object' && typeof data.estimate.seconds === 'number' ? { estimate: data.estimate } : {}),
     checks,
   };
 }
@@ -132,7 +135,7 @@ export function parseRecord(text: string, file: string): LoadedRecord {
 /** The record's Markdown: front matter with every field set, then the readable body. */
 export function serializeRecord(record: DeploymentRecord, body: string): string {
   const ordered: Record<string, unknown> = {};
-  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'checks'];
+  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'checks'];
   for (const k of keys) {
     const v = record[k];
     if (v !== undefined) ordered[k] = v;

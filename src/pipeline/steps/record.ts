@@ -47,6 +47,7 @@ export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
     rollbackCommit: s.rollbackPushed ? s.rollbackCommit : undefined,
     windowOverride: s.windowOverride ? { reason: m(s.windowOverride.reason)! } : undefined,
     workflowRun: workflowRun(env),
+    estimate: s.estimate,
     checks: s.checks.map((c) => ({ name: c.name, status: c.status, ...(c.detail !== undefined ? { detail: m(c.detail) } : {}) })),
   };
 }

@@ -44,6 +44,8 @@ export interface RunState {
 
   // validate
   digest?: string;
+  /** The run-duration estimate and its basis (plan and record). */
+  estimate?: import('../schedule/duration').RunEstimate;
   windowOverride?: { reason: string };
   releaseLock?: () => Promise<void>;
 

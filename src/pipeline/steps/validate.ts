@@ -5,6 +5,7 @@ import { acquireLock, inspectLock, lockFile, type LockInfo } from '../lock';
 import { parseImageTags, readImageTags } from '../model/imageTags';
 import { readRecords, type CheckResult } from '../model/records';
 import { windowState } from '../model/window';
+import { estimateRunSeconds, finishByCheck } from '../schedule/duration';
 import type { Ports } from '../ports';
 import type { Step, StepContext } from '../runner';
 import { rel, shortSha, type RunState } from './state';
@@ -200,6 +201,16 @@ async function lockCheck(s: RunState, ctx: Ctx, now: Date): Promise<CheckResult>
   return { name: 'lock', status: 'passed', detail: got.tookOverStale ? `took over a stale lock of ${got.tookOverStale.actor} (pid ${got.tookOverStale.pid} is gone)` : 'acquired' };
 }
 
+/** Will a run started now end before the window closes? Estimated from this service's records here. */
+async function finishBy(s: RunState, now: Date): Promise<CheckResult[]> {
+  const env = s.env!;
+  if (!env.window) return [];
+  const { records } = await readRecords([env.recordsDir]);
+  const r = finishByCheck(env, now, estimateRunSeconds(records, s.service, env.name), s.overrideWindow && !!s.reason);
+  s.estimate = r.estimate;
+  return [r.check];
+}
+
 export const validateStep: Step<RunState, 'registry' | 'git'> = {
   name: 'validate',
   title: 'Pre-validate',
@@ -213,6 +224,7 @@ export const validateStep: Step<RunState, 'registry' | 'git'> = {
       guard('image-exists', imageAndSignature(s, ctx)),
       guard('previous-environment', previousEnvironment(s, ctx)),
       Promise.resolve(windowCheck(s, now)),
+      guard('finish-by', finishBy(s, now)),
       Promise.resolve(reasonCheck(s)),
       guard('working-tree', workingTree(s, ctx)),
     ]);
