@@ -5,6 +5,7 @@ import { deploymentReporterFor } from './clients/githubActions';
 import { environment, loadConfig } from './pipeline/config/load';
 import type { GitOpsConfig } from './pipeline/config/types';
 import { resolveActor, runDeployment, runRollback } from './pipeline/deploy';
+import { runVerification } from './pipeline/recheck';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
 import { maskSecrets } from './pipeline/mask';
 import { relativeTime } from './pipeline/model/format';
@@ -27,7 +28,8 @@ const USAGE = `usage:
   gitops-deploy events     <service> --env <env> [--json] [--repo DIR]
   gitops-deploy argocd     <service> --env <env> [--repo DIR]
   gitops-deploy retry-sync <service> --env <env> [--json] [--repo DIR]
-  gitops-deploy fix        <service> --env <env> [--reason R] [--json] [--repo DIR]`;
+  gitops-deploy fix        <service> --env <env> [--reason R] [--json] [--repo DIR]
+  gitops-deploy verify     <service> --env <env> [--json] [--repo DIR]`;
 
 export interface ParsedArgs {
   command: string;
@@ -322,6 +324,26 @@ async function fixCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promi
   return outcome.exitCode;
 }
 
+/** Re-run only the verification against what runs now (the re-check after an inconclusive run). */
+async function verifyCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  const vars = process.env;
+  const mask = (t: string) => maskSecrets(t, vars);
+  const { service, envName } = serviceAndEnv('verify', args);
+  const { config } = await configFor(args, envName, vars);
+  const json = !!args.flags.json;
+  const onEvent = json ? undefined : (e: PipelineEvent) => e.type !== 'step-finished' && formatEvent(e).forEach((l) => io.out(mask(l)));
+  const report = await runVerification({ service, environment: envName }, { config, ports: portsFactory(config, envName, vars), env: vars, ...depsOverride }, { signal, onEvent });
+  if (json) {
+    io.out(mask(JSON.stringify(report, null, 2)));
+    return report.exitCode;
+  }
+  const mark = { passed: '✓', failed: '✗', warning: '!', skipped: '-', inconclusive: '?' } as const;
+  for (const c of report.checks) io.out(mask(`  ${mark[c.status]} ${c.name}: ${c.detail ?? ''}`));
+  const print = report.status === 'passed' ? io.out : io.err;
+  print(mask(`${report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '?'} ${report.status.toUpperCase()} (exit ${report.exitCode}): ${service} ${report.tag} in ${envName}`));
+  return report.exitCode;
+}
+
 /** Commands added by the pipeline (deploy, rollback) register here. */
 export const commands: Record<string, CommandHandler> = {
   status,
@@ -333,6 +355,7 @@ export const commands: Record<string, CommandHandler> = {
   argocd: (a, io) => argocdCommand(a, io),
   'retry-sync': retrySyncCommand,
   fix: fixCommand,
+  verify: verifyCommand,
 };
 
 export async function main(argv: string[], io: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal): Promise<number> {

@@ -27,7 +27,11 @@ function notFound(t: ResourceType, name: string): HttpError {
   return new HttpError(404, `${resourceName(t)} "${name}" not found`, { name, ...(t.group ? { group: t.group } : {}), kind: t.plural });
 }
 
-export interface KubeServerOptions { world: World; faults: Faults; token: string; log: (s: string) => void; serverUrl: () => string }
+export interface KubeServerOptions {
+  world: World; faults: Faults; token: string; log: (s: string) => void; serverUrl: () => string;
+  /** Fault switches: the token is refused as expired; the services' health route answers 404. */
+  switches?: { kubeTokenExpired?: boolean; healthRouteMissing?: boolean };
+}
 
 /** The Kubernetes API server of the sandbox: discovery, CRUD-ish verbs, watches, logs, service proxy, metrics.k8s.io. */
 export class KubeApi {
@@ -58,7 +62,7 @@ export class KubeApi {
     const p = url.pathname.replace(/\/+$/, '') || '/';
     if (['/healthz', '/readyz', '/livez'].includes(p)) return sendText(res, 200, 'ok');
     const auth = req.headers.authorization ?? '';
-    if (auth !== `Bearer ${this.o.token}`) throw new HttpError(401, 'Unauthorized');
+    if (auth !== `Bearer ${this.o.token}` || this.o.switches?.kubeTokenExpired) throw new HttpError(401, 'Unauthorized');
     const watching = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
     const segs = p.split('/').filter(Boolean).map(decodeURIComponent);
     const isCollection = this.isCollection(segs);
@@ -348,7 +352,8 @@ export class KubeApi {
     if (!env || !tag) throw new HttpError(503, `no endpoints available for service "${name}"`);
     const sub = '/' + rest.join('/');
     let out: { status: number; contentType: string; body: string };
-    if (sub.startsWith('/actuator/health')) out = actuatorHealth(this.o.world, service, tag, sub.slice('/actuator/health'.length));
+    if (sub.startsWith('/actuator/health') && this.o.switches?.healthRouteMissing) out = { status: 404, contentType: 'application/json', body: JSON.stringify({ timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path: sub }) };
+    else if (sub.startsWith('/actuator/health')) out = actuatorHealth(this.o.world, service, tag, sub.slice('/actuator/health'.length));
     else if (sub === '/actuator/prometheus' || sub === '/metrics') out = { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: metricsText(this.o.world, { env, service }) };
     else if (sub === '/actuator/info') out = { status: 200, contentType: 'application/json', body: JSON.stringify({ app: { name: service, version: tag }, build: { version: tag } }) };
     else out = { status: 404, contentType: 'application/json', body: JSON.stringify({ timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path: sub }) };

@@ -4,6 +4,7 @@ import * as https from 'node:https';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import { WaitTimeoutError } from '../pipeline/ports';
 import type { AppStatus, ArgoCdPort, ClusterPort, DeploymentStatus, HealthResponse, PodStatus, PodUsage } from '../pipeline/ports';
 import { parseActuatorHealth } from './actuator';
 import { describeAppStatus, joinPodUsage, labelSelector, newestReplicaSetHash, REFRESH_ANNOTATION, toAppStatus, toDeploymentStatus, toPodStatus } from './kubeMap';
@@ -440,7 +441,7 @@ export class ArgoCdApplications implements ArgoCdPort {
       const timer = setTimeout(() => {
         const waited = formatDuration(Date.now() - started);
         const extra = lastWatchError ? `; last watch error: ${lastWatchError}` : '';
-        finish(new Error(`Timed out after ${waited} waiting for Argo CD application ${namespace}/${app}; last status: ${describeAppStatus(last)}${extra}`));
+        finish(new WaitTimeoutError(`Timed out after ${waited} waiting for Argo CD application ${namespace}/${app}; last status: ${describeAppStatus(last)}${extra}`, last));
       }, remaining());
       const onAbort = () => finish(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -526,12 +527,14 @@ export class ArgoCdApplications implements ArgoCdPort {
                 return void getThenWatch();
               }
               if (err && !isAbortError(err)) {
+                // A failing watch must not blind the wait: re-read the object (a poll, with backoff)
+                // before re-establishing the watch, so its state — not the transport's — decides.
                 lastWatchError = redactUrls(errorMessage(err));
-                log?.(`Argo CD watch of ${namespace}/${app} ended: ${lastWatchError}; re-establishing`);
-                return retry(startWatch);
+                log?.(`Argo CD watch of ${namespace}/${app} failed: ${lastWatchError}; polling the Application and re-establishing the watch`);
+                return retry(getThenWatch);
               }
               // A normal end (server-side timeout): re-establish at once, unless it keeps ending immediately.
-              if (!sawEvent && Date.now() - openedAt < 1000) return retry(startWatch);
+              if (!sawEvent && Date.now() - openedAt < 1000) return retry(getThenWatch);
               failures = 0;
               startWatch();
             },

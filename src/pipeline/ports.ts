@@ -87,6 +87,17 @@ export interface AppStatus {
   resourceVersion?: string;
 }
 
+/** `ArgoCdPort.waitFor` ran out of time (the last status it saw, if any, travels with it). */
+export class WaitTimeoutError extends Error {
+  override readonly name = 'WaitTimeoutError';
+  constructor(
+    message: string,
+    readonly last?: AppStatus,
+  ) {
+    super(message);
+  }
+}
+
 export interface ArgoCdPort {
   get(namespace: string, app: string, signal?: AbortSignal): Promise<AppStatus>;
   /** Set `argocd.argoproj.io/refresh`. */
@@ -95,7 +106,8 @@ export interface ArgoCdPort {
   sync(namespace: string, app: string, revision: string, actor: string, reason: string, signal?: AbortSignal): Promise<void>;
   /**
    * Resolve with the first status for which `done` returns true, observed through a Kubernetes
-   * watch (re-established on disconnect). Rejects with a timeout error after `timeoutMs`, or on abort.
+   * watch; when the watch fails the object is re-read (polled with backoff) and the watch
+   * re-established. Rejects with a WaitTimeoutError after `timeoutMs`, or on abort.
    */
   waitFor(namespace: string, app: string, done: (s: AppStatus) => boolean, timeoutMs: number, signal?: AbortSignal, onUpdate?: (s: AppStatus) => void): Promise<AppStatus>;
 }
@@ -168,7 +180,7 @@ export interface MetricsPort {
 }
 
 export interface NotifyEvent {
-  kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded';
+  kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded' | 'inconclusive';
   service: string;
   environment: string;
   tag: string;

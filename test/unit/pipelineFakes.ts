@@ -24,6 +24,7 @@ import type {
   RegistryPort,
   SignatureLayer,
 } from '../../src/pipeline/ports';
+import { WaitTimeoutError } from '../../src/pipeline/ports';
 import type { PipelineEvent } from '../../src/pipeline/runner';
 
 export const sha256 = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex');
@@ -342,7 +343,7 @@ export class FakeArgo implements ArgoCdPort {
     onUpdate?.(s);
     if (done(s)) return Promise.resolve(s);
     return new Promise((_, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${app}`)), timeoutMs);
+      const t = setTimeout(() => reject(new WaitTimeoutError(`timed out after ${timeoutMs} ms waiting for ${app}`)), timeoutMs);
       signal?.addEventListener('abort', () => {
         clearTimeout(t);
         reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));

@@ -189,6 +189,7 @@ function resolve(
       resourceFailOnExceed: raw.verification?.resourceFailOnExceed ?? false,
       syncTimeoutSeconds: raw.verification?.syncTimeoutSeconds ?? 300,
       rolloutTimeoutSeconds: raw.verification?.rolloutTimeoutSeconds ?? 300,
+      onInconclusive: raw.verification?.onInconclusive ?? 'hold',
     },
     git: { remote: raw.git?.remote ?? 'origin', branch: raw.git?.branch ?? 'main' },
     github: { apiUrl: raw.github?.apiUrl ?? 'https://api.github.com', owner: raw.github?.owner, repo: raw.github?.repo },

@@ -91,6 +91,11 @@ export interface VerificationConfig {
   resourceFailOnExceed: boolean;
   syncTimeoutSeconds: number;
   rolloutTimeoutSeconds: number;
+  /**
+   * When a verification check could not observe (Prometheus down, the API refusing the token…):
+   * `hold` (default) stops for a human without a blind rollback; `rollback` rolls back as for a failure.
+   */
+  onInconclusive: 'hold' | 'rollback';
 }
 
 export interface GitConfig {
