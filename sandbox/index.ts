@@ -89,6 +89,8 @@ export interface Sandbox {
   setFault(api: FaultApi, key: string, spec: FaultSpec | null): void;
   /** Turns a named fault on or off. */
   faultSwitch(name: FaultSwitch, on: boolean): void;
+  /** Denies (or allows again) a permission, "verb resource[.group]" (e.g. "patch applications.argoproj.io"): 403 and SelfSubjectAccessReview allowed:false. */
+  denyPermission(rule: string, on?: boolean): void;
   /** Resolves with the first event (args[0]) that satisfies pred; rejects after timeoutMs. */
   waitFor<X = any>(event: string, pred?: (x: X) => boolean, timeoutMs?: number): Promise<X>;
   /** Current Application object of service-env. */
@@ -130,6 +132,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   };
   const kubeToken = 'sandbox-' + crypto.randomBytes(12).toString('hex');
   const switches = { kubeTokenExpired: false, healthRouteMissing: false };
+  const denied = new Set<string>();
   const githubToken = 'ghp_sandbox' + crypto.randomBytes(12).toString('hex');
   const originDir = path.join(dir, 'origin.git');
   let world: World | undefined;
@@ -184,7 +187,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const w = new World(scenario, registry, repo.originDir, log);
     await w.init(repo.head);
     world = w;
-    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, token: kubeToken, log, serverUrl: () => kube.url, switches });
+    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, token: kubeToken, log, serverUrl: () => kube.url, switches, denied });
     prom = new FakePrometheus(w, faults.prometheus);
     for (const ev of ['run-updated', 'deployment-created', 'deployment-status']) gh.events.on(ev, (...a: unknown[]) => w.events.emit(ev, ...a));
 
@@ -212,6 +215,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         }
       },
       setFault: (api, key, spec) => faults[api].set(key, spec),
+      denyPermission(rule, on = true) {
+        if (on) denied.add(rule.trim());
+        else denied.delete(rule.trim());
+      },
       faultSwitch(name, on) {
         if (name === 'argocd-watch-fails') faults.kubernetes.set('WATCH /apis/argoproj.io/*', on ? { code: 500, message: 'sandbox: the Argo CD watch fails (fault switch argocd-watch-fails)' } : null);
         else if (name === 'prometheus-503') faults.prometheus.set('* /api/v1/*', on ? { code: 503, message: 'sandbox: Prometheus unavailable (fault switch prometheus-503)' } : null);

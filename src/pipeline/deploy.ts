@@ -29,6 +29,7 @@ import { resolveStep } from './steps/resolve';
 import { rollbackCommitStep, rollbackPushStep, rollbackSyncStep, rollbackValuesStep, rollbackRolloutStep, rollbackVerifyStep } from './steps/rollback';
 import { oneLine, shortSha, type RunState } from './steps/state';
 import { validateStep } from './steps/validate';
+import { preflightStep } from './steps/preflight';
 import { rolloutStep, verifyStep } from './steps/verify';
 
 export type { DeployRequest, RollbackRequest, PipelineDeps, PipelineOutcome, DeploymentPlan, RunControl, OutcomeKind } from './outcome';
@@ -42,7 +43,7 @@ export function deploymentSteps(s: RunState): { before: Step<RunState, any>[]; c
   const syncMs = v.syncTimeoutSeconds * 1000 + MARGIN_MS;
   const rolloutMs = v.rolloutTimeoutSeconds * 1000 + MARGIN_MS;
   return {
-    before: [resolveStep, validateStep],
+    before: [resolveStep, validateStep, preflightStep],
     change: [updateValuesStep, commitStep, pushStep, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.tag!), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.tag!)],
     // The rollback's sync may first have to wait for a stuck operation of the bad commit to end.
     rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPushStep, { ...rollbackSyncStep, timeoutMs: 2 * v.syncTimeoutSeconds * 1000 + MARGIN_MS }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
@@ -121,6 +122,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
     commitMessage: changeCommitMessage(s.mode, commitFacts(s)),
     application: s.application!,
     checks: s.checks,
+    preflight: s.preflight,
     refusal,
   };
 }
@@ -336,6 +338,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         manualFix: f.manualFix,
         rollbackCommand: f.rollbackCommand,
         decision: f.decision,
+        preflight: st.preflight,
         startedAt: iso(st.startedAt),
         finishedAt: iso(c.now()),
       },

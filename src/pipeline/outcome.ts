@@ -3,6 +3,7 @@ import type { GitOpsConfig } from './config/types';
 import type { CheckResult, RecordStatus } from './model/records';
 import type { Clock, Ports } from './ports';
 import type { EventSink, StepReport } from './runner';
+import type { PreflightResult } from './steps/preflight';
 
 export interface DeployRequest {
   service: string;
@@ -96,6 +97,8 @@ export interface DeploymentPlan {
   commitMessage: string;
   application: string;
   checks: CheckResult[];
+  /** What the pre-flight observed of each system (absent when an earlier check refused). */
+  preflight?: PreflightResult[];
   /** Why it would not proceed (each failed check with its fix). */
   refusal?: string;
 }
@@ -132,6 +135,8 @@ export interface PipelineOutcome {
   manualFix?: string;
   /** The command that rolls back what this run left in place (after an interruption). */
   rollbackCommand?: string;
+  /** The pre-flight's result per system, before any change. */
+  preflight?: PreflightResult[];
   /** For an inconclusive verification: the two commands to decide with, and what was (not) observed. */
   decision?: Decision;
   startedAt: string;

@@ -158,7 +158,22 @@ export interface HealthResponse {
   downComponents: string[];
 }
 
+/** A SelfSubjectAccessReview's resource attributes. */
+export interface AccessAttributes {
+  verb: string;
+  /** '' for the core group. */
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
 export interface ClusterPort {
+  /** SelfSubjectAccessReview: may the current credentials do this? */
+  canI(attrs: AccessAttributes, signal?: AbortSignal): Promise<{ allowed: boolean; reason?: string }>;
+  /** Where the credentials come from, for messages ("kubeconfig ~/.kube/config, context prod, user alice (token)"); never a secret. */
+  credentialSource?(): Promise<string>;
   getDeployment(namespace: string, name: string, signal?: AbortSignal): Promise<DeploymentStatus>;
   /** Pods matching the label selector. */
   listPods(namespace: string, selector: Record<string, string>, signal?: AbortSignal): Promise<PodStatus[]>;
@@ -175,6 +190,8 @@ export interface ClusterPort {
 }
 
 export interface MetricsPort {
+  /** Where the queries go and with which credentials, for messages; never a secret. */
+  credentialSource?(): string;
   /** Instant query; the first sample's value, undefined for an empty vector. Throws with the query in the message on errors. */
   query(promql: string, signal?: AbortSignal): Promise<number | undefined>;
 }

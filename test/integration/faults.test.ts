@@ -5,7 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startSandbox, type Sandbox, type Scenario } from '../../sandbox/index';
+import { startSandbox, type FaultSwitch, type Sandbox, type Scenario } from '../../sandbox/index';
+import { git } from './helpers/cli';
 import { build, cli, newRecordOnOrigin, originLog, recordsOnOrigin } from './helpers/cli';
 
 function scenario(config?: Record<string, unknown>): Scenario {
@@ -15,6 +16,14 @@ function scenario(config?: Record<string, unknown>): Scenario {
     ...(config ? { config } : {}),
   } as Scenario;
 }
+
+/** The fault starts once the change reached origin (the pre-flight saw every system healthy). */
+function afterPush(sb: Sandbox, name: FaultSwitch): void {
+  sb.events.once('origin-moved', () => sb.faultSwitch(name, true));
+}
+
+/** Every ref of origin and its sha: "nothing changed" is this staying equal. */
+const originRefs = (sb: Sandbox) => git(['for-each-ref', '--format=%(refname) %(objectname)'], sb.originDir);
 
 const status = (out: { checks: { name: string; status: string }[] }, name: string) => out.checks.find((c) => c.name === name)?.status;
 
@@ -58,7 +67,7 @@ describe('honest under faults (CLI against the sandbox)', function () {
 
   it('Prometheus answering 503 during verification: inconclusive, held, nothing rolled back (exit 4)', async () => {
     const s = await start(scenario());
-    s.faultSwitch('prometheus-503', true);
+    afterPush(s, 'prometheus-503');
     const before = await recordsOnOrigin(s, 'stag');
     const logBefore = await originLog(s);
     const r = await cli(s, ['deploy', 'accounts', '--env', 'stag', '--reason', 'CHG-2', '--json']);
@@ -93,7 +102,7 @@ describe('honest under faults (CLI against the sandbox)', function () {
 
   it('with verification.onInconclusive: rollback the release is rolled back, and the rollback is not "failed" because the metric cannot be read', async () => {
     const s = await start(scenario({ verification: { onInconclusive: 'rollback' } }));
-    s.faultSwitch('prometheus-503', true);
+    afterPush(s, 'prometheus-503');
     const before = await recordsOnOrigin(s, 'stag');
     const r = await cli(s, ['deploy', 'accounts', '--env', 'stag', '--reason', 'CHG-3', '--json']);
     assert.equal(r.code, 4, r.stderr);
@@ -110,12 +119,41 @@ describe('honest under faults (CLI against the sandbox)', function () {
 
   it('the health route missing (404) during verification: inconclusive, not a failure', async () => {
     const s = await start(scenario());
-    s.faultSwitch('health-route-missing', true);
+    afterPush(s, 'health-route-missing');
     const r = await cli(s, ['deploy', 'accounts', '--env', 'stag', '--reason', 'CHG-4', '--json']);
     assert.equal(r.code, 4, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.kind, 'inconclusive');
     assert.equal(status(out, 'health'), 'inconclusive');
     assert.ok(!(await originLog(s)).some((l) => l.startsWith('Rollback')));
+  });
+
+  describe('pre-flight refuses before any change (exit 2, origin untouched)', () => {
+    const cases: { name: string; arrange: (s: Sandbox) => void; system: string; check: string }[] = [
+      { name: 'an expired/invalid Kubernetes token (401)', arrange: (s) => s.faultSwitch('kube-token-expired', true), system: 'kubernetes', check: 'deployment' },
+      { name: 'no permission to patch the Application (SelfSubjectAccessReview)', arrange: (s) => s.denyPermission('patch applications.argoproj.io'), system: 'argocd', check: 'permissions' },
+      { name: 'Prometheus answering 503', arrange: (s) => s.faultSwitch('prometheus-503', true), system: 'prometheus', check: 'query' },
+      { name: 'the health route missing (404)', arrange: (s) => s.faultSwitch('health-route-missing', true), system: 'health', check: 'route' },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const s = await start(scenario());
+        c.arrange(s);
+        const refs = await originRefs(s);
+        const r = await cli(s, ['deploy', 'accounts', '--env', 'stag', '--reason', 'CHG-9', '--json']);
+        assert.equal(r.code, 2, r.stderr + r.stdout.slice(-1500));
+        const out = JSON.parse(r.stdout);
+        assert.equal(out.kind, 'refused');
+        const failed = out.preflight.filter((x: { status: string }) => x.status === 'failed');
+        assert.ok(failed.some((x: { system: string; check: string }) => x.system === c.system && x.check === c.check), JSON.stringify(out.preflight, null, 1));
+        for (const f of failed) assert.ok(f.fix && f.credentialSource !== undefined || f.system === 'prometheus', JSON.stringify(f));
+        if (c.system !== 'prometheus' && c.system !== 'health') assert.ok(failed[0].credentialSource.includes(s.kubeconfigPath), failed[0].credentialSource);
+        assert.equal(await originRefs(s), refs, 'origin is untouched');
+        assert.equal((await git(['status', '--porcelain'], s.repoDir)).trim(), '', 'the checkout is clean');
+        // The transcript says it too, for people.
+        const t = await cli(s, ['deploy', 'accounts', '--env', 'stag', '--reason', 'CHG-9']);
+        assert.equal(t.code, 2);
+      });
+    }
   });
 });

@@ -34,6 +34,9 @@ function newRecord(env = 'stag') {
   return parseRecord(w.read(rel), rel);
 }
 
+/** The fault starts once the change is on origin: the pre-flight saw every system healthy. */
+const pushed = () => w.git.remote.some((c) => c.message.startsWith('Deploy'));
+
 const subjects = () => w.git.remote.map((c) => c.message.split('\n')[0].split(':')[0]);
 
 describe('inconclusive verification', () => {
@@ -64,8 +67,10 @@ describe('inconclusive verification', () => {
   describe('Prometheus cannot be read', () => {
     beforeEach(() => {
       world({ config: PROM });
-      w.metrics.query = async () => {
-        throw new Error('Prometheus query failed (HTTP 503)');
+      const query = w.metrics.query.bind(w.metrics);
+      w.metrics.query = async (q) => {
+        if (pushed()) throw new Error('Prometheus query failed (HTTP 503)');
+        return query(q);
       };
     });
 
@@ -90,8 +95,10 @@ describe('inconclusive verification', () => {
     it('with onInconclusive: rollback it rolls back, and a rollback whose metric cannot be read is inconclusive, never failed', async () => {
       w.cleanup();
       world({ config: `${PROM}  onInconclusive: rollback\n` });
-      w.metrics.query = async () => {
-        throw new Error('Prometheus query failed (HTTP 503)');
+      const query = w.metrics.query.bind(w.metrics);
+      w.metrics.query = async (q) => {
+        if (pushed()) throw new Error('Prometheus query failed (HTTP 503)');
+        return query(q);
       };
       const out = await deploy();
       assert.equal(out.kind, 'inconclusive', out.message);
@@ -109,7 +116,7 @@ describe('inconclusive verification', () => {
       world({ config: `${PROM}  onInconclusive: rollback\n` });
       let calls = 0;
       w.metrics.query = async () => {
-        if (++calls <= 3) throw new Error('HTTP 503');
+        if (pushed() && ++calls <= 3) throw new Error('HTTP 503');
         return 0.001;
       };
       const out = await deploy();
@@ -149,7 +156,8 @@ describe('inconclusive verification', () => {
 
   it('the health route answering 404 without an actuator status is inconclusive (health cannot be judged)', async () => {
     world({ config: PROM });
-    w.cluster.health = async () => ({ httpStatus: 404, body: '{"status":404,"error":"Not Found"}', downComponents: [] });
+    const health = w.cluster.health.bind(w.cluster);
+    w.cluster.health = async (...a: Parameters<typeof health>) => (pushed() ? { httpStatus: 404, body: '{"status":404,"error":"Not Found"}', downComponents: [] } : health(...a));
     const out = await deploy();
     assert.equal(out.kind, 'inconclusive', out.message);
     assert.equal(check(out, 'health'), 'inconclusive');
@@ -190,13 +198,60 @@ describe('inconclusive verification', () => {
       w.argo.waitFor = async () => {
         throw Object.assign(new Error('Kubernetes API: Unauthorized (401)'), { statusCode: 401 });
       };
-      w.argo.get = async () => {
-        throw Object.assign(new Error('Kubernetes API: Unauthorized (401)'), { statusCode: 401 });
+      const get = w.argo.get.bind(w.argo);
+      w.argo.get = async (ns, app) => {
+        if (pushed()) throw Object.assign(new Error('Kubernetes API: Unauthorized (401)'), { statusCode: 401 });
+        return get(ns, app);
       };
       const out = await deploy();
       assert.equal(out.kind, 'inconclusive', out.message);
       assert.equal(check(out, 'sync'), 'inconclusive');
       assert.ok(!subjects().some((s) => s.startsWith('Rollback')));
     });
+  });
+});
+
+describe('pre-flight: before any change', () => {
+  it('Prometheus not answering refuses with exit 2, names the system, the credential source and the fix; nothing changed', async () => {
+    world({ config: PROM });
+    w.metrics.query = async () => {
+      throw new Error('Prometheus query failed (HTTP 503)');
+    };
+    const remote = w.git.remote.length;
+    const out = await deploy();
+    assert.equal(out.kind, 'refused', out.message);
+    assert.equal(out.exitCode, 2);
+    assert.equal(w.git.remote.length, remote);
+    assert.equal(w.git.local.length, remote);
+    const prom = out.preflight?.find((r) => r.system === 'prometheus');
+    assert.equal(prom?.status, 'failed');
+    assert.ok(prom?.fix);
+    assert.deepEqual(out.preflight?.filter((r) => r.status === 'failed').map((r) => r.system), ['prometheus']);
+  });
+
+  it('a denied patch on the Application (SelfSubjectAccessReview) refuses, naming argocd and the permission', async () => {
+    world({ config: PROM });
+    w.cluster.denied.add('patch applications.argoproj.io');
+    const out = await deploy();
+    assert.equal(out.exitCode, 2);
+    const argo = out.preflight?.find((r) => r.system === 'argocd' && r.check === 'permissions');
+    assert.equal(argo?.status, 'failed');
+    assert.match(argo!.detail, /patch applications\.argoproj\.io "accounts-stag" in argocd/);
+    assert.equal(argo?.credentialSource, 'kubeconfig /fake/kubeconfig, context "fake", user "alice" (token)');
+  });
+
+  it('a query that returns no series refuses (the error rate could never be judged)', async () => {
+    world({ config: PROM });
+    w.metrics.query = async (): Promise<number | undefined> => undefined;
+    const out = await deploy();
+    assert.equal(out.exitCode, 2);
+    assert.equal(out.preflight?.find((r) => r.system === 'prometheus')?.status, 'failed');
+  });
+
+  it('the dry run plan carries the pre-flight results as fields', async () => {
+    world({ config: PROM });
+    const out = await runDeployment({ service: 'accounts', environment: 'stag', tag: '1.6.0', dryRun: true }, depsOf(w));
+    assert.equal(out.kind, 'dry-run');
+    assert.deepEqual(out.plan?.preflight?.map((r) => `${r.system}/${r.check}:${r.status}`), ['kubernetes/deployment:passed', 'kubernetes/permissions:passed', 'argocd/application:passed', 'argocd/permissions:passed', 'prometheus/query:passed', 'health/route:passed']);
   });
 });
