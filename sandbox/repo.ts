@@ -50,7 +50,8 @@ export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
     verification: { prometheusUrl: e.prometheus, errorRateThreshold: 0.01, restartThreshold: 0, syncTimeoutSeconds: 120, rolloutTimeoutSeconds: 120 },
     git: { remote: 'origin', branch: 'main' },
     github: { apiUrl: e.github, owner: e.owner, repo: e.repo },
-    kubernetes: { kubeconfig: e.kubeconfig, context: e.context },
+    // No kubeconfig here: the repository never says where credentials come from (KUBECONFIG does).
+    kubernetes: { context: e.context },
   }, rest);
   return '# GitOps Deploy configuration for the sandbox world (see docs/config-format.md).\n# Endpoints point at the local sandbox; ports change on every start.\n' + YAML.stringify(config);
 }

@@ -105,12 +105,17 @@ export interface GitConfig {
 
 export interface GitHubConfig {
   apiUrl: string;
+  /**
+   * Set when apiUrl came from the repository and its host is not trusted: no token is sent there
+   * (trust it with --trust-host, GITOPS_DEPLOY_TRUSTED_HOSTS or trustedHosts in the user config).
+   */
+  untrustedHost?: string;
   owner?: string;
   repo?: string;
 }
 
 export interface KubernetesConfig {
-  /** Absolute path of a kubeconfig file; default: the standard places. */
+  /** Absolute path of a kubeconfig file, from the user's side only (never the repository); default: KUBECONFIG, ~/.kube/config. */
   kubeconfig?: string;
   context?: string;
 }
@@ -137,6 +142,8 @@ export interface GitOpsConfig {
   registry: RegistryConfig;
   signing: SigningConfig;
   verification: VerificationConfig;
+  /** Keys of the repository's file that were ignored because they are user settings (with why). */
+  ignored?: { key: string; why: string }[];
   git: GitConfig;
   github: GitHubConfig;
   kubernetes: KubernetesConfig;
