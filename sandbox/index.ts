@@ -53,6 +53,13 @@ export interface SandboxEndpoints {
 
 export type FaultApi = 'kubernetes' | 'ecr' | 'github' | 'prometheus';
 
+/**
+ * Named faults for the "cannot observe" cases: the Argo CD watch fails while GETs work; Prometheus
+ * answers 503; the Kubernetes API refuses the token (expired: 401); the health route is missing (404).
+ */
+export type FaultSwitch = 'argocd-watch-fails' | 'prometheus-503' | 'kube-token-expired' | 'health-route-missing';
+export const FAULT_SWITCHES: readonly FaultSwitch[] = ['argocd-watch-fails', 'prometheus-503', 'kube-token-expired', 'health-route-missing'];
+
 export interface Sandbox {
   dir: string;
   repoDir: string;
@@ -85,6 +92,10 @@ export interface Sandbox {
    * emits 'image-pushed' {service, tag, digest, pushedAt}. Throws for a tag that exists (the repositories are immutable).
    */
   pushImage(service: string, tag: string, spec?: ImageSpec): { digest: string; pushedAt: string };
+  /** Turns a named fault on or off. */
+  faultSwitch(name: FaultSwitch, on: boolean): void;
+  /** Denies (or allows again) a permission, "verb resource[.group]" (e.g. "patch applications.argoproj.io"): 403 and SelfSubjectAccessReview allowed:false. */
+  denyPermission(rule: string, on?: boolean): void;
   /** Resolves with the first event (args[0]) that satisfies pred; rejects after timeoutMs. */
   waitFor<X = any>(event: string, pred?: (x: X) => boolean, timeoutMs?: number): Promise<X>;
   /** Current Application object of service-env. */
@@ -125,6 +136,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     prometheus: new Faults(scenario.faults.prometheus),
   };
   const kubeToken = 'sandbox-' + crypto.randomBytes(12).toString('hex');
+  const switches = { kubeTokenExpired: false, healthRouteMissing: false };
+  const denied = new Set<string>();
   const githubToken = 'ghp_sandbox' + crypto.randomBytes(12).toString('hex');
   const originDir = path.join(dir, 'origin.git');
   let world: World | undefined;
@@ -174,6 +187,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (!m || !env || !service || !world.scenario.environments[env]?.[service]) return sendText(res, 404, '{"status":404,"error":"Not Found"}', 'application/json');
       const tag = world.servingTag(env, service);
       if (!tag) return sendText(res, 503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure\n');
+      if (m[3].startsWith('/actuator/health') && switches.healthRouteMissing) return sendText(res, 404, JSON.stringify({ status: 404, error: 'Not Found', path: m[3] }), 'application/json');
       if (m[3].startsWith('/actuator/health')) {
         const h = actuatorHealth(world, service, tag, m[3].slice('/actuator/health'.length));
         return sendText(res, h.status, h.body, h.contentType);
@@ -196,7 +210,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const w = new World(scenario, registry, repo.originDir, log);
     await w.init(repo.head);
     world = w;
-    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, token: kubeToken, log, serverUrl: () => kube.url });
+    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, token: kubeToken, log, serverUrl: () => kube.url, switches, denied });
     prom = new FakePrometheus(w, faults.prometheus);
     for (const ev of ['run-updated', 'deployment-created', 'deployment-status']) gh.events.on(ev, (...a: unknown[]) => w.events.emit(ev, ...a));
     const pushImage = (service: string, tag: string, spec: ImageSpec = {}): { digest: string; pushedAt: string } => {
@@ -248,6 +262,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       },
       setFault: (api, key, spec) => faults[api].set(key, spec),
       pushImage,
+      denyPermission(rule, on = true) {
+        if (on) denied.add(rule.trim());
+        else denied.delete(rule.trim());
+      },
+      faultSwitch(name, on) {
+        if (name === 'argocd-watch-fails') faults.kubernetes.set('WATCH /apis/argoproj.io/*', on ? { code: 500, message: 'sandbox: the Argo CD watch fails (fault switch argocd-watch-fails)' } : null);
+        else if (name === 'prometheus-503') faults.prometheus.set('* /api/v1/*', on ? { code: 503, message: 'sandbox: Prometheus unavailable (fault switch prometheus-503)' } : null);
+        else if (name === 'kube-token-expired') switches.kubeTokenExpired = on;
+        else switches.healthRouteMissing = on;
+      },
       waitFor<X>(event: string, pred: (x: X) => boolean = () => true, timeoutMs = 10000): Promise<X> {
         return new Promise<X>((resolve, reject) => {
           const t = setTimeout(() => {

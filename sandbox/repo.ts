@@ -50,7 +50,8 @@ export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
     verification: { prometheusUrl: e.prometheus, errorRateThreshold: 0.01, restartThreshold: 0, syncTimeoutSeconds: 120, rolloutTimeoutSeconds: 120 },
     git: { remote: 'origin', branch: 'main' },
     github: { apiUrl: e.github, owner: e.owner, repo: e.repo },
-    kubernetes: { kubeconfig: e.kubeconfig, context: e.context },
+    // No kubeconfig here: the repository never says where credentials come from (KUBECONFIG does).
+    kubernetes: { context: e.context },
     // The demo's dev follows the builds of main (gitops-deploy follow).
     ...(s.envOrder.includes('dev') ? { follow: [{ environment: 'dev', tags: '^main-[0-9a-f]{7,40}$' }] } : {}),
   }, rest);

@@ -4,7 +4,10 @@ import { createPorts } from './clients';
 import { deploymentReporterFor } from './clients/githubActions';
 import { environment, loadConfig } from './pipeline/config/load';
 import type { GitOpsConfig } from './pipeline/config/types';
+import { TRUSTED_HOSTS_VAR } from './pipeline/config/userSettings';
+import { escapeControl, REASON_MAX } from './pipeline/terminal';
 import { resolveActor, runDeployment, runRollback } from './pipeline/deploy';
+import { runVerification } from './pipeline/recheck';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
 import { followCommand } from './cli/follow';
 import { scheduledCommand } from './cli/scheduled';
@@ -24,8 +27,8 @@ export const EXIT = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64
 const USAGE = `usage:
   gitops-deploy status   [--repo DIR] [--json]
   gitops-deploy records  [--env E] [--service S] [--json] [--repo DIR]
-  gitops-deploy deploy   <service> --env <env> [--tag T] [--reason R] [--override-window] [--dry-run] [--json] [--repo DIR]
-  gitops-deploy rollback <service> --env <env> [--to T] --reason R [--json] [--repo DIR]
+  gitops-deploy deploy   <service> --env <env> [--tag T] [--reason R] [--override-window] [--dry-run] [--json] [--repo DIR] [--trust-host HOST]
+  gitops-deploy rollback <service> --env <env> [--to T] --reason R [--json] [--repo DIR] [--trust-host HOST]
   gitops-deploy logs       <service> --env <env> [--tail N] [--json] [--repo DIR]
   gitops-deploy events     <service> --env <env> [--json] [--repo DIR]
   gitops-deploy argocd     <service> --env <env> [--repo DIR]
@@ -37,7 +40,8 @@ const USAGE = `usage:
   gitops-deploy deploy   <service> --env <env> --at <ISO time|window-opens> --reason R [--tag T] [--json] [--repo DIR]
   gitops-deploy scheduled list   [--env E] [--json] [--repo DIR]
   gitops-deploy scheduled run    [--env E] [--json] [--repo DIR]
-  gitops-deploy scheduled cancel <id> --env <env> [--reason R] [--repo DIR]`;
+  gitops-deploy scheduled cancel <id> --env <env> [--reason R] [--repo DIR]
+  gitops-deploy verify     <service> --env <env> [--json] [--repo DIR]`;
 
 export interface ParsedArgs {
   command: string;
@@ -45,7 +49,7 @@ export interface ParsedArgs {
   flags: Record<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status', 'tail', 'interval', 'at']);
+const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status', 'tail', 'interval', 'at', 'trust-host']);
 const BOOL_FLAGS = new Set(['json', 'dry-run', 'override-window', 'help', 'yes', 'once']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
@@ -184,9 +188,13 @@ function serviceAndEnv(command: string, args: ParsedArgs): { service: string; en
 }
 
 /** The repository's configuration (--repo or the current folder), which must know the environment. */
-async function configFor(args: ParsedArgs, envName: string, vars: NodeJS.ProcessEnv): Promise<{ root: string; config: GitOpsConfig }> {
+async function configFor(args: ParsedArgs, envName: string, vars: NodeJS.ProcessEnv, io?: Out): Promise<{ root: string; config: GitOpsConfig }> {
   const root = path.resolve(String(args.flags.repo ?? process.cwd()));
+  // --trust-host HOST: this run may send a credential to HOST although the repository named it.
+  const trust = stringFlag(args, 'trust-host');
+  if (trust) vars[TRUSTED_HOSTS_VAR] = [vars[TRUSTED_HOSTS_VAR], trust].filter(Boolean).join(',');
   const config = await loadConfig(root, vars);
+  for (const i of config.ignored ?? []) io?.err(`warning: .gitops-deploy.yaml: ${i.key} is ignored: ${i.why}`);
   if (!environment(config, envName)) throw new UserError(`unknown environment "${envName}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
   return { root, config };
 }
@@ -199,8 +207,9 @@ async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io
   if (kind === 'rollback' && (args.flags.tag !== undefined)) throw new UserError('rollback takes --to TAG, not --tag');
   if (kind === 'deploy' && args.flags.to !== undefined) throw new UserError('deploy takes --tag TAG, not --to');
   const reason = stringFlag(args, 'reason');
+  if (reason !== undefined && reason.length > REASON_MAX) throw new UserError(`--reason is ${reason.length} characters; the limit is ${REASON_MAX}: give the ticket and a short summary`);
   if (kind === 'rollback' && !reason?.trim()) throw new UserError('rollback needs --reason "why" (recorded in the commit and the record)');
-  const { root, config } = await configFor(args, envName, vars);
+  const { root, config } = await configFor(args, envName, vars, io);
   const ports = portsFactory(config, envName, vars);
   const json = !!args.flags.json;
   const common = { service, environment: envName, reason, overrideWindow: !!args.flags['override-window'], dryRun: !!args.flags['dry-run'] };
@@ -349,6 +358,25 @@ const wiring: CliWiring = {
   deploy: (c, request, opts, io, signal) => streamPipeline('deploy', c, request as DeployRequest & RollbackRequest, opts, io, signal),
   printOutcome,
 };
+/** Re-run only the verification against what runs now (the re-check after an inconclusive run). */
+async function verifyCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  const vars = process.env;
+  const mask = (t: string) => maskSecrets(t, vars);
+  const { service, envName } = serviceAndEnv('verify', args);
+  const { config } = await configFor(args, envName, vars);
+  const json = !!args.flags.json;
+  const onEvent = json ? undefined : (e: PipelineEvent) => e.type !== 'step-finished' && formatEvent(e).forEach((l) => io.out(mask(l)));
+  const report = await runVerification({ service, environment: envName }, { config, ports: portsFactory(config, envName, vars), env: vars, ...depsOverride }, { signal, onEvent });
+  if (json) {
+    io.out(mask(JSON.stringify(report, null, 2)));
+    return report.exitCode;
+  }
+  const mark = { passed: '✓', failed: '✗', warning: '!', skipped: '-', inconclusive: '?' } as const;
+  for (const c of report.checks) io.out(mask(`  ${mark[c.status]} ${c.name}: ${c.detail ?? ''}`));
+  const print = report.status === 'passed' ? io.out : io.err;
+  print(mask(`${report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '?'} ${report.status.toUpperCase()} (exit ${report.exitCode}): ${service} ${report.tag} in ${envName}`));
+  return report.exitCode;
+}
 
 /** Commands added by the pipeline (deploy, rollback) register here. */
 export const commands: Record<string, CommandHandler> = {
@@ -363,9 +391,12 @@ export const commands: Record<string, CommandHandler> = {
   fix: fixCommand,
   follow: (a, io, signal) => followCommand(a, io, signal, wiring),
   scheduled: (a, io, signal) => scheduledCommand(a, io, signal, wiring),
+  verify: verifyCommand,
 };
 
-export async function main(argv: string[], io: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function main(argv: string[], raw: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  // Everything printed may carry repository text (reasons, records, logs): control characters escaped.
+  const io: Out = { out: (s) => raw.out(escapeControl(s)), err: (s) => raw.err(escapeControl(s)) };
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);

@@ -27,7 +27,15 @@ function notFound(t: ResourceType, name: string): HttpError {
   return new HttpError(404, `${resourceName(t)} "${name}" not found`, { name, ...(t.group ? { group: t.group } : {}), kind: t.plural });
 }
 
-export interface KubeServerOptions { world: World; faults: Faults; token: string; log: (s: string) => void; serverUrl: () => string }
+export interface KubeServerOptions {
+  world: World; faults: Faults; token: string; log: (s: string) => void; serverUrl: () => string;
+  /** Fault switches: the token is refused as expired; the services' health route answers 404. */
+  switches?: { kubeTokenExpired?: boolean; healthRouteMissing?: boolean };
+  /** Denied permissions, "verb resource[.group]" (e.g. "patch applications.argoproj.io", "get services/proxy"). */
+  denied?: Set<string>;
+}
+
+const SSAR_PATH = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
 
 /** The Kubernetes API server of the sandbox: discovery, CRUD-ish verbs, watches, logs, service proxy, metrics.k8s.io. */
 export class KubeApi {
@@ -58,7 +66,7 @@ export class KubeApi {
     const p = url.pathname.replace(/\/+$/, '') || '/';
     if (['/healthz', '/readyz', '/livez'].includes(p)) return sendText(res, 200, 'ok');
     const auth = req.headers.authorization ?? '';
-    if (auth !== `Bearer ${this.o.token}`) throw new HttpError(401, 'Unauthorized');
+    if (auth !== `Bearer ${this.o.token}` || this.o.switches?.kubeTokenExpired) throw new HttpError(401, 'Unauthorized');
     const watching = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
     const segs = p.split('/').filter(Boolean).map(decodeURIComponent);
     const isCollection = this.isCollection(segs);
@@ -66,6 +74,7 @@ export class KubeApi {
     const fault = this.o.faults.match(verbs, p);
     if (fault) throw new HttpError(fault.code, fault.message ?? `sandbox: injected ${fault.code} for ${verbs[verbs.length - 1]} ${p}`);
 
+    if (p === SSAR_PATH) return this.accessReview(req, res, method, body);
     if (p === '/version') return sendJson(res, 200, { major: '1', minor: '30', gitVersion: 'v1.30.4-sandbox', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2024-08-14T00:00:00Z', goVersion: 'go1.22.5', compiler: 'gc', platform: 'linux/amd64' });
     if (p === '/api') return sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.o.serverUrl().replace('http://', '') }] });
     if (p === '/apis') return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: this.groups() });
@@ -100,6 +109,11 @@ export class KubeApi {
     const type = findType(group, version, plural);
     if (!type) throw new HttpError(404, 'the server could not find the requested resource');
     if (type.namespaced && ns === undefined && name !== undefined) throw new HttpError(404, 'the server could not find the requested resource');
+    const verb = method === 'GET' ? (watching ? 'watch' : name === undefined ? 'list' : 'get') : method === 'PATCH' ? 'patch' : method === 'PUT' ? 'update' : method.toLowerCase();
+    const resource = sub && sub !== 'status' ? `${plural}/${sub}` : plural;
+    if (!this.allowed(verb, group, resource)) {
+      throw new HttpError(403, `${group ? `${resource}.${group}` : resource}${name ? ` "${name}"` : ''} is forbidden: User "sandbox-user" cannot ${verb} resource "${resource}" in API group "${group}"${ns ? ` in the namespace "${ns}"` : ''}`, { ...(name ? { name } : {}), ...(group ? { group } : {}), kind: plural });
+    }
 
     if (sub === 'proxy' && type.plural === 'services' && group === '') return this.proxy(req, res, ns!, name, subRest, url);
     if (sub === 'log' && type.plural === 'pods' && group === '') return this.podLog(res, ns!, name, url);
@@ -126,6 +140,44 @@ export class KubeApi {
     }
   }
 
+  private allowed(verb: string, group: string, resource: string): boolean {
+    const d = this.o.denied;
+    if (!d?.size) return true;
+    const full = group ? `${resource}.${group}` : resource;
+    return !d.has(`${verb} ${full}`) && !d.has(`* ${full}`);
+  }
+
+  /** SelfSubjectAccessReview (authorization.k8s.io/v1), as strict as the real API server. */
+  private accessReview(req: http.IncomingMessage, res: http.ServerResponse, method: string, body: Buffer): void {
+    if (method !== 'POST') throw new HttpError(405, 'the server does not allow this method on the requested resource');
+    const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+    if (ct !== 'application/json') throw new HttpError(415, `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+    let doc: any;
+    try {
+      doc = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      throw new HttpError(400, `the object provided is unrecognized: ${(e as Error).message}`);
+    }
+    if (doc?.apiVersion !== 'authorization.k8s.io/v1' || doc?.kind !== 'SelfSubjectAccessReview') {
+      throw new HttpError(400, `the API version in the data (${doc?.apiVersion ?? ''}) does not match the expected API version (authorization.k8s.io/v1) or kind (${doc?.kind ?? ''}) is not SelfSubjectAccessReview`);
+    }
+    const spec = doc.spec ?? {};
+    const ra = spec.resourceAttributes;
+    const nra = spec.nonResourceAttributes;
+    if ((ra === undefined) === (nra === undefined)) {
+      throw new HttpError(422, `SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified`, { group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview', causes: [{ reason: 'FieldValueInvalid', field: 'spec.resourceAttributes' }] });
+    }
+    let allowed = true;
+    let reason: string | undefined;
+    if (ra) {
+      if (typeof ra !== 'object' || Array.isArray(ra) || (ra.verb !== undefined && typeof ra.verb !== 'string') || (ra.resource !== undefined && typeof ra.resource !== 'string')) throw new HttpError(400, 'the object provided is unrecognized: spec.resourceAttributes');
+      const resource = ra.subresource ? `${ra.resource ?? ''}/${ra.subresource}` : String(ra.resource ?? '');
+      allowed = this.allowed(String(ra.verb ?? ''), String(ra.group ?? ''), resource);
+      reason = allowed ? 'sandbox: allowed' : `sandbox: ${ra.verb} ${resource}${ra.group ? `.${ra.group}` : ''} is denied to sandbox-user`;
+    }
+    sendJson(res, 201, { kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status: { allowed, ...(allowed ? {} : { denied: true }), ...(reason ? { reason } : {}) } });
+  }
+
   private isCollection(segs: string[]): boolean {
     if (segs[0] === 'api') return segs.length === 3 || (segs[2] === 'namespaces' && segs.length === 5);
     if (segs[0] === 'apis') return segs.length === 4 || (segs[3] === 'namespaces' && segs.length === 6);
@@ -136,6 +188,7 @@ export class KubeApi {
     const out = new Map<string, Set<string>>();
     for (const t of TYPES) if (t.group) out.set(t.group, (out.get(t.group) ?? new Set()).add(t.version));
     out.set('metrics.k8s.io', new Set(['v1beta1']));
+    out.set('authorization.k8s.io', new Set(['v1']));
     return [...out].map(([name, versions]) => {
       const vs = [...versions].map((v) => ({ groupVersion: `${name}/${v}`, version: v }));
       return { name, versions: vs, preferredVersion: vs[0] };
@@ -155,6 +208,7 @@ export class KubeApi {
       if (t.plural === 'pods') resources.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
       if (t.plural === 'services') resources.push({ name: 'services/proxy', singularName: '', namespaced: true, kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] });
     }
+    if (group === 'authorization.k8s.io') resources.push({ name: 'selfsubjectaccessreviews', singularName: 'selfsubjectaccessreview', namespaced: false, kind: 'SelfSubjectAccessReview', verbs: ['create'] });
     if (!resources.length) throw new HttpError(404, 'the server could not find the requested resource');
     return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources };
   }
@@ -348,7 +402,8 @@ export class KubeApi {
     if (!env || !tag) throw new HttpError(503, `no endpoints available for service "${name}"`);
     const sub = '/' + rest.join('/');
     let out: { status: number; contentType: string; body: string };
-    if (sub.startsWith('/actuator/health')) out = actuatorHealth(this.o.world, service, tag, sub.slice('/actuator/health'.length));
+    if (sub.startsWith('/actuator/health') && this.o.switches?.healthRouteMissing) out = { status: 404, contentType: 'application/json', body: JSON.stringify({ timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path: sub }) };
+    else if (sub.startsWith('/actuator/health')) out = actuatorHealth(this.o.world, service, tag, sub.slice('/actuator/health'.length));
     else if (sub === '/actuator/prometheus' || sub === '/metrics') out = { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: metricsText(this.o.world, { env, service }) };
     else if (sub === '/actuator/info') out = { status: 200, contentType: 'application/json', body: JSON.stringify({ app: { name: service, version: tag }, build: { version: tag } }) };
     else out = { status: 404, contentType: 'application/json', body: JSON.stringify({ timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path: sub }) };

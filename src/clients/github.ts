@@ -4,5 +4,6 @@ import type { GitOpsConfig } from '../pipeline/config/types';
 import { createOctokit } from './octokit';
 
 export async function createGitHubClient(config: Pick<GitOpsConfig, 'github'>, token: string | undefined): Promise<Octokit> {
-  return createOctokit({ baseUrl: config.github.apiUrl, token });
+  // A token never goes to a host the repository named unless the user trusted it.
+  return createOctokit({ baseUrl: config.github.apiUrl, token: config.github.untrustedHost ? undefined : token });
 }

@@ -202,8 +202,9 @@ export class GitHubActionsClient implements GitHubPort {
 }
 
 /** The port when config.github names a repository and a token is available; undefined otherwise. */
-export function gitHubPortFor(github: { apiUrl: string; owner?: string; repo?: string }, token: string | undefined, retries?: number, rateLimit?: GitHubActionsOptions['rateLimit']): GitHubActionsClient | undefined {
-  if (!github.owner || !github.repo || !token) return undefined;
+export function gitHubPortFor(github: { apiUrl: string; owner?: string; repo?: string; untrustedHost?: string }, token: string | undefined, retries?: number, rateLimit?: GitHubActionsOptions['rateLimit']): GitHubActionsClient | undefined {
+  // A token never goes to a host the repository named unless the user trusted it.
+  if (!github.owner || !github.repo || !token || github.untrustedHost) return undefined;
   return new GitHubActionsClient({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token, retries, rateLimit });
 }
 
@@ -219,11 +220,15 @@ export function describeRateLimit(e: RateLimitEvent): string {
  * pass `reporter.onEvent` into the pipeline's events and `await reporter.flush()` at the end.
  */
 export function deploymentReporterFor(
-  config: { github: { apiUrl: string; owner?: string; repo?: string }; git: { branch: string }; environments: { name: string }[] },
+  config: { github: { apiUrl: string; owner?: string; repo?: string; untrustedHost?: string }; git: { branch: string }; environments: { name: string }[] },
   request: { service: string; environment: string; mode: 'deploy' | 'rollback' },
   o: { env: Record<string, string | undefined>; warn: (m: string) => void; headSha?: () => Promise<string>; token?: string; retries?: number },
 ): DeploymentReporter | undefined {
   const token = o.token ?? o.env.GITHUB_TOKEN ?? o.env.GH_TOKEN;
+  if (token && config.github.owner && config.github.repo && config.github.untrustedHost) {
+    o.warn(`not sending the GitHub token to ${config.github.untrustedHost}: .gitops-deploy.yaml names that host (github.apiUrl) and you have not trusted it — no GitHub deployment is reported. Trust it with --trust-host ${config.github.untrustedHost} (or GITOPS_DEPLOY_TRUSTED_HOSTS, or trustedHosts in ~/.config/gitops-deploy/config.yaml), or set GITHUB_API_URL`);
+    return undefined;
+  }
   const port = gitHubPortFor(config.github, token, o.retries, { onRateLimit: (e) => o.warn(describeRateLimit(e)) });
   if (!port) return undefined;
   const last = config.environments[config.environments.length - 1]?.name;

@@ -4,7 +4,8 @@ import * as https from 'node:https';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import type { AppStatus, ArgoCdPort, ClusterPort, DeploymentStatus, HealthResponse, PodStatus, PodUsage } from '../pipeline/ports';
+import { WaitTimeoutError } from '../pipeline/ports';
+import type { AccessAttributes, AppStatus, ArgoCdPort, ClusterPort, DeploymentStatus, HealthResponse, PodStatus, PodUsage } from '../pipeline/ports';
 import { parseActuatorHealth } from './actuator';
 import { describeAppStatus, joinPodUsage, labelSelector, newestReplicaSetHash, REFRESH_ANNOTATION, toAppStatus, toDeploymentStatus, toPodStatus } from './kubeMap';
 import { abortable, abortError, errorMessage, fetchErrorMessage, isAbortError, redactUrls, safeUrl, throwIfAborted, truncate, withTimeout, type FetchLike } from './util';
@@ -141,6 +142,20 @@ export class KubeConnection {
     return loading;
   }
 
+  /** "kubeconfig FILE, context C, user U (token|exec CMD|client certificate)" — never a secret. */
+  async credentialSource(): Promise<string> {
+    const env = this.opts.env ?? process.env;
+    const file = this.opts.kubeconfig ?? firstExisting(env.KUBECONFIG) ?? path.join(env.HOME ?? '~', '.kube', 'config');
+    try {
+      const l = await this.load();
+      const user = l.kc.getCurrentUser();
+      const how = user?.exec ? `exec ${path.basename(String(user.exec.command ?? '?'))}` : user?.token || user?.authProvider ? 'token' : user?.certFile || user?.certData ? 'client certificate' : 'no credentials';
+      return `kubeconfig ${file}, context "${l.kc.getCurrentContext()}", user "${user?.name ?? '?'}" (${how})`;
+    } catch {
+      return `kubeconfig ${file}${this.opts.context ? `, context "${this.opts.context}"` : ''}`;
+    }
+  }
+
   get contextName(): string | undefined {
     return this.opts.context;
   }
@@ -205,6 +220,25 @@ export class KubernetesCluster implements ClusterPort {
     private readonly conn: KubeConnection,
     private readonly opts: { fetch?: FetchLike } = {},
   ) {}
+
+  async canI(attrs: AccessAttributes, signal?: AbortSignal): Promise<{ allowed: boolean; reason?: string }> {
+    throwIfAborted(signal);
+    const l = await this.conn.load();
+    const api = l.kc.makeApiClient(l.k8s.AuthorizationV1Api);
+    try {
+      const r = await api.createSelfSubjectAccessReview(
+        { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { ...attrs } } } },
+        this.conn.callOptions(l, signal),
+      );
+      return { allowed: !!r.status?.allowed, reason: r.status?.reason || undefined };
+    } catch (err) {
+      throw kubeError(err, this.conn.ctx(l, 'selfsubjectaccessreviews.authorization.k8s.io'));
+    }
+  }
+
+  async credentialSource(): Promise<string> {
+    return this.conn.credentialSource();
+  }
 
   async getDeployment(namespace: string, name: string, signal?: AbortSignal): Promise<DeploymentStatus> {
     throwIfAborted(signal);
@@ -440,7 +474,7 @@ export class ArgoCdApplications implements ArgoCdPort {
       const timer = setTimeout(() => {
         const waited = formatDuration(Date.now() - started);
         const extra = lastWatchError ? `; last watch error: ${lastWatchError}` : '';
-        finish(new Error(`Timed out after ${waited} waiting for Argo CD application ${namespace}/${app}; last status: ${describeAppStatus(last)}${extra}`));
+        finish(new WaitTimeoutError(`Timed out after ${waited} waiting for Argo CD application ${namespace}/${app}; last status: ${describeAppStatus(last)}${extra}`, last));
       }, remaining());
       const onAbort = () => finish(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -526,12 +560,14 @@ export class ArgoCdApplications implements ArgoCdPort {
                 return void getThenWatch();
               }
               if (err && !isAbortError(err)) {
+                // A failing watch must not blind the wait: re-read the object (a poll, with backoff)
+                // before re-establishing the watch, so its state — not the transport's — decides.
                 lastWatchError = redactUrls(errorMessage(err));
-                log?.(`Argo CD watch of ${namespace}/${app} ended: ${lastWatchError}; re-establishing`);
-                return retry(startWatch);
+                log?.(`Argo CD watch of ${namespace}/${app} failed: ${lastWatchError}; polling the Application and re-establishing the watch`);
+                return retry(getThenWatch);
               }
               // A normal end (server-side timeout): re-establish at once, unless it keeps ending immediately.
-              if (!sawEvent && Date.now() - openedAt < 1000) return retry(startWatch);
+              if (!sawEvent && Date.now() - openedAt < 1000) return retry(getThenWatch);
               failures = 0;
               startWatch();
             },

@@ -59,6 +59,10 @@ export interface PrometheusOptions {
 export class PrometheusMetrics implements MetricsPort {
   constructor(private readonly opts: PrometheusOptions) {}
 
+  credentialSource(): string {
+    return `verification.prometheusUrl ${safeUrl(this.opts.url)} (no credentials)`;
+  }
+
   async query(promql: string, signal?: AbortSignal): Promise<number | undefined> {
     const base = this.opts.url.replace(/\/+$/, '');
     const url = `${base}/api/v1/query?query=${encodeURIComponent(promql)}`;

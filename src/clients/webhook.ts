@@ -16,6 +16,7 @@ const TITLES: Record<NotifyEvent['kind'], string> = {
   failed: ':x: Deployment failed',
   'rolled-back': ':leftwards_arrow_with_hook: Rolled back',
   'rollback-failed': ':rotating_light: Rollback failed',
+  inconclusive: ':grey_question: Needs a decision (verification inconclusive):',
 };
 
 /** Slack escaping for mrkdwn text. */

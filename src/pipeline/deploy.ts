@@ -18,6 +18,8 @@ import {
   type RecordRef,
   type RollbackRequest,
   type RunControl,
+  type Decision,
+  renderCommand,
 } from './outcome';
 import { changeCommitMessage, unifiedDiff } from './plan';
 import { iso, runSteps, sleep as realSleep, type EventSink, type RunResult, type Step, type StepReport } from './runner';
@@ -27,6 +29,7 @@ import { resolveStep } from './steps/resolve';
 import { rollbackCommitStep, rollbackPushStep, rollbackSyncStep, rollbackValuesStep, rollbackRolloutStep, rollbackVerifyStep } from './steps/rollback';
 import { oneLine, shortSha, type RunState } from './steps/state';
 import { validateStep } from './steps/validate';
+import { preflightStep } from './steps/preflight';
 import { rolloutStep, verifyStep } from './steps/verify';
 
 export type { DeployRequest, RollbackRequest, PipelineDeps, PipelineOutcome, DeploymentPlan, RunControl, OutcomeKind } from './outcome';
@@ -40,7 +43,7 @@ export function deploymentSteps(s: RunState): { before: Step<RunState, any>[]; c
   const syncMs = v.syncTimeoutSeconds * 1000 + MARGIN_MS;
   const rolloutMs = v.rolloutTimeoutSeconds * 1000 + MARGIN_MS;
   return {
-    before: [resolveStep, validateStep],
+    before: [resolveStep, validateStep, preflightStep],
     change: [updateValuesStep, commitStep, pushStep, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.tag!), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.tag!)],
     // The rollback's sync may first have to wait for a stuck operation of the bad commit to end.
     rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPushStep, { ...rollbackSyncStep, timeoutMs: 2 * v.syncTimeoutSeconds * 1000 + MARGIN_MS }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
@@ -71,7 +74,7 @@ export async function resolveActor(actor: string | undefined, env: Record<string
   }
 }
 
-async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; dryRun?: boolean; autoRollback?: boolean }, deps: PipelineDeps): Promise<RunState> {
+export async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; dryRun?: boolean; autoRollback?: boolean }, deps: PipelineDeps): Promise<RunState> {
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? deps.ports.clock;
   return {
@@ -119,6 +122,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
     commitMessage: changeCommitMessage(s.mode, commitFacts(s)),
     application: s.application!,
     checks: s.checks,
+    preflight: s.preflight,
     refusal,
     ...(s.estimate ? { estimate: s.estimate } : {}),
   };
@@ -132,6 +136,17 @@ interface Finish {
   record?: RecordRef;
   manualFix?: string;
   rollbackCommand?: string;
+  decision?: Decision;
+}
+
+/** The checks after the change that observed something, and those that could not (for a decision). */
+function observation(s: RunState, from: number): { observed: string[]; unobserved: CheckResult[] } {
+  const after = s.checks.slice(from);
+  return { observed: after.filter((c) => c.status === 'passed' || c.status === 'failed' || c.status === 'warning').map((c) => c.name), unobserved: after.filter((c) => c.status === 'inconclusive') };
+}
+
+function unobservedText(checks: CheckResult[]): string {
+  return checks.map((c) => `${c.name}: ${oneLine(brief(c.detail ?? 'could not observe'))}`).join('; ');
 }
 
 function manualFix(s: RunState, failedAt: string | undefined, why: string | undefined): string {
@@ -176,7 +191,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     track(await runSteps([recordStep(() => plan, recordOut)], s, { ports: deps.ports, clock, onEvent: emit }));
     return recordOut.ref;
   };
-  const notify = async (kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded', message: string) => {
+  const notify = async (kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded' | 'inconclusive', message: string) => {
     emit({ type: 'notification', kind, message, at: iso(clock.now()) });
     try {
       await deps.ports.notifier.notify({ kind, service: s.service, environment: s.environment, tag: s.tag!, previousTag: s.previousTag, message, recordPath: recordOut.ref?.path });
@@ -199,6 +214,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       return outcome(s, finish, reports, clock);
     }
 
+    const checksBeforeChange = s.checks.length;
     const change = track(await runSteps(steps.change, s, opts));
     if (change.status === 'succeeded') {
       const status = mode === 'rollback' ? 'rollback' : 'succeeded';
@@ -230,12 +246,29 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message, record: ref, rollbackCommand: rollbackCommand(s) }, reports, clock);
     }
 
-    // Pushed, then the sync wait or verification failed: roll back automatically.
+    const policy = s.settings.config.verification.onInconclusive;
+    if (change.status === 'inconclusive' && (policy === 'hold' || s.autoRollback === false)) {
+      // Could not observe is not failed: nothing is rolled back blindly; a human decides.
+      const { observed, unobserved } = observation(s, checksBeforeChange);
+      const decision: Decision = {
+        recheck: { command: 'verify', service: s.service, environment: s.environment },
+        rollback: { command: 'rollback', service: s.service, environment: s.environment, to: s.previousTag, reason: `verification of ${s.tag} was inconclusive` },
+        observed,
+        unobserved: unobserved.map((c) => c.name),
+      };
+      const what = unobservedText(unobserved);
+      const message = `${s.service} ${s.tag} is pushed to ${s.environment} (commit ${shortSha(s.commit)}) but its verification was inconclusive — could not observe ${what}. Nothing was rolled back (verification.onInconclusive: ${s.autoRollback === false ? 'no automatic rollback in this run' : 'hold'}). Decide: re-check with ${renderCommand(decision.recheck)}, or roll back with ${renderCommand(decision.rollback!)}`;
+      const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${change.step} inconclusive: ${what}`, todo: `A human decides. Re-check: ${renderCommand(decision.recheck)} · Roll back: ${renderCommand(decision.rollback!)}` });
+      await notify('inconclusive', message);
+      return outcome(s, { kind: 'inconclusive', exitCode: EXIT_CODES.needsHuman, message, record: ref, decision }, reports, clock);
+    }
+
+    // Pushed, then the sync wait or verification failed (or could not observe, with onInconclusive: rollback): roll back automatically.
     // The runner prefixes "Title (step): " to a failure message; the cause names the step already.
     const failedTitle = change.reports.find((r) => r.step === change.step)?.title;
     const prefix = failedTitle ? `${failedTitle} (${change.step}): ` : '';
     const msg = change.message ?? 'verification failed';
-    s.cause = brief(prefix && msg.startsWith(prefix) ? msg.slice(prefix.length) : msg);
+    s.cause = change.status === 'inconclusive' ? `could not observe (verification.onInconclusive: rollback): ${unobservedText(observation(s, checksBeforeChange).unobserved)}` : brief(prefix && msg.startsWith(prefix) ? msg.slice(prefix.length) : msg);
     s.causeStep = change.step;
     if (s.autoRollback === false) {
       // The manual fix of a failed rollback: rolling "back" would re-deploy the broken tag.
@@ -245,9 +278,21 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: todo, record: ref }, reports, clock);
     }
     emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.previousTag}`, at: iso(clock.now()) });
+    const checksBeforeRollback = s.checks.length;
     const rb = track(await runSteps(steps.rollback, s, opts));
     const rbTitle = rb.reports.find((r) => r.step === rb.step)?.title;
     const rbWhy = oneLine(brief(rbTitle && rb.message?.startsWith(`${rbTitle} (${rb.step}): `) ? rb.message.slice(`${rbTitle} (${rb.step}): `.length) : rb.message ?? ''));
+    if (rb.status === 'inconclusive') {
+      // The rollback is on origin; only its verification could not observe: never "ROLLBACK FAILED".
+      const { unobserved } = observation(s, checksBeforeRollback);
+      const what = unobservedText(unobserved);
+      s.checks.push({ name: 'rollback', status: 'inconclusive', detail: `${s.previousTag} restored (commit ${shortSha(s.rollbackCommit)}); its verification could not observe ${what}` });
+      const decision: Decision = { recheck: { command: 'verify', service: s.service, environment: s.environment }, observed: observation(s, checksBeforeRollback).observed, unobserved: unobserved.map((c) => c.name) };
+      const message = `${s.service} ${s.tag} ${change.status === 'inconclusive' ? 'could not be verified' : 'failed'} in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.previousTag} (commit ${shortSha(s.rollbackCommit)}), but the rollback's verification was inconclusive — could not observe ${what}. Re-check with ${renderCommand(decision.recheck)}`;
+      const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${s.causeStep} ${change.status === 'inconclusive' ? 'inconclusive' : 'failed'}: ${s.cause}`, todo: `${s.previousTag} is back on origin (commit ${shortSha(s.rollbackCommit)}); confirm it runs well: ${renderCommand(decision.recheck)}` });
+      await notify('inconclusive', message);
+      return outcome(s, { kind: 'inconclusive', exitCode: EXIT_CODES.needsHuman, message, record: ref, decision }, reports, clock);
+    }
     s.checks.push(
       rb.status === 'succeeded'
         ? { name: 'rollback', status: 'passed', detail: `${s.previousTag} restored (commit ${shortSha(s.rollbackCommit)}) and verified` }
@@ -293,6 +338,8 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         plan: f.plan,
         manualFix: f.manualFix,
         rollbackCommand: f.rollbackCommand,
+        decision: f.decision,
+        preflight: st.preflight,
         startedAt: iso(st.startedAt),
         finishedAt: iso(c.now()),
       },

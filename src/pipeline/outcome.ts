@@ -3,6 +3,7 @@ import type { GitOpsConfig } from './config/types';
 import type { CheckResult, RecordStatus } from './model/records';
 import type { Clock, Ports } from './ports';
 import type { EventSink, StepReport } from './runner';
+import type { PreflightResult } from './steps/preflight';
 
 export interface DeployRequest {
   service: string;
@@ -52,7 +53,31 @@ export interface RunControl {
   onEvent?: EventSink;
 }
 
-export type OutcomeKind = 'deployed' | 'refused' | 'rolled-back' | 'failed-needs-human' | 'dry-run';
+/** `inconclusive`: changed, but the verification could not observe; held for a human (exit 4). */
+export type OutcomeKind = 'deployed' | 'refused' | 'rolled-back' | 'failed-needs-human' | 'inconclusive' | 'dry-run';
+
+/** A gitops-deploy command as data; the CLI and the editor render it at the edge (renderCommand). */
+export interface CommandRef {
+  command: 'verify' | 'rollback';
+  service: string;
+  environment: string;
+  /** rollback: the tag to go back to. */
+  to?: string;
+  /** rollback: the prefilled reason. */
+  reason?: string;
+}
+
+/** What a human decides after an inconclusive verification, with what could and could not be observed. */
+export interface Decision {
+  /** Re-run only the verification against what runs now. */
+  recheck: CommandRef;
+  /** Roll back (absent when the run already rolled back). */
+  rollback?: CommandRef;
+  /** Checks after the change that observed something (passed, failed, warning), by name. */
+  observed: string[];
+  /** Checks that could not observe, by name (their detail says why). */
+  unobserved: string[];
+}
 
 export const EXIT_CODES = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64 } as const;
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
@@ -72,6 +97,8 @@ export interface DeploymentPlan {
   commitMessage: string;
   application: string;
   checks: CheckResult[];
+  /** What the pre-flight observed of each system (absent when an earlier check refused). */
+  preflight?: PreflightResult[];
   /** Why it would not proceed (each failed check with its fix). */
   refusal?: string;
   /** How long the run would likely take (p90 of the recent runs) and whether it ends before the window closes. */
@@ -110,6 +137,20 @@ export interface PipelineOutcome {
   manualFix?: string;
   /** The command that rolls back what this run left in place (after an interruption). */
   rollbackCommand?: string;
+  /** The pre-flight's result per system, before any change. */
+  preflight?: PreflightResult[];
+  /** For an inconclusive verification: the two commands to decide with, and what was (not) observed. */
+  decision?: Decision;
   startedAt: string;
   finishedAt: string;
+}
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, '\\$1')}"`;
+}
+
+/** `gitops-deploy verify accounts --env stag`: a CommandRef as a command line (for the edges). */
+export function renderCommand(c: CommandRef, extra: string[] = []): string {
+  const args = [c.command, c.service, '--env', c.environment, ...(c.to ? ['--to', c.to] : []), ...(c.reason ? ['--reason', c.reason] : []), ...extra];
+  return ['gitops-deploy', ...args.map(quoteArg)].join(' ');
 }

@@ -87,6 +87,17 @@ export interface AppStatus {
   resourceVersion?: string;
 }
 
+/** `ArgoCdPort.waitFor` ran out of time (the last status it saw, if any, travels with it). */
+export class WaitTimeoutError extends Error {
+  override readonly name = 'WaitTimeoutError';
+  constructor(
+    message: string,
+    readonly last?: AppStatus,
+  ) {
+    super(message);
+  }
+}
+
 export interface ArgoCdPort {
   get(namespace: string, app: string, signal?: AbortSignal): Promise<AppStatus>;
   /** Set `argocd.argoproj.io/refresh`. */
@@ -95,7 +106,8 @@ export interface ArgoCdPort {
   sync(namespace: string, app: string, revision: string, actor: string, reason: string, signal?: AbortSignal): Promise<void>;
   /**
    * Resolve with the first status for which `done` returns true, observed through a Kubernetes
-   * watch (re-established on disconnect). Rejects with a timeout error after `timeoutMs`, or on abort.
+   * watch; when the watch fails the object is re-read (polled with backoff) and the watch
+   * re-established. Rejects with a WaitTimeoutError after `timeoutMs`, or on abort.
    */
   waitFor(namespace: string, app: string, done: (s: AppStatus) => boolean, timeoutMs: number, signal?: AbortSignal, onUpdate?: (s: AppStatus) => void): Promise<AppStatus>;
 }
@@ -146,7 +158,22 @@ export interface HealthResponse {
   downComponents: string[];
 }
 
+/** A SelfSubjectAccessReview's resource attributes. */
+export interface AccessAttributes {
+  verb: string;
+  /** '' for the core group. */
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
 export interface ClusterPort {
+  /** SelfSubjectAccessReview: may the current credentials do this? */
+  canI(attrs: AccessAttributes, signal?: AbortSignal): Promise<{ allowed: boolean; reason?: string }>;
+  /** Where the credentials come from, for messages ("kubeconfig ~/.kube/config, context prod, user alice (token)"); never a secret. */
+  credentialSource?(): Promise<string>;
   getDeployment(namespace: string, name: string, signal?: AbortSignal): Promise<DeploymentStatus>;
   /** Pods matching the label selector. */
   listPods(namespace: string, selector: Record<string, string>, signal?: AbortSignal): Promise<PodStatus[]>;
@@ -163,12 +190,14 @@ export interface ClusterPort {
 }
 
 export interface MetricsPort {
+  /** Where the queries go and with which credentials, for messages; never a secret. */
+  credentialSource?(): string;
   /** Instant query; the first sample's value, undefined for an empty vector. Throws with the query in the message on errors. */
   query(promql: string, signal?: AbortSignal): Promise<number | undefined>;
 }
 
 export interface NotifyEvent {
-  kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded';
+  kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded' | 'inconclusive';
   service: string;
   environment: string;
   tag: string;

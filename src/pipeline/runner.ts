@@ -5,7 +5,8 @@
 import type { CheckResult } from './model/records';
 import type { Clock, NotifyEvent, Ports } from './ports';
 
-export type StepStatus = 'succeeded' | 'refused' | 'failed';
+/** `inconclusive`: a verification could not observe (after retries) — neither passed nor failed. */
+export type StepStatus = 'succeeded' | 'refused' | 'failed' | 'inconclusive';
 
 export interface StepResult {
   status: StepStatus;
@@ -44,6 +45,8 @@ export interface StepContext<N extends keyof Ports = keyof Ports> {
   ports: Pick<Ports, N>;
   signal: AbortSignal;
   clock: Clock;
+  /** When the runner will abort the step (Date.now() epoch ms): evidence gathering stays within it. */
+  deadline: number;
   log(message: string, level?: LogLevel): void;
 }
 
@@ -156,6 +159,7 @@ async function runOne<S>(step: Step<S, any>, state: S, opts: RunOptions, emit: E
     ports: pick(opts.ports, step.needs),
     signal: controller.signal,
     clock: opts.clock,
+    deadline: Date.now() + step.timeoutMs,
     log: (message, level = 'info') => emit({ type: 'log', step: step.name, level, message, at: iso(opts.clock.now()) }),
   };
   let result: StepResult;

@@ -1,10 +1,10 @@
 // The human transcript of a pipeline run: one or more lines per event, and the closing summary.
 // Used by the CLI; the editor's output channel can use the same lines.
-import type { DeploymentPlan, PipelineOutcome } from './outcome';
+import { renderCommand, type DeploymentPlan, type PipelineOutcome } from './outcome';
 import type { CheckResult } from './model/records';
 import type { PipelineEvent } from './runner';
 
-const MARK = { succeeded: '✓', refused: '⊘', failed: '✗' } as const;
+const MARK = { succeeded: '✓', refused: '⊘', failed: '✗', inconclusive: '?' } as const;
 
 function ms(n: number): string {
   return n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`;
@@ -57,7 +57,7 @@ export function formatPlan(plan: DeploymentPlan): string[] {
 export function formatOutcome(o: PipelineOutcome): string[] {
   const lines: string[] = [''];
   if (o.plan) lines.push(...formatPlan(o.plan), '');
-  const head = { deployed: '✓', 'dry-run': o.exitCode === 0 ? '✓' : '⊘', refused: '⊘', 'rolled-back': '↩', 'failed-needs-human': '✗✗' }[o.kind];
+  const head = { deployed: '✓', 'dry-run': o.exitCode === 0 ? '✓' : '⊘', refused: '⊘', 'rolled-back': '↩', 'failed-needs-human': '✗✗', inconclusive: '?' }[o.kind];
   lines.push(`${head} ${o.kind.toUpperCase()} (exit ${o.exitCode}): ${o.kind === 'failed-needs-human' && o.manualFix ? 'a human is needed' : o.message.split('\n')[0]}`);
   const rest = o.message.split('\n').slice(1);
   if (o.kind === 'failed-needs-human' && o.manualFix) lines.push(...o.manualFix.split('\n').map((l) => `  ${l}`));
@@ -66,5 +66,16 @@ export function formatOutcome(o: PipelineOutcome): string[] {
   if (o.rollbackCommit) lines.push(`  rollback commit: ${o.rollbackCommit}`);
   if (o.record) lines.push(`  record: ${o.record.path}${o.record.pushed ? '' : ' (not pushed)'}`);
   if (o.rollbackCommand) lines.push(`  to roll back: ${o.rollbackCommand}`);
+  if (o.decision) lines.push(...decisionLines(o.decision));
   return lines;
+}
+
+/** What could and could not be observed, and the commands to decide with (rendered here, at the edge). */
+export function decisionLines(d: NonNullable<PipelineOutcome['decision']>): string[] {
+  return [
+    `  observed: ${d.observed.join(', ') || 'nothing'}`,
+    `  could not observe: ${d.unobserved.join(', ')}`,
+    `  re-check: ${renderCommand(d.recheck)}`,
+    ...(d.rollback ? [`  roll back: ${renderCommand(d.rollback)}`] : []),
+  ];
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../pipeline/deploy';
 import { brief } from '../pipeline/evidence';
 import { formatDuration } from '../pipeline/model/format';
-import { formatEvent as cliLines } from '../pipeline/transcript';
+import { decisionLines, formatEvent as cliLines } from '../pipeline/transcript';
 import type { CheckResult, CheckStatus } from '../pipeline/model/records';
 
 export interface TranscriptLinks {
@@ -27,7 +27,7 @@ export interface RunHeader {
   at: Date;
 }
 
-export const CHECK_MARK: Record<CheckStatus, string> = { passed: '✓', failed: '✗', warning: '!', skipped: '–' };
+export const CHECK_MARK: Record<CheckStatus, string> = { passed: '✓', failed: '✗', warning: '!', skipped: '–', inconclusive: '?' };
 const INDENT = '           '; // under "HH:MM:SS ✓ "
 
 /** "17:36:06" (UTC) of an ISO instant; the transcript header says the zone. */
@@ -75,6 +75,7 @@ const OUTCOME_TITLE: Record<PipelineOutcome['kind'], string> = {
   refused: '✗ REFUSED — nothing was changed',
   'rolled-back': '↩ ROLLED BACK',
   'failed-needs-human': '✗ FAILED — a human is needed',
+  inconclusive: '? INCONCLUSIVE — a human decides (nothing was rolled back blindly)',
   'dry-run': '○ PLAN',
 };
 
@@ -95,6 +96,7 @@ export function formatOutcome(o: PipelineOutcome, links: TranscriptLinks): strin
     lines.push(`  ${''.padEnd(16)}${abs}`);
   }
   if (o.rollbackCommand && !o.message.includes(o.rollbackCommand)) lines.push(`  to roll back: ${o.rollbackCommand}`);
+  if (o.decision) lines.push(...decisionLines(o.decision));
   const total = Date.parse(o.finishedAt) - Date.parse(o.startedAt);
   if (Number.isFinite(total)) lines.push(`  took ${formatDuration(total)}`);
   return lines;
@@ -176,6 +178,8 @@ export function outcomeNotification(o: PipelineOutcome): { severity: Severity; t
       return { severity: 'warning', text: `${o.mode === 'rollback' ? 'Rollback' : 'Deployment'} of ${what} to ${o.environment} refused: ${firstLine(o.message)}`, actions };
     case 'failed-needs-human':
       return { severity: 'error', text: `${what} in ${o.environment} needs a human: ${firstLine(o.message)}`, actions };
+    case 'inconclusive':
+      return { severity: 'warning', text: `${what} in ${o.environment}: verification inconclusive, nothing rolled back — could not observe ${o.decision?.unobserved.join(', ') ?? 'some checks'}. Re-check or roll back.`, actions };
     case 'dry-run':
       return { severity: 'info', text: firstLine(o.message), actions: ['Show output'] };
   }
@@ -219,7 +223,7 @@ export const MAX_BUTTONS = 3;
  * MAX_BUTTONS are buttons; the rest are behind "More…". Undefined for other outcomes.
  */
 export function troubleshootActions(o: PipelineOutcome, opts: { argoCd: boolean; extra?: readonly string[] }): { buttons: string[]; more: string[] } | undefined {
-  if (!o.commit || (o.kind !== 'rolled-back' && o.kind !== 'failed-needs-human')) return undefined;
+  if (!o.commit || (o.kind !== 'rolled-back' && o.kind !== 'failed-needs-human' && o.kind !== 'inconclusive')) return undefined;
   const argo = opts.argoCd ? [ACTION.argoCd] : [];
   const all =
     o.kind === 'rolled-back'

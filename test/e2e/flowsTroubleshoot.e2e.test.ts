@@ -36,8 +36,8 @@ async function frontMatter(file: string): Promise<Record<string, any>> {
 
 /** The sandbox cluster's pods of a service that are Ready now (read from the API the kubeconfig names, not through the extension). */
 async function readyPods(namespace: string, service: string): Promise<string[]> {
-  const config = parse(await fs.readFile(path.join(workspaceRoot(), '.gitops-deploy.yaml'), 'utf8'));
-  const kube = parse(await fs.readFile(config.kubernetes.kubeconfig, 'utf8'));
+  // The kubeconfig is the user's (the sandbox's KUBECONFIG), never named by the repository.
+  const kube = parse(await fs.readFile(process.env.KUBECONFIG!, 'utf8'));
   const server: string = kube.clusters[0].cluster.server;
   const token: string = kube.users[0].user.token;
   const res = await fetch(`${server.replace(/\/$/, '')}/api/v1/namespaces/${namespace}/pods`, { headers: { authorization: `Bearer ${token}` } });

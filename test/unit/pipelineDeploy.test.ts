@@ -56,7 +56,7 @@ describe('pipeline deploy', () => {
       assert.equal(rec.commit, deployCommit.sha);
       assert.equal(rec.actor, 'alice');
       assert.match(rec.digest!, /^sha256:/);
-      assert.deepEqual(rec.checks.map((c) => c.name), ['image-exists', 'signature', 'previous-environment', 'window', 'reason', 'working-tree', 'lock', 'sync', 'rollout', 'pods', 'restarts', 'health', 'smoke', 'error-rate', 'resources']);
+      assert.deepEqual(rec.checks.map((c) => c.name), ['image-exists', 'signature', 'previous-environment', 'window', 'reason', 'working-tree', 'lock', 'preflight-kubernetes', 'preflight-kubernetes-permissions', 'preflight-argocd', 'preflight-argocd-permissions', 'preflight-prometheus', 'preflight-health', 'sync', 'rollout', 'pods', 'restarts', 'health', 'smoke', 'error-rate', 'resources']);
       assert.ok(rec.checks.every((c) => c.status === 'passed' || c.status === 'skipped'), JSON.stringify(rec.checks));
       assert.match(text, /^# accounts 1\.5\.0 → 1\.6\.0 in stag: succeeded$/m);
       assert.ok(w.git.remote.some((c) => c.paths.includes(rel)), 'the record is pushed');
@@ -84,7 +84,7 @@ describe('pipeline deploy', () => {
       world();
       await deploy({ service: 'accounts', environment: 'stag', tag: '1.6.0' });
       const steps = w.events.filter((e) => e.type === 'step-started').map((e) => (e as any).step);
-      assert.deepEqual(steps, ['resolve', 'validate', 'update-values', 'commit', 'push', 'sync', 'rollout', 'verify', 'record']);
+      assert.deepEqual(steps, ['resolve', 'validate', 'preflight', 'update-values', 'commit', 'push', 'sync', 'rollout', 'verify', 'record']);
       assert.equal(w.events[w.events.length - 1].type, 'pipeline-finished');
       for (const s of steps) {
         const i = w.events.findIndex((e) => e.type === 'step-started' && e.step === s);

@@ -24,6 +24,7 @@ import type {
   RegistryPort,
   SignatureLayer,
 } from '../../src/pipeline/ports';
+import { WaitTimeoutError } from '../../src/pipeline/ports';
 import type { PipelineEvent } from '../../src/pipeline/runner';
 
 export const sha256 = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex');
@@ -251,6 +252,15 @@ export class FakeCluster implements ClusterPort {
     readonly behaviour: Record<string, TagBehaviour>,
     readonly ns: string,
   ) {}
+  /** Denied permissions, "verb resource[/sub][.group]". */
+  denied = new Set<string>();
+  async canI(a: { verb: string; group: string; resource: string; subresource?: string }) {
+    const key = `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}`;
+    return this.denied.has(key) ? { allowed: false, reason: `denied: ${key}` } : { allowed: true };
+  }
+  async credentialSource() {
+    return 'kubeconfig /fake/kubeconfig, context "fake", user "alice" (token)';
+  }
   b(service: string): TagBehaviour {
     return this.behaviour[this.runningTag[service]] ?? {};
   }
@@ -342,7 +352,7 @@ export class FakeArgo implements ArgoCdPort {
     onUpdate?.(s);
     if (done(s)) return Promise.resolve(s);
     return new Promise((_, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${app}`)), timeoutMs);
+      const t = setTimeout(() => reject(new WaitTimeoutError(`timed out after ${timeoutMs} ms waiting for ${app}`)), timeoutMs);
       signal?.addEventListener('abort', () => {
         clearTimeout(t);
         reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
@@ -357,7 +367,7 @@ export class FakeMetrics implements MetricsPort {
     readonly behaviour: Record<string, TagBehaviour>,
   ) {}
   queries: string[] = [];
-  async query(q: string) {
+  async query(q: string): Promise<number | undefined> {
     this.queries.push(q);
     const svc = /service="([^"]+)"/.exec(q)?.[1] ?? '';
     return this.behaviour[this.cluster.runningTag[svc]]?.errorRate ?? 0.001;

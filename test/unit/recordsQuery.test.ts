@@ -109,7 +109,7 @@ describe('records query (filter, sort, paginate)', () => {
     const all = ix.query(q());
     assert.deepEqual(all.facets.environments, ['dev', 'stag', 'prod']);
     assert.deepEqual(all.facets.services, ['accounts', 'cards', 'loans']);
-    assert.deepEqual(all.facets.statuses, ['succeeded', 'rolled-back', 'failed', 'rollback']);
+    assert.deepEqual(all.facets.statuses, ['succeeded', 'rolled-back', 'failed', 'rollback', 'inconclusive']);
     assert.deepEqual(ix.query(q({ filters: { environment: 'stag' } })).facets.services, ['accounts', 'cards']);
     assert.deepEqual(index([rec({ startedAt: '2026-01-01T00:00:00Z', environment: 'qa' })], ['dev']).facets().environments, ['dev', 'qa']);
   });

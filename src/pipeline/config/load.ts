@@ -6,6 +6,7 @@ import { FileProblem } from '../errors';
 import { isValidTimeZone } from '../model/window';
 import { resolveFollow } from '../follow/subscriptions';
 import validateSchema from './schemaValidator.generated';
+import { hostOf, hostTrusted, loadUserSettings, parseUserSettings, type UserSettings } from './userSettings';
 import type {
   BlockedRange,
   EnvironmentConfig,
@@ -65,7 +66,7 @@ export async function findRepoRoot(folders: readonly string[]): Promise<string |
  * Load `.gitops-deploy.yaml` (optional) and apply defaults. An invalid file throws a FileProblem
  * with one message naming the key, what is expected and the line.
  */
-export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env): Promise<GitOpsConfig> {
+export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.env, user?: UserSettings): Promise<GitOpsConfig> {
   const file = path.join(root, CONFIG_FILE);
   let text: string | undefined;
   try {
@@ -73,7 +74,7 @@ export async function loadConfig(root: string, env: NodeJS.ProcessEnv = process.
   } catch (err: any) {
     if (err?.code !== 'ENOENT') throw new FileProblem(file, `cannot read ${CONFIG_FILE}: ${err?.message ?? err}`);
   }
-  return parseConfig(root, text, text === undefined ? undefined : file, env);
+  return parseConfig(root, text, text === undefined ? undefined : file, env, user ?? (await loadUserSettings(env)));
 }
 
 export function parseConfig(
@@ -81,6 +82,7 @@ export function parseConfig(
   text: string | undefined,
   file = path.join(root, CONFIG_FILE),
   env: NodeJS.ProcessEnv = process.env,
+  user: UserSettings = parseUserSettings(undefined, undefined, env),
 ): GitOpsConfig {
   let raw: any = {};
   let doc: ReturnType<typeof parseDocument> | undefined;
@@ -104,7 +106,7 @@ export function parseConfig(
     const line = doc ? lineOf(doc, lines, keyPath) : undefined;
     throw new FileProblem(file, `${CONFIG_FILE}: ${describeError(err, keyPath, raw)}`, line, 'See docs/config-format.md or the schema completions.');
   }
-  return resolve(root, raw, file, text === undefined ? undefined : file, env, doc, lines);
+  return resolve(root, raw, file, text === undefined ? undefined : file, env, doc, lines, user);
 }
 
 function resolve(
@@ -115,6 +117,7 @@ function resolve(
   env: NodeJS.ProcessEnv,
   doc: ReturnType<typeof parseDocument> | undefined,
   lines: LineCounter,
+  user: UserSettings,
 ): GitOpsConfig {
   const envList: any[] = raw.environments ?? DEFAULT_ENVIRONMENTS.map((name) => ({ name }));
   const seen = new Set<string>();
@@ -191,13 +194,13 @@ function resolve(
       resourceFailOnExceed: raw.verification?.resourceFailOnExceed ?? false,
       syncTimeoutSeconds: raw.verification?.syncTimeoutSeconds ?? 300,
       rolloutTimeoutSeconds: raw.verification?.rolloutTimeoutSeconds ?? 300,
+      onInconclusive: raw.verification?.onInconclusive ?? 'hold',
     },
     git: { remote: raw.git?.remote ?? 'origin', branch: raw.git?.branch ?? 'main' },
-    github: { apiUrl: raw.github?.apiUrl ?? 'https://api.github.com', owner: raw.github?.owner, repo: raw.github?.repo },
-    kubernetes: {
-      kubeconfig: raw.kubernetes?.kubeconfig ? expandHome(path.resolve(root, expandHome(raw.kubernetes.kubeconfig, env)), env) : undefined,
-      context: raw.kubernetes?.context,
-    },
+    github: githubSettings(raw, env, user),
+    // Never from the repository: a committed kubeconfig's exec plugin would run any command.
+    kubernetes: { kubeconfig: user.kubernetes.kubeconfig, context: user.kubernetes.context ?? raw.kubernetes?.context },
+    ignored: raw.kubernetes?.kubeconfig ? [{ key: 'kubernetes.kubeconfig', why: `a kubeconfig (and its exec plugins) never comes from the repository; set it in ${user.file ?? 'the user config (~/.config/gitops-deploy/config.yaml)'} or KUBECONFIG` }] : [],
     notify: { webhookUrl: raw.notify?.webhookUrl },
     follow: resolveFollow(raw.follow, root, file, environments.map((e) => e.name), (keyPath) => (doc ? lineOf(doc, lines, keyPath) : undefined)),
   };
@@ -248,8 +251,12 @@ export function applicationName(env: EnvironmentConfig, service: string): string
   return env.argocd.application.replace(/\{service\}/g, service).replace(/\{env\}/g, env.name);
 }
 
-function expandHome(p: string, env: NodeJS.ProcessEnv): string {
-  return p.startsWith('~/') && env.HOME ? path.join(env.HOME, p.slice(2)) : p;
+/** github.apiUrl: the user's (GITHUB_API_URL, the user config) wins; a repository-named host gets no token unless trusted. */
+function githubSettings(raw: any, env: NodeJS.ProcessEnv, user: UserSettings): GitOpsConfig['github'] {
+  const mine = env.GITHUB_API_URL || user.github.apiUrl;
+  const apiUrl = mine ?? raw.github?.apiUrl ?? 'https://api.github.com';
+  const untrusted = !mine && raw.github?.apiUrl && !hostTrusted(apiUrl, user) ? hostOf(apiUrl) ?? apiUrl : undefined;
+  return { apiUrl, owner: raw.github?.owner, repo: raw.github?.repo, ...(untrusted ? { untrustedHost: untrusted } : {}) };
 }
 
 async function exists(p: string): Promise<boolean> {

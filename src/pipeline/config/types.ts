@@ -93,6 +93,11 @@ export interface VerificationConfig {
   resourceFailOnExceed: boolean;
   syncTimeoutSeconds: number;
   rolloutTimeoutSeconds: number;
+  /**
+   * When a verification check could not observe (Prometheus down, the API refusing the token…):
+   * `hold` (default) stops for a human without a blind rollback; `rollback` rolls back as for a failure.
+   */
+  onInconclusive: 'hold' | 'rollback';
 }
 
 export interface GitConfig {
@@ -102,12 +107,17 @@ export interface GitConfig {
 
 export interface GitHubConfig {
   apiUrl: string;
+  /**
+   * Set when apiUrl came from the repository and its host is not trusted: no token is sent there
+   * (trust it with --trust-host, GITOPS_DEPLOY_TRUSTED_HOSTS or trustedHosts in the user config).
+   */
+  untrustedHost?: string;
   owner?: string;
   repo?: string;
 }
 
 export interface KubernetesConfig {
-  /** Absolute path of a kubeconfig file; default: the standard places. */
+  /** Absolute path of a kubeconfig file, from the user's side only (never the repository); default: KUBECONFIG, ~/.kube/config. */
   kubeconfig?: string;
   context?: string;
 }
@@ -134,6 +144,8 @@ export interface GitOpsConfig {
   registry: RegistryConfig;
   signing: SigningConfig;
   verification: VerificationConfig;
+  /** Keys of the repository's file that were ignored because they are user settings (with why). */
+  ignored?: { key: string; why: string }[];
   git: GitConfig;
   github: GitHubConfig;
   kubernetes: KubernetesConfig;

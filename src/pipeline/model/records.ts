@@ -5,9 +5,11 @@ import { parse, stringify } from 'yaml';
 import { FileProblem, errorMessage } from '../errors';
 import { fastFrontMatter } from './fastFrontMatter';
 
-export const RECORD_STATUSES = ['succeeded', 'rolled-back', 'failed', 'rollback'] as const;
+export const RECORD_STATUSES = ['succeeded', 'rolled-back', 'failed', 'rollback', 'inconclusive'] as const;
 export type RecordStatus = (typeof RECORD_STATUSES)[number];
-export type CheckStatus = 'passed' | 'failed' | 'warning' | 'skipped';
+/** `inconclusive`: the check could not observe (after retries) — neither passed nor failed. */
+export type CheckStatus = 'passed' | 'failed' | 'warning' | 'skipped' | 'inconclusive';
+export const CHECK_STATUSES: readonly CheckStatus[] = ['passed', 'failed', 'warning', 'skipped', 'inconclusive'];
 
 export interface CheckResult {
   name: string;
@@ -109,7 +111,7 @@ export function parseRecord(text: string, file: string): LoadedRecord {
   const checks: CheckResult[] = Array.isArray(data.checks)
     ? data.checks
         .filter((c: any) => c && typeof c === 'object' && c.name)
-        .map((c: any) => ({ name: String(c.name), status: (['passed', 'failed', 'warning', 'skipped'].includes(c.status) ? c.status : 'skipped') as CheckStatus, detail: asString(c.detail) }))
+        .map((c: any) => ({ name: String(c.name), status: (CHECK_STATUSES.includes(c.status) ? c.status : 'skipped') as CheckStatus, detail: asString(c.detail) }))
     : [];
   return {
     file,

@@ -4,7 +4,8 @@ import { appEvidence, argoCdAppUrl, gatherWorkload, withEvidence, type Evidence 
 import { writeFileAtomic } from '../model/atomic';
 import { parseImageTags, writeImageTag } from '../model/imageTags';
 import type { CheckResult } from '../model/records';
-import type { AppStatus, PodStatus, Ports } from '../ports';
+import { evidenceSignal } from '../observe';
+import { WaitTimeoutError, type AppStatus, type PodStatus, type Ports } from '../ports';
 import { changeCommitMessage } from '../plan';
 import type { Step, StepContext } from '../runner';
 import { shortSha, type RunState } from './state';
@@ -153,7 +154,7 @@ export async function waitForSync(
   sha: string,
   tag: string,
   timeoutFactor = 1,
-): Promise<{ ok: true; status: AppStatus } | { ok: false; message: string; evidence: Evidence[] }> {
+): Promise<{ ok: true; status: AppStatus } | { ok: false; inconclusive?: boolean; message: string; evidence: Evidence[] }> {
   const env = s.env!;
   const ns = env.argocd.namespace;
   const app = s.application!;
@@ -170,14 +171,18 @@ export async function waitForSync(
   let crashPod: PodStatus | undefined;
   const done = syncedAt(sha);
   /** The Application as Argo CD has it now (and, once our revision is applied, the workload). */
-  const evidence = async (): Promise<Evidence[]> => {
-    const signal = new AbortController().signal; // gathered even when the wait was cut short
-    const link = argoCdAppUrl(env.argocd.url, ns, app);
-    const fresh = await ctx.ports.argocd.get(ns, app, signal).then(
+  /** A fresh read of the Application, after the wait ended (bounded by the step's deadline). */
+  const reread = () =>
+    ctx.ports.argocd.get(ns, app, evidenceSignal(ctx.deadline)).then(
       (a) => ({ a, err: undefined }),
-      (err: unknown) => ({ a: last, err: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => ({ a: undefined, err: err instanceof Error ? err.message : String(err) }),
     );
-    const out = [appEvidence(fresh.a, app, link, fresh.a ? undefined : fresh.err)];
+  const evidence = async (given?: { a?: AppStatus; err?: string }): Promise<Evidence[]> => {
+    const signal = evidenceSignal(ctx.deadline); // gathered even when the wait was cut short, but never past the step's deadline
+    const link = argoCdAppUrl(env.argocd.url, ns, app);
+    const got = given ?? (await reread());
+    const fresh = { a: got.a ?? last, err: got.err };
+    const out = [appEvidence(fresh.a, app, link, got.a ? undefined : fresh.err)];
     const applied = crashPod || (fresh.a?.operationRevision === sha && fresh.a.operationPhase === 'Succeeded');
     if (applied) {
       const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, signal).catch(() => [] as PodStatus[]);
@@ -185,9 +190,9 @@ export async function waitForSync(
     }
     return out;
   };
-  const failed = async (message: string) => {
-    const ev = await evidence();
-    return { ok: false as const, message: withEvidence(message, ev), evidence: ev };
+  const failed = async (message: string, given?: { a?: AppStatus; err?: string }, inconclusive = false) => {
+    const ev = await evidence(given);
+    return { ok: false as const, ...(inconclusive ? { inconclusive: true } : {}), message: withEvidence(message, ev), evidence: ev };
   };
   const startWatchdog = () => {
     watchdog ??= (async () => {
@@ -237,7 +242,7 @@ export async function waitForSync(
       // Degraded names the symptom Argo CD saw (often "exceeded its progress deadline"); a new
       // pod in a crash loop is the cause, whichever of the two was noticed first.
       if (status.healthStatus === 'Degraded' && !crashPod) {
-        const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, new AbortController().signal).catch(() => [] as PodStatus[]);
+        const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, evidenceSignal(ctx.deadline)).catch(() => [] as PodStatus[]);
         crashPod = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
       }
       return await failed(crashPod ? crashDetail(crashPod) : failure);
@@ -248,12 +253,21 @@ export async function waitForSync(
     if (crash) return await failed(crash);
     if (ctx.signal.aborted) throw err;
     const what = err instanceof Error ? err.message : String(err);
-    const timedOut = /time(d)? ?out/i.test(what);
-    return await failed(
-      timedOut
-        ? `Argo CD did not report ${app} Synced and Healthy at ${shortSha(sha)} within ${timeoutS} s (last seen: ${describeApp(last)}). Check: kubectl get application ${app} -n ${ns}`
-        : `waiting for Argo CD ${app} failed: ${what}`,
-    );
+    // The object's state decides, never the transport's: read the Application once more.
+    const fresh = await reread();
+    if (fresh.a) {
+      last = fresh.a;
+      if (done(fresh.a)) {
+        ctx.log(`Argo CD ${app}: Synced and Healthy at ${shortSha(sha)} (read after the wait ended: ${what})`);
+        return { ok: true, status: fresh.a };
+      }
+      const failure = syncFailure(sha, fresh.a);
+      if (failure) return await failed(failure, fresh);
+      if (err instanceof WaitTimeoutError) return await failed(`Argo CD did not report ${app} Synced and Healthy at ${shortSha(sha)} within ${timeoutS} s (last seen: ${describeApp(fresh.a)}). Check: kubectl get application ${app} -n ${ns}`, fresh);
+      return await failed(`could not keep observing Argo CD ${app}: ${what} (last seen: ${describeApp(fresh.a)})`, fresh, true);
+    }
+    // Neither the wait nor a fresh read could observe the Application: inconclusive, not failed.
+    return await failed(`could not observe Argo CD ${app}: ${fresh.err ?? what}${last ? ` (last seen: ${describeApp(last)})` : ''}`, fresh, true);
   } finally {
     if (!local.signal.aborted) local.abort(new Error('sync wait finished'));
     ctx.signal.removeEventListener('abort', onAbort);
@@ -269,9 +283,9 @@ export const syncStep: Step<RunState, 'argocd' | 'cluster'> = {
   async run(s, ctx) {
     const r = await waitForSync(s, ctx, s.commit!, s.tag!);
     if (!r.ok) {
-      const check: CheckResult = { name: 'sync', status: 'failed', detail: r.message, evidence: r.evidence };
+      const check: CheckResult = { name: 'sync', status: r.inconclusive ? 'inconclusive' : 'failed', detail: r.message, evidence: r.evidence };
       s.checks.push(check);
-      return { status: 'failed', message: r.message, checks: [check] };
+      return { status: r.inconclusive ? 'inconclusive' : 'failed', message: r.message, checks: [check] };
     }
     s.syncedAt = ctx.clock.now().toISOString();
     const check = { name: 'sync', status: 'passed' as const, detail: `${s.application} Synced and Healthy at ${shortSha(s.commit)}` };

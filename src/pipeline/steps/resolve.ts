@@ -4,6 +4,7 @@ import { FileProblem } from '../errors';
 import { readImageTags } from '../model/imageTags';
 import { readRecords } from '../model/records';
 import { tagProblem } from '../model/tags';
+import { REASON_MAX } from '../terminal';
 import type { Step, StepResult } from '../runner';
 import { rel, type RunState } from './state';
 
@@ -70,6 +71,7 @@ export const resolveStep: Step<RunState, 'git'> = {
     if (s.tag === current) {
       return { status: 'refused', message: `${s.service} in ${env.name} already runs ${current}: nothing to deploy${s.mode === 'deploy' && s.requestedTag === undefined && s.upstream ? ` (${s.upstream.name} runs the same tag)` : ''}` };
     }
+    if (s.reason && s.reason.length > REASON_MAX) return usage(s, `the reason is ${s.reason.length} characters; the limit is ${REASON_MAX}: give the ticket and a short summary`);
     s.headBefore = await ctx.ports.git.headSha(ctx.signal);
     ctx.log(`${s.service} in ${env.name}: ${current} → ${s.tag} (${s.tagSource}); application ${s.application}`);
     return { status: 'succeeded', message: `${s.service} ${env.name}: ${current} → ${s.tag}`, output: { tag: s.tag, previousTag: current, application: s.application } };

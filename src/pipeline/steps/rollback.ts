@@ -60,9 +60,9 @@ export const rollbackSyncStep: Step<RunState, 'argocd' | 'cluster'> = {
     const ns = s.env!.argocd.namespace;
     await ctx.ports.argocd.sync(ns, s.application!, s.rollbackCommit!, s.actor, `rollback of ${s.service} ${s.tag} → ${s.previousTag}: ${s.cause ?? ''}`.slice(0, 500), ctx.signal);
     const r = await waitForSync(s, ctx, s.rollbackCommit!, s.previousTag!, 2);
-    const check: CheckResult = r.ok ? { name: 'rollback-sync', status: 'passed', detail: `${s.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` } : { name: 'rollback-sync', status: 'failed', detail: r.message, evidence: r.evidence };
+    const check: CheckResult = r.ok ? { name: 'rollback-sync', status: 'passed', detail: `${s.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` } : { name: 'rollback-sync', status: r.inconclusive ? 'inconclusive' : 'failed', detail: r.message, evidence: r.evidence };
     s.checks.push(check);
-    return { status: r.ok ? 'succeeded' : 'failed', message: check.detail, checks: [check] };
+    return { status: r.ok ? 'succeeded' : r.inconclusive ? 'inconclusive' : 'failed', message: check.detail, checks: [check] };
   },
 };
 

@@ -42,6 +42,9 @@ export interface RunState {
   /** A resolve refusal is bad input (exit 64), not a failed check. */
   usage?: boolean;
 
+  // pre-flight
+  preflight?: import('./preflight').PreflightResult[];
+
   // validate
   digest?: string;
   /** The run-duration estimate and its basis (plan and record). */

@@ -4,8 +4,22 @@
 import { brief, failingPod, gatherWorkload, healthEvidence, metricEvidence, podLogEvidence, withEvidence, type Evidence } from '../evidence';
 import type { CheckResult } from '../model/records';
 import type { DeploymentStatus, Ports, PodStatus } from '../ports';
+import { observe } from '../observe';
 import type { Step, StepContext } from '../runner';
 import { substitute, type RunState } from './state';
+
+/** Consecutive failed reads of the Deployment after which the rollout wait is inconclusive. */
+const MAX_READ_FAILURES = 5;
+
+/** Reads with the run's sleep and the step's signal and deadline. */
+function reader(s: RunState, ctx: StepContext<any>) {
+  return <T>(read: (signal: AbortSignal) => Promise<T>) => observe(read, { signal: ctx.signal, sleep: s.settings.sleep, deadline: ctx.deadline - 1000 });
+}
+
+/** A check that could not observe: neither passed nor failed. */
+export function inconclusive(name: string, what: string, error: string, evidence?: Evidence[]): CheckResult {
+  return { name, status: 'inconclusive', detail: `could not observe ${what}: ${error}`, ...(evidence?.length ? { evidence } : {}) };
+}
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -33,6 +47,11 @@ export async function newPods(cluster: Ports['cluster'], ns: string, deployment:
   return hash ? pods.filter((p) => p.podTemplateHash === hash) : pods.filter((p) => p.images.some((i) => runsTag(i, tag)));
 }
 
+/** A 404 that is not the actuator's answer: the route is missing, so health cannot be judged. */
+function routeMissing(r: { httpStatus: number; status?: string }): boolean {
+  return r.httpStatus === 404 && r.status === undefined;
+}
+
 /** The cause of a crash loop, one line. */
 export function crashDetail(pod: PodStatus): string {
   return `pod ${pod.name} is in CrashLoopBackOff (${pod.restarts} restarts)${pod.waitingMessage ? `: ${pod.waitingMessage}` : ''}`;
@@ -52,12 +71,27 @@ export async function waitRollout(s: RunState, ctx: StepContext<'cluster'>, tag:
   const deadline = ctx.clock.now().getTime() + s.settings.config.verification.rolloutTimeoutSeconds * 1000;
   let lastWaiting = '';
   let interval = Math.min(s.settings.pollIntervalMs, 250);
+  let readFailures = 0;
   for (;;) {
-    const d = await cluster.getDeployment(ns, name, ctx.signal);
+    let d: DeploymentStatus;
+    let pods: PodStatus[];
+    try {
+      d = await cluster.getDeployment(ns, name, ctx.signal);
+      pods = await newPods(cluster, ns, name, tag, ctx.signal);
+      readFailures = 0;
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      // The object's state decides, never the transport's: a failed read is retried, then inconclusive.
+      readFailures++;
+      ctx.log(`${name}: cannot read the rollout (${readFailures}/${MAX_READ_FAILURES}): ${errText(err)}`, 'warn');
+      if (readFailures >= MAX_READ_FAILURES || ctx.clock.now().getTime() >= deadline) return inconclusive('rollout', `the rollout of ${name}`, errText(err));
+      await s.settings.sleep(interval, ctx.signal);
+      interval = Math.min(interval * 2, Math.max(s.settings.pollIntervalMs, 250) * 4);
+      continue;
+    }
     const p = rolloutProgress(d);
     const imageOk = d.images.some((i) => runsTag(i, tag));
     if (p.done && imageOk) return { name: 'rollout', status: 'passed', detail: `${name}: ${d.updatedReplicas}/${d.replicas} replicas updated and available at ${tag}` };
-    const pods = await newPods(cluster, ns, name, tag, ctx.signal);
     if (!p.done && p.fatal) return failedWithWorkload('rollout', `${name}: ${p.waiting}. See kubectl describe deployment ${name} -n ${ns}`, cluster, ns, name, pods, ctx.signal);
     const crashing = pods.find((x) => x.waitingReason === 'CrashLoopBackOff');
     if (crashing) return failedWithWorkload('rollout', `${crashDetail(crashing)}. See kubectl logs ${crashing.name} -n ${ns} --previous`, cluster, ns, name, pods, ctx.signal);
@@ -77,9 +111,11 @@ export async function waitRollout(s: RunState, ctx: StepContext<'cluster'>, tag:
 async function podChecks(s: RunState, ctx: StepContext<'cluster'>, tag: string): Promise<CheckResult[]> {
   const cluster = ctx.ports.cluster;
   const ns = s.env!.namespace;
-  const pods = await newPods(cluster, ns, s.serviceConfig!.deployment, tag, ctx.signal);
-  const out: CheckResult[] = [];
   const dep = s.serviceConfig!.deployment;
+  const read = await reader(s, ctx)((signal) => newPods(cluster, ns, dep, tag, signal));
+  if (!read.ok) return [inconclusive('pods', `the pods of ${dep}`, read.error), inconclusive('restarts', `the restarts of ${dep}'s pods`, read.error)];
+  const pods = read.value;
+  const out: CheckResult[] = [];
   if (pods.length === 0) return [await failedWithWorkload('pods', `no pods of the new ReplicaSet of ${dep}`, cluster, ns, dep, [], ctx.signal)];
   const notReady = pods.filter((p) => !p.ready || p.phase !== 'Running');
   const wrongImage = pods.filter((p) => !p.images.some((i) => runsTag(i, tag)));
@@ -127,8 +163,20 @@ async function healthChecks(s: RunState, ctx: StepContext<'cluster'>, tagOf: str
       return [];
     }
   };
+  const read = reader(s, ctx);
+  const first = await read(() => probe());
+  if (!first.ok) {
+    const evidence = await podLog();
+    const out2 = inconclusive('health', `${svc.healthPath} via ${via}`, first.error, evidence);
+    return [out2, { name: 'smoke', status: 'inconclusive', detail: 'not tried: the health endpoint could not be reached' }];
+  }
+  if (routeMissing(first.value.r)) {
+    const what = `${svc.healthPath} via ${via}`;
+    const detail = `the route answered HTTP 404 without an actuator status: check services.${s.service}.healthPath / healthUrl`;
+    return [inconclusive('health', what, detail, [healthEvidence(first.value.r, via)]), { name: 'smoke', status: 'inconclusive', detail: 'not tried: the health route is missing' }];
+  }
   try {
-    const { r } = await probe();
+    const { r } = first.value;
     const up = r.status === 'UP' && r.httpStatus >= 200 && r.httpStatus < 300;
     if (up) out.push({ name: 'health', status: 'passed', detail: `UP (HTTP ${r.httpStatus}) via ${via}` });
     else {
@@ -140,8 +188,13 @@ async function healthChecks(s: RunState, ctx: StepContext<'cluster'>, tagOf: str
     const evidence = await podLog();
     out.push({ name: 'health', status: 'failed', detail: withEvidence(`${svc.healthPath} did not answer via ${via}: ${errText(err)}`, evidence), evidence });
   }
+  const second = await read(() => probe());
+  if (!second.ok) {
+    out.push(inconclusive('smoke', 'a smoke request', second.error));
+    return out;
+  }
   try {
-    const { r, ms } = await probe();
+    const { r, ms } = second.value;
     const ok = r.httpStatus > 0 && r.httpStatus < 500 && r.status === 'UP';
     if (ok) out.push({ name: 'smoke', status: 'passed', detail: `responds in ${ms} ms and says UP` });
     else {
@@ -160,8 +213,10 @@ async function errorRate(s: RunState, ctx: StepContext<'metrics'>): Promise<Chec
   const v = s.settings.config.verification;
   if (!v.prometheusUrl) return { name: 'error-rate', status: 'skipped', detail: 'no verification.prometheusUrl configured' };
   const q = v.errorRateQuery.replace(/\$ns/g, s.env!.namespace).replace(/\$svc/g, s.service);
+  const read = await reader(s, ctx)((signal) => ctx.ports.metrics.query(q, signal));
+  if (!read.ok) return inconclusive('error-rate', 'the 5xx ratio', `${read.error} (after ${read.attempts} tries)`, [metricEvidence(q, undefined, v.errorRateThreshold)]);
   try {
-    const ratio = await ctx.ports.metrics.query(q, ctx.signal);
+    const ratio = read.value;
     if (ratio === undefined || Number.isNaN(ratio)) return { name: 'error-rate', status: 'warning', detail: 'no HTTP requests recorded: the 5xx ratio could not be measured' };
     const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
     if (ratio > v.errorRateThreshold) {
@@ -201,8 +256,11 @@ async function resources(s: RunState, ctx: StepContext<'cluster'>, selector: Rec
 
 /** All verification checks of `tag` (after the rollout); names prefixed for a rollback's re-verification. */
 export async function verifyChecks(s: RunState, ctx: StepContext<'cluster' | 'metrics'>, tag: string): Promise<CheckResult[]> {
-  const d = await ctx.ports.cluster.getDeployment(s.env!.namespace, s.serviceConfig!.deployment, ctx.signal);
-  const [pods, health, rate, res] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx, tag), errorRate(s, ctx), resources(s, ctx, d.selector)]);
+  const resourcesCheck = async (): Promise<CheckResult> => {
+    const d = await reader(s, ctx)((signal) => ctx.ports.cluster.getDeployment(s.env!.namespace, s.serviceConfig!.deployment, signal));
+    return d.ok ? resources(s, ctx, d.value.selector) : { name: 'resources', status: 'warning', detail: `cannot read resource usage: ${d.error}` };
+  };
+  const [pods, health, rate, res] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx, tag), errorRate(s, ctx), resourcesCheck()]);
   return [...pods, ...health, rate, res];
 }
 
@@ -219,7 +277,8 @@ export function rolloutStep(name: string, title: string, prefix: string, tagOf: 
     async run(s, ctx) {
       const check = prefixed([await waitRollout(s, ctx, tagOf(s))], prefix);
       s.checks.push(...check);
-      return { status: check[0].status === 'failed' ? 'failed' : 'succeeded', message: check[0].detail, checks: check };
+      const st = check[0].status;
+      return { status: st === 'failed' ? 'failed' : st === 'inconclusive' ? 'inconclusive' : 'succeeded', message: check[0].detail, checks: check };
     },
   };
 }
@@ -233,9 +292,11 @@ export function verifyStep(name: string, title: string, prefix: string, tagOf: (
     async run(s, ctx) {
       const checks = prefixed(await verifyChecks(s, ctx, tagOf(s)), prefix);
       s.checks.push(...checks);
-      for (const c of checks) ctx.log(`${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗' : c.status === 'warning' ? '!' : '-'} ${c.name}: ${c.detail ?? ''}`, c.status === 'failed' ? 'error' : c.status === 'warning' ? 'warn' : 'info');
+      for (const c of checks) ctx.log(`${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗' : c.status === 'warning' ? '!' : c.status === 'inconclusive' ? '?' : '-'} ${c.name}: ${c.detail ?? ''}`, c.status === 'failed' ? 'error' : c.status === 'warning' || c.status === 'inconclusive' ? 'warn' : 'info');
       const failed = checks.filter((c) => c.status === 'failed');
       if (failed.length) return { status: 'failed', checks, message: `verification failed: ${failed.map((c) => `${c.name}: ${brief(c.detail ?? 'failed')}`).join('; ')}` };
+      const unknown = checks.filter((c) => c.status === 'inconclusive');
+      if (unknown.length) return { status: 'inconclusive', checks, message: `verification inconclusive: ${unknown.map((c) => `${c.name}: ${brief(c.detail ?? 'could not observe')}`).join('; ')}` };
       return { status: 'succeeded', checks, message: `${checks.filter((c) => c.status === 'passed').length} checks passed${checks.some((c) => c.status === 'warning') ? ' (with warnings)' : ''}` };
     },
   };
