@@ -44,6 +44,8 @@ export interface RunState {
 
   // validate
   digest?: string;
+  /** When the registry says the image was pushed (ISO). */
+  imagePushedAt?: string;
   windowOverride?: { reason: string };
   releaseLock?: () => Promise<void>;
 
