@@ -38,7 +38,7 @@ export function measureLines(m: DoraMeasures): string[] {
   const cfr = m.changeFailureRate;
   const ttr = m.timeToRestore;
   return [
-    `  deployment frequency  ${band(f.band).padEnd(10)} ${f.deployments} in ${Math.round(f.days)} days (${(Math.round(f.perWeek * 10) / 10).toString()}/week)`,
+    `  deployment frequency  ${band(f.band).padEnd(10)} ${f.deployments} in ${Math.round(f.days)} days (${f.perWeek >= 1 ? f.perWeek.toFixed(1) : f.perWeek.toFixed(2)}/week)`,
     `  lead time             ${band(lt.band).padEnd(10)} ${lt.medianMs === undefined ? 'no sample' : `median ${formatDuration(lt.medianMs)}, p90 ${formatDuration(lt.p90Ms!)} (${lt.count} deployments)`}`,
     `  change failure rate   ${band(cfr.band).padEnd(10)} ${cfr.rate === undefined ? 'no change' : `${pct(cfr.rate)} (${cfr.failures} of ${cfr.changes} changes)`}`,
     `  time to restore       ${band(ttr.band).padEnd(10)} ${ttr.medianMs === undefined ? 'nothing restored' : `median ${formatDuration(ttr.medianMs)}, max ${formatDuration(ttr.maxMs!)}`} (${ttr.incidents} incident(s)${ttr.open ? `, ${ttr.open} not restored` : ''})`,
