@@ -194,7 +194,8 @@ export class InsightsView {
     line.classList.add('broken');
     line.append(el(this.doc, 'span', undefined, `✗ Trail broken: ${errors.length} problem(s). `));
     const list = el(this.doc, 'ul', 'trail-problems');
-    for (const p of errors.slice(0, 20)) {
+    const SHOWN = 3;
+    for (const p of errors.slice(0, SHOWN)) {
       const li = el(this.doc, 'li', undefined, `${p.kind}: ${p.message} `);
       if (p.file && p.kind !== 'record-deleted') {
         const open = el(this.doc, 'button', 'link', 'Open record', { type: 'button', 'aria-label': `Open ${p.file}` });
@@ -204,6 +205,7 @@ export class InsightsView {
       }
       list.append(li);
     }
+    if (errors.length > SHOWN) list.append(el(this.doc, 'li', 'muted', `… and ${errors.length - SHOWN} more: run gitops-deploy records verify for the full list`));
     line.append(list);
   }
 
@@ -272,9 +274,15 @@ export class InsightsView {
       fig.append(lg);
     }
     fig.append(rows.length ? chart : el(this.doc, 'p', 'empty muted', 'Nothing in this period.'));
-    const details = el(this.doc, 'details', 'alt');
-    const summary = el(this.doc, 'summary', undefined, `Table: ${title}`);
-    details.append(summary);
+    // The table alternative behind a disclosure button (keyboard: Tab to it, Enter or Space).
+    const id = `alt-${title.replace(/[^A-Za-z]+/g, '-').toLowerCase()}`;
+    const open = this.openTables.has(title);
+    const toggle = el(this.doc, 'button', 'link alt-toggle', `Table: ${title}`, { type: 'button', 'aria-expanded': String(open), 'aria-controls': id });
+    const arrow = el(this.doc, 'span', 'arrow', open ? '▾ ' : '▸ ', { 'aria-hidden': 'true' });
+    const label = toggle.textContent ?? '';
+    toggle.replaceChildren(arrow, label);
+    const details = el(this.doc, 'div', 'alt', undefined, { id });
+    details.hidden = !open;
     const table = el(this.doc, 'table', 'alt-table', undefined, { 'aria-label': title });
     const thead = el(this.doc, 'thead');
     const hr = el(this.doc, 'tr');
@@ -287,12 +295,16 @@ export class InsightsView {
       tbody.append(tr);
     }
     table.append(thead, tbody);
-    details.append(table);
-    if (this.openTables.has(title)) details.open = true;
-    details.addEventListener('toggle', () => {
-      if (details.open) this.openTables.add(title);
+    details.append(rows.length ? table : el(this.doc, 'p', 'muted', 'No rows.'));
+    toggle.addEventListener('click', () => {
+      const nowOpen = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(nowOpen));
+      arrow.textContent = nowOpen ? '▾ ' : '▸ ';
+      details.hidden = !nowOpen;
+      if (nowOpen) this.openTables.add(title);
       else this.openTables.delete(title);
     });
+    fig.append(toggle);
     fig.append(details);
     return fig;
   }
@@ -427,9 +439,12 @@ export class InsightsView {
       cards,
       charts: figures.map((f) => ({ title: f.getElementsByTagName('figcaption')[0]?.textContent ?? '', marks: Number(f.getAttribute('data-marks') ?? 0) })),
       tables: figures
-        .map((f) => f.getElementsByTagName('details')[0])
-        .filter((d): d is HTMLDetailsElement => !!d && d.open)
-        .map((d) => ({ title: d.getElementsByTagName('summary')[0]?.textContent ?? '', rows: bodyRows(d).map((tr) => Array.from(tr.children).map((c) => c.textContent ?? '')) })),
+        .map((f) => Array.from(f.getElementsByTagName('button')).find((b) => b.getAttribute('aria-expanded') === 'true'))
+        .filter((b): b is HTMLButtonElement => !!b)
+        .map((b) => {
+          const alt = Array.from(b.parentNode?.children ?? []).find((c) => c.getAttribute('id') === b.getAttribute('aria-controls'));
+          return { title: (b.textContent ?? '').replace(/^[▸▾] /, ''), rows: bodyRows(alt).map((tr) => Array.from(tr.children).map((c) => c.textContent ?? '')) };
+        }),
       trail: this.trailLine.textContent ?? '',
     };
   }

@@ -131,6 +131,9 @@ describe('DORA measures', () => {
     assert.equal(a.timeToRestore.open, 1);
     assert.equal(r.measures.find((m) => m.service === undefined)!.timeToRestore.open, 1);
     assert.equal(incidentsOf([list[0]]).length, 1);
+    // rolled-back: the automatic rollback ran and was verified, unless its check says it failed
+    assert.deepEqual(incidentsOf([rec({ status: 'rolled-back', startedAt: iso(T0), finishedAt: iso(T0 + 400_000) })]).map((i) => i.end), [T0 + 400_000]);
+    assert.deepEqual(incidentsOf([rec({ status: 'rolled-back', startedAt: iso(T0), checks: [{ name: 'rollback', status: 'failed' }] })]).map((i) => i.end), [undefined]);
   });
 
   it('lead time: from the image push (field, else the image-exists check) to the succeeded record', () => {

@@ -9,8 +9,8 @@
 //   "(pushed …)" time in the image-exists check) to the succeeded record's `finishedAt`.
 // - change failure rate: (rolled-back + failed changes) / all changes.
 // - time to restore: an incident starts at a failed or rolled-back change (its `startedAt`), while
-//   the service was healthy; it ends at the verified automatic rollback (the same record's
-//   `finishedAt`, when its `rollback` check passed), else at the next succeeded change or manual
+//   the service was healthy; it ends at the verified automatic rollback (a rolled-back record's
+//   `finishedAt`, unless its `rollback` check failed), else at the next succeeded change or manual
 //   rollback of that service in that environment (its `finishedAt`). Incidents belong to the
 //   period they start in; their end may lie after it. An incident with no end yet is "open".
 import type { DeploymentRecord, RecordStatus } from './records';
@@ -145,7 +145,7 @@ export function isChange(r: DeploymentRecord): boolean {
 
 export const isFailure = (r: DeploymentRecord): boolean => isChange(r) && (r.status === 'failed' || r.status === 'rolled-back');
 
-const PUSHED = /\(pushed (\d{4}-\d\d-\d\dT[\d:.]+Z)\)/;
+const PUSHED = /\bpushed (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)/;
 
 /** When the image was pushed: the record's field, else the time the image-exists check wrote. */
 export function sourceTime(r: DeploymentRecord): number | undefined {
@@ -210,7 +210,8 @@ export function incidentsOf(records: readonly DeploymentRecord[]): Incident[] {
   let open: Incident | undefined;
   for (const r of records) {
     if (isFailure(r)) {
-      const rolledBack = r.status === 'rolled-back' && r.checks.some((c) => c.name === 'rollback' && c.status === 'passed');
+      // rolled-back means the automatic rollback ran and was verified, unless its check says it failed
+      const rolledBack = r.status === 'rolled-back' && !r.checks.some((c) => c.name === 'rollback' && c.status === 'failed');
       if (!open) {
         open = { environment: r.environment, service: r.service, start: ms(r.startedAt) };
         out.push(open);
