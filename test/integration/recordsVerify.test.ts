@@ -39,7 +39,7 @@ describe('records verify (real pipeline records, real git)', function () {
   let sb: Sandbox;
   let dir: string;
   let records: string[];
-  const env = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'UTC', ...sb.env, GIT_AUTHOR_NAME: 'CI Bot', GIT_AUTHOR_EMAIL: 'ci@example.invalid', GIT_COMMITTER_NAME: 'CI Bot', GIT_COMMITTER_EMAIL: 'ci@example.invalid', NODE_NO_WARNINGS: '1' }) as NodeJS.ProcessEnv;
+  const env = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'UTC', ...sb.env, GIT_AUTHOR_NAME: 'CI Bot', GIT_AUTHOR_EMAIL: 'ci@example.invalid', GIT_COMMITTER_NAME: 'CI Bot', GIT_COMMITTER_EMAIL: 'ci@example.invalid', GITHUB_ACTOR: 'ci-bot', NODE_NO_WARNINGS: '1' }) as NodeJS.ProcessEnv;
   const cli = (args: string[], repo: string) => run(process.execPath, [CLI, ...args, '--repo', repo], repo, env());
   const verify = async (repo: string) => {
     const r = await cli(['records', 'verify', '--env', 'stag', '--json'], repo);
@@ -143,6 +143,30 @@ describe('records verify (real pipeline records, real git)', function () {
     const text = await cli(['records', 'verify', '--env', 'stag'], repo);
     assert.equal(text.code, 4);
     assert.ok(text.stderr.includes(`commit ${sha.slice(0, 12)} "Deploy cards to stag: 2.2.0 → 2.1.0" has no record`), text.stderr);
+  });
+
+  it('records export writes a self-contained HTML report and a JSON file of every change, with the trail result', async () => {
+    const out = path.join(dir, 'pack');
+    const r = await cli(['records', 'export', '--env', 'stag', '--since', '1d', '--out', out], sb.repoDir);
+    assert.equal(r.code, 0, r.stderr);
+    const pack = JSON.parse(fs.readFileSync(path.join(out, 'evidence.json'), 'utf8'));
+    assert.equal(pack.environment, 'stag');
+    assert.deepEqual(pack.summary, { changes: 3, succeeded: 2, rolledBack: 1, failed: 0, manualRollbacks: 0, windowOverrides: 0 });
+    assert.deepEqual(pack.changes.map((c: any) => c.record), records);
+    assert.equal(pack.trail.intact, true);
+    const rolledBack = pack.changes.find((c: any) => c.status === 'rolled-back');
+    assert.equal(rolledBack.what.tag, '1.6.0');
+    assert.ok(rolledBack.rollback.commit && /^[0-9a-f]{40}$/.test(rolledBack.rollback.commit));
+    assert.match(rolledBack.rollback.cause, /^health: /);
+    assert.ok(pack.changes.every((c: any) => c.who === 'ci-bot' && c.checksPassed.includes('signature')));
+    const html = fs.readFileSync(path.join(out, 'evidence.html'), 'utf8');
+    assert.ok(!/<script|<link|<img|src=|url\(/i.test(html), 'no script and no external asset');
+    assert.ok(html.includes(rolledBack.rollback.commit));
+    // a folder that is not empty is refused and left as it was
+    const again = await cli(['records', 'export', '--env', 'stag', '--out', out], sb.repoDir);
+    assert.equal(again.code, 64);
+    assert.match(again.stderr, /is not empty/);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['evidence.html', 'evidence.json']);
   });
 
   it('insights on the same records: one failure in three changes, the verified rollback restored it', async () => {
