@@ -1,10 +1,9 @@
 // The CLI's records commands beyond the list: `insights`, `records verify`, `records export`.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { recordsGit } from './clients/recordsGit';
 import { loadConfig } from './pipeline/config/load';
 import { UserError } from './pipeline/errors';
-import { buildEvidencePack, evidenceHtml } from './pipeline/evidencePack';
+import { writeEvidencePack } from './pipeline/evidencePack';
 import { computeInsights, formatDuration, parsePeriod, type DoraMeasures, type Insights } from './pipeline/model/dora';
 import { loadRepoState } from './pipeline/model/repoState';
 import { trailText, verifyTrail } from './pipeline/recordsVerify';
@@ -98,13 +97,7 @@ export async function exportCommand(a: Args, io: Out, signal: AbortSignal): Prom
   const now = new Date();
   const p = period(a, now);
   const out = path.resolve(outFlag);
-  const existing = await fs.readdir(out).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(new UserError(`--out ${out}: ${err.message}`))));
-  if (existing.length) throw new UserError(`--out ${out} is not empty (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}): choose a new or empty folder, nothing was written`);
-  const [state, trail] = await Promise.all([loadRepoState(root, now), verifyTrail(config, recordsGit(root), { environment, signal })]);
-  const pack = buildEvidencePack(state.records, { root, environment, since: p.since, until: p.until, now, trail: trail.environments[0] });
-  await fs.mkdir(out, { recursive: true });
-  await fs.writeFile(path.join(out, 'evidence.json'), JSON.stringify(pack, null, 2) + '\n');
-  await fs.writeFile(path.join(out, 'evidence.html'), evidenceHtml(pack));
+  const pack = await writeEvidencePack(config, recordsGit(root), { environment, since: p.since, until: p.until, out, now, signal });
   io.out(`${path.join(out, 'evidence.html')}, ${path.join(out, 'evidence.json')}: ${pack.summary.changes} change(s) in ${environment} from ${pack.period.since} to ${pack.period.until}; trail ${pack.trail.intact ? 'intact' : `BROKEN (${pack.trail.problems.filter((x) => x.kind !== 'fork').length} problem(s))`}`);
   return 0;
 }

@@ -10,6 +10,7 @@ import { registerShowOutput } from './commands/runShowOutput';
 import type { CommandContext } from './commands/context';
 import { runViaGitHubActions } from './commands/githubRun';
 import { registerGitHub, type GitHubApi } from './commands/githubRunCommands';
+import { registerExportEvidence } from './commands/exportEvidence';
 import { registerOpenConfig } from './commands/openConfig';
 import { registerOpenInArgoCd } from './commands/openInArgoCd';
 import { registerPending } from './commands/pending';
@@ -65,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     registerOpenConfig(ctx),
     ...github.disposables,
     registerShowRecords(ctx),
+    registerExportEvidence(ctx),
     ...registerPending(),
   );
 

@@ -1,9 +1,13 @@
 // The evidence pack for a change-management review (SOC 2 / ISO 27001): every change to one
 // environment in a period, with who, when, why, what, the checks, window overrides, rollbacks and
-// their causes, and the trail verification. Pure: the caller reads records and writes the files.
+// their causes, and the trail verification. buildEvidencePack and evidenceHtml are pure;
+// writeEvidencePack reads the records, verifies the trail and writes the two files.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { EnvironmentVerification } from './recordsVerify';
-import type { CheckResult, LoadedRecord, RecordStatus } from './model/records';
+import type { GitOpsConfig } from './config/types';
+import { UserError } from './errors';
+import { compareNewestFirst, readRecords, type CheckResult, type LoadedRecord, type RecordStatus } from './model/records';
+import { verifyTrail, type EnvironmentVerification, type RecordsGit } from './recordsVerify';
 
 export interface EvidenceChange {
   /** Repository-relative record file. */
@@ -47,7 +51,7 @@ export function buildEvidencePack(records: readonly LoadedRecord[], o: { root: s
       const t = Date.parse(r.startedAt);
       return t >= since && t < until;
     })
-    .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+    .sort((a, b) => compareNewestFirst(b, a));
   const changes: EvidenceChange[] = list.map((r) => {
     const failed = r.checks.filter((c) => c.status === 'failed' && c.name !== 'rollback');
     const rollbackCheck = r.checks.find((c) => c.name === 'rollback');
@@ -151,4 +155,21 @@ ${rows || '<tr><td colspan="8">No change in this period.</td></tr>'}
 </body>
 </html>
 `;
+}
+
+/**
+ * Writes evidence.json and evidence.html into `out` (created; it must be new or empty, else a
+ * UserError and nothing is written). Returns the pack.
+ */
+export async function writeEvidencePack(config: GitOpsConfig, git: RecordsGit, o: { environment: string; since: Date; until: Date; out: string; now: Date; signal?: AbortSignal }): Promise<EvidencePack> {
+  const env = config.environments.find((e) => e.name === o.environment);
+  if (!env) throw new UserError(`unknown environment "${o.environment}" (environments: ${config.environments.map((e) => e.name).join(', ')})`);
+  const existing = await fs.readdir(o.out).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(new UserError(`${o.out}: ${err.message}`))));
+  if (existing.length) throw new UserError(`${o.out} is not empty (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}): choose a new or empty folder; nothing was written`);
+  const [{ records }, trail] = await Promise.all([readRecords([env.recordsDir]), verifyTrail(config, git, { environment: o.environment, signal: o.signal })]);
+  const pack = buildEvidencePack(records, { root: config.root, environment: o.environment, since: o.since, until: o.until, now: o.now, trail: trail.environments[0] });
+  await fs.mkdir(o.out, { recursive: true });
+  await fs.writeFile(path.join(o.out, 'evidence.json'), JSON.stringify(pack, null, 2) + '\n');
+  await fs.writeFile(path.join(o.out, 'evidence.html'), evidenceHtml(pack));
+  return pack;
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseRecord } from '../../src/pipeline/model/records';
+import { compareNewestFirst, parseRecord } from '../../src/pipeline/model/records';
 import { deployCommitMessage } from '../../src/pipeline/plan';
 import { startSandbox, type Sandbox, type Scenario } from '../../sandbox/index';
 
@@ -66,7 +66,11 @@ describe('records verify (real pipeline records, real git)', function () {
       const r = await cli([...args], sb.repoDir);
       assert.equal(r.code, code, r.stdout + r.stderr);
     }
-    records = (await git(['ls-tree', '--name-only', 'main', 'docs/deployments/stag/'], sb.originDir)).trim().split('\n').filter(Boolean).sort();
+    // Oldest first as the product orders them (two runs may start in the same second: startedAt,
+    // then finishedAt, then the file's -2 suffix).
+    const files = (await git(['ls-tree', '--name-only', 'main', 'docs/deployments/stag/'], sb.originDir)).trim().split('\n').filter(Boolean);
+    const parsed = await Promise.all(files.map(async (f) => parseRecord(await git(['show', `main:${f}`], sb.originDir), f)));
+    records = parsed.sort((a, b) => compareNewestFirst(b, a)).map((r) => r.file);
     assert.equal(records.length, 3);
   });
 
