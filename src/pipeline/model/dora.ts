@@ -106,7 +106,10 @@ export const LEAD_TIME_BUCKETS = [
   { label: '≥ 1 month', maxMs: Infinity },
 ] as const;
 
-/** When a tag first reached each environment (a succeeded change), per service. */
+/** The timeline keeps each service's newest tags (first reached in the period). */
+export const TIMELINE_TAGS = 10;
+
+/** When a tag first reached each environment (a succeeded change), per service: its newest TIMELINE_TAGS tags. */
 export interface TagTimeline {
   service: string;
   tags: { tag: string; reached: Record<string, string> }[];
@@ -271,7 +274,7 @@ export function computeInsights(all: readonly DeploymentRecord[], opts: Insights
   const reached = new Map<string, Map<string, Record<string, string>>>();
 
   for (const [key, list] of byKey) {
-    list.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : endOf(a) - endOf(b)));
+    list.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : (a.finishedAt ?? '') < (b.finishedAt ?? '') ? -1 : (a.finishedAt ?? '') > (b.finishedAt ?? '') ? 1 : 0));
     const acc = newAcc();
     svcAcc.set(key, acc);
     const [environment, service] = key.split('\u0000');
@@ -346,7 +349,8 @@ export function computeInsights(all: readonly DeploymentRecord[], opts: Insights
       tags: [...tags.entries()]
         .map(([tag, at]) => ({ tag, reached: at }))
         .filter((t) => Object.values(t.reached).some((iso) => inPeriod(Date.parse(iso))))
-        .sort((a, b) => firstReached(a.reached).localeCompare(firstReached(b.reached))),
+        .sort((a, b) => (firstReached(a.reached) < firstReached(b.reached) ? -1 : 1))
+        .slice(-TIMELINE_TAGS),
     }))
     .filter((t) => t.tags.length > 0);
   return {
