@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InsightsView } from '../media/insights';
+import { InsightsView } from '../src/webview/insights';
 import { recordHash, verifyChain } from '../src/pipeline/model/chain';
 import { computeInsights } from '../src/pipeline/model/dora';
 import { readRecords, recordFileName, serializeRecord, type DeploymentRecord, type RecordStatus } from '../src/pipeline/model/records';
