@@ -284,6 +284,22 @@ function startDriver() {
         return { text: (h2?.textContent ?? '').trim(), truncated: h2 ? h2.scrollWidth > h2.clientWidth + 1 : undefined, scrollWidth: h2?.scrollWidth, clientWidth: h2?.clientWidth, sidebarWidth: bar ? Math.round(bar.getBoundingClientRect().width) : undefined, viewOpen };
       }, container);
     },
+    async '/webview'({ actions }) {
+      // Keyboard and mouse in the active webview (nested iframes: the workbench's, then the
+      // content frame), as a person would: click a control by its role and accessible name,
+      // press keys where the focus is, choose an option of a select.
+      if (!Array.isArray(actions)) throw new Error('actions must be an array');
+      const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+      const byRole = (t) => frame.getByRole(t.role, { name: t.name, exact: true }).first();
+      for (const a of actions) {
+        if (a.click) await byRole(a.click).click();
+        else if (a.focus) await byRole(a.focus).focus();
+        else if (a.press) await page.keyboard.press(String(a.press));
+        else if (a.select) await byRole({ role: 'combobox', name: a.select.name }).selectOption(String(a.select.value));
+        else throw new Error(`unknown webview action ${JSON.stringify(a)}`);
+      }
+      return null;
+    },
     async '/tree/rows'({ container }) {
       return treeRows(page, container);
     },

@@ -1,5 +1,6 @@
 // The headless entry: the same core as the editor, for terminals and CI.
 import * as path from 'node:path';
+import { exportCommand, insightsCommand, verifyCommand } from './cliRecords';
 import { createPorts } from './clients';
 import { deploymentReporterFor } from './clients/githubActions';
 import { environment, loadConfig } from './pipeline/config/load';
@@ -27,6 +28,9 @@ export const EXIT = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64
 const USAGE = `usage:
   gitops-deploy status   [--repo DIR] [--json]
   gitops-deploy records  [--env E] [--service S] [--json] [--repo DIR]
+  gitops-deploy records verify [--env E] [--json] [--repo DIR]
+  gitops-deploy records export --env E [--since D] [--until D] --out DIR [--repo DIR]
+  gitops-deploy insights [--env E] [--service S] [--since D|30d] [--until D] [--json] [--repo DIR]
   gitops-deploy deploy   <service> --env <env> [--tag T] [--reason R] [--override-window] [--dry-run] [--json] [--repo DIR] [--trust-host HOST]
   gitops-deploy rollback <service> --env <env> [--to T] --reason R [--json] [--repo DIR] [--trust-host HOST]
   gitops-deploy logs       <service> --env <env> [--tail N] [--json] [--repo DIR]
@@ -49,7 +53,7 @@ export interface ParsedArgs {
   flags: Record<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status', 'tail', 'interval', 'at', 'trust-host']);
+const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status', 'tail', 'interval', 'at', 'trust-host', 'since', 'until', 'out']);
 const BOOL_FLAGS = new Set(['json', 'dry-run', 'override-window', 'help', 'yes', 'once']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
@@ -106,7 +110,10 @@ async function status(args: ParsedArgs, io: Out): Promise<number> {
   return EXIT.ok;
 }
 
-async function records(args: ParsedArgs, io: Out): Promise<number> {
+async function records(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+  const sub = args.positional[0];
+  if (sub === 'verify' || sub === 'export') return (sub === 'verify' ? verifyCommand : exportCommand)({ ...args, positional: args.positional.slice(1) }, io, signal);
+  if (sub !== undefined) throw new UserError(`unknown records subcommand "${sub}" (verify, export)`);
   const root = path.resolve(String(args.flags.repo ?? process.cwd()));
   const state = await loadRepoState(root, new Date());
   if (state.configProblem) throw new UserError(state.configProblem);
@@ -382,6 +389,7 @@ async function verifyCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Pr
 export const commands: Record<string, CommandHandler> = {
   status,
   records,
+  insights: insightsCommand,
   deploy: (a, io, signal) => pipelineCommand('deploy', a, io, signal),
   rollback: (a, io, signal) => pipelineCommand('rollback', a, io, signal),
   logs: logsCommand,

@@ -11,6 +11,7 @@ import { registerShowOutput } from './commands/runShowOutput';
 import type { CommandContext } from './commands/context';
 import { runViaGitHubActions } from './commands/githubRun';
 import { registerGitHub, type GitHubApi } from './commands/githubRunCommands';
+import { registerExportEvidence } from './commands/exportEvidence';
 import { registerOpenConfig } from './commands/openConfig';
 import { registerOpenInArgoCd } from './commands/openInArgoCd';
 import { registerPauseFollowing } from './commands/pauseFollowing';
@@ -68,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     registerOpenConfig(ctx),
     ...github.disposables,
     registerShowRecords(ctx),
+    registerExportEvidence(ctx),
     ...registerPending(),
   );
 

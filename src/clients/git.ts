@@ -56,7 +56,7 @@ export function parsePorcelainZ(out: string): string[] {
   return [...new Set(paths)];
 }
 
-function gitEnv(): NodeJS.ProcessEnv {
+export function gitEnv(): NodeJS.ProcessEnv {
   return {
     ...process.env,
     GIT_TERMINAL_PROMPT: '0',

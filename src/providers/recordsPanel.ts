@@ -8,6 +8,7 @@ import { RecordsIndex, type RecordsFilters, type RecordsQuery } from '../pipelin
 import type { RepoState } from '../pipeline/model/repoState';
 import { Disposable } from './lifecycle';
 import { makeNonce, recordDetail, recordsShell } from './recordsHtml';
+import { insightsFor, trailFor } from './recordsInsights';
 import { VIEW_TYPE, parseWebviewMessage, type ExtensionToWebview, type ProbeAction, type RenderedSnapshot, type WebviewToExtension } from './recordsProtocol';
 import type { WorkspaceModel } from './workspaceModel';
 
@@ -72,6 +73,7 @@ class RecordsSession extends Disposable {
   private ready = false;
   private index: RecordsIndex | undefined;
   private last: { requestId: number; query: RecordsQuery } | undefined;
+  private lastInsights: { requestId: number; days: number; environment?: string } | undefined;
   private probeId = 0;
   private readonly probes = new Map<number, (s: RenderedSnapshot | undefined) => void>();
 
@@ -185,6 +187,13 @@ class RecordsSession extends Disposable {
         // parseWebviewMessage accepted only an absolute http(s) URL.
         await vscode.env.openExternal(vscode.Uri.parse(msg.url, true));
         return;
+      case 'insights':
+        this.lastInsights = { requestId: msg.requestId, days: msg.days, environment: msg.environment };
+        await this.answerInsights();
+        return;
+      case 'verifyTrail':
+        this.post({ type: 'trail', ...(await trailFor(await this.model.get())) });
+        return;
       case 'probeResult':
         this.probes.get(msg.requestId)?.(msg.snapshot);
         this.probes.delete(msg.requestId);
@@ -216,8 +225,21 @@ class RecordsSession extends Disposable {
     if (this.last === last) this.post({ type: 'page', requestId: last.requestId, page, notice: page.total === 0 || state?.recordProblems.length ? notice : undefined });
   }
 
+  private async answerInsights(): Promise<void> {
+    const last = this.lastInsights;
+    if (!last) return;
+    const state = await this.model.get();
+    const started = performance.now();
+    const insights = insightsFor(state, last.days, last.environment, new Date());
+    this.log.debug(`records panel: insights of ${state?.records.length ?? 0} records in ${Math.round(performance.now() - started)} ms`);
+    if (this.lastInsights === last) this.post({ type: 'insights', requestId: last.requestId, insights });
+  }
+
   private onModelChange(): void {
     // Records changed on disk (or the repository did): send the same query's new page.
-    if (this.ready && this.panel.visible) void this.answer();
+    if (this.ready && this.panel.visible) {
+      void this.answer();
+      void this.answerInsights();
+    }
   }
 }

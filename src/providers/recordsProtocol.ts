@@ -5,6 +5,8 @@
  * parseWebviewMessage before the extension acts on it: the webview renders repository content,
  * and its messages are treated as untrusted input too.
  */
+import type { Insights } from '../pipeline/model/dora';
+import type { TrailVerification } from '../pipeline/recordsVerify';
 import { RECORD_STATUSES, type DeploymentRecord, type RecordStatus } from '../pipeline/model/records';
 import { MAX_PAGE, SORT_KEYS, type RecordsFilters, type RecordsPage, type RecordsQuery, type SortKey } from '../pipeline/model/recordsQuery';
 
@@ -63,7 +65,28 @@ export interface RenderedSnapshot {
   busy: boolean;
   /** Measured layout (absent where nothing is laid out, e.g. the unit tests' fake DOM). */
   layout?: RenderedLayout;
+  /** The Insights tab, as text (src/webview/insights.ts). */
+  insights?: InsightsSnapshot;
 }
+
+/** What the Insights tab shows, as text. */
+export interface InsightsSnapshot {
+  /** The selected tab: "Records" or "Insights". */
+  tab: string;
+  /** The period select's value, in days. */
+  days: number;
+  /** One line per headline card ("Deployment frequency: 3.5/week · high"). */
+  cards: string[];
+  /** Each chart's title and how many marks (bars, dots) it draws. */
+  charts: { title: string; marks: number }[];
+  /** The text alternatives that are open: title and rows. */
+  tables: { title: string; rows: string[][] }[];
+  /** The trail verification line. */
+  trail: string;
+}
+
+/** The Insights tab's periods (days). */
+export const INSIGHTS_PERIODS = [7, 30, 90, 365] as const;
 
 export type ExtensionToWebview =
   /** Answer to `ready`; `preset` replaces the saved filters (the panel was opened from a tree node). */
@@ -73,7 +96,11 @@ export type ExtensionToWebview =
   | { type: 'detail'; id: string; record?: RecordDetail }
   /** The command was run again from a tree node while the panel was open. */
   | { type: 'setFilters'; filters: RecordsFilters }
-  | { type: 'probe'; requestId: number; action?: ProbeAction };
+  | { type: 'probe'; requestId: number; action?: ProbeAction }
+  /** Answer to `insights` (again, same id, when records change). */
+  | { type: 'insights'; requestId: number; insights: Insights; notice?: string }
+  /** Answer to `verifyTrail`. */
+  | { type: 'trail'; trail?: TrailVerification; problem?: string };
 
 export type WebviewToExtension =
   | { type: 'ready' }
@@ -81,7 +108,9 @@ export type WebviewToExtension =
   | { type: 'detail'; id: string }
   | { type: 'openFile'; id: string }
   | { type: 'openExternal'; url: string }
-  | { type: 'probeResult'; requestId: number; snapshot: RenderedSnapshot };
+  | { type: 'probeResult'; requestId: number; snapshot: RenderedSnapshot }
+  | { type: 'insights'; requestId: number; days: number; environment?: string }
+  | { type: 'verifyTrail' };
 
 const MAX_TEXT = 500;
 const MAX_ID = 1000;
@@ -138,7 +167,24 @@ function parseSnapshot(raw: unknown): RenderedSnapshot | undefined {
     if (!isObject(l) || !num(l.panelWidth) || !num(l.detailWidth) || typeof l.detailBelow !== 'boolean' || (l.splitterValue !== undefined && !num(l.splitterValue)) || (l.digestLines !== undefined && !num(l.digestLines))) return undefined;
     layout = { panelWidth: l.panelWidth as number, detailWidth: l.detailWidth as number, detailBelow: l.detailBelow, splitterValue: l.splitterValue as number | undefined, digestLines: l.digestLines as number | undefined };
   }
-  return { headers: raw.headers, rows: raw.rows, timeTitles: raw.timeTitles, summary: raw.summary, filters, sort: { key: sort.key as SortKey, dir: sort.dir }, detail: raw.detail, busy: raw.busy, ...(layout ? { layout } : {}) };
+  const insights = raw.insights === undefined ? undefined : parseInsightsSnapshot(raw.insights);
+  if (insights === false) return undefined;
+  return { headers: raw.headers, rows: raw.rows, timeTitles: raw.timeTitles, summary: raw.summary, filters, sort: { key: sort.key as SortKey, dir: sort.dir }, detail: raw.detail, busy: raw.busy, ...(layout ? { layout } : {}), ...(insights ? { insights } : {}) };
+}
+
+function parseInsightsSnapshot(raw: unknown): InsightsSnapshot | false {
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (!isObject(raw) || typeof raw.tab !== 'string' || !isCount(raw.days, 100_000) || !strings(raw.cards) || typeof raw.trail !== 'string') return false;
+  if (!Array.isArray(raw.charts) || !raw.charts.every((c) => isObject(c) && typeof c.title === 'string' && isCount(c.marks, 10_000_000))) return false;
+  if (!Array.isArray(raw.tables) || !raw.tables.every((t) => isObject(t) && typeof t.title === 'string' && Array.isArray(t.rows) && t.rows.every(strings))) return false;
+  return {
+    tab: raw.tab,
+    days: raw.days,
+    cards: raw.cards,
+    charts: (raw.charts as Record<string, unknown>[]).map((c) => ({ title: c.title as string, marks: c.marks as number })),
+    tables: (raw.tables as Record<string, unknown>[]).map((t) => ({ title: t.title as string, rows: t.rows as string[][] })),
+    trail: raw.trail,
+  };
 }
 
 /** A message from the webview, or undefined when it is not one this protocol defines. */
@@ -157,6 +203,14 @@ export function parseWebviewMessage(raw: unknown): WebviewToExtension | undefine
       return isShortString(raw.id, MAX_ID) && raw.id !== '' ? { type: raw.type, id: raw.id } : undefined;
     case 'openExternal':
       return isShortString(raw.url, MAX_URL) && isHttpUrl(raw.url) ? { type: 'openExternal', url: raw.url } : undefined;
+    case 'insights': {
+      if (!isCount(raw.requestId, Number.MAX_SAFE_INTEGER) || !INSIGHTS_PERIODS.includes(raw.days as (typeof INSIGHTS_PERIODS)[number])) return undefined;
+      const environment = optString(raw, 'environment', MAX_TEXT);
+      if (environment === false) return undefined;
+      return { type: 'insights', requestId: raw.requestId, days: raw.days as number, ...(environment !== undefined ? { environment } : {}) };
+    }
+    case 'verifyTrail':
+      return { type: 'verifyTrail' };
     case 'probeResult': {
       if (!isCount(raw.requestId, Number.MAX_SAFE_INTEGER)) return undefined;
       const snapshot = parseSnapshot(raw.snapshot);

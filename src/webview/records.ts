@@ -19,6 +19,7 @@ import type {
   SortKey,
   WebviewToExtension,
 } from '../providers/recordsProtocol';
+import { withInsights } from './insightsHook';
 
 export const PAGE_SIZE = 100;
 const TEXT_DEBOUNCE_MS = 150;
@@ -738,8 +739,11 @@ declare const acquireVsCodeApi: undefined | (() => Host);
 export function boot(doc: Document, host: Host): RecordsApp {
   const root = doc.getElementById('app');
   if (!root) throw new Error('no #app element');
-  const app = new RecordsApp(doc, root, host);
-  doc.defaultView?.addEventListener('message', (e: MessageEvent) => app.receive(e.data as ExtensionToWebview));
+  const { app, insights } = withInsights(doc, root, host, (h, r) => new RecordsApp(doc, r, h));
+  doc.defaultView?.addEventListener('message', (e: MessageEvent) => {
+    app.receive(e.data as ExtensionToWebview);
+    insights.receive(e.data as ExtensionToWebview);
+  });
   host.postMessage({ type: 'ready' });
   return app;
 }

@@ -171,6 +171,19 @@ export function findUiRow(rows: readonly UiTreeRow[], labels: readonly string[])
   return found;
 }
 
+export type WebviewAction =
+  | { click: { role: string; name: string } }
+  | { focus: { role: string; name: string } }
+  | { press: string }
+  | { select: { name: string; value: string } };
+
+/** Keyboard and mouse in the active webview panel (the runner drives chromium). */
+export async function uiWebview(actions: WebviewAction[]): Promise<boolean> {
+  if (!DRIVER) return false;
+  await driver('/webview', { actions });
+  return true;
+}
+
 /** The workbench's modal dialog: waits for it, returns its text, and clicks `click` when given. */
 export async function uiDialog(click?: string, timeoutMs = 10_000): Promise<string | undefined> {
   const r = await driver<{ text: string }>('/dialog', { click, timeoutMs });

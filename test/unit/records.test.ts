@@ -29,7 +29,16 @@ describe('deployment records', () => {
     const text = serializeRecord(RECORD, '# accounts 1.4.0 → 1.5.0 in stag: succeeded\n');
     assert.ok(text.startsWith('---\nservice: accounts\nenvironment: stag\ntag: 1.5.0\n'));
     const back = parseRecord(text, '/r.md');
-    assert.deepEqual({ ...back, file: undefined }, { ...RECORD, file: undefined, rollbackCommit: undefined, windowOverride: undefined, workflowRun: undefined });
+    assert.deepEqual({ ...back, file: undefined }, { ...RECORD, file: undefined, rollbackCommit: undefined, windowOverride: undefined, workflowRun: undefined, imagePushedAt: undefined, previousRecord: undefined });
+  });
+
+  it('round-trips imagePushedAt and previousRecord (the chain link, last in the front matter)', () => {
+    const link = `sha256:${'ab'.repeat(32)}`;
+    const text = serializeRecord({ ...RECORD, imagePushedAt: '2026-11-19T22:01:00Z', previousRecord: link }, '# body\n');
+    assert.ok(text.includes(`\npreviousRecord: ${link}\n---\n`));
+    const back = parseRecord(text, '/r.md');
+    assert.equal(back.previousRecord, link);
+    assert.equal(back.imagePushedAt, '2026-11-19T22:01:00Z');
   });
 
   it('keeps tags that look like numbers as strings', () => {

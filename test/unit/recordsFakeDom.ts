@@ -128,6 +128,10 @@ export class FakeElement {
     this.ownerDocument.activeElement = this;
   }
 
+  getElementsByTagName(tag: string): FakeElement[] {
+    return this.all().filter((e) => e.tagName === tag.toUpperCase());
+  }
+
   /** Every descendant element (depth first). */
   all(): FakeElement[] {
     return this.children.flatMap((c) => [c, ...c.all()]);
@@ -148,6 +152,9 @@ export class FakeDocument {
     const e = new FakeElement(tag.toUpperCase(), this);
     this.created.push(e);
     return e;
+  }
+  createElementNS(_ns: string, tag: string): FakeElement {
+    return this.createElement(tag);
   }
   createTextNode(s: string): FakeText {
     return new FakeText(s);

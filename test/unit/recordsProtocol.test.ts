@@ -14,6 +14,18 @@ describe('records panel message protocol', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'openExternal', url: 'https://github.com/acme/gitops/actions/runs/1' }), { type: 'openExternal', url: 'https://github.com/acme/gitops/actions/runs/1' });
     const snapshot = { headers: ['Time'], rows: [['a', 'b']], timeTitles: ['t'], summary: 's', filters: {}, sort: { key: 'tag', dir: 'asc' }, busy: false };
     assert.deepEqual(parseWebviewMessage({ type: 'probeResult', requestId: 1, snapshot }), { type: 'probeResult', requestId: 1, snapshot: { ...snapshot, detail: undefined } });
+    assert.deepEqual(parseWebviewMessage({ type: 'insights', requestId: 2, days: 30, environment: 'prod', extra: 1 }), { type: 'insights', requestId: 2, days: 30, environment: 'prod' });
+    assert.deepEqual(parseWebviewMessage({ type: 'verifyTrail' }), { type: 'verifyTrail' });
+    const insights = { tab: 'Insights', days: 90, cards: ['prod'], charts: [{ title: 'c', marks: 2 }], tables: [{ title: 't', rows: [['a']] }], trail: 'ok' };
+    assert.deepEqual(parseWebviewMessage({ type: 'probeResult', requestId: 1, snapshot: { ...snapshot, insights } }), { type: 'probeResult', requestId: 1, snapshot: { ...snapshot, detail: undefined, insights } });
+  });
+
+  it('refuses an insights request for a period it does not offer, or a malformed insights snapshot', () => {
+    assert.equal(parseWebviewMessage({ type: 'insights', requestId: 2, days: 31 }), undefined);
+    assert.equal(parseWebviewMessage({ type: 'insights', requestId: -1, days: 30 }), undefined);
+    assert.equal(parseWebviewMessage({ type: 'insights', requestId: 1, days: 30, environment: 5 }), undefined);
+    const snapshot = { headers: [], rows: [], timeTitles: [], summary: '', filters: {}, sort: { key: 'tag', dir: 'asc' }, busy: false, insights: { tab: 'x' } };
+    assert.equal(parseWebviewMessage({ type: 'probeResult', requestId: 1, snapshot }), undefined);
   });
 
   it('drops unknown fields and empty filters', () => {

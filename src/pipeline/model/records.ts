@@ -33,6 +33,8 @@ export interface DeploymentRecord {
   tag: string;
   previousTag?: string;
   digest?: string;
+  /** When the image was pushed to the registry (the start of the change's lead time). */
+  imagePushedAt?: string;
   status: RecordStatus;
   startedAt: string;
   finishedAt?: string;
@@ -45,6 +47,11 @@ export interface DeploymentRecord {
   /** The run-duration estimate made before the run, and its basis. */
   estimate?: { seconds: number; basis: 'records' | 'default'; runs: number; percentile: number; finishesAt?: string; windowClosesAt?: string; marginMinutes?: number };
   checks: CheckResult[];
+  /**
+   * `sha256:<hex>` of the previous record of the same environment (recordHash): the records of an
+   * environment form a chain, so editing or removing one afterwards breaks it.
+   */
+  previousRecord?: string;
 }
 
 export interface LoadedRecord extends DeploymentRecord {
@@ -120,6 +127,7 @@ export function parseRecord(text: string, file: string): LoadedRecord {
     tag: String(data.tag),
     previousTag: asString(data.previousTag),
     digest: asString(data.digest),
+    imagePushedAt: asString(data.imagePushedAt),
     status: data.status,
     startedAt,
     finishedAt: asString(data.finishedAt),
@@ -131,13 +139,14 @@ export function parseRecord(text: string, file: string): LoadedRecord {
     workflowRun: data.workflowRun && typeof data.workflowRun === 'object' ? data.workflowRun : undefined,
     ...(data.estimate && typeof data.estimate === 'object' && typeof data.estimate.seconds === 'number' ? { estimate: data.estimate } : {}),
     checks,
+    previousRecord: asString(data.previousRecord),
   };
 }
 
 /** The record's Markdown: front matter with every field set, then the readable body. */
 export function serializeRecord(record: DeploymentRecord, body: string): string {
   const ordered: Record<string, unknown> = {};
-  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'checks'];
+  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'imagePushedAt', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'checks', 'previousRecord'];
   for (const k of keys) {
     const v = record[k];
     if (v !== undefined) ordered[k] = v;

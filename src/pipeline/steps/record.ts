@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import { evidenceSection } from '../evidence';
 import { maskSecrets } from '../mask';
 import { writeFileAtomic } from '../model/atomic';
-import { uniqueRecordFile, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
+import { recordHash } from '../model/chain';
+import { compareNewestFirst, readRecords, uniqueRecordFile, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
 import { recordCommitMessage } from '../plan';
 import type { Step } from '../runner';
 import type { RecordRef } from '../outcome';
@@ -38,6 +39,7 @@ export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
     tag: s.tag!,
     previousTag: s.previousTag,
     digest: s.digest,
+    imagePushedAt: s.imagePushedAt,
     status: p.status,
     startedAt: s.startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     finishedAt: p.finishedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -76,6 +78,16 @@ export function recordBody(s: RunState, r: DeploymentRecord, p: RecordPlan): str
   return lines.join('\n') + '\n';
 }
 
+/**
+ * recordHash of the environment's newest record (what the next record links to), or undefined for
+ * the first record. Malformed files are not part of the chain.
+ */
+export async function chainHead(dir: string): Promise<string | undefined> {
+  const { records } = await readRecords([dir]);
+  const newest = records.sort(compareNewestFirst)[0];
+  return newest ? recordHash(await fs.readFile(newest.file)) : undefined;
+}
+
 /** Write, commit and push the record. Never throws; problems are in the result. */
 export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; problem?: string }): Step<RunState, 'git'> {
   return {
@@ -90,6 +102,7 @@ export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; probl
       const root = s.settings.config.root;
       await fs.mkdir(dir, { recursive: true });
       const file = await uniqueRecordFile(dir, s.startedAt, s.service);
+      record.previousRecord = await chainHead(dir);
       const relFile = rel(root, file);
       out.ref = { path: relFile, absolutePath: file, status: p.status, pushed: false };
       await fs.mkdir(dir, { recursive: true });

@@ -49,6 +49,8 @@ export interface RunState {
   digest?: string;
   /** The run-duration estimate and its basis (plan and record). */
   estimate?: import('../schedule/duration').RunEstimate;
+  /** When the registry says the image was pushed (ISO). */
+  imagePushedAt?: string;
   windowOverride?: { reason: string };
   releaseLock?: () => Promise<void>;
 

@@ -24,6 +24,7 @@ async function imageAndSignature(s: RunState, ctx: Ctx): Promise<CheckResult[]> 
     if (info) {
       digest = info.digest;
       s.digest = digest;
+      s.imagePushedAt = info.pushedAt?.toISOString().replace(/\.\d{3}Z$/, 'Z');
       image = { name: 'image-exists', status: 'passed', detail: `${repo}:${s.tag} is ${digest}${info.pushedAt ? ` (pushed ${info.pushedAt.toISOString()})` : ''}` };
     } else {
       let recent = '';
