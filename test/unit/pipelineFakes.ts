@@ -196,6 +196,7 @@ function mergeLines(base: string | undefined, ours: string | undefined, theirs: 
 export interface FakeImage {
   digest: string;
   layers: SignatureLayer[];
+  bundles?: import('../../src/pipeline/signatures').BundleArtifact[];
 }
 
 export class FakeRegistry implements RegistryPort {
@@ -212,6 +213,10 @@ export class FakeRegistry implements RegistryPort {
   async signatures(repository: string, digest: string) {
     const i = [...this.images.values()].find((x) => x.digest === digest);
     return i?.layers ?? [];
+  }
+  async bundles(repository: string, digest: string) {
+    const i = [...this.images.values()].find((x) => x.digest === digest);
+    return i?.bundles ?? [];
   }
 }
 

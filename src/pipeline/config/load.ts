@@ -115,6 +115,17 @@ function resolve(
   doc: ReturnType<typeof parseDocument> | undefined,
   lines: LineCounter,
 ): GitOpsConfig {
+  const checkIdentities = (list: any[] | undefined, at: (string | number)[]): void => {
+    (list ?? []).forEach((r, j) => {
+      try {
+        new RegExp(r.subjectRegExp);
+      } catch (err) {
+        throw new FileProblem(file, `${CONFIG_FILE}: ${[...at, j].join('.')}.subjectRegExp is not a valid regular expression (${err instanceof Error ? err.message : String(err)})`, doc ? lineOf(doc, lines, [...at, j, 'subjectRegExp']) : undefined, 'Escape dots and slashes as in ^https://github\\.com/acme/[^/]+/\\.github/workflows/release\\.yml@refs/heads/main$');
+      }
+    });
+  };
+  checkIdentities(raw.signing?.identities, ['signing', 'identities']);
+  (raw.environments ?? []).forEach((e: any, i: number) => checkIdentities(e?.signing?.identities, ['environments', i, 'signing', 'identities']));
   const envList: any[] = raw.environments ?? DEFAULT_ENVIRONMENTS.map((name) => ({ name }));
   const seen = new Set<string>();
   const environments: EnvironmentConfig[] = envList.map((e, i) => {
@@ -156,6 +167,7 @@ function resolve(
       requireReason: e.requireReason ?? isProd,
       requireUpstreamRecord: e.requireUpstreamRecord ?? isProd,
       window,
+      ...(e.signing?.identities ? { identities: e.signing.identities } : {}),
     };
   });
 
@@ -178,6 +190,9 @@ function resolve(
     signing: {
       mode: raw.signing?.mode ?? 'verify',
       publicKeys: (raw.signing?.publicKeys ?? ['cosign.pub']).map((p: string) => path.resolve(root, p)),
+      identities: raw.signing?.identities ?? [],
+      ...(raw.signing?.trustedRoot ? { trustedRoot: path.resolve(root, raw.signing.trustedRoot) } : {}),
+      pinDigest: raw.signing?.pinDigest ?? false,
     },
     verification: {
       prometheusUrl: raw.verification?.prometheusUrl,

@@ -46,6 +46,8 @@ export interface EnvironmentConfig {
   requireUpstreamRecord: boolean;
   /** Deployment window; undefined means no restriction. */
   window?: WindowPolicy;
+  /** Keyless identities for this environment (replaces signing.identities when set). */
+  identities?: { issuer: string; subjectRegExp: string }[];
 }
 
 export interface ServiceConfig {
@@ -75,6 +77,12 @@ export interface SigningConfig {
   mode: SigningMode;
   /** Absolute paths of PEM public keys. */
   publicKeys: string[];
+  /** Keyless signers allowed (issuer exact, subject RegExp). */
+  identities: { issuer: string; subjectRegExp: string }[];
+  /** Absolute path of a Sigstore trusted_root.json; undefined: the public-good root shipped with the library. */
+  trustedRoot?: string;
+  /** Write `digest:` beside `tag:` (image.tag shape). */
+  pinDigest: boolean;
 }
 
 export interface VerificationConfig {

@@ -15,6 +15,10 @@ export interface CheckResult {
   detail?: string;
   /** What the failing step gathered (in memory and in --json; the record keeps it in its body). */
   evidence?: import('../evidence').Evidence[];
+  /** The signature check: what passed (form, signer, identity, Rekor log index). */
+  signature?: import('../signatures').SignatureEvidence;
+  /** The signature check: which rule refused it. */
+  signatureRefusal?: import('../signatures').SignatureRefusal;
 }
 
 export interface WorkflowRun {
@@ -107,7 +111,13 @@ export function parseRecord(text: string, file: string): LoadedRecord {
   const checks: CheckResult[] = Array.isArray(data.checks)
     ? data.checks
         .filter((c: any) => c && typeof c === 'object' && c.name)
-        .map((c: any) => ({ name: String(c.name), status: (['passed', 'failed', 'warning', 'skipped'].includes(c.status) ? c.status : 'skipped') as CheckStatus, detail: asString(c.detail) }))
+        .map((c: any) => ({
+          name: String(c.name),
+          status: (['passed', 'failed', 'warning', 'skipped'].includes(c.status) ? c.status : 'skipped') as CheckStatus,
+          detail: asString(c.detail),
+          ...(c.signature && typeof c.signature === 'object' && !Array.isArray(c.signature) ? { signature: c.signature } : {}),
+          ...(c.signatureRefusal && typeof c.signatureRefusal === 'object' && !Array.isArray(c.signatureRefusal) ? { signatureRefusal: c.signatureRefusal } : {}),
+        }))
     : [];
   return {
     file,

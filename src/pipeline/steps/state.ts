@@ -44,6 +44,8 @@ export interface RunState {
 
   // validate
   digest?: string;
+  /** What the signature check verified (form, signer, identity, Rekor log index). */
+  signature?: import('../signatures').SignatureEvidence;
   windowOverride?: { reason: string };
   releaseLock?: () => Promise<void>;
 
