@@ -23,7 +23,6 @@ export type SignAs = { kind: 'key'; privateKey: crypto.KeyObject; publicPem: str
 export class LocalSigstore {
   private url = '';
   private constructor(
-    private readonly mock: Mock,
     private readonly sign: Sign,
     private readonly handlers: Map<string, import('@sigstore/mock').HandlerFn>,
     private readonly material: { caRoot: Buffer; tlogKey: Buffer; ctlogKey: Buffer; ctlogId: Buffer; start: Date },
@@ -40,7 +39,7 @@ export class LocalSigstore {
     const fulcio = mock.fulcioHandler(ca);
     const rekor = mock.rekorHandler(tlog);
     const handlers = new Map([[fulcio.path, fulcio.fn], [rekor.path, rekor.fn]]);
-    return new LocalSigstore(mock, sign, handlers, {
+    return new LocalSigstore(sign, handlers, {
       caRoot: Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength),
       tlogKey: tlog.publicKey,
       ctlogKey: (ctLog as any).publicKey,

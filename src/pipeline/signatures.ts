@@ -261,11 +261,12 @@ function refusalOf(err: unknown, form: SignatureForm, via: SignatureVia, keyless
       return { ...base, reason: 'untrusted-certificate', message: `the signing certificate does not chain to the trusted Fulcio root (${msg})` };
     case 'TIMESTAMP_ERROR':
       return { ...base, reason: 'no-timestamp', message: `no verifiable timestamp proves when it was signed (${msg}); ${keyless ? 'a keyless certificate lives 10 minutes, so without a Rekor entry or RFC 3161 timestamp it counts as expired' : 'the signature has no trusted time'}` };
+    case 'TLOG_BODY_ERROR':
+      return { ...base, reason: 'tampered', message: `the bundle does not match what the transparency log recorded (${msg}): it was altered after signing` };
     case 'TLOG_ERROR':
     case 'TLOG_INCLUSION_PROOF_ERROR':
     case 'TLOG_INCLUSION_PROMISE_ERROR':
     case 'TLOG_MISSING_INCLUSION_ERROR':
-    case 'TLOG_BODY_ERROR':
       return { ...base, reason: /expected \d+ tlog entries, got 0/.test(msg) ? 'no-timestamp' : 'tlog-invalid', message: `the transparency-log entry does not verify (${msg})` };
     default:
       // ValidationError from @sigstore/bundle or a parse error: the bundle is malformed or altered.
@@ -372,20 +373,35 @@ function verifyBundle(L: Libs, art: BundleArtifact, wantDigest: string, policy: 
     if (got !== wantDigest) return { ok: false, refusal: { reason: 'digest-mismatch', message: `the bundle signs ${got ? short(got) : 'no digest'}, not the image's digest ${short(wantDigest)}`, form, via, signedDigest: got || undefined } };
   }
   if (!keyless && keys.length === 0) return { ok: false, refusal: { reason: 'untrusted-key', message: 'the bundle is signed with a key, and no trusted public key is configured (signing.publicKeys)', form, via } };
-  let trust: any;
-  try {
-    trust = L.verify.toTrustMaterial(trustedRoot, keyFinder);
-  } catch (err) {
-    return { ok: false, refusal: { reason: 'no-trust-material', message: `the trusted root ${policy.trustedRootName} cannot be used (${err instanceof Error ? err.message : String(err)})`, form, via } };
-  }
-  let entity: any;
+  // Keyless: the certificate in the bundle carries the key. Key-based: each trusted key in turn.
+  const candidates: ({ name: string; algorithm: string; pem: string } | undefined)[] = keyless ? [undefined] : keys;
   let signer: any;
-  try {
-    entity = L.verify.toSignedEntity(bundle);
-    const verifier = new L.verify.Verifier(trust, keyless ? { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 } : { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 });
-    signer = verifier.verify(entity);
-  } catch (err) {
-    return { ok: false, refusal: refusalOf(err, form, via, keyless) };
+  let used: { name: string; algorithm: string; pem: string } | undefined;
+  const errors: unknown[] = [];
+  for (const k of candidates) {
+    let trust: any;
+    try {
+      trust = L.verify.toTrustMaterial(trustedRoot, k ? () => ({ publicKey: createPublicKey(k.pem), validFor: () => true }) : keyFinder);
+    } catch (err) {
+      return { ok: false, refusal: { reason: 'no-trust-material', message: `the trusted root ${policy.trustedRootName} cannot be used (${err instanceof Error ? err.message : String(err)})`, form, via } };
+    }
+    try {
+      const entity = L.verify.toSignedEntity(bundle);
+      const verifier = new L.verify.Verifier(trust, keyless ? { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 } : { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 });
+      signer = verifier.verify(entity);
+      used = k;
+      break;
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (!signer) {
+    const codes = errors.map((e) => (e as { code?: string })?.code);
+    if (!keyless && codes.every((c) => c === 'SIGNATURE_ERROR' || c === 'TLOG_BODY_ERROR' || c === 'PUBLIC_KEY_ERROR')) {
+      return { ok: false, refusal: { reason: 'untrusted-key', message: `the bundle's signature does not verify with ${keys.length === 1 ? `the trusted key ${keys[0].name}` : `any of the trusted keys (${keys.map((x) => x.name).join(', ')})`}: it was made by another key, or altered`, form, via, libraryCode: codes[0] } };
+    }
+    const telling = errors.find((e) => (e as { code?: string })?.code !== 'SIGNATURE_ERROR' && (e as { code?: string })?.code !== 'TLOG_BODY_ERROR') ?? errors[0];
+    return { ok: false, refusal: refusalOf(telling, form, via, keyless) };
   }
   const tlog = bundle.verificationMaterial?.tlogEntries?.[0];
   const evidence: SignatureEvidence = {
@@ -402,9 +418,7 @@ function verifyBundle(L: Libs, art: BundleArtifact, wantDigest: string, policy: 
     }
     return { ok: true, evidence: { ...evidence, identity, matchedRule: rule, trustedRoot: policy.trustedRootName } };
   }
-  const hint: string = content?.publicKey?.hint ?? '';
-  const k = keyByHint.get(hint) ?? keys.find((x) => createPublicKey(x.pem).export({ type: 'spki', format: 'der' }).equals(signer.key.export({ type: 'spki', format: 'der' })));
-  return { ok: true, evidence: { ...evidence, key: k?.name ?? hint, keyAlgorithm: k?.algorithm ?? describeKey(signer.key), trustedRoot: policy.trustedRootName } };
+  return { ok: true, evidence: { ...evidence, key: used?.name, keyAlgorithm: used?.algorithm ?? describeKey(signer.key), trustedRoot: policy.trustedRootName } };
 }
 
 /** A classic `.sig` layer, verified with each trusted key by the library (as a message-signature bundle without a log entry). */
