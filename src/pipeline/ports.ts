@@ -125,6 +125,8 @@ export interface PodStatus {
   phase: string;
   ready: boolean;
   images: string[];
+  /** containerStatuses[]: the image each container runs and the digest the node pulled (imageID). */
+  containers?: { name: string; image: string; imageID: string }[];
   restarts: number;
   /** e.g. CrashLoopBackOff, from containerStatuses[].state.waiting.reason */
   waitingReason?: string;

@@ -138,8 +138,9 @@ let publicGood: unknown;
 /** Sigstore's public-good trusted root as shipped (offline) in @sigstore/tuf's seed. */
 export async function publicGoodTrustedRoot(): Promise<unknown> {
   if (publicGood) return publicGood;
-  const seeds = (await import('@sigstore/tuf/seeds.json')) as any;
-  const repo = (seeds.default ?? seeds)['https://tuf-repo-cdn.sigstore.dev'];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const seeds = require('@sigstore/tuf/seeds.json') as Record<string, { targets: Record<string, string> }>;
+  const repo = seeds['https://tuf-repo-cdn.sigstore.dev'];
   publicGood = JSON.parse(Buffer.from(repo.targets['trusted_root.json'], 'base64').toString('utf8'));
   return publicGood;
 }

@@ -19,6 +19,8 @@ export interface CheckResult {
   signature?: import('../signatures').SignatureEvidence;
   /** The signature check: which rule refused it. */
   signatureRefusal?: import('../signatures').SignatureRefusal;
+  /** running-digest: the verified digest and what the pods run instead. */
+  runningDigest?: { verified: string; running: string[] };
 }
 
 export interface WorkflowRun {
@@ -117,6 +119,7 @@ export function parseRecord(text: string, file: string): LoadedRecord {
           detail: asString(c.detail),
           ...(c.signature && typeof c.signature === 'object' && !Array.isArray(c.signature) ? { signature: c.signature } : {}),
           ...(c.signatureRefusal && typeof c.signatureRefusal === 'object' && !Array.isArray(c.signatureRefusal) ? { signatureRefusal: c.signatureRefusal } : {}),
+          ...(c.runningDigest && typeof c.runningDigest === 'object' && typeof c.runningDigest.verified === 'string' && Array.isArray(c.runningDigest.running) ? { runningDigest: { verified: c.runningDigest.verified, running: c.runningDigest.running.map(String) } } : {}),
         }))
     : [];
   return {

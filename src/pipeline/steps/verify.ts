@@ -5,6 +5,7 @@ import { brief, failingPod, gatherWorkload, healthEvidence, metricEvidence, podL
 import type { CheckResult } from '../model/records';
 import type { DeploymentStatus, Ports, PodStatus } from '../ports';
 import type { Step, StepContext } from '../runner';
+import { runningDigestCheck } from './runningDigest';
 import { substitute, type RunState } from './state';
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -202,8 +203,10 @@ async function resources(s: RunState, ctx: StepContext<'cluster'>, selector: Rec
 /** All verification checks of `tag` (after the rollout); names prefixed for a rollback's re-verification. */
 export async function verifyChecks(s: RunState, ctx: StepContext<'cluster' | 'metrics'>, tag: string): Promise<CheckResult[]> {
   const d = await ctx.ports.cluster.getDeployment(s.env!.namespace, s.serviceConfig!.deployment, ctx.signal);
-  const [pods, health, rate, res] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx, tag), errorRate(s, ctx), resources(s, ctx, d.selector)]);
-  return [...pods, ...health, rate, res];
+  // The verified digest is what runs (only for the tag validate checked, not a rollback's target).
+  const digest = tag === s.tag && s.digest ? runningDigestCheck(ctx.ports.cluster, s.env!.namespace, s.serviceConfig!.deployment, tag, s.digest, ctx.signal) : undefined;
+  const [pods, health, rate, res, running] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx, tag), errorRate(s, ctx), resources(s, ctx, d.selector), digest]);
+  return [...pods, ...(running ? [running] : []), ...health, rate, res];
 }
 
 function prefixed(checks: CheckResult[], prefix: string): CheckResult[] {
