@@ -29,13 +29,13 @@ export class LocalSigstore {
   ) {}
 
   /** Creates the CA, the CT log and the transparency log (with fresh keys). */
-  static async create(): Promise<LocalSigstore> {
+  static async create(opts: { logClock?: Date } = {}): Promise<LocalSigstore> {
     const mock: Mock = await import('@sigstore/mock');
     const sign: Sign = await import('@sigstore/sign');
     const gen = (): { publicKey: crypto.KeyObject; privateKey: crypto.KeyObject } => crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const ctLog = await mock.initializeCTLog(gen());
     const ca = await mock.initializeCA(gen(), ctLog);
-    const tlog = await mock.initializeTLog('http://127.0.0.1', gen());
+    const tlog = await mock.initializeTLog('http://127.0.0.1', gen(), opts.logClock);
     const fulcio = mock.fulcioHandler(ca);
     const rekor = mock.rekorHandler(tlog);
     const handlers = new Map([[fulcio.path, fulcio.fn], [rekor.path, rekor.fn]]);

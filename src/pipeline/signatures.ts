@@ -330,7 +330,7 @@ export async function verifyImage(material: SignatureMaterial, imageDigest: stri
   };
 
   for (const b of material.bundles) {
-    const v = verifyBundle(L, b, wantDigest, policy, trustedRoot, keys, keyFinder, keyByHint);
+    const v = verifyBundle(L, b, wantDigest, policy, trustedRoot, keys, keyFinder);
     if (v.ok) return { ok: true, evidence: v.evidence };
     tried.push(v.refusal);
   }
@@ -349,7 +349,7 @@ export function keyHint(pem: string): string {
   return sha256hex(der);
 }
 
-function verifyBundle(L: Libs, art: BundleArtifact, wantDigest: string, policy: TrustPolicy, trustedRoot: any, keys: { name: string; algorithm: string; pem: string }[], keyFinder: any, keyByHint: Map<string, { name: string; algorithm: string; pem: string }>): { ok: true; evidence: SignatureEvidence } | { ok: false; refusal: SignatureRefusal } {
+function verifyBundle(L: Libs, art: BundleArtifact, wantDigest: string, policy: TrustPolicy, trustedRoot: any, keys: { name: string; algorithm: string; pem: string }[], keyFinder: any): { ok: true; evidence: SignatureEvidence } | { ok: false; refusal: SignatureRefusal } {
   const form: SignatureForm = 'bundle';
   const via = art.via;
   let bundle: any;
@@ -402,7 +402,20 @@ function verifyBundle(L: Libs, art: BundleArtifact, wantDigest: string, policy: 
       return { ok: false, refusal: { reason: 'untrusted-key', message: `the bundle's signature does not verify with ${keys.length === 1 ? `the trusted key ${keys[0].name}` : `any of the trusted keys (${keys.map((x) => x.name).join(', ')})`}: it was made by another key, or altered`, form, via, libraryCode: codes[0] } };
     }
     const telling = errors.find((e) => (e as { code?: string })?.code !== 'SIGNATURE_ERROR' && (e as { code?: string })?.code !== 'TLOG_BODY_ERROR') ?? errors[0];
-    return { ok: false, refusal: refusalOf(telling, form, via, keyless) };
+    const r = refusalOf(telling, form, via, keyless);
+    if (keyless && r.reason === 'untrusted-certificate') {
+      // Logged after the certificate's validity: say so, with both times.
+      try {
+        const der: Buffer = content.$case === 'certificate' ? content.certificate.rawBytes : content.x509CertificateChain.certificates[0].rawBytes;
+        const cert = L.core.X509Certificate.parse(der as any);
+        const logged = (bundle.verificationMaterial?.tlogEntries ?? []).map((t: any) => new Date(Number(t.integratedTime) * 1000));
+        const late = logged.find((d: Date) => d > cert.notAfter || d < cert.notBefore);
+        if (late) return { ok: false, refusal: { ...r, reason: 'certificate-expired', message: `the signature was logged at ${late.toISOString()}, outside its certificate's validity (${cert.notBefore.toISOString()} – ${cert.notAfter.toISOString()})` } };
+      } catch {
+        // keep the library's reason
+      }
+    }
+    return { ok: false, refusal: r };
   }
   const tlog = bundle.verificationMaterial?.tlogEntries?.[0];
   const evidence: SignatureEvidence = {

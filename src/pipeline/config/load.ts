@@ -192,7 +192,6 @@ function resolve(
       publicKeys: (raw.signing?.publicKeys ?? ['cosign.pub']).map((p: string) => path.resolve(root, p)),
       identities: raw.signing?.identities ?? [],
       ...(raw.signing?.trustedRoot ? { trustedRoot: path.resolve(root, raw.signing.trustedRoot) } : {}),
-      pinDigest: raw.signing?.pinDigest ?? false,
     },
     verification: {
       prometheusUrl: raw.verification?.prometheusUrl,

@@ -81,8 +81,6 @@ export interface SigningConfig {
   identities: { issuer: string; subjectRegExp: string }[];
   /** Absolute path of a Sigstore trusted_root.json; undefined: the public-good root shipped with the library. */
   trustedRoot?: string;
-  /** Write `digest:` beside `tag:` (image.tag shape). */
-  pinDigest: boolean;
 }
 
 export interface VerificationConfig {
