@@ -366,7 +366,7 @@ const wiring: CliWiring = {
   printOutcome,
 };
 /** Re-run only the verification against what runs now (the re-check after an inconclusive run). */
-async function verifyCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+async function recheckCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
   const vars = process.env;
   const mask = (t: string) => maskSecrets(t, vars);
   const { service, envName } = serviceAndEnv('verify', args);
@@ -399,7 +399,7 @@ export const commands: Record<string, CommandHandler> = {
   fix: fixCommand,
   follow: (a, io, signal) => followCommand(a, io, signal, wiring),
   scheduled: (a, io, signal) => scheduledCommand(a, io, signal, wiring),
-  verify: verifyCommand,
+  verify: recheckCommand,
 };
 
 export async function main(argv: string[], raw: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal): Promise<number> {

@@ -139,7 +139,7 @@ const endOf = (r: DeploymentRecord): number => {
   return Number.isNaN(f) ? ms(r.startedAt) : f;
 };
 
-/** A change: succeeded, rolled-back or failed, that reached origin. */
+/** A change: succeeded, rolled-back, failed or inconclusive (deployed, not yet judged), that reached origin. */
 export function isChange(r: DeploymentRecord): boolean {
   if (r.status === 'rollback') return false;
   if (r.status === 'failed' && !r.commit) return false;
@@ -239,7 +239,7 @@ export function weekStart(t: number): number {
 }
 
 function emptyCounts(): Record<RecordStatus, number> {
-  return { succeeded: 0, 'rolled-back': 0, failed: 0, rollback: 0 };
+  return { succeeded: 0, 'rolled-back': 0, failed: 0, rollback: 0, inconclusive: 0 };
 }
 
 /** Everything the Insights tab and `gitops-deploy insights` show, for a period. */
