@@ -18,7 +18,9 @@ const idText = (id: ImageId): string => `{imageDigest:'${id.imageDigest ?? 'null
 export class EcrApi {
   constructor(private readonly registry: Registry, private readonly faults: Faults, private readonly baseUrl: () => string, private readonly log: (s: string) => void) {}
 
-  handle = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, url: URL): void => {
+  handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, url: URL): Promise<void> => {
+    // Bundles are signed (against the local Fulcio/Rekor) right after the registry loads.
+    await this.registry.ready;
     const reqId = `${Date.now().toString(16)}-sandbox-${Math.random().toString(16).slice(2, 10)}`;
     if (req.method === 'GET' && url.pathname.startsWith('/layers/')) return this.layer(res, url);
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -124,6 +126,21 @@ export class EcrApi {
           images.push({ registryId: REGISTRY_ID, repositoryName: img.repository, imageId: { imageDigest: img.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) }, imageManifest: img.manifest, imageManifestMediaType: img.mediaType });
         }
         return { images, failures };
+      }
+      case 'ListImageReferrers': {
+        this.repo(input);
+        const subject = input.subjectId?.imageDigest;
+        if (typeof subject !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(subject)) {
+          throw new AwsError('InvalidParameterException', `1 validation error detected: Value '${subject ?? 'null'}' at 'subjectId.imageDigest' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+`);
+        }
+        if (!this.registry.find(input.repositoryName, { imageDigest: subject })) {
+          throw new AwsError('ImageNotFoundException', `The image with imageId {imageDigest:'${subject}', imageTag:'null'} does not exist within the repository with name '${input.repositoryName}' in the registry with id '${REGISTRY_ID}'`);
+        }
+        const types: string[] | undefined = Array.isArray(input.filter?.artifactTypes) && input.filter.artifactTypes.length ? input.filter.artifactTypes : undefined;
+        const refs = this.registry.referrers(input.repositoryName, subject).filter((r) => !types || types.includes(r.artifactType ?? ''));
+        const items = refs.map((r) => ({ digest: r.digest, mediaType: r.mediaType, artifactType: r.artifactType, size: Buffer.byteLength(r.manifest), annotations: (JSON.parse(r.manifest) as { annotations?: Record<string, string> }).annotations ?? {}, artifactStatus: 'ACTIVE' }));
+        const { page, nextToken } = this.page(items, { ...input, maxResults: input.maxResults ?? 50 });
+        return { referrers: page, ...(nextToken ? { nextToken } : {}) };
       }
       case 'GetDownloadUrlForLayer': {
         this.repo(input);

@@ -10,6 +10,7 @@ import { EcrApi } from './ecr';
 import { FakePrometheus, startRealPrometheus, type RealPrometheus } from './prometheus';
 import { GithubApi } from './github';
 import { Registry, generateKeys, REGION, type KeyPair } from './registry';
+import { LocalSigstore } from './sigstore';
 import { createRepo } from './repo';
 import { actuatorHealth, metricsText } from './services';
 import { World } from './world';
@@ -128,7 +129,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   });
   if (opts.fast && raw?.timing?.progressDeadlineSeconds !== undefined) scenario.timing.progressDeadlineSeconds = raw.timing.progressDeadlineSeconds;
   const keys = generateKeys();
-  const registry = new Registry(scenario, keys);
+  // The local Fulcio/Rekor listens before the registry signs its bundles against it.
+  const sigstore = await LocalSigstore.create();
+  const sigstoreServer = await listen(sigstore.handle, log, 'sigstore');
+  sigstore.setUrl(sigstoreServer.url);
+  const registry = new Registry(scenario, keys, sigstore);
   const faults: Record<FaultApi, Faults> = {
     kubernetes: new Faults(scenario.faults.kubernetes),
     ecr: new Faults(scenario.faults.ecr),
@@ -141,7 +146,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const githubToken = 'ghp_sandbox' + crypto.randomBytes(12).toString('hex');
   const originDir = path.join(dir, 'origin.git');
   let world: World | undefined;
-  const servers: Listening[] = [];
+  const servers: Listening[] = [sigstoreServer];
   let kubeApi: KubeApi | undefined;
   let prom: FakePrometheus | undefined;
   let real: RealPrometheus | undefined;
@@ -206,7 +211,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const endpoints: SandboxEndpoints = {
       kubernetes: kube.url, ecr: ecr.url, layers: `${ecr.url}/layers`, prometheus: real?.url ?? promServer.url, fakePrometheus: promServer.url, github: github.url, services: services.url,
     };
-    const repo = await createRepo(dir, scenario, { ecr: ecr.url, prometheus: endpoints.prometheus, github: github.url, kubeconfig: kubeconfigPath, context: 'sandbox', owner: 'acme', repo: 'gitops' }, keys.trusted.publicPem, (s, t) => registry.find(s, { imageTag: t })?.digest);
+    const repo = await createRepo(dir, scenario, { ecr: ecr.url, prometheus: endpoints.prometheus, github: github.url, kubeconfig: kubeconfigPath, context: 'sandbox', owner: 'acme', repo: 'gitops' }, keys.trusted.publicPem, (s, t) => registry.find(s, { imageTag: t })?.digest, sigstore.trustedRoot());
     const w = new World(scenario, registry, repo.originDir, log);
     await w.init(repo.head);
     world = w;
@@ -252,6 +257,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       setScenario(s: Scenario) {
         const next = normalizeScenario({ ...s, environments: { ...scenario.environments, ...(s.environments ?? {}) } }, {});
         scenario.services = next.services;
+        scenario.signature = next.signature;
         scenario.timing = { ...next.timing, ...(s.timing ?? {}) };
         scenario.trafficRps = next.trafficRps;
         registry.load(scenario);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { GITHUB_ISSUER, RELEASE_SUBJECT_REGEXP } from './sigstore';
 import { git, SANDBOX_GIT_IDENTITY } from './git';
 import { REGISTRY_ID, REGION } from './registry';
 import type { NormalizedScenario, SeedRecord } from './scenario';
@@ -46,7 +47,9 @@ export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
     })),
     tagPath: 'auto',
     registry: { region: REGION, endpoint: e.ecr, registryId: REGISTRY_ID },
-    signing: { mode: 'verify', publicKeys: ['cosign.pub'] },
+    // Keyless from the release workflow, like a real team; cosign.pub for key-signed images; the
+    // local Fulcio/Rekor's trusted root.
+    signing: { mode: 'verify', publicKeys: ['cosign.pub'], trustedRoot: 'sigstore/trusted_root.json', identities: [{ issuer: GITHUB_ISSUER, subjectRegExp: RELEASE_SUBJECT_REGEXP }] },
     verification: { prometheusUrl: e.prometheus, errorRateThreshold: 0.01, restartThreshold: 0, syncTimeoutSeconds: 120, rolloutTimeoutSeconds: 120 },
     git: { remote: 'origin', branch: 'main' },
     github: { apiUrl: e.github, owner: e.owner, repo: e.repo },
@@ -67,7 +70,7 @@ function recordText(r: Required<Pick<SeedRecord, 'service' | 'environment' | 'ta
     status: r.status, startedAt: r.startedAt, finishedAt: finished, actor: r.actor, ...(r.reason ? { reason: r.reason } : {}), commit,
     checks: [
       { name: 'image-exists', status: 'passed', detail: digest ?? 'found' },
-      { name: 'signature', status: 'passed', detail: 'verified with cosign.pub (ECDSA P-256)' },
+      { name: 'signature', status: 'passed', detail: 'verified Sigstore bundle (OCI referrer), keyless: https://github.com/acme/' + r.service + '/.github/workflows/release.yml@refs/heads/main (issuer https://token.actions.githubusercontent.com)' },
       { name: 'health', status: r.status === 'succeeded' ? 'passed' : 'failed', detail: r.status === 'succeeded' ? 'UP' : 'DOWN' },
     ],
   };
@@ -77,7 +80,7 @@ function recordText(r: Required<Pick<SeedRecord, 'service' | 'environment' | 'ta
 }
 
 /** Creates DIR/origin.git (bare, main) and the clone DIR/repo with values files, config, cosign.pub and seed records. */
-export async function createRepo(dir: string, s: NormalizedScenario, endpoints: RepoEndpoints, publicPem: string, digestOf: (service: string, tag: string) => string | undefined): Promise<{ originDir: string; repoDir: string; head: string }> {
+export async function createRepo(dir: string, s: NormalizedScenario, endpoints: RepoEndpoints, publicPem: string, digestOf: (service: string, tag: string) => string | undefined, trustedRoot?: Record<string, unknown>): Promise<{ originDir: string; repoDir: string; head: string }> {
   const originDir = path.join(dir, 'origin.git');
   const repoDir = path.join(dir, 'repo');
   for (const d of [originDir, repoDir]) fs.rmSync(d, { recursive: true, force: true });
@@ -96,6 +99,7 @@ export async function createRepo(dir: string, s: NormalizedScenario, endpoints: 
   const t0 = Date.now() - 7 * 86_400_000;
   write('README.md', '# GitOps repository (sandbox)\n\nImage tags per environment live in `helm/environments/{env}-env/image-tags.yaml`;\nArgo CD syncs `main` to the cluster. Deployment records are in `docs/deployments/`.\n');
   write('cosign.pub', publicPem);
+  if (trustedRoot) write('sigstore/trusted_root.json', JSON.stringify(trustedRoot, null, 2) + '\n');
   write('.gitops-deploy.yaml', configText(s, endpoints));
   for (const env of s.envOrder) write(valuesFile(env), valuesText(s, env));
   const base = await commit('Set up environments and GitOps Deploy configuration', new Date(t0));

@@ -1,8 +1,20 @@
 import * as fs from 'node:fs';
 import YAML from 'yaml';
 
+/** How the sandbox signs an image: a cosign v3 bundle referrer with the key, the classic .sig tag, a keyless bundle (local Fulcio/Rekor), or not at all. */
+export type SignatureForm = 'bundle' | 'classic' | 'keyless' | 'none';
+export const SIGNATURE_FORMS: readonly SignatureForm[] = ['bundle', 'classic', 'keyless', 'none'];
+
 /** What one image tag of a service does once it runs. */
 export interface ImageSpec {
+  /** How it is signed (default: the scenario's `signature`, itself default bundle). */
+  signature?: SignatureForm;
+  /** keyless: the certificate identity (SAN) to sign as; {service} is replaced (default the release workflow of acme/{service}). */
+  identity?: string;
+  /** The signature is altered after signing (one bit of the signature flipped). */
+  tampered?: boolean;
+  /** The tag is pushed again (another, unsigned digest) when the rollout starts: after validation, before the pods pull. */
+  repushedBeforeRollout?: boolean;
   /** false: no cosign signature in the registry (default true). */
   signed?: boolean;
   /** Which key signs it: the sandbox's trusted key (default) or a second, untrusted key. */
@@ -68,6 +80,8 @@ export interface SeedRecord {
 export type FaultMap = Record<string, number | { code: number; message?: string; times?: number }>;
 
 export interface Scenario {
+  /** Default signature form of every image (default bundle; the demo uses keyless). */
+  signature?: SignatureForm;
   services?: Record<string, ServiceSpec>;
   environments?: Record<string, Record<string, string>>;
   /** Kubernetes namespace of each environment (default: the environment name). */
@@ -86,6 +100,7 @@ export interface Scenario {
 }
 
 export interface NormalizedScenario {
+  signature: SignatureForm;
   services: Record<string, ServiceSpec>;
   environments: Record<string, Record<string, string>>;
   envOrder: string[];
@@ -103,6 +118,7 @@ export const DEFAULT_TIMING: Timing = { podReadySeconds: 0.3, syncSeconds: 0.2, 
 
 /** The demo world used when no scenario is given. */
 export const DEMO_SCENARIO: Scenario = {
+  signature: 'keyless',
   services: {
     accounts: {
       images: {
@@ -114,6 +130,10 @@ export const DEMO_SCENARIO: Scenario = {
         '1.6.2': { errorRate: 0.25 },
         '1.7.0': { syncSeconds: 30 },
         '1.7.1': { syncFail: true },
+        '1.8.0': { signature: 'classic' },
+        '1.8.1': { identity: 'https://github.com/someone/fork/.github/workflows/release.yml@refs/heads/main' },
+        '1.8.2': { tampered: true },
+        '1.8.3': { repushedBeforeRollout: true },
       },
     },
     cards: { images: { '2.0.0': {}, '2.1.0': {}, '2.2.0': {} } },
@@ -157,13 +177,16 @@ export function normalizeScenario(input: Scenario | undefined, overrides: Partia
     if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`scenario: bad service name ${name}`);
     for (const [tag, img] of Object.entries(spec.images)) {
       if (img.signedBy && !['trusted', 'untrusted'].includes(img.signedBy)) throw new Error(`scenario: ${name}:${tag} signedBy must be trusted|untrusted`);
+      if (img.signature !== undefined && !SIGNATURE_FORMS.includes(img.signature)) throw new Error(`scenario: ${name}:${tag} signature must be ${SIGNATURE_FORMS.join('|')}`);
       if (img.errorRate !== undefined && (img.errorRate < 0 || img.errorRate > 1)) throw new Error(`scenario: ${name}:${tag} errorRate must be within 0..1`);
     }
   }
   const envOrder = Object.keys(environments);
   const namespaces: Record<string, string> = {};
   for (const env of envOrder) namespaces[env] = s.namespaces?.[env] ?? env;
+  if (s.signature !== undefined && !SIGNATURE_FORMS.includes(s.signature)) throw new Error(`scenario: signature must be ${SIGNATURE_FORMS.join('|')}`);
   return {
+    signature: s.signature ?? 'bundle',
     services,
     environments,
     envOrder,

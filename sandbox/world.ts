@@ -433,6 +433,8 @@ export class World {
     this.render(d); // the spec changed, the controller has not observed it yet
     const step = this.scenario.timing.podReadySeconds;
     const spec = this.spec(service, tag);
+    // The tag is pushed again after validation: the pods pull another digest than the one checked.
+    if (spec.repushedBeforeRollout) this.registry.repoint(service, tag);
     const pullFails = spec.pullFail || !this.exists(service, tag);
     const live = (): boolean => d.token === token && !this.stopped;
     this.log(`rollout ${env}/${service} → ${tag}`);

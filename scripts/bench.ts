@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
-  for (const extra of ['bench-pipeline.ts', 'bench-records.ts', 'bench-insights.ts']) {
+  for (const extra of ['bench-pipeline.ts', 'bench-records.ts', 'bench-insights.ts', 'bench-signatures.ts']) {
     const file = path.join(root, 'scripts', extra);
     try {
       await fs.access(file);

@@ -1,7 +1,7 @@
 // The heavy SDKs must load only when a step needs them (dynamic import() in src/clients).
 // Each one, when it is evaluated, adds its name to globalThis.__gitopsDeploySdks, so tests and
 // `npm run bench` can assert that activation and the tree load none of them.
-export const LAZY_SDKS = ['@aws-sdk/client-ecr', '@kubernetes/client-node', '@octokit/rest', '@octokit/plugin-retry', '@octokit/plugin-throttling'];
+export const LAZY_SDKS = ['@aws-sdk/client-ecr', '@kubernetes/client-node', '@octokit/rest', '@octokit/plugin-retry', '@octokit/plugin-throttling', '@sigstore/verify', '@sigstore/bundle', '@sigstore/core', '@sigstore/protobuf-specs'];
 
 const escape = (s) => s.replace(/[/.]/g, '\\$&');
 

@@ -1,12 +1,14 @@
 // RegistryPort over Amazon ECR (@aws-sdk/client-ecr, loaded on first use).
 import type { BatchGetImageCommandOutput, ECRClient } from '@aws-sdk/client-ecr';
 import type { ImageInfo, RegistryPort, SignatureLayer } from '../pipeline/ports';
+import { BUNDLE_MEDIA_TYPES, type BundleArtifact } from '../pipeline/signatures';
 import { fetchErrorMessage, isAbortError, safeUrl, throwIfAborted, withTimeout, type FetchLike } from './util';
 
 type EcrSdk = typeof import('@aws-sdk/client-ecr');
 
 export const COSIGN_SIMPLESIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
 
 /** `sha256:<hex>` → `sha256-<hex>.sig` (cosign's classic signature tag). */
@@ -14,6 +16,26 @@ export function signatureTag(digest: string): string {
   const m = /^(sha256|sha512):([0-9a-f]+)$/i.exec(digest.trim());
   if (!m) throw new Error(`not an image digest: ${JSON.stringify(digest)}`);
   return `${m[1].toLowerCase()}-${m[2].toLowerCase()}.sig`;
+}
+
+/** `sha256:<hex>` → `sha256-<hex>` (the OCI referrers fallback tag). */
+export function referrersTag(digest: string): string {
+  return signatureTag(digest).replace(/\.sig$/, '');
+}
+
+const isBundleType = (t: unknown): boolean => typeof t === 'string' && BUNDLE_MEDIA_TYPES.includes(t);
+
+/** The bundle layer of a referrer manifest (JSON): the first layer whose media type is a Sigstore bundle. */
+export function bundleLayerOf(manifestJson: string): { digest: string; mediaType: string; artifactType: string; subject?: string } | undefined {
+  let m: any;
+  try {
+    m = JSON.parse(manifestJson);
+  } catch {
+    return undefined;
+  }
+  const layer = (Array.isArray(m?.layers) ? m.layers : []).find((l: any) => isBundleType(l?.mediaType) && typeof l.digest === 'string');
+  if (!layer) return undefined;
+  return { digest: layer.digest, mediaType: layer.mediaType, artifactType: typeof m.artifactType === 'string' ? m.artifactType : layer.mediaType, subject: typeof m.subject?.digest === 'string' ? m.subject.digest : undefined };
 }
 
 /** The cosign layers of a signature manifest (a JSON string). */
@@ -175,6 +197,67 @@ export class EcrRegistry implements RegistryPort {
       });
     }
     return result;
+  }
+
+  async bundles(repository: string, digest: string, signal?: AbortSignal): Promise<BundleArtifact[]> {
+    throwIfAborted(signal);
+    const { sdk, client } = await this.load();
+    // 1. The referrers API (ECR ListImageReferrers, OCI 1.1 referrers).
+    let refs: { digest: string; artifactType?: string }[] | undefined;
+    try {
+      const found: { digest: string; artifactType?: string }[] = [];
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        const out = await client.send(new sdk.ListImageReferrersCommand({ ...this.ids(repository), subjectId: { imageDigest: digest }, filter: { artifactTypes: [BUNDLE_MEDIA_TYPES[0]] }, nextToken }), { abortSignal: signal });
+        for (const r of out.referrers ?? []) if (r.digest && (r.artifactStatus ?? 'ACTIVE') === 'ACTIVE') found.push({ digest: r.digest, artifactType: r.artifactType });
+        nextToken = out.nextToken;
+      } while (nextToken && ++pages < 20);
+      refs = found;
+    } catch (err) {
+      const name = (err as { name?: string })?.name ?? '';
+      // A registry (or an ECR endpoint) without the referrers API: fall back to the tag scheme.
+      if (signal?.aborted || !/UnknownOperation|UnsupportedOperation|NotImplemented/i.test(name)) this.fail(err, repository, 'ListImageReferrers', signal);
+    }
+    let via: BundleArtifact['via'] = 'referrers-api';
+    if (!refs) {
+      via = 'referrers-tag';
+      const index = await this.manifest(sdk, client, repository, { imageTag: referrersTag(digest) }, [OCI_INDEX], signal);
+      refs = [];
+      if (index) {
+        try {
+          const doc = JSON.parse(index);
+          for (const m of Array.isArray(doc?.manifests) ? doc.manifests : []) if (typeof m?.digest === 'string' && isBundleType(m.artifactType)) refs.push({ digest: m.digest, artifactType: m.artifactType });
+        } catch {
+          throw new Error(`the referrers tag index ${repository}:${referrersTag(digest)} is not JSON`);
+        }
+      }
+    }
+    const result: BundleArtifact[] = [];
+    for (const r of refs) {
+      const manifestJson = await this.manifest(sdk, client, repository, { imageDigest: r.digest }, MANIFEST_TYPES, signal);
+      if (!manifestJson) continue;
+      const layer = bundleLayerOf(manifestJson);
+      if (!layer) continue;
+      const json = await this.downloadLayer(sdk, client, repository, layer.digest, signal);
+      result.push({ json, manifestDigest: r.digest, artifactType: r.artifactType ?? layer.artifactType, via });
+    }
+    return result;
+  }
+
+  /** One manifest (JSON text) by tag or digest; undefined when it does not exist. */
+  private async manifest(sdk: EcrSdk, client: ECRClient, repository: string, imageId: { imageTag?: string; imageDigest?: string }, types: string[], signal?: AbortSignal): Promise<string | undefined> {
+    let out: BatchGetImageCommandOutput;
+    try {
+      out = await client.send(new sdk.BatchGetImageCommand({ ...this.ids(repository), imageIds: [imageId], acceptedMediaTypes: types }), { abortSignal: signal });
+    } catch (err) {
+      this.fail(err, repository, 'BatchGetImage', signal);
+    }
+    const json = out.images?.find((i) => i.imageManifest)?.imageManifest;
+    if (json) return json;
+    const f = out.failures?.[0];
+    if (!f || f.failureCode === 'ImageNotFound') return undefined;
+    throw new Error(`ECR BatchGetImage for ${repository}:${imageId.imageTag ?? imageId.imageDigest} failed in ${this.where}: ${f.failureCode}: ${f.failureReason ?? ''}`);
   }
 
   private async downloadLayer(sdk: EcrSdk, client: ECRClient, repository: string, layerDigest: string, signal?: AbortSignal): Promise<Buffer> {

@@ -79,6 +79,7 @@ export function toPodStatus(p: any): PodStatus {
     phase: String(p?.status?.phase ?? 'Unknown'),
     ready,
     images: (p?.spec?.containers ?? []).map((c: any) => String(c?.image ?? '')),
+    containers: statuses.map((c) => ({ name: String(c?.name ?? ''), image: String(c?.image ?? ''), imageID: String(c?.imageID ?? '') })),
     restarts: statuses.reduce((n, c) => n + num(c?.restartCount), 0),
     waitingReason: str(waiting?.reason),
     waitingMessage: str(waiting?.message),

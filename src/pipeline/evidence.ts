@@ -4,7 +4,7 @@
 // the full text (the LogOutputChannel, the record's "Evidence" section, the --json outcome).
 import type { AppStatus, ClusterPort, DeploymentStatus, HealthResponse, PodStatus } from './ports';
 
-export type EvidenceKind = 'argocd' | 'deployment' | 'events' | 'log' | 'health' | 'metric';
+export type EvidenceKind = 'argocd' | 'deployment' | 'events' | 'log' | 'health' | 'metric' | 'image';
 
 export interface Evidence {
   kind: EvidenceKind;

@@ -30,6 +30,11 @@ export interface RegistryPort {
   listTags(repository: string, limit: number, signal?: AbortSignal): Promise<{ tag: string; pushedAt?: Date; digest: string }[]>;
   /** Signature layers of the digest's `sha256-<hex>.sig` manifest; [] when there is none. */
   signatures(repository: string, digest: string, signal?: AbortSignal): Promise<SignatureLayer[]>;
+  /**
+   * Sigstore bundles attached to the digest as OCI 1.1 referrers (ECR ListImageReferrers), or
+   * through the fallback `sha256-<hex>` tag index when the registry has no referrers API; [] when none.
+   */
+  bundles(repository: string, digest: string, signal?: AbortSignal): Promise<import('./signatures').BundleArtifact[]>;
 }
 
 export interface GitCommit {
@@ -132,6 +137,8 @@ export interface PodStatus {
   phase: string;
   ready: boolean;
   images: string[];
+  /** containerStatuses[]: the image each container runs and the digest the node pulled (imageID). */
+  containers?: { name: string; image: string; imageID: string }[];
   restarts: number;
   /** e.g. CrashLoopBackOff, from containerStatuses[].state.waiting.reason */
   waitingReason?: string;

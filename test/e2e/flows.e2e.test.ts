@@ -80,7 +80,7 @@ describe('Deployment flows against the sandbox', function () {
     assert.ok(plan, 'the plan was shown');
     assert.deepEqual(plan.buttons, ['Deploy']);
     assert.equal(plan.message, 'Deploy accounts to prod: 1.4.0 → 1.5.0?');
-    for (const re of [/^Service: accounts$/m, /^Tag: 1\.4\.0 → 1\.5\.0$/m, /^ {2}- {4}tag: "1\.4\.0"$/m, /^ {2}\+ {4}tag: "1\.5\.0"$/m, /✓ signature: verified with cosign\.pub/, /✓ previous-environment: stag runs 1\.5\.0 now/, /^Deployment window: no deployment window restrictions$/m, /^Reason: CHG-2001/m]) {
+    for (const re of [/^Service: accounts$/m, /^Tag: 1\.4\.0 → 1\.5\.0$/m, /^ {2}- {4}tag: "1\.4\.0"$/m, /^ {2}\+ {4}tag: "1\.5\.0"$/m, /✓ signature: verified Sigstore bundle \(OCI referrer\), (key cosign\.pub|keyless: https:\/\/github\.com\/acme\/accounts\/)/, /✓ previous-environment: stag runs 1\.5\.0 now/, /^Deployment window: no deployment window restrictions$/m, /^Reason: CHG-2001/m]) {
       assert.match(plan.detail, re);
     }
 

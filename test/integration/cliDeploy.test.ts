@@ -169,7 +169,7 @@ describe('CLI deploy/rollback against the sandbox', function () {
   describe('refusals change nothing', () => {
     const cases: [string, Scenario, string[], number, RegExp, string?][] = [
       ['missing image', scenario(), ['deploy', 'accounts', '--env', 'stag', '--tag', '9.9.9'], 2, /image accounts:9\.9\.9 does not exist in ECR/],
-      ['unsigned image', scenario({ dev: '1.5.1' }), ['deploy', 'accounts', '--env', 'stag'], 2, /accounts:1\.5\.1 \(sha256:[0-9a-f]{12}…\) is not signed/],
+      ['unsigned image', scenario({ dev: '1.5.1' }), ['deploy', 'accounts', '--env', 'stag'], 2, /signature of accounts:1\.5\.1 \(sha256:[0-9a-f]{12}…\) rejected \(unsigned\)/],
       ['untrusted signer', scenario({ dev: '1.5.2' }), ['deploy', 'accounts', '--env', 'stag'], 2, /does not verify with the trusted key cosign\.pub/],
       ['not tested upstream', scenario(), ['deploy', 'accounts', '--env', 'prod', '--tag', '1.5.0', '--reason', 'x'], 2, /accounts 1\.5\.0 was never deployed to stag/, SATURDAY_10_ET],
       ['window closed (weekday 10:00 ET)', scenario(), ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-1'], 2, /prod deployments are blocked now \(blocked hours Mon–Fri 09:00–17:00\); the window opens 17:00 EST/, WEDNESDAY_10_ET],

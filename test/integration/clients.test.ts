@@ -17,6 +17,7 @@ import { DEFAULT_ERROR_RATE_QUERY, loadConfig } from '../../src/pipeline/config/
 import type { AppStatus, Ports } from '../../src/pipeline/ports';
 
 const SCENARIO: Scenario = {
+  signature: 'classic',
   services: {
     accounts: {
       images: {

@@ -26,7 +26,7 @@ describe('CLI deploy / rollback (fake ports)', () => {
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /^▸ Resolve service, environment and tag$/m);
     assert.match(r.out, /^✓ Pre-validate \(\d+ ms\) — 7 checks passed$/m);
-    assert.match(r.out, /^ {4}✓ signature: verified with cosign\.pub \(ECDSA P-256\)$/m);
+    assert.match(r.out, /^ {4}✓ signature: verified classic \.sig signature, key cosign\.pub \(ECDSA P-256\)$/m);
     assert.match(r.out, /✓ DEPLOYED \(exit 0\)/);
     assert.match(r.out, /record: docs\/deployments\/stag\/20261121T150000Z-accounts\.md/);
   });

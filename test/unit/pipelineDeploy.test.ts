@@ -56,7 +56,7 @@ describe('pipeline deploy', () => {
       assert.equal(rec.commit, deployCommit.sha);
       assert.equal(rec.actor, 'alice');
       assert.match(rec.digest!, /^sha256:/);
-      assert.deepEqual(rec.checks.map((c) => c.name), ['image-exists', 'signature', 'previous-environment', 'window', 'reason', 'working-tree', 'lock', 'preflight-kubernetes', 'preflight-kubernetes-permissions', 'preflight-argocd', 'preflight-argocd-permissions', 'preflight-prometheus', 'preflight-health', 'sync', 'rollout', 'pods', 'restarts', 'health', 'smoke', 'error-rate', 'resources']);
+      assert.deepEqual(rec.checks.map((c) => c.name), ['image-exists', 'signature', 'previous-environment', 'window', 'reason', 'working-tree', 'lock', 'preflight-kubernetes', 'preflight-kubernetes-permissions', 'preflight-argocd', 'preflight-argocd-permissions', 'preflight-prometheus', 'preflight-health', 'sync', 'rollout', 'pods', 'restarts', 'running-digest', 'health', 'smoke', 'error-rate', 'resources']);
       assert.ok(rec.checks.every((c) => c.status === 'passed' || c.status === 'skipped'), JSON.stringify(rec.checks));
       assert.match(text, /^# accounts 1\.5\.0 → 1\.6\.0 in stag: succeeded$/m);
       assert.ok(w.git.remote.some((c) => c.paths.includes(rel)), 'the record is pushed');
@@ -131,7 +131,7 @@ describe('pipeline deploy', () => {
 
     it('unsigned image', async () => {
       const out = await refused({ images: { 'accounts:1.6.0': { signedBy: 'none' } } }, { service: 'accounts', environment: 'stag', tag: '1.6.0' });
-      assert.match(failed(out).signature, /accounts:1\.6\.0 \(sha256:[0-9a-f]{12}…\) is not signed.*Sign it in the build workflow/);
+      assert.match(failed(out).signature, /accounts:1\.6\.0 \(sha256:[0-9a-f]{12}…\) rejected \(unsigned\).*Sign it in the build workflow/);
     });
 
     it('untrusted signer', async () => {

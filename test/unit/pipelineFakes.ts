@@ -197,6 +197,7 @@ function mergeLines(base: string | undefined, ours: string | undefined, theirs: 
 export interface FakeImage {
   digest: string;
   layers: SignatureLayer[];
+  bundles?: import('../../src/pipeline/signatures').BundleArtifact[];
 }
 
 export class FakeRegistry implements RegistryPort {
@@ -213,6 +214,10 @@ export class FakeRegistry implements RegistryPort {
   async signatures(repository: string, digest: string) {
     const i = [...this.images.values()].find((x) => x.digest === digest);
     return i?.layers ?? [];
+  }
+  async bundles(repository: string, digest: string) {
+    const i = [...this.images.values()].find((x) => x.digest === digest);
+    return i?.bundles ?? [];
   }
 }
 
@@ -235,6 +240,8 @@ export function signLayer(digest: string, key: KeyObject, opts: { payload?: Buff
 // ---------------------------------------------------------------- cluster + Argo CD
 
 export interface TagBehaviour {
+  /** The tag was pushed again after validation: the pods report another digest. */
+  repushed?: boolean;
   health?: 'UP' | 'DOWN';
   crashLoop?: boolean;
   restarts?: number;
@@ -291,6 +298,8 @@ export class FakeCluster implements ClusterPort {
       phase: 'Running',
       ready: !b.crashLoop,
       images: [`registry.example/${service}:${tag}`],
+      // The node pulled the tag's digest (or another one when the tag was pushed again after validation).
+      containers: [{ name: service, image: `registry.example/${service}:${tag}`, imageID: `registry.example/${service}@${sha256(b.repushed ? `${service}:${tag}:rebuilt` : `${service}:${tag}`)}` }],
       restarts: b.crashLoop ? 4 : (b.restarts ?? 0),
       waitingReason: b.crashLoop ? 'CrashLoopBackOff' : undefined,
       podTemplateHash: `h-${tag}`,

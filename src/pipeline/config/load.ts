@@ -119,6 +119,17 @@ function resolve(
   lines: LineCounter,
   user: UserSettings,
 ): GitOpsConfig {
+  const checkIdentities = (list: any[] | undefined, at: (string | number)[]): void => {
+    (list ?? []).forEach((r, j) => {
+      try {
+        new RegExp(r.subjectRegExp);
+      } catch (err) {
+        throw new FileProblem(file, `${CONFIG_FILE}: ${[...at, j].join('.')}.subjectRegExp is not a valid regular expression (${err instanceof Error ? err.message : String(err)})`, doc ? lineOf(doc, lines, [...at, j, 'subjectRegExp']) : undefined, 'Escape dots and slashes as in ^https://github\\.com/acme/[^/]+/\\.github/workflows/release\\.yml@refs/heads/main$');
+      }
+    });
+  };
+  checkIdentities(raw.signing?.identities, ['signing', 'identities']);
+  (raw.environments ?? []).forEach((e: any, i: number) => checkIdentities(e?.signing?.identities, ['environments', i, 'signing', 'identities']));
   const envList: any[] = raw.environments ?? DEFAULT_ENVIRONMENTS.map((name) => ({ name }));
   const seen = new Set<string>();
   const environments: EnvironmentConfig[] = envList.map((e, i) => {
@@ -161,6 +172,7 @@ function resolve(
       requireUpstreamRecord: e.requireUpstreamRecord ?? isProd,
       window,
       ...finishByOf(e.window, isProd, window),
+      ...(e.signing?.identities ? { identities: e.signing.identities } : {}),
     };
   });
 
@@ -183,6 +195,8 @@ function resolve(
     signing: {
       mode: raw.signing?.mode ?? 'verify',
       publicKeys: (raw.signing?.publicKeys ?? ['cosign.pub']).map((p: string) => path.resolve(root, p)),
+      identities: raw.signing?.identities ?? [],
+      ...(raw.signing?.trustedRoot ? { trustedRoot: path.resolve(root, raw.signing.trustedRoot) } : {}),
     },
     verification: {
       prometheusUrl: raw.verification?.prometheusUrl,

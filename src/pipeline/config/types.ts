@@ -48,6 +48,8 @@ export interface EnvironmentConfig {
   window?: WindowPolicy;
   /** window.finishBy: refuse a run likely to end after the window closes (default on for prod). */
   finishBy?: { marginMinutes: number };
+  /** Keyless identities for this environment (replaces signing.identities when set). */
+  identities?: { issuer: string; subjectRegExp: string }[];
 }
 
 export interface ServiceConfig {
@@ -77,6 +79,10 @@ export interface SigningConfig {
   mode: SigningMode;
   /** Absolute paths of PEM public keys. */
   publicKeys: string[];
+  /** Keyless signers allowed (issuer exact, subject RegExp). */
+  identities: { issuer: string; subjectRegExp: string }[];
+  /** Absolute path of a Sigstore trusted_root.json; undefined: the public-good root shipped with the library. */
+  trustedRoot?: string;
 }
 
 export interface VerificationConfig {

@@ -5,7 +5,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { environment, serviceConfig } from '../config/load';
 import type { GitOpsConfig } from '../config/types';
-import { loadKeys, verifyImageSignature, type TrustedKey } from '../cosign';
+import { verifyImage, type SignatureEvidence, type SignatureMaterial } from '../signatures';
+import { trustPolicyFor } from '../steps/validate';
 import { readImageTags } from '../model/imageTags';
 import { readRecords, type LoadedRecord } from '../model/records';
 import type { DeployRequest, PipelineOutcome } from '../outcome';
@@ -73,16 +74,12 @@ function commitFromPayload(payload: Buffer): string | undefined {
   return undefined;
 }
 
-async function keysFrom(files: readonly string[], root: string, readKey: (f: string) => Promise<string>): Promise<TrustedKey[]> {
-  const out: TrustedKey[] = [];
-  for (const f of files) {
-    try {
-      out.push({ name: path.relative(root, f), pem: await readKey(f) });
-    } catch {
-      // a missing key verifies nothing; reported as "rejected" below when no key is left
-    }
-  }
-  return out;
+/** The source commit a verified signature names: the keyless certificate's, else a classic payload's annotation. */
+function commitOf(evidence: SignatureEvidence, material: SignatureMaterial): string | undefined {
+  const fromCert = evidence.identity?.sourceRepositoryDigest ?? evidence.identity?.githubWorkflowSha;
+  if (fromCert && /^[0-9a-f]{7,64}$/i.test(fromCert)) return fromCert;
+  const layer = evidence.form === 'classic' ? material.classic.find((l) => l.layerDigest === evidence.artifactDigest) : undefined;
+  return layer ? commitFromPayload(layer.payload) : undefined;
 }
 
 /** The signature pre-check: typed reasons (unsigned / rejected) and the source commit the signature names. */
@@ -90,18 +87,27 @@ async function signatureOf(deps: FollowDeps, sub: FollowSubscription, repo: stri
   const { config } = deps;
   const mode = config.signing.mode;
   if (mode === 'off' && !sub.signedBy) return {};
-  const layers = await deps.ports.registry.signatures(repo, digest, signal);
-  if (layers.length === 0) return { skip: { reason: 'unsigned', detail: `no cosign signature exists for ${repo}@${digest}` } };
+  const [bundles, classic] = await Promise.all([deps.ports.registry.bundles(repo, digest, signal), deps.ports.registry.signatures(repo, digest, signal)]);
+  const material: SignatureMaterial = { bundles, classic };
+  if (bundles.length === 0 && classic.length === 0) return { skip: { reason: 'unsigned', detail: `no signature exists for ${repo}@${digest}: no Sigstore bundle among its referrers, no sha256-….sig tag` } };
   const readKey = deps.readKey ?? ((f: string) => fs.readFile(f, 'utf8'));
-  const policies: { name: string; files: readonly string[] }[] = [];
-  if (mode === 'verify') policies.push({ name: 'signing.publicKeys', files: config.signing.publicKeys });
-  if (sub.signedBy) policies.push({ name: 'follow signedBy', files: sub.signedBy });
+  const env = (() => {
+    try {
+      return environment(config, sub.environment);
+    } catch {
+      return undefined;
+    }
+  })();
+  const policies: { name: string; keys?: readonly string[] }[] = [];
+  if (mode === 'verify') policies.push({ name: 'signing' });
+  if (sub.signedBy) policies.push({ name: 'follow signedBy', keys: sub.signedBy });
   let sourceCommit: string | undefined;
   for (const p of policies) {
-    const { keys } = loadKeys(await keysFrom(p.files, config.root, readKey));
-    const verdict = verifyImageSignature(layers, digest, keys);
-    if (!verdict.ok) return { skip: { reason: verdict.reason === 'unsigned' ? 'unsigned' : 'signature-rejected', detail: `${p.name}: ${verdict.message}` } };
-    sourceCommit ??= commitFromPayload(layers.find((l) => l.layerDigest === verdict.layerDigest)?.payload ?? Buffer.alloc(0));
+    const { policy, problem } = await trustPolicyFor(config, env, readKey, p.keys);
+    if (!policy) return { skip: { reason: 'signature-rejected', detail: `${p.name}: ${problem ?? 'no trust policy'}` } };
+    const verdict = await verifyImage(material, digest, policy);
+    if (!verdict.ok) return { skip: { reason: verdict.refusal.reason === 'unsigned' ? 'unsigned' : 'signature-rejected', detail: `${p.name}: ${verdict.refusal.message}` } };
+    sourceCommit ??= commitOf(verdict.evidence, material);
   }
   return { sourceCommit };
 }

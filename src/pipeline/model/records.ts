@@ -17,6 +17,12 @@ export interface CheckResult {
   detail?: string;
   /** What the failing step gathered (in memory and in --json; the record keeps it in its body). */
   evidence?: import('../evidence').Evidence[];
+  /** The signature check: what passed (form, signer, identity, Rekor log index). */
+  signature?: import('../signatures').SignatureEvidence;
+  /** The signature check: which rule refused it. */
+  signatureRefusal?: import('../signatures').SignatureRefusal;
+  /** running-digest: the verified digest and what the pods run instead. */
+  runningDigest?: { verified: string; running: string[] };
 }
 
 export interface WorkflowRun {
@@ -118,7 +124,14 @@ export function parseRecord(text: string, file: string): LoadedRecord {
   const checks: CheckResult[] = Array.isArray(data.checks)
     ? data.checks
         .filter((c: any) => c && typeof c === 'object' && c.name)
-        .map((c: any) => ({ name: String(c.name), status: (CHECK_STATUSES.includes(c.status) ? c.status : 'skipped') as CheckStatus, detail: asString(c.detail) }))
+        .map((c: any) => ({
+          name: String(c.name),
+          status: (CHECK_STATUSES.includes(c.status) ? c.status : 'skipped') as CheckStatus,
+          detail: asString(c.detail),
+          ...(c.signature && typeof c.signature === 'object' && !Array.isArray(c.signature) ? { signature: c.signature } : {}),
+          ...(c.signatureRefusal && typeof c.signatureRefusal === 'object' && !Array.isArray(c.signatureRefusal) ? { signatureRefusal: c.signatureRefusal } : {}),
+          ...(c.runningDigest && typeof c.runningDigest === 'object' && typeof c.runningDigest.verified === 'string' && Array.isArray(c.runningDigest.running) ? { runningDigest: { verified: c.runningDigest.verified, running: c.runningDigest.running.map(String) } } : {}),
+        }))
     : [];
   return {
     file,

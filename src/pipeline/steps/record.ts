@@ -50,7 +50,7 @@ export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
     windowOverride: s.windowOverride ? { reason: m(s.windowOverride.reason)! } : undefined,
     workflowRun: workflowRun(env),
     estimate: s.estimate,
-    checks: s.checks.map((c) => ({ name: c.name, status: c.status, ...(c.detail !== undefined ? { detail: m(c.detail) } : {}) })),
+    checks: s.checks.map((c) => ({ name: c.name, status: c.status, ...(c.detail !== undefined ? { detail: m(c.detail) } : {}), ...(c.signature ? { signature: c.signature } : {}), ...(c.signatureRefusal ? { signatureRefusal: c.signatureRefusal } : {}), ...(c.runningDigest ? { runningDigest: c.runningDigest } : {}) })),
   };
 }
 

@@ -51,6 +51,8 @@ export interface RunState {
   estimate?: import('../schedule/duration').RunEstimate;
   /** When the registry says the image was pushed (ISO). */
   imagePushedAt?: string;
+  /** What the signature check verified (form, signer, identity, Rekor log index). */
+  signature?: import('../signatures').SignatureEvidence;
   windowOverride?: { reason: string };
   releaseLock?: () => Promise<void>;
 

@@ -1,11 +1,12 @@
 // Step 2: every pre-deployment check runs; all failures are reported together, each with its fix.
 import * as path from 'node:path';
-import { loadKeys, short, verifyImageSignature, type TrustedKey } from '../cosign';
+import { checkKeys, describeEvidence, short, verifyImage, type RefusalReason, type SignatureMaterial, type TrustedKey, type TrustPolicy } from '../signatures';
 import { acquireLock, inspectLock, lockFile, type LockInfo } from '../lock';
 import { parseImageTags, readImageTags } from '../model/imageTags';
 import { readRecords, type CheckResult } from '../model/records';
 import { windowState } from '../model/window';
 import { estimateRunSeconds, finishByCheck } from '../schedule/duration';
+import type { EnvironmentConfig, GitOpsConfig } from '../config/types';
 import type { Ports } from '../ports';
 import type { Step, StepContext } from '../runner';
 import { rel, shortSha, type RunState } from './state';
@@ -41,42 +42,85 @@ async function imageAndSignature(s: RunState, ctx: Ctx): Promise<CheckResult[]> 
   }
   if (signing.mode === 'off') return [image, { name: 'signature', status: 'skipped', detail: 'signing.mode is off' }];
   if (!digest) return [image, { name: 'signature', status: 'skipped', detail: 'no image digest to check the signature of' }];
-  let layers;
-  try {
-    layers = await ctx.ports.registry.signatures(repo, digest, ctx.signal);
-  } catch (err) {
-    return [image, { name: 'signature', status: 'failed', detail: `cannot read the cosign signature of ${repo}@${short(digest)}: ${errText(err)}` }];
-  }
-  const signHint = `Sign it in the build workflow (cosign sign --key … ${repo}@${digest}) and check that the signing step completed.`;
-  if (layers.length === 0) {
-    return [image, { name: 'signature', status: 'failed', detail: `${repo}:${s.tag} (${short(digest)}) is not signed: no cosign signature (sha256-….sig) exists for its digest. ${signHint}` }];
-  }
-  if (signing.mode === 'exists') {
-    return [image, { name: 'signature', status: 'passed', detail: `a cosign signature exists (${layers.length} layer${layers.length === 1 ? '' : 's'}; signing.mode "exists": not verified)` }];
-  }
-  const keyTexts: TrustedKey[] = [];
+  return [image, await signatureCheck(s, ctx, repo, digest)];
+}
+
+const FIX: Record<RefusalReason, (repo: string, digest: string) => string> = {
+  unsigned: (r, d) => `Sign it in the build workflow (cosign sign ${r}@${d}) and check that the signing step completed.`,
+  'digest-mismatch': (r, d) => `The signature belongs to another image: re-sign ${r}@${d}.`,
+  'untrusted-key': (r, d) => `Sign ${r}@${d} with the trusted key, or add the signer's public key to signing.publicKeys if it is trusted.`,
+  'identity-not-allowed': () => `If this signer is trusted, add an entry to signing.identities (issuer and subjectRegExp) in .gitops-deploy.yaml; otherwise sign with the release workflow.`,
+  'untrusted-certificate': () => `The certificate was not issued by the trusted Fulcio: check signing.trustedRoot (a private Sigstore needs its trusted_root.json).`,
+  'certificate-expired': (r, d) => `Re-sign ${r}@${d}: the signature was not logged while its certificate was valid.`,
+  'no-timestamp': (r, d) => `Re-sign ${r}@${d} with the transparency log enabled (no --tlog-upload=false).`,
+  'tlog-invalid': () => `The Rekor entry does not match the trusted log: check signing.trustedRoot.`,
+  tampered: (r, d) => `The signature was altered or is malformed: re-sign ${r}@${d}.`,
+  'no-trust-material': () => `Fix signing.trustedRoot (a Sigstore trusted_root.json).`,
+};
+
+/** The trust policy for this run: keys, identities (the environment's, else the global ones), the trusted root. */
+function trustPolicy(s: RunState): Promise<{ policy?: TrustPolicy; problem?: string }> {
+  return trustPolicyFor(s.settings.config, s.env, s.settings.readKey);
+}
+
+/**
+ * The trust policy of a configuration for an environment. `publicKeys` replaces the configured keys
+ * (a follow subscription's `signedBy`; then no keyless identity applies).
+ */
+export async function trustPolicyFor(config: GitOpsConfig, env: EnvironmentConfig | undefined, readKey: (file: string) => Promise<string>, publicKeys?: readonly string[]): Promise<{ policy?: TrustPolicy; problem?: string }> {
+  const signing = config.signing;
+  const root = config.root;
+  const keys: TrustedKey[] = [];
   const missing: string[] = [];
-  for (const file of signing.publicKeys) {
+  for (const file of publicKeys ?? signing.publicKeys) {
     try {
-      keyTexts.push({ name: rel(s.settings.config.root, file), pem: await s.settings.readKey(file) });
+      keys.push({ name: rel(root, file), pem: await readKey(file) });
     } catch {
-      missing.push(rel(s.settings.config.root, file));
+      missing.push(rel(root, file));
     }
   }
-  const { keys, problems } = loadKeys(keyTexts);
-  if (keys.length === 0) {
-    const why = [...missing.map((m) => `${m} does not exist`), ...problems].join('; ') || 'signing.publicKeys is empty';
-    return [image, { name: 'signature', status: 'failed', detail: `no trusted public key to verify the signature with: ${why}. Add the cosign public key (cosign.pub) or set signing.publicKeys in .gitops-deploy.yaml.` }];
+  const { keys: good, problems } = checkKeys(keys);
+  const identities = publicKeys ? [] : (env?.identities ?? signing.identities);
+  let trustedRoot: unknown;
+  let trustedRootName = 'Sigstore public-good root';
+  if (signing.trustedRoot) {
+    trustedRootName = rel(root, signing.trustedRoot);
+    try {
+      trustedRoot = JSON.parse(await readKey(signing.trustedRoot));
+    } catch (err) {
+      return { problem: `the trusted root ${trustedRootName} cannot be read (${errText(err)}). Point signing.trustedRoot at the Sigstore trusted_root.json of your deployment.` };
+    }
   }
-  const verdict = verifyImageSignature(layers, digest, keys);
-  if (verdict.ok) return [image, { name: 'signature', status: 'passed', detail: `verified with ${verdict.key} (${verdict.algorithm})` }];
-  const fix =
-    verdict.reason === 'untrusted'
-      ? `Sign ${repo}@${digest} with the trusted key, or add the signer's public key to signing.publicKeys if it is trusted.`
-      : verdict.reason === 'digest-mismatch'
-        ? `The signature belongs to another image: re-sign ${repo}@${digest}.`
-        : signHint;
-  return [image, { name: 'signature', status: 'failed', detail: `signature of ${repo}:${s.tag} rejected: ${verdict.message}. ${fix}` }];
+  if (good.length === 0 && identities.length === 0) {
+    const why = [...missing.map((m) => `${m} does not exist`), ...problems].join('; ') || 'signing.publicKeys is empty';
+    return { problem: `nothing to verify the signature with: no trusted public key (${why}) and no keyless identity (signing.identities). Add the cosign public key (cosign.pub) or the release workflow's identity in .gitops-deploy.yaml.` };
+  }
+  return { policy: { keys: good, identities, trustedRoot, trustedRootName } };
+}
+
+async function signatureCheck(s: RunState, ctx: Ctx, repo: string, digest: string): Promise<CheckResult> {
+  const signing = s.settings.config.signing;
+  let material: SignatureMaterial;
+  try {
+    const [bundles, classic] = await Promise.all([ctx.ports.registry.bundles(repo, digest, ctx.signal), ctx.ports.registry.signatures(repo, digest, ctx.signal)]);
+    material = { bundles, classic };
+  } catch (err) {
+    return { name: 'signature', status: 'failed', detail: `cannot read the signatures of ${repo}@${short(digest)}: ${errText(err)}` };
+  }
+  if (signing.mode === 'exists') {
+    const n = material.bundles.length + material.classic.length;
+    if (n === 0) return { name: 'signature', status: 'failed', detail: `${repo}:${s.tag} (${short(digest)}) is not signed: no Sigstore bundle among its referrers and no sha256-….sig tag. ${FIX.unsigned(repo, digest)}`, signatureRefusal: { reason: 'unsigned', message: 'no signature' } };
+    return { name: 'signature', status: 'passed', detail: `a signature exists (${material.bundles.length} bundle${material.bundles.length === 1 ? '' : 's'}, ${material.classic.length} classic layer${material.classic.length === 1 ? '' : 's'}; signing.mode "exists": not verified)` };
+  }
+  const { policy, problem } = await trustPolicy(s);
+  if (!policy) return { name: 'signature', status: 'failed', detail: problem, signatureRefusal: { reason: 'no-trust-material', message: problem ?? '' } };
+  const verdict = await verifyImage(material, digest, policy);
+  if (verdict.ok) {
+    s.signature = verdict.evidence;
+    return { name: 'signature', status: 'passed', detail: describeEvidence(verdict.evidence), signature: verdict.evidence };
+  }
+  const r = verdict.refusal;
+  return { name: 'signature', status: 'failed', detail: `signature of ${repo}:${s.tag} (${short(digest)}) rejected (${r.reason}${r.form ? `, ${r.form}` : ''}): ${r.message}. ${FIX[r.reason](repo, digest)}`, signatureRefusal: r };
 }
 
 /** Tags a values file held over its git history (newest first), with the commit. */

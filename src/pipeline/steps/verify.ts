@@ -6,6 +6,7 @@ import type { CheckResult } from '../model/records';
 import type { DeploymentStatus, Ports, PodStatus } from '../ports';
 import { observe } from '../observe';
 import type { Step, StepContext } from '../runner';
+import { judgeRunningDigest, runningDigests } from './runningDigest';
 import { substitute, type RunState } from './state';
 
 /** Consecutive failed reads of the Deployment after which the rollout wait is inconclusive. */
@@ -260,8 +261,14 @@ export async function verifyChecks(s: RunState, ctx: StepContext<'cluster' | 'me
     const d = await reader(s, ctx)((signal) => ctx.ports.cluster.getDeployment(s.env!.namespace, s.serviceConfig!.deployment, signal));
     return d.ok ? resources(s, ctx, d.value.selector) : { name: 'resources', status: 'warning', detail: `cannot read resource usage: ${d.error}` };
   };
-  const [pods, health, rate, res] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx, tag), errorRate(s, ctx), resourcesCheck()]);
-  return [...pods, ...health, rate, res];
+  // The verified digest is what runs (only for the tag validate checked, not a rollback's target).
+  const digestCheck = async (verified: string): Promise<CheckResult> => {
+    const r = await reader(s, ctx)((signal) => newPods(ctx.ports.cluster, s.env!.namespace, s.serviceConfig!.deployment, tag, signal));
+    return r.ok ? judgeRunningDigest(verified, runningDigests(r.value, tag), tag) : { name: 'running-digest', status: 'inconclusive', detail: `cannot read the new pods to compare the digest they run: ${r.error}` };
+  };
+  const digest = tag === s.tag && s.digest ? digestCheck(s.digest) : undefined;
+  const [pods, health, rate, res, running] = await Promise.all([podChecks(s, ctx, tag), healthChecks(s, ctx, tag), errorRate(s, ctx), resourcesCheck(), digest]);
+  return [...pods, ...(running ? [running] : []), ...health, rate, res];
 }
 
 function prefixed(checks: CheckResult[], prefix: string): CheckResult[] {

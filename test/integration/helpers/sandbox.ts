@@ -105,6 +105,8 @@ export async function watchUntil(w: K8sNs.Watch, apiPath: string, query: Record<
 }
 
 export const BASE_SCENARIO: Scenario = {
+  // The classic .sig layout: these tests read the signature layers directly.
+  signature: 'classic',
   services: {
     accounts: {
       images: {
