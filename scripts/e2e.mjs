@@ -212,10 +212,13 @@ function startDriver() {
       const shots = path.join(ROOT, 'test-results', 'screenshots');
       const file = docs ? path.join(updateDocsImages ? path.join(ROOT, 'docs', 'images') : path.join(shots, 'docs'), `${name}.png`) : path.join(shots, `${name}.png`);
       fs.mkdirSync(path.dirname(file), { recursive: true });
+      // A wider side bar for one picture only: the next tests meet the default width again.
+      const before = sidebarWidth ? (await page.locator('.part.sidebar').boundingBox())?.width : undefined;
       if (sidebarWidth) await resizeSidebar(page, Number(sidebarWidth));
       await page.mouse.move(900, 700); // no hover highlight in the tree or on the sash
       await page.waitForTimeout(400);
       await page.screenshot({ path: file });
+      if (before) await resizeSidebar(page, Math.round(before));
       console.log(`      [screenshot] ${path.relative(ROOT, file)}`);
       return { file };
     },

@@ -24,6 +24,7 @@ describe('GitHub: approve a waiting run from the editor', function () {
   let originalConfig: string | undefined;
   const token = `ghp_E2E${crypto.randomBytes(16).toString('hex')}`;
   const previousToken = process.env.GITHUB_TOKEN;
+  const previousTrusted = process.env.GITOPS_DEPLOY_TRUSTED_HOSTS;
 
   before(async () => {
     api = (await activateExtension()) as Api;
@@ -33,6 +34,8 @@ describe('GitHub: approve a waiting run from the editor', function () {
     server = await listen(gh.handle, () => undefined, 'github');
     url = server.url;
     process.env.GITHUB_TOKEN = token;
+    // The repository names this GitHub host; the user trusts it (as GITOPS_DEPLOY_TRUSTED_HOSTS says).
+    process.env.GITOPS_DEPLOY_TRUSTED_HOSTS = new URL(url).host;
     configFile = path.join(root, '.gitops-deploy.yaml');
     originalConfig = await fs.readFile(configFile, 'utf8').catch(() => undefined);
     await fs.writeFile(configFile, `${originalConfig ?? ''}\ngithub:\n  apiUrl: ${url}\n  owner: acme\n  repo: gitops\n`);
@@ -44,6 +47,8 @@ describe('GitHub: approve a waiting run from the editor', function () {
     else await fs.writeFile(configFile, originalConfig);
     if (previousToken === undefined) delete process.env.GITHUB_TOKEN;
     else process.env.GITHUB_TOKEN = previousToken;
+    if (previousTrusted === undefined) delete process.env.GITOPS_DEPLOY_TRUSTED_HOSTS;
+    else process.env.GITOPS_DEPLOY_TRUSTED_HOSTS = previousTrusted;
     gh?.stop();
     await server?.close();
     await api?.refresh();
