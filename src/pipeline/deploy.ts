@@ -71,7 +71,7 @@ export async function resolveActor(actor: string | undefined, env: Record<string
   }
 }
 
-async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; dryRun?: boolean; autoRollback?: boolean }, deps: PipelineDeps): Promise<RunState> {
+async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; overrideReason?: string; dryRun?: boolean; autoRollback?: boolean }, deps: PipelineDeps): Promise<RunState> {
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? deps.ports.clock;
   return {
@@ -89,6 +89,7 @@ async function newState(mode: 'deploy' | 'rollback', req: { service: string; env
     requestedTag: req.tag,
     reason: req.reason?.trim() || undefined,
     overrideWindow: !!req.overrideWindow,
+    overrideReason: req.overrideReason?.trim() || undefined,
     dryRun: !!req.dryRun,
     autoRollback: req.autoRollback !== false,
     actor: await resolveActor(deps.actor, env, deps.ports.git),
@@ -120,6 +121,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
     application: s.application!,
     checks: s.checks,
     refusal,
+    ...(s.windowOverride ? { windowOverride: s.windowOverride } : {}),
   };
 }
 
@@ -178,7 +180,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
   const notify = async (kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded', message: string) => {
     emit({ type: 'notification', kind, message, at: iso(clock.now()) });
     try {
-      await deps.ports.notifier.notify({ kind, service: s.service, environment: s.environment, tag: s.tag!, previousTag: s.previousTag, message, recordPath: recordOut.ref?.path });
+      await deps.ports.notifier.notify(deepMask({ kind, service: s.service, environment: s.environment, tag: s.tag!, previousTag: s.previousTag, message, recordPath: recordOut.ref?.path, windowOverride: s.windowOverride }, env));
     } catch (err) {
       emit({ type: 'log', level: 'warn', message: `notification failed: ${err instanceof Error ? err.message : String(err)}`, at: iso(clock.now()) });
     }
@@ -292,6 +294,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         plan: f.plan,
         manualFix: f.manualFix,
         rollbackCommand: f.rollbackCommand,
+        windowOverride: st.windowOverride,
         startedAt: iso(st.startedAt),
         finishedAt: iso(c.now()),
       },

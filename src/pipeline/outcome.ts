@@ -1,5 +1,6 @@
 // The public types of the deployment pipeline: what callers ask for and what they get back.
 import type { GitOpsConfig } from './config/types';
+import type { WindowOverride } from './model/override';
 import type { CheckResult, RecordStatus } from './model/records';
 import type { Clock, Ports } from './ports';
 import type { EventSink, StepReport } from './runner';
@@ -10,8 +11,10 @@ export interface DeployRequest {
   /** The tag to deploy; default: the upstream environment's current tag. */
   tag?: string;
   reason?: string;
-  /** Deploy although the window is closed (an emergency); needs `reason`, which is recorded. */
+  /** Deploy although the window is closed (an emergency); needs `overrideReason`, which is recorded. */
   overrideWindow?: boolean;
+  /** Why this cannot wait for the window: required with `overrideWindow`, distinct from `reason`. */
+  overrideReason?: string;
   /** Stop before the first change and return the plan. */
   dryRun?: boolean;
   /** Default true: a failed verification after the push rolls back to the previous tag. */
@@ -25,6 +28,7 @@ export interface RollbackRequest {
   to?: string;
   reason?: string;
   overrideWindow?: boolean;
+  overrideReason?: string;
   dryRun?: boolean;
   /** Default true. False for the manual fix of a failed rollback: a failure then stops for a human. */
   autoRollback?: boolean;
@@ -74,6 +78,8 @@ export interface DeploymentPlan {
   checks: CheckResult[];
   /** Why it would not proceed (each failed check with its fix). */
   refusal?: string;
+  /** The window is closed and the run overrides it (an emergency): why, and who. */
+  windowOverride?: WindowOverride;
 }
 
 export interface RecordRef {
@@ -108,6 +114,8 @@ export interface PipelineOutcome {
   manualFix?: string;
   /** The command that rolls back what this run left in place (after an interruption). */
   rollbackCommand?: string;
+  /** Set when the run deployed into a closed window as an emergency. */
+  windowOverride?: WindowOverride;
   startedAt: string;
   finishedAt: string;
 }

@@ -15,6 +15,8 @@ export interface CheckResult {
   detail?: string;
   /** What the failing step gathered (in memory and in --json; the record keeps it in its body). */
   evidence?: import('../evidence').Evidence[];
+  /** What fixes a failed check, as data (worded by the CLI or the editor); not part of the record. */
+  fix?: import('./remedy').Remedy;
 }
 
 export interface WorkflowRun {
@@ -38,7 +40,8 @@ export interface DeploymentRecord {
   reason?: string;
   commit?: string;
   rollbackCommit?: string;
-  windowOverride?: { reason: string };
+  /** An emergency override of a closed deployment window: why, and who. */
+  windowOverride?: { reason: string; by?: string };
   workflowRun?: WorkflowRun;
   checks: CheckResult[];
 }
@@ -123,7 +126,7 @@ export function parseRecord(text: string, file: string): LoadedRecord {
     reason: asString(data.reason),
     commit: asString(data.commit),
     rollbackCommit: asString(data.rollbackCommit),
-    windowOverride: data.windowOverride && typeof data.windowOverride === 'object' ? { reason: String(data.windowOverride.reason ?? '') } : undefined,
+    windowOverride: data.windowOverride && typeof data.windowOverride === 'object' ? { reason: String(data.windowOverride.reason ?? ''), ...(data.windowOverride.by !== undefined ? { by: String(data.windowOverride.by) } : {}) } : undefined,
     workflowRun: data.workflowRun && typeof data.workflowRun === 'object' ? data.workflowRun : undefined,
     checks,
   };
