@@ -71,7 +71,7 @@ export async function askOverrideReason(host: PipelineHost, req: RunRequest): Pr
 export async function confirmOverride(host: PipelineHost, environment: string, title: string): Promise<boolean> {
   const typed = await host.prompter.input({
     title,
-    prompt: `Type ${environment} to deploy into a blocked window (Escape cancels). The plan beside shows WINDOW OVERRIDE.`,
+    prompt: `Type ${environment} to deploy into a blocked window. The plan beside shows WINDOW OVERRIDE.`,
     value: '',
     placeholder: environment,
     validate: (v) => (v.trim() === environment ? undefined : `Type ${environment} to confirm the override, or press Escape to cancel.`),

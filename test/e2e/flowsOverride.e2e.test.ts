@@ -71,7 +71,7 @@ describe('Window override in the real VS Code, by keyboard and mouse', function 
     const head = await originHead();
     const records = await prodRecords();
     const dialog = await promoteAccounts();
-    await screenshot('override-refusal-dialog');
+    await screenshot('override', { docs: true });
     assert.equal(dialog.message, 'Deploy accounts to prod: 1.4.0 → 1.5.0 is refused');
     assert.deepEqual(dialog.buttons.map((b) => b.label).sort(), ['Cancel', 'Override deployment window…', 'Show plan']);
     assert.deepEqual(dialog.buttons.filter((b) => b.focused).map((b) => b.label), ['Cancel'], `the focused button: ${JSON.stringify(dialog.buttons)}`);
