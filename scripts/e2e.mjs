@@ -1,4 +1,4 @@
-/* global document -- page.evaluate() callbacks run in the browser */
+/* global document, getComputedStyle -- page.evaluate() callbacks run in the browser */
 // npm run test:e2e — the e2e suite inside a real VS Code (code-server 4.100, its Node extension
 // host) driven by Debian's chromium through playwright-core:
 //   build → bundle test/e2e → fixture GitOps repo (temp, git init) → code-server on a free port
@@ -145,14 +145,17 @@ async function runWorkbench({ name, base, workspace, env, suite, browser, setPag
     step(`[${name}] code-server ${server.url} (workspace ${workspace})`);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    setPage(page);
+    const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+    // A second window a test may open (/window/open): the extension without the test payload, so
+    // the workbench behaves as for a person (extension tests may not show modal dialogs).
+    const personUrl = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify([['extensionDevelopmentPath', remote(ROOT)]]))}`;
+    setPage(page, personUrl);
     let finish;
     const exited = new Promise((resolve) => (finish = resolve));
     await page.exposeFunction('codeAutomationLog', (type, args) => printLog(type, args));
     await page.exposeFunction('codeAutomationExit', (code) => finish(Number(code) || 0));
     page.on('crash', () => finish(-1));
 
-    const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = [
       ['extensionDevelopmentPath', remote(ROOT)],
       ['extensionTestsPath', remote(suite.index)],
@@ -205,27 +208,58 @@ async function saveFailureScreenshot(page, name) {
 // ---- UI driver: tests ask the runner (over HTTP on 127.0.0.1) to look at the workbench ----
 
 function startDriver() {
-  let page;
+  let testPage;
+  let personUrl;
+  /** The person's window while one is open (/window/open), else the test window. */
+  let personPage;
+  const page = () => personPage ?? testPage;
   const routes = {
+    async '/window/open'({ container }) {
+      // The workbench as a person meets it: the extension loaded, no test payload; waits for the view.
+      if (personPage) return {};
+      personPage = await testPage.context().browser().newPage({ viewport: { width: 1280, height: 800 } });
+      await personPage.goto(personUrl);
+      const id = container ?? 'workbench.view.extension.gitopsDeploy';
+      await personPage.locator('.activitybar a[aria-label^="GitOps Deploy"]').first().click({ timeout: 60_000 });
+      await personPage.locator(`[id="${id}"] .monaco-list-row[role="treeitem"]`).first().waitFor({ state: 'visible', timeout: 60_000 });
+      return {};
+    },
+    async '/window/close'() {
+      await personPage?.close().catch(() => undefined);
+      personPage = undefined;
+      return {};
+    },
+    async '/editor/text'({ includes, timeoutMs }) {
+      // The text of the visible editors (their rendered lines), once one includes `includes`.
+      const handle = await page().waitForFunction(
+        (inc) => {
+          const texts = [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].map((v) => [...v.querySelectorAll('.view-line')].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)).map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n'));
+          return !inc || texts.some((t) => t.includes(inc)) ? texts : false;
+        },
+        includes ?? '',
+        { timeout: Number(timeoutMs) || 10_000, polling: 200 },
+      );
+      return handle.jsonValue();
+    },
     async '/screenshot'({ name, docs, sidebarWidth }) {
       if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/.test(name)) throw new Error(`bad screenshot name ${JSON.stringify(name)}`);
       const shots = path.join(ROOT, 'test-results', 'screenshots');
       const file = docs ? path.join(updateDocsImages ? path.join(ROOT, 'docs', 'images') : path.join(shots, 'docs'), `${name}.png`) : path.join(shots, `${name}.png`);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       // A wider side bar for one picture only: the next tests meet the default width again.
-      const before = sidebarWidth ? (await page.locator('.part.sidebar').boundingBox())?.width : undefined;
-      if (sidebarWidth) await resizeSidebar(page, Number(sidebarWidth));
-      await page.mouse.move(900, 700); // no hover highlight in the tree or on the sash
-      await page.waitForTimeout(400);
-      await page.screenshot({ path: file });
-      if (before) await resizeSidebar(page, Math.round(before));
+      const before = sidebarWidth ? (await page().locator('.part.sidebar').boundingBox())?.width : undefined;
+      if (sidebarWidth) await resizeSidebar(page(), Number(sidebarWidth));
+      await page().mouse.move(900, 700); // no hover highlight in the tree or on the sash
+      await page().waitForTimeout(400);
+      await page().screenshot({ path: file });
+      if (before) await resizeSidebar(page(), Math.round(before));
       console.log(`      [screenshot] ${path.relative(ROOT, file)}`);
       return { file };
     },
     async '/dialog'({ click, timeoutMs }) {
       // A modal dialog of the workbench (showInformationMessage with modal: true): its text, and
       // optionally a click on one of its buttons, as a person would.
-      const box = page.locator('.monaco-dialog-box');
+      const box = page().locator('.monaco-dialog-box');
       await box.waitFor({ state: 'visible', timeout: Number(timeoutMs) || 10_000 });
       const text = (await box.innerText()).replace(/\u00a0/g, ' ');
       if (typeof click === 'string') {
@@ -238,49 +272,49 @@ function startDriver() {
       // F1 and type, as a person: the rows the palette offers; with `enter`, run the first one and
       // return the quick input it opens (its title), then Escape.
       const t = Number(timeoutMs) || 15_000;
-      await page.locator('.part.editor').click({ position: { x: 40, y: 300 } });
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input');
+      await page().locator('.part.editor').click({ position: { x: 40, y: 300 } });
+      await page().keyboard.press('F1');
+      const input = page().locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: t });
-      await page.keyboard.type(String(text), { delay: 15 });
+      await page().keyboard.type(String(text), { delay: 15 });
       const rowsSel = '.quick-input-widget .quick-input-list .monaco-list-row';
       // Wait for a row that holds the typed text; on timeout, return what the palette shows (the test says what it expected).
-      await page.waitForFunction(([sel, want]) => [...document.querySelectorAll(sel)].some((r) => (r.getAttribute('aria-label') ?? '').toLowerCase().includes(want.toLowerCase())), [rowsSel, String(text)], { timeout: t }).catch(() => undefined);
-      const rows = await page.evaluate((sel) => [...document.querySelectorAll(sel)].sort((a, b) => Number(a.getAttribute('data-index')) - Number(b.getAttribute('data-index'))).map((r) => (r.getAttribute('aria-label') ?? '').replace(/\u00a0/g, ' ')), rowsSel);
+      await page().waitForFunction(([sel, want]) => [...document.querySelectorAll(sel)].some((r) => (r.getAttribute('aria-label') ?? '').toLowerCase().includes(want.toLowerCase())), [rowsSel, String(text)], { timeout: t }).catch(() => undefined);
+      const rows = await page().evaluate((sel) => [...document.querySelectorAll(sel)].sort((a, b) => Number(a.getAttribute('data-index')) - Number(b.getAttribute('data-index'))).map((r) => (r.getAttribute('aria-label') ?? '').replace(/\u00a0/g, ' ')), rowsSel);
       let title;
       if (enter && rows.length) {
-        await page.keyboard.press('Enter');
-        const titleEl = page.locator('.quick-input-widget .quick-input-title');
-        await page.waitForFunction(() => (document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? '').trim().length > 0, undefined, { timeout: t });
+        await page().keyboard.press('Enter');
+        const titleEl = page().locator('.quick-input-widget .quick-input-title');
+        await page().waitForFunction(() => (document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? '').trim().length > 0, undefined, { timeout: t });
         title = (await titleEl.innerText()).replace(/\u00a0/g, ' ').trim();
       }
-      await page.keyboard.press('Escape');
+      await page().keyboard.press('Escape');
       return { rows, title };
     },
     async '/webview/press'({ selector, keys }) {
       // Keyboard in the active webview, as a person: focus the element (click-free), then press each key.
       if (typeof selector !== 'string' || !Array.isArray(keys)) throw new Error('selector and keys are required');
-      const el = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator(selector).first();
+      const el = page().frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator(selector).first();
       await el.focus({ timeout: 10_000 });
       for (const k of keys) await el.press(String(k));
       return { pressed: keys.length };
     },
     async '/webview/drag'({ selector, dx }) {
       // Mouse drag of an element of the active webview by dx px (Playwright's boxes are in page coordinates).
-      const el = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator(selector).first();
+      const el = page().frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator(selector).first();
       const box = await el.boundingBox({ timeout: 10_000 });
       if (!box) throw new Error(`${selector} is not visible`);
       const x = box.x + box.width / 2;
       const y = box.y + box.height / 2;
-      await page.mouse.move(x, y);
-      await page.mouse.down();
-      await page.mouse.move(x + Number(dx), y, { steps: 8 });
-      await page.mouse.up();
+      await page().mouse.move(x, y);
+      await page().mouse.down();
+      await page().mouse.move(x + Number(dx), y, { steps: 8 });
+      await page().mouse.up();
       return { from: Math.round(x), to: Math.round(x + Number(dx)) };
     },
     async '/view/title'({ container }) {
       // The side bar's title (one view: "CONTAINER: VIEW") and whether it is cut (scrollWidth > clientWidth).
-      return page.evaluate((id) => {
+      return page().evaluate((id) => {
         const bar = document.querySelector('.part.sidebar');
         const h2 = document.querySelector('.part.sidebar .composite.title .title-label h2');
         const viewOpen = Boolean(document.querySelector(`[id="${id}"]`));
@@ -292,27 +326,106 @@ function startDriver() {
       // content frame), as a person would: click a control by its role and accessible name,
       // press keys where the focus is, choose an option of a select.
       if (!Array.isArray(actions)) throw new Error('actions must be an array');
-      const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+      const frame = page().frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
       const byRole = (t) => frame.getByRole(t.role, { name: t.name, exact: true }).first();
       for (const a of actions) {
         if (a.click) await byRole(a.click).click();
         else if (a.focus) await byRole(a.focus).focus();
-        else if (a.press) await page.keyboard.press(String(a.press));
+        else if (a.press) await page().keyboard.press(String(a.press));
         else if (a.select) await byRole({ role: 'combobox', name: a.select.name }).selectOption(String(a.select.value));
         else throw new Error(`unknown webview action ${JSON.stringify(a)}`);
       }
       return null;
     },
+    async '/dialog/state'({ timeoutMs }) {
+      // The modal dialog as a person sees it: message, detail, the buttons left to right, and which
+      // one has the keyboard focus (what Enter presses).
+      const box = page().locator('.monaco-dialog-box');
+      await box.waitFor({ state: 'visible', timeout: Number(timeoutMs) || 10_000 });
+      return box.evaluate((el) => {
+        const text = (e) => (e?.textContent ?? '').replace(/\u00a0/g, ' ').trim();
+        return {
+          message: text(el.querySelector('.dialog-message-text')),
+          detail: (el.querySelector('.dialog-message-detail')?.innerText ?? '').replace(/\u00a0/g, ' '),
+          buttons: [...el.querySelectorAll('.dialog-buttons .monaco-button')].map((b) => ({ label: text(b), focused: b === document.activeElement })),
+        };
+      });
+    },
+    async '/keys'({ keys }) {
+      // Key presses as a person makes them (Playwright names: "Enter", "F1", "Control+A"…).
+      if (!Array.isArray(keys)) throw new Error('keys must be an array');
+      for (const k of keys) await page().keyboard.press(String(k));
+      return { pressed: keys.length };
+    },
+    async '/type'({ text }) {
+      await page().keyboard.type(String(text), { delay: 5 });
+      return {};
+    },
+    async '/click'({ selector, text }) {
+      // A mouse click on the first visible element matching `selector` (and containing `text`).
+      const loc = typeof text === 'string' ? page().locator(String(selector), { hasText: text }) : page().locator(String(selector));
+      await loc.first().click();
+      return {};
+    },
+    async '/palette/run'({ command, timeoutMs }) {
+      // F1 as a person does: focus the workbench (not a webview), F1, type the command's title,
+      // wait for its row, Enter.
+      // (the side bar's title: a click there does nothing, and Enter on it later does nothing either)
+      await page().locator('.part.sidebar .composite.title .title-label').first().click().catch(() => undefined);
+      await page().keyboard.press('F1');
+      const input = page().locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await page().keyboard.type(String(command), { delay: 5 });
+      const row = page().locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: String(command) }).first();
+      await row.waitFor({ state: 'visible', timeout: Number(timeoutMs) || 10_000 });
+      await page().keyboard.press('Enter');
+      return {};
+    },
+    async '/quickinput'({ timeoutMs, hidden, titleIncludes, messageIncludes }) {
+      // The quick input (picker or input box): waits until it is shown with that title (and that
+      // message), or hidden; returns what it shows.
+      const timeout = Number(timeoutMs) || 10_000;
+      if (hidden) {
+        await page().locator('.quick-input-widget').waitFor({ state: 'hidden', timeout });
+        return { visible: false };
+      }
+      // One function (Playwright evaluates it in the page): what the widget shows, once it matches.
+      const handle = await page().waitForFunction(
+        ({ t, m }) => {
+          const el = document.querySelector('.quick-input-widget');
+          if (!el || el.offsetParent === null || getComputedStyle(el).display === 'none') return false;
+          const text = (e) => (e?.textContent ?? '').replace(/\u00a0/g, ' ').trim();
+          const input = el.querySelector('input');
+          const msg = el.querySelector('.quick-input-message');
+          const q = {
+            visible: true,
+            title: text(el.querySelector('.quick-input-title')),
+            message: msg && msg.offsetParent !== null ? text(msg) : '',
+            value: input?.value ?? '',
+            placeholder: input?.getAttribute('placeholder') ?? '',
+            rows: [...el.querySelectorAll('.quick-input-list .monaco-list-row')].map((r) => (r.getAttribute('aria-label') ?? '').replace(/\u00a0/g, ' ')),
+          };
+          return (!t || q.title.includes(t)) && (!m || q.message.includes(m)) ? q : false;
+        },
+        { t: titleIncludes ?? '', m: messageIncludes ?? '' },
+        { timeout, polling: 100 },
+      );
+      return handle.jsonValue();
+    },
+    async '/dialog/hidden'({ timeoutMs }) {
+      await page().locator('.monaco-dialog-box').waitFor({ state: 'hidden', timeout: Number(timeoutMs) || 10_000 });
+      return {};
+    },
     async '/tree/rows'({ container }) {
-      return treeRows(page, container);
+      return treeRows(page(), container);
     },
     async '/tree/action'({ container, labels, action }) {
       // An inline action of a tree row (an icon button that shows on hover), clicked as a person would.
       if (!Array.isArray(labels) || typeof action !== 'string') throw new Error('labels (array) and action (its title) are required');
-      const rows = await treeRows(page, container);
+      const rows = await treeRows(page(), container);
       const i = findRow(rows, labels);
       if (i < 0) throw new Error(`no row ${labels.join(' / ')} (rows: ${rows.map((r) => r.label).join(', ')})`);
-      const row = page.locator(`[id="${container}"] .monaco-list-row[role="treeitem"][data-index="${rows[i].index}"]`);
+      const row = page().locator(`[id="${container}"] .monaco-list-row[role="treeitem"][data-index="${rows[i].index}"]`);
       await row.hover();
       await row.locator(`.action-label[aria-label^="${action.replace(/"/g, '')}"]`).first().click({ timeout: 10_000 });
       return { clicked: action };
@@ -322,15 +435,15 @@ function startDriver() {
       for (let depth = 0; depth < labels.length; depth++) {
         const deadline = Date.now() + 10_000;
         for (;;) {
-          const rows = await treeRows(page, container);
+          const rows = await treeRows(page(), container);
           const i = findRow(rows, labels.slice(0, depth + 1));
           if (i >= 0 && rows[i].expanded !== false) break; // expanded, or a leaf
           if (Date.now() > deadline) throw new Error(`no collapsible row ${labels.slice(0, depth + 1).join(' / ')} (rows: ${rows.map((r) => `${'  '.repeat(r.level - 1)}${r.label}`).join(', ')})`);
-          if (i >= 0) await page.locator(`[id="${container}"] .monaco-list-row[role="treeitem"][data-index="${rows[i].index}"]`).click();
-          await page.waitForTimeout(200);
+          if (i >= 0) await page().locator(`[id="${container}"] .monaco-list-row[role="treeitem"][data-index="${rows[i].index}"]`).click();
+          await page().waitForTimeout(200);
         }
       }
-      return treeRows(page, container);
+      return treeRows(page(), container);
     },
   };
   const driver = http.createServer(async (req, res) => {
@@ -340,7 +453,7 @@ function startDriver() {
         res.writeHead(404).end('not found');
         return;
       }
-      if (!page) throw new Error('no page yet');
+      if (!testPage) throw new Error('no page yet');
       let body = '';
       for await (const chunk of req) body += chunk;
       const result = await route(body ? JSON.parse(body) : {});
@@ -351,7 +464,16 @@ function startDriver() {
   });
   return new Promise((resolve, reject) => {
     driver.once('error', reject);
-    driver.listen(0, '127.0.0.1', () => resolve({ driver, setPage: (p) => (page = p) }));
+    driver.listen(0, '127.0.0.1', () =>
+      resolve({
+        driver,
+        setPage: (p, url) => {
+          testPage = p;
+          personUrl = url;
+          personPage = undefined;
+        },
+      }),
+    );
   });
 }
 

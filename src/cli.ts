@@ -14,6 +14,8 @@ import { followCommand } from './cli/follow';
 import { scheduledCommand } from './cli/scheduled';
 import type { CliWiring } from './cli/wiring';
 import { maskSecrets } from './pipeline/mask';
+import { overrideReasonProblem } from './pipeline/model/override';
+import { cliOverrideReasonProblem, cliRemedy } from './cliRemedy';
 import { relativeTime } from './pipeline/model/format';
 import { compareNewestFirst, type LoadedRecord } from './pipeline/model/records';
 import { buildRepoState, loadRepoState } from './pipeline/model/repoState';
@@ -31,8 +33,8 @@ const USAGE = `usage:
   gitops-deploy records verify [--env E] [--json] [--repo DIR]
   gitops-deploy records export --env E [--since D] [--until D] --out DIR [--repo DIR]
   gitops-deploy insights [--env E] [--service S] [--since D|30d] [--until D] [--json] [--repo DIR]
-  gitops-deploy deploy   <service> --env <env> [--tag T] [--reason R] [--override-window] [--dry-run] [--json] [--repo DIR] [--trust-host HOST]
-  gitops-deploy rollback <service> --env <env> [--to T] --reason R [--json] [--repo DIR] [--trust-host HOST]
+  gitops-deploy deploy   <service> --env <env> [--tag T] [--reason R] [--override-window --override-reason WHY] [--dry-run] [--json] [--repo DIR] [--trust-host HOST]
+  gitops-deploy rollback <service> --env <env> [--to T] --reason R [--override-window --override-reason WHY] [--json] [--repo DIR] [--trust-host HOST]
   gitops-deploy logs       <service> --env <env> [--tail N] [--json] [--repo DIR]
   gitops-deploy events     <service> --env <env> [--json] [--repo DIR]
   gitops-deploy argocd     <service> --env <env> [--repo DIR]
@@ -45,7 +47,10 @@ const USAGE = `usage:
   gitops-deploy scheduled list   [--env E] [--json] [--repo DIR]
   gitops-deploy scheduled run    [--env E] [--json] [--repo DIR]
   gitops-deploy scheduled cancel <id> --env <env> [--reason R] [--repo DIR]
-  gitops-deploy verify     <service> --env <env> [--json] [--repo DIR]`;
+  gitops-deploy verify     <service> --env <env> [--json] [--repo DIR]
+
+  --override-window deploys into a closed deployment window (an emergency); it needs
+  --override-reason: why the change cannot wait for the window, different from --reason.`;
 
 export interface ParsedArgs {
   command: string;
@@ -53,7 +58,7 @@ export interface ParsedArgs {
   flags: Record<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'to', 'status', 'tail', 'interval', 'at', 'trust-host', 'since', 'until', 'out']);
+const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'override-reason', 'to', 'status', 'tail', 'interval', 'at', 'trust-host', 'since', 'until', 'out']);
 const BOOL_FLAGS = new Set(['json', 'dry-run', 'override-window', 'help', 'yes', 'once']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
@@ -179,9 +184,23 @@ async function streamPipeline(kind: 'deploy' | 'rollback', c: PipelineContext, r
 }
 
 function printOutcome(outcome: PipelineOutcome, io: Out, mask: (t: string) => string): void {
-  const lines = formatOutcome(outcome).map(mask);
+  const lines = formatOutcome(outcome);
+  // Each refused check's fix once, worded for a terminal (the checks say what is wrong).
+  const fixes = outcome.checks.filter((c) => c.status === 'failed' && c.fix);
+  if (fixes.length && (outcome.kind === 'refused' || outcome.kind === 'dry-run')) lines.push('  to fix:', ...fixes.map((c) => `    ${c.name}: ${cliRemedy(c.fix!)}`));
   const print = outcome.exitCode === 0 ? io.out : io.err;
-  for (const l of lines) print(l);
+  for (const l of lines) print(mask(l));
+}
+
+/** --override-window and --override-reason, checked together: bad usage changes nothing (exit 64). */
+function overrideFlags(args: ParsedArgs, reason: string | undefined): { overrideWindow?: true; overrideReason?: string } {
+  const overrideWindow = !!args.flags['override-window'];
+  const overrideReason = stringFlag(args, 'override-reason');
+  if (!overrideWindow && overrideReason !== undefined) throw new UserError('--override-reason goes with --override-window (deploying into a closed window); without a closed window to override, leave it out');
+  if (!overrideWindow) return {};
+  const problem = overrideReasonProblem(overrideReason, reason);
+  if (problem) throw new UserError(cliOverrideReasonProblem(problem), 'e.g. --reason "CHG-1234 fix statement totals" --override-window --override-reason "SEV1 INC-123: payments failing since 09:12"');
+  return { overrideWindow: true, overrideReason };
 }
 
 /** `<service> --env <env>`, checked: what every per-service command takes. */
@@ -216,10 +235,11 @@ async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io
   const reason = stringFlag(args, 'reason');
   if (reason !== undefined && reason.length > REASON_MAX) throw new UserError(`--reason is ${reason.length} characters; the limit is ${REASON_MAX}: give the ticket and a short summary`);
   if (kind === 'rollback' && !reason?.trim()) throw new UserError('rollback needs --reason "why" (recorded in the commit and the record)');
+  const override = overrideFlags(args, reason);
   const { root, config } = await configFor(args, envName, vars, io);
   const ports = portsFactory(config, envName, vars);
   const json = !!args.flags.json;
-  const common = { service, environment: envName, reason, overrideWindow: !!args.flags['override-window'], dryRun: !!args.flags['dry-run'] };
+  const common = { service, environment: envName, reason, ...override, dryRun: !!args.flags['dry-run'] };
   const request = kind === 'deploy' ? { ...common, tag: stringFlag(args, 'tag') } : { ...common, to: stringFlag(args, 'to') };
   const outcome = await streamPipeline(kind, { config, ports, envName, service, vars, mask }, request, { json, dryRun: common.dryRun }, io, signal);
   if (json) io.out(mask(JSON.stringify(outcome, null, 2)));
@@ -344,7 +364,7 @@ async function fixCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promi
     if (t.json) io.out(t.mask(JSON.stringify({ fix, record, retrySync: result }, null, 2)));
     return code;
   }
-  const request = { service: t.service, environment: t.envName, to: fix.to, reason: reason ?? fix.reason, overrideWindow: true, autoRollback: false as const };
+  const request = { service: t.service, environment: t.envName, to: fix.to, reason: reason ?? fix.reason, overrideWindow: true, overrideReason: fix.overrideReason, autoRollback: false as const };
   const outcome = await streamPipeline('rollback', t, request, { json: t.json, dryRun: false }, io, signal);
   if (t.json) io.out(t.mask(JSON.stringify({ fix, record, outcome }, null, 2)));
   else printOutcome(outcome, io, t.mask);

@@ -25,7 +25,7 @@ function esc(s: string): string {
 }
 
 export function webhookBody(event: NotifyEvent): { text: string; blocks: unknown[] } {
-  const headline = `${TITLES[event.kind]} ${event.service} ${event.tag} to ${event.environment}` + (event.previousTag ? ` (previous ${event.previousTag})` : '');
+  const headline = `${TITLES[event.kind]} ${event.service} ${event.tag} to ${event.environment}` + (event.previousTag ? ` (previous ${event.previousTag})` : '') + (event.windowOverride ? ' — WINDOW OVERRIDE' : '');
   const text = `${headline}: ${event.message}`;
   const fields = [
     { type: 'mrkdwn', text: `*Service*\n${esc(event.service)}` },
@@ -33,6 +33,7 @@ export function webhookBody(event: NotifyEvent): { text: string; blocks: unknown
     { type: 'mrkdwn', text: `*Tag*\n\`${esc(event.tag)}\`` },
   ];
   if (event.previousTag) fields.push({ type: 'mrkdwn', text: `*Previous tag*\n\`${esc(event.previousTag)}\`` });
+  if (event.windowOverride) fields.push({ type: 'mrkdwn', text: `*WINDOW OVERRIDE* by ${esc(event.windowOverride.by)}\n${esc(event.windowOverride.reason)}` });
   const blocks: unknown[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${esc(headline)}*\n${esc(event.message)}` } },
     { type: 'section', fields },

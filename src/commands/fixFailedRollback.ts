@@ -34,6 +34,6 @@ export function registerFixFailedRollback(host: PipelineHost): vscode.Disposable
     }
     const reason = await askReason(host, state, { mode: 'rollback', service: t.service, environment: t.environment, title: `Fix ${t.service} in ${t.environment}: restore ${fix.to} (replacing ${fix.from}): reason`, value: fix.reason });
     if (!reason) return undefined;
-    return planAndRun(host, state, 'rollback', { service: t.service, environment: t.environment, tag: fix.to, reason, overrideWindow: true, autoRollback: false });
+    return planAndRun(host, state, 'rollback', { service: t.service, environment: t.environment, tag: fix.to, reason, overrideWindow: true, overrideReason: fix.overrideReason, autoRollback: false });
   });
 }

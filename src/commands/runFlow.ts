@@ -4,7 +4,10 @@
 import type { EnvironmentState, ServiceState } from '../pipeline/model/repoState';
 import type { PipelineOutcome } from '../pipeline/outcome';
 import type { LoadedState, PipelineHost, RunMode, RunRequest } from '../providers/pipelineHost';
-import { planText } from '../providers/transcript';
+import { overrideReasonProblem } from '../pipeline/model/override';
+import type { Choice } from '../providers/prompter';
+import { editorOverrideReasonProblem, OVERRIDE_BUTTON } from '../providers/remedyText';
+import { planAfterRun, planText } from '../providers/transcript';
 
 /** A command's argument: a service node of the tree, a CodeLens target, or nothing (palette). */
 export type CommandTarget = { kind: 'service'; service: ServiceState; env: EnvironmentState } | { service: string; environment: string } | undefined;
@@ -16,8 +19,6 @@ export function targetOf(arg: unknown): { service?: string; environment?: string
   if (typeof a.service === 'string') return { service: a.service, environment: typeof a.environment === 'string' ? a.environment : undefined };
   return {};
 }
-
-export const OVERRIDE_WINDOW = 'Override deployment window…';
 
 /** The reason, validated as you type (required where the environment requires one, and for rollbacks). */
 export async function askReason(host: PipelineHost, state: LoadedState, o: { mode: RunMode; service: string; environment: string; title: string; step?: number; totalSteps?: number; value?: string }): Promise<string | undefined> {
@@ -43,10 +44,47 @@ export async function askReason(host: PipelineHost, state: LoadedState, o: { mod
   return answer.trim();
 }
 
+/** The refusal dialog's buttons, by id (a later button, e.g. scheduling, is one more entry). */
+export const REFUSAL_BUTTONS = {
+  cancel: { id: 'cancel', label: 'Cancel' },
+  override: { id: 'override', label: OVERRIDE_BUTTON },
+  plan: { id: 'plan', label: 'Show plan' },
+} as const satisfies Record<string, Choice>;
+export type RefusalChoice = (typeof REFUSAL_BUTTONS)[keyof typeof REFUSAL_BUTTONS]['id'];
+
+/** The emergency justification, asked in an empty box: what it is, and never the change reason again. */
+export async function askOverrideReason(host: PipelineHost, req: RunRequest): Promise<string | undefined> {
+  const answer = await host.prompter.input({
+    title: `Emergency override of ${req.environment}'s deployment window: why can this not wait?`,
+    prompt: `The emergency: the incident and its impact, and why ${req.service} cannot wait until the window opens. Recorded with your name in the commit, the record, the notification and the GitHub deployment. Not the change reason${req.reason ? ` ("${req.reason}")` : ''}.`,
+    value: '',
+    placeholder: 'e.g. SEV1 INC-123: payments failing since 09:12, this release fixes it',
+    validate: (v) => {
+      const problem = overrideReasonProblem(v, req.reason);
+      return problem ? editorOverrideReasonProblem(problem) : undefined;
+    },
+  });
+  return answer === undefined ? undefined : answer.trim();
+}
+
+/** The typed confirmation of a window override: the environment's name, as GitHub asks before destructive actions. */
+export async function confirmOverride(host: PipelineHost, environment: string, title: string): Promise<boolean> {
+  const typed = await host.prompter.input({
+    title,
+    prompt: `Type ${environment} to deploy into a blocked window. The plan beside shows WINDOW OVERRIDE.`,
+    value: '',
+    placeholder: environment,
+    validate: (v) => (v.trim() === environment ? undefined : `Type ${environment} to confirm the override, or press Escape to cancel.`),
+  });
+  return typed?.trim() === environment;
+}
+
 /**
  * Plan (the pipeline's pre-validation), show it, and run on approval. A refused check shows why and
- * the fix and offers nothing that bypasses it — except, when the window is the only refusal, an
- * explicit override that asks for the emergency and passes `overrideWindow`.
+ * its fix once, and offers nothing that bypasses it — except, when the window is the only refusal,
+ * an explicit override that is never the default: Cancel is focused, the emergency justification
+ * starts empty and must differ from the change reason, the plan is checked again (it then says
+ * WINDOW OVERRIDE) and the environment's name must be typed to run it.
  */
 export async function planAndRun(host: PipelineHost, state: LoadedState, mode: RunMode, request: RunRequest): Promise<PipelineOutcome | undefined> {
   let req = request;
@@ -59,27 +97,30 @@ export async function planAndRun(host: PipelineHost, state: LoadedState, mode: R
       await host.prompter.confirm('warning', `Cannot ${mode === 'rollback' ? 'roll back' : 'deploy'} ${req.service} in ${req.environment}`, outcome.message, []);
       return outcome;
     }
-    const p = planText(plan, { mode, reason: req.reason, overrideWindow: req.overrideWindow });
-    await host.showPlan(`${mode === 'rollback' ? 'Rollback' : 'Plan'} ${plan.service} ${plan.environment} ${plan.previousTag} to ${plan.tag}`, p.markdown);
+    const p = planText(plan, { mode, reason: req.reason, autoRollback: req.autoRollback });
+    const doc = `${mode === 'rollback' ? 'Rollback' : 'Plan'} ${plan.service} ${plan.environment} ${plan.previousTag} to ${plan.tag}`;
+    await host.showPlan(doc, p.markdown);
     if (p.refusals.length) {
       host.transcript.append(['', `✗ ${p.title}`, ...p.detail.split('\n').map((l) => `  ${l}`)]);
-      const choice = await host.prompter.confirm('warning', p.title, p.detail, p.onlyWindow ? [OVERRIDE_WINDOW] : []);
-      if (choice !== OVERRIDE_WINDOW) return outcome;
-      const emergency = await host.prompter.input({
-        title: `Emergency: override the ${req.environment} deployment window`,
-        prompt: `Why can this not wait until the window opens? Recorded with the override in the commit and the record.`,
-        value: req.reason,
-        placeholder: 'SEV1 INC-123: payments failing, fix in this release',
-        validate: (v) => (v.trim().length < 10 ? 'Describe the emergency (at least 10 characters), e.g. "SEV1 INC-123: payments failing".' : /[\r\n]/.test(v) ? 'One line, please.' : undefined),
-      });
+      const buttons = [REFUSAL_BUTTONS.cancel, ...(p.onlyWindow ? [REFUSAL_BUTTONS.override] : []), REFUSAL_BUTTONS.plan];
+      const choice = await host.prompter.choose<RefusalChoice>('warning', p.title, p.detail, buttons, { focused: 'cancel', dismiss: 'plan' });
+      if (choice === 'plan') await host.focusPlan(doc, p.markdown);
+      if (choice !== 'override' || !p.onlyWindow) return outcome;
+      const emergency = await askOverrideReason(host, req);
       if (!emergency) return outcome;
-      req = { ...req, reason: emergency.trim(), overrideWindow: true };
-      continue;
+      req = { ...req, overrideWindow: true, overrideReason: emergency };
+      continue; // checked again with the override: the plan now says WINDOW OVERRIDE
     }
-    const approve = mode === 'rollback' ? 'Roll back' : 'Deploy';
-    const choice = await host.prompter.confirm(req.overrideWindow ? 'warning' : 'info', p.title, p.detail, [approve]);
-    if (choice !== approve) return undefined;
+    const approved = p.override
+      ? await confirmOverride(host, plan.environment, p.title)
+      : (await host.prompter.confirm('info', p.title, p.detail, [mode === 'rollback' ? 'Roll back' : 'Deploy'])) === (mode === 'rollback' ? 'Roll back' : 'Deploy');
+    if (!approved) {
+      await host.updatePlan(doc, planAfterRun(p.markdown, undefined, `○ Not approved: ${p.title.replace(/\?$/, '')} — nothing was changed`));
+      return undefined;
+    }
     // Run exactly the approved tag, even if upstream moved since.
-    return host.run(state.config, mode, { ...req, tag: plan.tag });
+    const out = await host.run(state.config, mode, { ...req, tag: plan.tag });
+    await host.updatePlan(doc, planAfterRun(p.markdown, out, `${p.title.replace(/\?$/, '')} — approved; see the GitOps Deploy output for how it ended`));
+    return out;
   }
 }

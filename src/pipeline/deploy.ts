@@ -74,7 +74,7 @@ export async function resolveActor(actor: string | undefined, env: Record<string
   }
 }
 
-export async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; dryRun?: boolean; autoRollback?: boolean }, deps: PipelineDeps): Promise<RunState> {
+export async function newState(mode: 'deploy' | 'rollback', req: { service: string; environment: string; tag?: string; reason?: string; overrideWindow?: boolean; overrideReason?: string; dryRun?: boolean; autoRollback?: boolean }, deps: PipelineDeps): Promise<RunState> {
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? deps.ports.clock;
   return {
@@ -92,6 +92,7 @@ export async function newState(mode: 'deploy' | 'rollback', req: { service: stri
     requestedTag: req.tag,
     reason: req.reason?.trim() || undefined,
     overrideWindow: !!req.overrideWindow,
+    overrideReason: req.overrideReason?.trim() || undefined,
     dryRun: !!req.dryRun,
     autoRollback: req.autoRollback !== false,
     actor: await resolveActor(deps.actor, env, deps.ports.git),
@@ -125,6 +126,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
     preflight: s.preflight,
     refusal,
     ...(s.estimate ? { estimate: s.estimate } : {}),
+    ...(s.windowOverride ? { windowOverride: s.windowOverride } : {}),
   };
 }
 
@@ -194,7 +196,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
   const notify = async (kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded' | 'inconclusive', message: string) => {
     emit({ type: 'notification', kind, message, at: iso(clock.now()) });
     try {
-      await deps.ports.notifier.notify({ kind, service: s.service, environment: s.environment, tag: s.tag!, previousTag: s.previousTag, message, recordPath: recordOut.ref?.path });
+      await deps.ports.notifier.notify(deepMask({ kind, service: s.service, environment: s.environment, tag: s.tag!, previousTag: s.previousTag, message, recordPath: recordOut.ref?.path, windowOverride: s.windowOverride }, env));
     } catch (err) {
       emit({ type: 'log', level: 'warn', message: `notification failed: ${err instanceof Error ? err.message : String(err)}`, at: iso(clock.now()) });
     }
@@ -340,6 +342,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         rollbackCommand: f.rollbackCommand,
         decision: f.decision,
         preflight: st.preflight,
+        windowOverride: st.windowOverride,
         startedAt: iso(st.startedAt),
         finishedAt: iso(c.now()),
       },

@@ -1,5 +1,6 @@
 // The public types of the deployment pipeline: what callers ask for and what they get back.
 import type { GitOpsConfig } from './config/types';
+import type { WindowOverride } from './model/override';
 import type { CheckResult, RecordStatus } from './model/records';
 import type { Clock, Ports } from './ports';
 import type { EventSink, StepReport } from './runner';
@@ -11,8 +12,10 @@ export interface DeployRequest {
   /** The tag to deploy; default: the upstream environment's current tag. */
   tag?: string;
   reason?: string;
-  /** Deploy although the window is closed (an emergency); needs `reason`, which is recorded. */
+  /** Deploy although the window is closed (an emergency); needs `overrideReason`, which is recorded. */
   overrideWindow?: boolean;
+  /** Why this cannot wait for the window: required with `overrideWindow`, distinct from `reason`. */
+  overrideReason?: string;
   /** Stop before the first change and return the plan. */
   dryRun?: boolean;
   /** Default true: a failed verification after the push rolls back to the previous tag. */
@@ -26,6 +29,7 @@ export interface RollbackRequest {
   to?: string;
   reason?: string;
   overrideWindow?: boolean;
+  overrideReason?: string;
   dryRun?: boolean;
   /** Default true. False for the manual fix of a failed rollback: a failure then stops for a human. */
   autoRollback?: boolean;
@@ -103,6 +107,8 @@ export interface DeploymentPlan {
   refusal?: string;
   /** How long the run would likely take (p90 of the recent runs) and whether it ends before the window closes. */
   estimate?: import('./schedule/duration').RunEstimate;
+  /** The window is closed and the run overrides it (an emergency): why, and who. */
+  windowOverride?: WindowOverride;
 }
 
 export interface RecordRef {
@@ -141,6 +147,8 @@ export interface PipelineOutcome {
   preflight?: PreflightResult[];
   /** For an inconclusive verification: the two commands to decide with, and what was (not) observed. */
   decision?: Decision;
+  /** Set when the run deployed into a closed window as an emergency. */
+  windowOverride?: WindowOverride;
   startedAt: string;
   finishedAt: string;
 }

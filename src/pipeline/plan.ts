@@ -8,7 +8,7 @@ export interface CommitFacts {
   tag: string;
   reason?: string;
   actor: string;
-  windowOverride?: { reason: string };
+  windowOverride?: { reason: string; by: string };
 }
 
 function trailerBlock(f: CommitFacts): string {
@@ -20,13 +20,18 @@ function trailerBlock(f: CommitFacts): string {
   ];
   if (f.reason) lines.push(`Reason: ${oneLine(f.reason)}`);
   lines.push(`Actor: ${oneLine(f.actor)}`);
-  if (f.windowOverride) lines.push(`Window-Override: ${oneLine(f.windowOverride.reason)}`);
+  if (f.windowOverride) lines.push(`Window-Override: ${oneLine(f.windowOverride.reason)}`, `Window-Override-By: ${oneLine(f.windowOverride.by)}`);
   return lines.join('\n');
+}
+
+/** The body's line that says, before anything else, that the window was overridden. */
+function overrideLine(f: CommitFacts): string {
+  return f.windowOverride ? `\n\nWINDOW OVERRIDE (emergency, by ${oneLine(f.windowOverride.by)}): ${oneLine(f.windowOverride.reason)}` : '';
 }
 
 /** "Deploy accounts to stag: 1.4.0 → 1.5.0", the reason, then git trailers. */
 export function deployCommitMessage(f: CommitFacts): string {
-  const body = f.reason ? `\n\n${oneLine(f.reason)}` : '';
+  const body = `${overrideLine(f)}${f.reason ? `\n\n${oneLine(f.reason)}` : ''}`;
   return `Deploy ${f.service} to ${f.environment}: ${f.previousTag} → ${f.tag}${body}\n\n${trailerBlock(f)}\n`;
 }
 
@@ -40,7 +45,7 @@ export function changeCommitMessage(mode: 'deploy' | 'rollback', f: CommitFacts)
 }
 
 export function rollbackCommitMessage(f: CommitFacts, cause: string): string {
-  return `Rollback ${f.service} in ${f.environment}: ${f.previousTag} → ${f.tag}\n\n${oneLine(cause)}\n\n${trailerBlock(f)}\n`;
+  return `Rollback ${f.service} in ${f.environment}: ${f.previousTag} → ${f.tag}${overrideLine(f)}\n\n${oneLine(cause)}\n\n${trailerBlock(f)}\n`;
 }
 
 export function recordCommitMessage(service: string, environment: string, tag: string, status: string, file: string): string {

@@ -211,6 +211,8 @@ export interface NotifyEvent {
   previousTag?: string;
   message: string;
   recordPath?: string;
+  /** The run deployed into a closed window as an emergency. */
+  windowOverride?: { reason: string; by: string };
 }
 
 export interface NotifierPort {

@@ -31,6 +31,8 @@ export type PipelineEvent =
       status: StepStatus;
       message?: string;
       checks?: CheckResult[];
+      /** The step's output (what later steps and readers of the events use). */
+      output?: Record<string, unknown>;
       startedAt: string;
       finishedAt: string;
       durationMs: number;
@@ -181,7 +183,7 @@ async function runOne<S>(step: Step<S, any>, state: S, opts: RunOptions, emit: E
   const finished = opts.clock.now();
   const durationMs = Math.round(performance.now() - t0);
   const report: StepReport = { step: step.name, title: step.title, status: result.status, message: result.message, startedAt: iso(started), finishedAt: iso(finished), durationMs };
-  emit({ type: 'step-finished', step: step.name, title: step.title, status: result.status, message: result.message, checks: result.checks, startedAt: report.startedAt, finishedAt: report.finishedAt, durationMs });
+  emit({ type: 'step-finished', step: step.name, title: step.title, status: result.status, message: result.message, checks: result.checks, ...(result.output ? { output: result.output } : {}), startedAt: report.startedAt, finishedAt: report.finishedAt, durationMs });
   return { report, checks: result.checks };
 }
 

@@ -214,6 +214,8 @@ export interface ManualFix {
   from: string;
   /** Prefilled: the failed deployment and why the rollback failed. */
   reason: string;
+  /** The window override's justification (the fix may run in a closed window). */
+  overrideReason: string;
   /** Origin already has `to` (the rollback commit was pushed): only Argo CD has to sync it. */
   onlySync: boolean;
 }
@@ -228,7 +230,9 @@ export function manualFixFor(r: LoadedRecord): ManualFix | undefined {
   const rb = r.checks.find((c) => c.name === 'rollback' && c.status === 'failed');
   const where = /failed at ([\w-]+)/.exec(rb?.detail ?? '')?.[1];
   const reason = `Manual fix: restore ${r.service} ${r.previousTag} in ${r.environment} after ${r.tag} failed (${clip(failureCause(r), 140)}) and the automatic rollback failed${where ? ` at ${where}` : ''}`;
-  return { service: r.service, environment: r.environment, to: r.previousTag, from: r.tag, reason: clip(reason, 480), onlySync: !!r.rollbackCommit };
+  // The fix repairs a broken environment, so it may run in a closed window, with its own justification.
+  const overrideReason = `${r.environment} runs ${r.service} ${r.tag}, which failed, and its automatic rollback failed: restoring ${r.previousTag} cannot wait for the window`;
+  return { service: r.service, environment: r.environment, to: r.previousTag, from: r.tag, reason: clip(reason, 480), overrideReason, onlySync: !!r.rollbackCommit };
 }
 
 function lines(text: string): string[] {

@@ -33,6 +33,8 @@ export interface RunRequest {
   tag?: string;
   reason?: string;
   overrideWindow?: boolean;
+  /** The emergency justification of a window override (distinct from `reason`). */
+  overrideReason?: string;
   /** false: no automatic rollback when it fails (the manual fix of a failed rollback). */
   autoRollback?: false;
 }
@@ -99,6 +101,25 @@ export class PipelineHost extends Disposable {
     }
   }
 
+  /** Replaces a shown plan's text (its outcome once the run ended) without showing it again. */
+  async updatePlan(name: string, markdown: string): Promise<void> {
+    try {
+      await this.plans?.update(name, markdown);
+    } catch (err) {
+      this.log.warn(`cannot update the plan document: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Brings a shown plan to the front (focused, not a preview). */
+  async focusPlan(name: string, markdown: string): Promise<void> {
+    try {
+      this.plans ??= this.register(new ReadOnlyDocuments(PLAN_SCHEME, '.md'));
+      await this.plans.show(name, markdown);
+    } catch (err) {
+      this.log.warn(`cannot show the plan document: ${errorMessage(err)}`);
+    }
+  }
+
   /** Commands that push or reach a cluster refuse in an untrusted workspace. */
   trusted(action: string): boolean {
     if (vscode.workspace.isTrusted) return true;
@@ -156,8 +177,8 @@ export class PipelineHost extends Disposable {
         };
         const control = { signal: controller.signal, onEvent };
         return mode === 'rollback'
-          ? planRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow }, deps, control)
-          : planDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow }, deps, control);
+          ? planRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason }, deps, control)
+          : planDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason }, deps, control);
       });
     } catch (err) {
       this.failedToStart(err);
@@ -243,8 +264,8 @@ export class PipelineHost extends Disposable {
         };
         const control = { signal: controller.signal, onEvent };
         return mode === 'rollback'
-          ? runRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, autoRollback: req.autoRollback }, deps, control)
-          : runDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, autoRollback: req.autoRollback }, deps, control);
+          ? runRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason, autoRollback: req.autoRollback }, deps, control)
+          : runDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason, autoRollback: req.autoRollback }, deps, control);
       });
     } catch (err) {
       this.transcript.append([`✗ ${errorMessage(err)}`]);
@@ -261,7 +282,7 @@ export class PipelineHost extends Disposable {
     this.finished.fire(outcome);
     if (afterCancel === 'rollback' && outcome.commit && outcome.previousTag && outcome.kind !== 'rolled-back') {
       const reason = `undo the cancelled deployment of ${outcome.tag ?? req.tag ?? 'the new tag'}${req.reason ? ` (${req.reason})` : ''}`;
-      return (await this.run(config, 'rollback', { service: req.service, environment: req.environment, tag: outcome.previousTag, reason, overrideWindow: req.overrideWindow })) ?? outcome;
+      return (await this.run(config, 'rollback', { service: req.service, environment: req.environment, tag: outcome.previousTag, reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason })) ?? outcome;
     }
     return outcome;
   }

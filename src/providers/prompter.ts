@@ -32,12 +32,30 @@ export interface InputOptions {
   validate?: (value: string) => string | undefined;
 }
 
+/** A button of a modal question, chosen by its id (labels are for people and may change). */
+export interface Choice<Id extends string = string> {
+  id: Id;
+  label: string;
+}
+
+export interface ChooseOptions<Id extends string> {
+  /** The button Enter presses (focused when the dialog opens): the safe one for a risky question. */
+  focused: Id;
+  /** The button Escape and the dialog's ✕ choose; must differ from `focused` (the editor always shows one). */
+  dismiss: Id;
+}
+
 export interface Prompter {
   pick<T extends PickItem>(items: readonly T[], options: PickOptions): Promise<T | undefined>;
   pickOrType<T extends TagItem>(options: PickOrTypeOptions<T>): Promise<T | undefined>;
   input(options: InputOptions): Promise<string | undefined>;
   /** A modal question; resolves with the chosen button, undefined for Cancel. */
   confirm(severity: Severity, message: string, detail: string, buttons: readonly string[]): Promise<string | undefined>;
+  /**
+   * A modal question whose buttons are chosen by id: `focused` first (what Enter presses), the
+   * others in order, `dismiss` as the close affordance. Resolves with the id (undefined: dismissed).
+   */
+  choose<Id extends string>(severity: Severity, message: string, detail: string, buttons: readonly Choice<Id>[], options: ChooseOptions<Id>): Promise<Id | undefined>;
   /** A plain notification; resolves when an action is chosen or it is dismissed. */
   notify(severity: Severity, message: string, actions: readonly string[]): Promise<string | undefined>;
 }
@@ -142,6 +160,20 @@ export class WindowPrompter implements Prompter {
 
   async confirm(severity: Severity, message: string, detail: string, buttons: readonly string[]): Promise<string | undefined> {
     return show(severity, message, { modal: true, detail }, [...buttons]);
+  }
+
+  async choose<Id extends string>(severity: Severity, message: string, detail: string, buttons: readonly Choice<Id>[], o: ChooseOptions<Id>): Promise<Id | undefined> {
+    if (o.focused === o.dismiss) throw new Error('choose: the focused button and the dismiss button must differ');
+    // VS Code focuses the first button that is not the close affordance, and puts the close affordance last.
+    const byId = (id: Id) => buttons.find((b) => b.id === id) ?? { id, label: id };
+    const items: (vscode.MessageItem & { id: Id })[] = [
+      { title: byId(o.focused).label, id: o.focused },
+      ...buttons.filter((b) => b.id !== o.focused && b.id !== o.dismiss).map((b) => ({ title: b.label, id: b.id })),
+      { title: byId(o.dismiss).label, id: o.dismiss, isCloseAffordance: true },
+    ];
+    const options: vscode.MessageOptions = { modal: true, detail };
+    const picked = await (severity === 'error' ? vscode.window.showErrorMessage(message, options, ...items) : severity === 'warning' ? vscode.window.showWarningMessage(message, options, ...items) : vscode.window.showInformationMessage(message, options, ...items));
+    return picked?.id;
   }
 
   async notify(severity: Severity, message: string, actions: readonly string[]): Promise<string | undefined> {

@@ -34,9 +34,23 @@ export class ReadOnlyDocuments extends Disposable implements vscode.TextDocument
     return this.texts.get(uri.path) ?? '';
   }
 
+  private uriOf(name: string): vscode.Uri {
+    return vscode.Uri.from({ scheme: this.scheme, path: `/${name.replace(/[\\/]/g, '-')}${this.extension}` });
+  }
+
+  /** Replaces the text of a document without showing it (an open one reloads); resolves once it has. */
+  async update(name: string, text: string): Promise<void> {
+    const uri = this.uriOf(name);
+    this.texts.set(uri.path, text);
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    const reloaded = open && open.getText() !== text ? this.reloadOf(uri) : undefined;
+    this.changed.fire(uri);
+    await reloaded;
+  }
+
   /** Opens (or refreshes) the document; resolves once it shows the new text. */
   async show(name: string, text: string, o: ShowOptions = {}): Promise<vscode.TextDocument> {
-    const uri = vscode.Uri.from({ scheme: this.scheme, path: `/${name.replace(/[\\/]/g, '-')}${this.extension}` });
+    const uri = this.uriOf(name);
     this.texts.set(uri.path, text);
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     // An open document reloads its text asynchronously: wait for it, so the caller sees the new text.

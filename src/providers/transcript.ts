@@ -7,6 +7,7 @@ import { brief } from '../pipeline/evidence';
 import { formatDuration } from '../pipeline/model/format';
 import { decisionLines, formatEvent as cliLines } from '../pipeline/transcript';
 import type { CheckResult, CheckStatus } from '../pipeline/model/records';
+import { editorRemedy } from './remedyText';
 
 export interface TranscriptLinks {
   /** Repository root: record paths are shown relative to it and as absolute paths (clickable). */
@@ -130,43 +131,101 @@ export interface PlanPresentation {
   refusals: CheckResult[];
   /** Only the deployment window refuses: an explicit, reasoned override may be offered. */
   onlyWindow: boolean;
+  /** The run deploys into a closed window (an emergency override). */
+  override: boolean;
   /** The same as a Markdown document (the diff fenced), shown read-only next to the dialog. */
   markdown: string;
 }
 
-/** The plan as the approver sees it: service, old → new tag, the diff, each check, the window. */
-export function planText(plan: DeploymentPlan, opts: { mode?: 'deploy' | 'rollback'; reason?: string; actor?: string; overrideWindow?: boolean } = {}): PlanPresentation {
+export interface PlanOptions {
+  mode?: 'deploy' | 'rollback';
+  reason?: string;
+  actor?: string;
+  /** false: a failed verification is not rolled back automatically (the manual fix of a failed rollback). */
+  autoRollback?: boolean;
+}
+
+/** What approving does, honestly for a deployment, a rollback, and a run without automatic rollback. */
+function approvalSentence(plan: DeploymentPlan, o: PlanOptions): string {
+  const does = `Approving commits "${plan.commitMessage.split('\n')[0]}", pushes it, waits for Argo CD and verifies ${plan.service} ${plan.tag}`;
+  if (o.autoRollback === false) return `${does}; if that fails, nothing is put back automatically: the run stops and says what to do.`;
+  if (o.mode === 'rollback') return `${does}; if ${plan.tag} fails verification, ${plan.previousTag} (what runs now) is put back automatically.`;
+  return `${does}; a failed verification rolls back to ${plan.previousTag} automatically.`;
+}
+
+/**
+ * The plan as the approver sees it: service, old → new tag, the diff, each check once (a refused
+ * one with its fix, worded for the editor), the window, and — first and loud — a window override.
+ */
+export function planText(plan: DeploymentPlan, opts: PlanOptions = {}): PlanPresentation {
   const rollback = opts.mode === 'rollback';
   const refusals = plan.checks.filter((c) => c.status === 'failed');
+  const onlyWindow = refusals.length === 1 && refusals[0].name === 'window' && refusals[0].fix?.kind === 'wait-for-window';
+  const override = plan.windowOverride;
   const action = rollback ? `Roll back ${plan.service} in ${plan.environment}: ${plan.previousTag} → ${plan.tag}` : `Deploy ${plan.service} to ${plan.environment}: ${plan.previousTag} → ${plan.tag}`;
-  const title = refusals.length ? `${action} is refused` : `${action}?`;
+  const title = refusals.length ? `${action} is refused` : override ? `WINDOW OVERRIDE: ${action}?` : `${action}?`;
   const lines: string[] = [];
+  if (override && !refusals.length) {
+    lines.push(`⚠ WINDOW OVERRIDE — ${plan.environment}'s deployment window is closed; this runs as an emergency.`, `Emergency: ${override.reason} (by ${override.by})`, '');
+  }
   lines.push(`Service: ${plan.service}`, `Environment: ${plan.environment} (Argo CD application ${plan.application})`, `Tag: ${plan.previousTag} → ${plan.tag}`);
   if (plan.digest) lines.push(`Image: ${plan.digest}`);
   if (opts.reason) lines.push(`Reason: ${opts.reason}`);
   if (opts.actor) lines.push(`Actor: ${opts.actor}`);
   const window = plan.checks.find((c) => c.name === 'window');
-  if (window) lines.push(`Deployment window: ${window.status === 'passed' ? window.detail ?? 'open' : window.status === 'warning' ? `OVERRIDE — ${window.detail ?? ''}` : `CLOSED — ${window.detail ?? ''}`}`);
+  if (window) lines.push(`Deployment window: ${window.status === 'passed' ? window.detail ?? 'open' : override ? 'CLOSED — WINDOW OVERRIDE (emergency)' : 'CLOSED (see the window check below)'}`);
   lines.push('', `Change to ${plan.valuesFile}:`);
   const diff = plan.diff.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l));
   const diffAt = lines.length;
   lines.push(...(diff.length ? diff.map((l) => `  ${l}`) : ['  (no diff)']));
   lines.push('', 'Checks:');
-  lines.push(...plan.checks.map((c) => `  ${checkLine(c)}`));
-  if (refusals.length) {
-    lines.push('', `Refused by ${refusals.map((c) => c.name).join(', ')}: nothing was changed. Fix:`);
-    lines.push(...refusals.map((c) => `  • ${c.name}: ${c.detail ?? 'failed'}`));
-  } else {
-    lines.push('', `Approving commits "${plan.commitMessage.split('\n')[0]}", pushes it, waits for Argo CD and verifies; a failed verification rolls back automatically.`);
+  for (const c of plan.checks) {
+    lines.push(`  ${checkLine(c)}`);
+    if (c.status === 'failed' && c.fix) lines.push(`      Fix: ${editorRemedy(c.fix, { overrideOffered: onlyWindow })}`);
   }
-  const md = [`# ${title}`, '', ...lines.slice(0, diffAt).map((l) => (l && !l.endsWith(':') ? `${l}  ` : l)), '```diff', ...(diff.length ? diff : ['(no diff)']), '```', ...lines.slice(diffAt + Math.max(diff.length, 1)).map((l) => (l.startsWith('  ') ? `    ${l.trim()}` : l))];
-  return { title, detail: lines.join('\n'), refusals, onlyWindow: refusals.length === 1 && refusals[0].name === 'window', markdown: md.join('\n') + '\n' };
+  lines.push('', refusals.length ? `Refused by ${refusals.map((c) => c.name).join(', ')}: nothing was changed.` : approvalSentence(plan, opts));
+  const md = [`# ${title}`, '', ...lines.slice(0, diffAt).map((l) => (l.startsWith('⚠ WINDOW OVERRIDE') ? `> **${l}**` : l.startsWith('Emergency: ') ? `> ${l}` : l && !l.endsWith(':') ? `${l}  ` : l)), '```diff', ...(diff.length ? diff : ['(no diff)']), '```', ...lines.slice(diffAt + Math.max(diff.length, 1)).map((l) => (l.startsWith('      Fix: ') ? `    *Fix:* ${l.slice(11)}` : l.startsWith('  ') ? `    ${l.trim()}` : l))];
+  return { title, detail: lines.join('\n'), refusals, onlyWindow, override: !!override, markdown: md.join('\n') + '\n' };
+}
+
+/** The plan document once the run has ended: the outcome as its title, the plan below it. */
+export function planAfterRun(markdown: string, o: PipelineOutcome | undefined, fallback: string): string {
+  const heading = o ? `# ${outcomeTitle(o)}` : `# ${fallback}`;
+  const body = markdown.replace(/^# .*\n/, '');
+  const what = o ? `*Ended ${o.finishedAt.replace(/\.\d{3}Z$/, 'Z')}: ${firstLine(o.message)}*\n\n` : '';
+  return `${heading}\n\n${what}${body.replace(/^\n/, '')}`;
+}
+
+/** "Deployed accounts to prod: 1.3.0 → 1.4.0 (verified)", "Rolled back …", "… failed, rolled back to 1.3.0". */
+export function outcomeTitle(o: PipelineOutcome): string {
+  const change = `${o.service} ${o.mode === 'rollback' ? 'in' : 'to'} ${o.environment}: ${o.previousTag ?? '?'} → ${o.tag ?? '?'}`;
+  const override = o.windowOverride ? ' — WINDOW OVERRIDE' : '';
+  switch (o.kind) {
+    case 'deployed':
+      return `✓ ${o.mode === 'rollback' ? 'Rolled back' : 'Deployed'} ${change} (verified)${override}`;
+    case 'rolled-back':
+      return `↩ ${o.mode === 'rollback' ? 'Rollback of' : 'Deployment of'} ${change} failed; ${o.previousTag ?? 'the previous tag'} was put back${override}`;
+    case 'refused':
+      return `⊘ ${o.mode === 'rollback' ? 'Rollback of' : 'Deployment of'} ${change} refused; nothing was changed`;
+    case 'failed-needs-human':
+      return `✗ ${o.mode === 'rollback' ? 'Rollback of' : 'Deployment of'} ${change} failed; a human is needed${override}`;
+    case 'inconclusive':
+      return `? ${o.mode === 'rollback' ? 'Rollback of' : 'Deployment of'} ${change}: verification inconclusive; held for a human${override}`;
+    case 'dry-run':
+      return `○ Plan of ${change}`;
+  }
 }
 
 export type Severity = 'info' | 'warning' | 'error';
 
 /** The end-of-run notification: severity, text and the actions it offers. */
 export function outcomeNotification(o: PipelineOutcome): { severity: Severity; text: string; actions: string[] } {
+  const n = notificationOf(o);
+  // An emergency override is said first, whatever the outcome.
+  return o.windowOverride ? { ...n, text: `WINDOW OVERRIDE (emergency, by ${o.windowOverride.by}): ${n.text}` } : n;
+}
+
+function notificationOf(o: PipelineOutcome): { severity: Severity; text: string; actions: string[] } {
   const what = `${o.service}${o.tag ? ` ${o.tag}` : ''}`;
   const actions = [...(o.record ? ['Open record'] : []), 'Show output'];
   switch (o.kind) {

@@ -86,7 +86,8 @@ describe('Deployment flows against the sandbox', function () {
 
     const planDoc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'gitops-deploy-plan' && d.uri.path.includes('accounts prod'));
     assert.ok(planDoc, 'the plan is open as a read-only document');
-    assert.match(planDoc.getText(), /^# Deploy accounts to prod: 1\.4\.0 → 1\.5\.0\?\n/);
+    // Once the run has ended the document is titled with the outcome, no longer a question.
+    await waitFor(api, 'the plan document retitled', async () => planDoc.getText().startsWith('# ✓ Deployed accounts to prod: 1.4.0 → 1.5.0 (verified)\n'));
     assert.match(planDoc.getText(), /```diff\n- {4}tag: "1\.4\.0"\n\+ {4}tag: "1\.5\.0"\n```/);
 
     assert.ok(outcome, 'the command returns the outcome');
@@ -144,6 +145,9 @@ describe('Deployment flows against the sandbox', function () {
     const outcome = await vscode.commands.executeCommand<PipelineOutcome | undefined>('gitopsDeploy.rollback', row.node);
     assert.equal(prompter.pending, 0);
     assert.equal(planShown?.message, 'Roll back accounts in prod: 1.5.0 → 1.4.0?');
+    // A rollback's plan says what a failed verification does for a rollback, not for a deployment.
+    assert.match(planShown!.detail, /verifies accounts 1\.4\.0; if 1\.4\.0 fails verification, 1\.5\.0 \(what runs now\) is put back automatically\.$/);
+    assert.doesNotMatch(planShown!.detail, /a failed verification rolls back/);
     assert.ok(outcome);
     assert.equal(outcome.kind, 'deployed', outcome.message);
     assert.equal(outcome.mode, 'rollback');

@@ -1,7 +1,7 @@
 // A scripted Prompter for the e2e tests: the real commands run, and every question they ask is
 // answered from a script (in order), recorded, and checked. Notifications are recorded too.
 import type { PickItem, TagItem } from '../../src/commands/pickItems';
-import type { InputOptions, PickOptions, PickOrTypeOptions, Prompter } from '../../src/providers/prompter';
+import type { Choice, ChooseOptions, InputOptions, PickOptions, PickOrTypeOptions, Prompter } from '../../src/providers/prompter';
 import type { Severity } from '../../src/providers/transcript';
 import { activateExtension, waitFor, type TestApi } from './helpers';
 
@@ -9,7 +9,8 @@ export type Asked =
   | { kind: 'pick'; title: string; items: PickItem[] }
   | { kind: 'pickOrType'; title: string; items: TagItem[]; loaded?: TagItem[] }
   | { kind: 'input'; title: string; prompt: string; value?: string; validate?: (v: string) => string | undefined }
-  | { kind: 'confirm'; severity: Severity; message: string; detail: string; buttons: readonly string[] };
+  | { kind: 'confirm'; severity: Severity; message: string; detail: string; buttons: readonly string[] }
+  | { kind: 'choose'; severity: Severity; message: string; detail: string; buttons: readonly Choice[]; options: ChooseOptions<string> };
 
 type Answer<K extends Asked['kind']> = (asked: Extract<Asked, { kind: K }>) => unknown;
 type Step = { [K in Asked['kind']]: { kind: K; answer: Answer<K> } }[Asked['kind']];
@@ -60,6 +61,10 @@ export class ScriptedPrompter implements Prompter {
     return (await this.next({ kind: 'confirm', severity, message, detail, buttons })) as string | undefined;
   }
 
+  async choose<Id extends string>(severity: Severity, message: string, detail: string, buttons: readonly Choice<Id>[], options: ChooseOptions<Id>): Promise<Id | undefined> {
+    return (await this.next({ kind: 'choose', severity, message, detail, buttons, options })) as Id | undefined;
+  }
+
   async notify(severity: Severity, message: string, actions: readonly string[]): Promise<string | undefined> {
     this.notified.push({ severity, message, actions });
     return undefined;
@@ -70,6 +75,7 @@ export const pick = (answer: Answer<'pick'>): Step => ({ kind: 'pick', answer })
 export const pickOrType = (answer: Answer<'pickOrType'>): Step => ({ kind: 'pickOrType', answer });
 export const input = (answer: Answer<'input'>): Step => ({ kind: 'input', answer });
 export const confirm = (answer: Answer<'confirm'>): Step => ({ kind: 'confirm', answer });
+export const choose = (answer: Answer<'choose'>): Step => ({ kind: 'choose', answer });
 
 export type Flows = NonNullable<TestApi['flows']>;
 

@@ -219,3 +219,76 @@ export async function uiWebviewPress(selector: string, keys: string[]): Promise<
 export async function uiWebviewDrag(selector: string, dx: number): Promise<boolean> {
   return Boolean(await driver<{ from: number; to: number }>('/webview/drag', { selector, dx }));
 }
+
+export interface UiDialogState {
+  message: string;
+  detail: string;
+  /** Left to right as shown; `focused`: the one Enter presses. */
+  buttons: { label: string; focused: boolean }[];
+}
+
+/** The modal dialog as shown: message, detail, buttons and which has the focus (waits for it). */
+export async function uiDialogState(timeoutMs = 20_000): Promise<UiDialogState | undefined> {
+  return driver<UiDialogState>('/dialog/state', { timeoutMs });
+}
+
+/** Waits until no modal dialog is shown. */
+export async function uiDialogHidden(timeoutMs = 10_000): Promise<void> {
+  await driver('/dialog/hidden', { timeoutMs });
+}
+
+/** Presses keys in the workbench as a person would (Playwright key names). */
+export async function uiKeys(...keys: string[]): Promise<void> {
+  await driver('/keys', { keys });
+}
+
+/** Types text into whatever has the keyboard focus. */
+export async function uiType(text: string): Promise<void> {
+  await driver('/type', { text });
+}
+
+/** Clicks the first element matching `selector` (containing `text`) with the mouse. */
+export async function uiClick(selector: string, text?: string): Promise<void> {
+  await driver('/click', { selector, text });
+}
+
+/** Runs a command from the palette as a person does: F1, its title, Enter (the quick input it opens stays). */
+export async function uiRunCommand(command: string): Promise<void> {
+  await driver('/palette/run', { command });
+}
+
+export interface UiQuickInput {
+  visible: boolean;
+  title: string;
+  /** The validation message (or the prompt when there is none). */
+  message: string;
+  value: string;
+  placeholder: string;
+  rows: string[];
+}
+
+/**
+ * The quick input (picker or input box) as shown; waits until it is visible with a title that
+ * includes `title` (and a message that includes `message`), or hidden with `{ hidden: true }`.
+ */
+export async function uiQuickInput(o: { title?: string; message?: string; hidden?: boolean; timeoutMs?: number } = {}): Promise<UiQuickInput | undefined> {
+  return driver<UiQuickInput>('/quickinput', { hidden: !!o.hidden, titleIncludes: o.title, messageIncludes: o.message, timeoutMs: o.timeoutMs ?? 20_000 });
+}
+
+/**
+ * Opens a second window on the same workspace with the extension but without the test payload,
+ * as a person meets the workbench (extension tests may not show modal dialogs); until
+ * uiCloseWindow, every ui* helper and screenshot drives that window. Waits for the GitOps Deploy view.
+ */
+export async function uiOpenWindow(): Promise<void> {
+  await driver('/window/open', {});
+}
+
+export async function uiCloseWindow(): Promise<void> {
+  await driver('/window/close', {});
+}
+
+/** The rendered text of the visible editors, once one of them includes `includes`. */
+export async function uiEditorTexts(includes?: string, timeoutMs = 20_000): Promise<string[] | undefined> {
+  return driver<string[]>('/editor/text', { includes, timeoutMs });
+}

@@ -166,6 +166,25 @@ describe('CLI deploy/rollback against the sandbox', function () {
     assert.match(r.stdout, /✓ window: open until Mon 09:00 EST/);
   });
 
+  it('--override-window --override-reason in a closed window (faketime, Wednesday 10:00 ET): deployed, WINDOW OVERRIDE in the commit, its trailers and the record', async () => {
+    const s = await start(scenario({ stag: '1.4.0', prod: '1.3.0' }));
+    const before = await recordsOnOrigin(s, 'prod');
+    const r = await cli(s, ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-300 fix totals', '--override-window', '--override-reason', 'SEV1 INC-42: statements wrong for all users'], { faketime: WEDNESDAY_10_ET, env: { GITHUB_ACTOR: 'oncall-alice' } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /! window: WINDOW OVERRIDE by oncall-alice: prod deployments are blocked now/);
+    assert.match(await originFile(s, VALUES('prod')), /accounts:\n {2}image:\n(?:.*\n)*? {4}tag: "1\.4\.0"/);
+    const body = await git(['log', '--format=%B', '-n', '1', '--grep', '^Deploy accounts to prod', 'main'], s.originDir);
+    assert.equal(body.split('\n')[2], 'WINDOW OVERRIDE (emergency, by oncall-alice): SEV1 INC-42: statements wrong for all users');
+    // git itself reads the trailers.
+    const trailers = await git(['log', '-n', '1', '--grep', '^Deploy accounts to prod', '--format=%(trailers:key=Window-Override,key=Window-Override-By,key=Reason)', 'main'], s.originDir);
+    assert.deepEqual(trailers.trim().split('\n'), ['Reason: CHG-300 fix totals', 'Window-Override: SEV1 INC-42: statements wrong for all users', 'Window-Override-By: oncall-alice']);
+    const rec = await newRecord(s, 'prod', before);
+    assert.equal(rec.status, 'succeeded');
+    assert.equal(rec.reason, 'CHG-300 fix totals');
+    assert.deepEqual(rec.windowOverride, { reason: 'SEV1 INC-42: statements wrong for all users', by: 'oncall-alice' });
+    assert.equal(rec.checks.find((c) => c.name === 'window')?.status, 'warning');
+  });
+
   describe('refusals change nothing', () => {
     const cases: [string, Scenario, string[], number, RegExp, string?][] = [
       ['missing image', scenario(), ['deploy', 'accounts', '--env', 'stag', '--tag', '9.9.9'], 2, /image accounts:9\.9\.9 does not exist in ECR/],
@@ -173,7 +192,12 @@ describe('CLI deploy/rollback against the sandbox', function () {
       ['untrusted signer', scenario({ dev: '1.5.2' }), ['deploy', 'accounts', '--env', 'stag'], 2, /does not verify with the trusted key cosign\.pub/],
       ['not tested upstream', scenario(), ['deploy', 'accounts', '--env', 'prod', '--tag', '1.5.0', '--reason', 'x'], 2, /accounts 1\.5\.0 was never deployed to stag/, SATURDAY_10_ET],
       ['window closed (weekday 10:00 ET)', scenario(), ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-1'], 2, /prod deployments are blocked now \(blocked hours Mon–Fri 09:00–17:00\); the window opens 17:00 EST/, WEDNESDAY_10_ET],
-      ['missing reason', scenario(), ['deploy', 'accounts', '--env', 'prod'], 2, /prod requires a reason: pass --reason/, SATURDAY_10_ET],
+      ['missing reason', scenario(), ['deploy', 'accounts', '--env', 'prod'], 2, /prod requires a reason \(a change ticket and what\/why\)\.\n(?:.*\n)*? {2}to fix:\n {4}reason: pass --reason "CHG-1234 what and why"/, SATURDAY_10_ET],
+      ['window closed: the fix names the override flags', scenario(), ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-1'], 2, /^ {4}window: deploy when the window opens \(17:00 EST, in 7 h\), or for an emergency add --override-window --override-reason "why it cannot wait" \(different from --reason\)$/m, WEDNESDAY_10_ET],
+      ['--override-window without --override-reason', scenario(), ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-1', '--override-window'], 64, /gitops-deploy: --override-window needs --override-reason "why this cannot wait for the window"/, WEDNESDAY_10_ET],
+      ['--override-reason equal to --reason', scenario(), ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-1 fix totals', '--override-window', '--override-reason', 'CHG-1 fix totals'], 64, /gitops-deploy: --override-reason must differ from --reason/, WEDNESDAY_10_ET],
+      ['--override-reason too short', scenario(), ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-1', '--override-window', '--override-reason', 'urgent'], 64, /--override-reason must say what the emergency is \(at least 10 characters\)/, WEDNESDAY_10_ET],
+      ['--override-reason without --override-window', scenario(), ['deploy', 'accounts', '--env', 'prod', '--reason', 'CHG-1', '--override-reason', 'SEV1 INC-1 payments down'], 64, /--override-reason goes with --override-window/, WEDNESDAY_10_ET],
       ['bad tag', scenario(), ['deploy', 'accounts', '--env', 'stag', '--tag', 'v1/../x'], 64, /bad tag: the tag "v1\/\.\.\/x" contains "\/"/],
       ['unknown service', scenario(), ['deploy', 'acounts', '--env', 'stag', '--tag', '1.5.0'], 64, /unknown service "acounts" in stag/],
     ];

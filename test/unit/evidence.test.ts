@@ -250,6 +250,7 @@ describe('troubleshooting a record', () => {
       to: '1.4.0',
       from: '1.6.1',
       reason: 'Manual fix: restore accounts 1.4.0 in stag after 1.6.1 failed (sync: pod accounts-1 is in CrashLoopBackOff (2 restarts)) and the automatic rollback failed at rollback-push',
+      overrideReason: 'stag runs accounts 1.6.1, which failed, and its automatic rollback failed: restoring 1.4.0 cannot wait for the window',
       onlySync: false,
     });
     const pushed = manualFixFor({ ...failedRollback, rollbackCommit: 'beef000000000000000000000000000000000000', checks: [syncFailed, rollbackCheck('failed', 'the automatic rollback to 1.4.0 failed at rollback-sync: timed out (the rollback commit beef000 is on origin)')] })!;

@@ -96,15 +96,33 @@ describe('pipeline deploy', () => {
     it('records the workflow run and the window override, and masks tokens', async () => {
       world({ now: WEDNESDAY_10_ET });
       const env = { GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/gitops', GITHUB_WORKFLOW: 'Deploy', GITHUB_ACTOR: 'bob', GITHUB_TOKEN: 'ghs_abcdefghijklmnopqrstuvwx' };
-      const out = await deploy({ service: 'accounts', environment: 'prod', reason: 'SEV1 fix token ghs_abcdefghijklmnopqrstuvwx', overrideWindow: true }, { env });
+      const out = await deploy({ service: 'accounts', environment: 'prod', reason: 'CHG-9 statement fix', overrideWindow: true, overrideReason: 'SEV1 fix token ghs_abcdefghijklmnopqrstuvwx' }, { env });
       assert.equal(out.kind, 'deployed', out.message);
       const { rec, text } = record('prod');
       assert.deepEqual(rec.workflowRun, { id: 42, attempt: 2, url: 'https://github.com/acme/gitops/actions/runs/42', workflow: 'Deploy', actor: 'bob' });
-      assert.equal(rec.windowOverride?.reason, 'SEV1 fix token ***');
+      assert.deepEqual(rec.windowOverride, { reason: 'SEV1 fix token ***', by: 'alice' });
+      assert.deepEqual(out.windowOverride, { reason: 'SEV1 fix token ***', by: 'alice' });
+      assert.equal(rec.reason, 'CHG-9 statement fix');
       assert.ok(!text.includes('ghs_abc'));
       assert.equal(rec.checks.find((c) => c.name === 'window')?.status, 'warning');
       const commit = w.git.remote.find((c) => c.message.startsWith('Deploy'))!;
-      assert.match(commit.message, /\nWindow-Override: SEV1 fix/);
+      const trailers = commit.message.split('\n').filter((l) => /^Window-Override(-By)?: /.test(l));
+      assert.deepEqual(trailers, ['Window-Override: SEV1 fix token ***', 'Window-Override-By: alice']);
+      assert.match(commit.message.split('\n')[2], /^WINDOW OVERRIDE \(emergency, by alice\): SEV1 fix/);
+      // The validate step hands the override to readers of its events (the GitHub deployment).
+      const validated = w.events.find((e) => e.type === 'step-finished' && e.step === 'validate');
+      assert.deepEqual(validated?.type === 'step-finished' && validated.output?.windowOverride, { reason: 'SEV1 fix token ***', by: 'alice' });
+    });
+
+    it('an override whose justification repeats the change reason is refused, with the fix as data', async () => {
+      world({ now: WEDNESDAY_10_ET });
+      const out = await deploy({ service: 'accounts', environment: 'prod', reason: 'CHG-9 statement fix', overrideWindow: true, overrideReason: ' chg-9  statement FIX ' });
+      assert.equal(out.kind, 'refused', out.message);
+      const window = out.checks.find((c) => c.name === 'window')!;
+      assert.equal(window.status, 'failed');
+      assert.deepEqual(window.fix, { kind: 'give-override-reason', environment: 'prod', problem: 'same-as-reason' });
+      assert.equal(out.windowOverride, undefined);
+      assert.equal(w.git.remote.filter((c) => c.message.startsWith('Deploy')).length, 0);
     });
   });
 
@@ -146,7 +164,8 @@ describe('pipeline deploy', () => {
 
     it('not tested upstream: never in stag', async () => {
       const out = await refused({ images: { 'accounts:1.7.0': {} } }, { service: 'accounts', environment: 'prod', tag: '1.7.0', reason: 'x' });
-      assert.match(failed(out)['previous-environment'], /accounts 1\.7\.0 was never deployed to stag \(stag runs 1\.5\.0.*Deploy it to stag first: gitops-deploy deploy accounts --env stag --tag 1\.7\.0/);
+      assert.match(failed(out)['previous-environment'], /accounts 1\.7\.0 was never deployed to stag \(stag runs 1\.5\.0/);
+      assert.deepEqual(out.checks.find((c) => c.name === 'previous-environment')?.fix, { kind: 'deploy-upstream-first', service: 'accounts', upstream: 'stag', tag: '1.7.0' });
     });
 
     it('not tested upstream: in stag but without a succeeded record (prod requires one)', async () => {
@@ -156,17 +175,19 @@ describe('pipeline deploy', () => {
 
     it('window closed on a weekday 10:00 Eastern says when it opens', async () => {
       const out = await refused({ now: WEDNESDAY_10_ET }, { service: 'accounts', environment: 'prod', reason: 'CHG-3' });
-      assert.match(failed(out).window, /prod deployments are blocked now \(blocked hours Mon–Fri 09:00–17:00\); the window opens 17:00 EST \(in 7 h; it is Wed 10:00 EST now\)\. Deploy then, or for an emergency pass --override-window/);
+      assert.equal(failed(out).window, 'prod deployments are blocked now (blocked hours Mon–Fri 09:00–17:00); the window opens 17:00 EST (in 7 h; it is Wed 10:00 EST now).');
+      assert.deepEqual(out.checks.find((c) => c.name === 'window')?.fix, { kind: 'wait-for-window', environment: 'prod', opensAt: '2026-11-18T22:00:00.000Z', opensAtLocal: '17:00 EST', opensIn: '7 h' });
     });
 
     it('missing reason for prod', async () => {
       const out = await refused({}, { service: 'accounts', environment: 'prod' });
-      assert.match(failed(out).reason, /prod requires a reason: pass --reason/);
+      assert.equal(failed(out).reason, 'prod requires a reason (a change ticket and what/why).');
+      assert.deepEqual(out.checks.find((c) => c.name === 'reason')?.fix, { kind: 'give-reason', environment: 'prod', mode: 'deploy' });
     });
 
     it('window override without a reason', async () => {
-      const out = await refused({ now: WEDNESDAY_10_ET }, { service: 'accounts', environment: 'prod', overrideWindow: true });
-      assert.match(failed(out).reason, /--override-window needs a reason/);
+      const out = await refused({ now: WEDNESDAY_10_ET }, { service: 'accounts', environment: 'prod', overrideWindow: true, overrideReason: 'SEV1 INC-1 payments down' });
+      assert.deepEqual(out.checks.find((c) => c.name === 'reason')?.fix, { kind: 'give-reason', environment: 'prod', mode: 'deploy', forOverride: true });
     });
 
     it('reports every failed check together', async () => {

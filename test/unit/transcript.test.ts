@@ -1,7 +1,8 @@
 // The transcript (output channel) and the plan shown for approval, from pipeline events and plans.
 import { strict as assert } from 'node:assert';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../../src/pipeline/deploy';
-import { causeOf, commitWebUrl, formatEvent, formatHeader, formatOutcome, outcomeNotification, planText, troubleshootActions } from '../../src/providers/transcript';
+import type { CheckResult } from '../../src/pipeline/model/records';
+import { causeOf, commitWebUrl, formatEvent, formatHeader, formatOutcome, outcomeNotification, planAfterRun, planText, troubleshootActions } from '../../src/providers/transcript';
 
 const links = { root: '/repo', commitUrl: (sha: string) => commitWebUrl({ apiUrl: 'https://api.github.com', owner: 'acme', repo: 'gitops' }, sha) };
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 22, 0, s)).toISOString();
@@ -113,7 +114,7 @@ describe('plan text', () => {
         '  ✓ window: open until Mon 09:00 EST',
         '  ✓ reason: CHG-1',
         '',
-        'Approving commits "Deploy accounts to prod: 1.4.0 → 1.5.0", pushes it, waits for Argo CD and verifies; a failed verification rolls back automatically.',
+        'Approving commits "Deploy accounts to prod: 1.4.0 → 1.5.0", pushes it, waits for Argo CD and verifies accounts 1.5.0; a failed verification rolls back to 1.4.0 automatically.',
       ].join('\n'),
     );
   });
@@ -124,23 +125,53 @@ describe('plan text', () => {
     assert.match(md, /Change to helm\/environments\/prod-env\/image-tags\.yaml:\n```diff\n- {4}tag: "1\.4\.0"\n\+ {4}tag: "1\.5\.0"\n```\n\nChecks:\n {4}✓ image-exists/);
   });
 
-  it('a refusal lists each failed check with its fix; only a sole window refusal may be overridden', () => {
-    const window = { name: 'window', status: 'failed' as const, detail: 'prod deployments are blocked now (blocked hours Mon–Fri 09:00–17:00); the window opens 17:00 EST.' };
+  it('a refusal shows each failed check once, with its fix in the editor\'s words; only a sole window refusal may be overridden', () => {
+    const sentence = 'prod deployments are blocked now (blocked hours Mon–Fri 09:00–17:00); the window opens 17:00 EST (in 7 h; it is Wed 10:00 EST now).';
+    const window: CheckResult = { name: 'window', status: 'failed', detail: sentence, fix: { kind: 'wait-for-window', environment: 'prod', opensAt: '2026-11-18T22:00:00.000Z', opensAtLocal: '17:00 EST', opensIn: '7 h' } };
     const onlyWindow = planText(plan({ wouldProceed: false, checks: [...plan().checks.filter((c) => c.name !== 'window'), window] }));
     assert.equal(onlyWindow.title, 'Deploy accounts to prod: 1.4.0 → 1.5.0 is refused');
     assert.equal(onlyWindow.onlyWindow, true);
-    assert.match(onlyWindow.detail, /Deployment window: CLOSED — prod deployments are blocked now/);
-    assert.match(onlyWindow.detail, /Refused by window: nothing was changed\. Fix:\n {2}• window: prod deployments are blocked/);
+    assert.equal(onlyWindow.override, false);
+    for (const text of [onlyWindow.detail, onlyWindow.markdown]) {
+      assert.equal(text.split(sentence).length - 1, 1, `the window sentence appears once:\n${text}`);
+      assert.doesNotMatch(text, /--override|--reason|gitops-deploy /, 'no CLI flags in the editor');
+    }
+    assert.match(onlyWindow.detail, /^Deployment window: CLOSED \(see the window check below\)$/m);
+    assert.match(onlyWindow.detail, /^ {2}✗ window: prod deployments are blocked now .*\n {6}Fix: Deploy when the window opens \(17:00 EST, in 7 h\)\. Only for an emergency: "Override deployment window…" below/m);
+    assert.match(onlyWindow.detail, /\nRefused by window: nothing was changed\.$/);
     assert.doesNotMatch(onlyWindow.detail, /Approving/);
     const two = planText(plan({ wouldProceed: false, checks: [window, { name: 'signature', status: 'failed', detail: 'not signed. Sign it in the build workflow' }] }));
     assert.equal(two.onlyWindow, false);
     assert.deepEqual(two.refusals.map((c) => c.name), ['window', 'signature']);
+    assert.doesNotMatch(two.detail, /Override deployment window/, 'no override offered when another check refuses too');
   });
 
-  it('titles a rollback and an overridden window', () => {
-    const p = planText(plan({ tag: '1.4.0', previousTag: '1.5.0', checks: [{ name: 'window', status: 'warning', detail: 'blocked; overridden for an emergency: "SEV1"' }] }), { mode: 'rollback' });
-    assert.equal(p.title, 'Roll back accounts in prod: 1.5.0 → 1.4.0?');
-    assert.match(p.detail, /Deployment window: OVERRIDE — blocked; overridden/);
+  it('a window override is said first and loud, in the dialog and the document', () => {
+    const p = planText(plan({ checks: [{ name: 'window', status: 'warning', detail: 'WINDOW OVERRIDE by alice: prod deployments are blocked now' }], windowOverride: { reason: 'SEV1 INC-9 payments down', by: 'alice' } }), { reason: 'CHG-1' });
+    assert.equal(p.override, true);
+    assert.equal(p.title, 'WINDOW OVERRIDE: Deploy accounts to prod: 1.4.0 → 1.5.0?');
+    assert.deepEqual(p.detail.split('\n').slice(0, 2), ["⚠ WINDOW OVERRIDE — prod's deployment window is closed; this runs as an emergency.", 'Emergency: SEV1 INC-9 payments down (by alice)']);
+    assert.match(p.detail, /^Deployment window: CLOSED — WINDOW OVERRIDE \(emergency\)$/m);
+    assert.match(p.markdown, /^# WINDOW OVERRIDE: Deploy accounts to prod: 1\.4\.0 → 1\.5\.0\?\n\n> \*\*⚠ WINDOW OVERRIDE — /);
+  });
+
+  it('a rollback\'s plan says what a failed verification does for a rollback, and for the manual fix', () => {
+    const rb = planText(plan({ tag: '1.4.0', previousTag: '1.5.0', commitMessage: 'Rollback accounts in prod: 1.5.0 → 1.4.0\n' }), { mode: 'rollback' });
+    assert.equal(rb.title, 'Roll back accounts in prod: 1.5.0 → 1.4.0?');
+    assert.match(rb.detail, /verifies accounts 1\.4\.0; if 1\.4\.0 fails verification, 1\.5\.0 \(what runs now\) is put back automatically\.$/);
+    assert.doesNotMatch(rb.detail, /a failed verification rolls back/);
+    const fix = planText(plan({ tag: '1.4.0', previousTag: '1.5.0' }), { mode: 'rollback', autoRollback: false });
+    assert.match(fix.detail, /if that fails, nothing is put back automatically: the run stops and says what to do\.$/);
+  });
+
+  it('the plan document is retitled with the outcome when the run ends', () => {
+    const md = planText(plan(), { reason: 'CHG-1' }).markdown;
+    const done = planAfterRun(md, outcome({ windowOverride: { reason: 'SEV1', by: 'alice' } }), 'unused');
+    assert.match(done, /^# ✓ Deployed accounts to prod: 1\.4\.0 → 1\.5\.0 \(verified\) — WINDOW OVERRIDE\n\n\*Ended 2026-11-26T22:00:09Z: deployed accounts/);
+    assert.doesNotMatch(done, /\?\n/);
+    assert.match(done, /```diff/);
+    assert.match(planAfterRun(md, undefined, '○ Not approved: Deploy accounts to prod — nothing was changed'), /^# ○ Not approved: Deploy accounts to prod — nothing was changed\n\nService: accounts/);
+    assert.match(planAfterRun(md, outcome({ kind: 'rolled-back' }), ''), /^# ↩ Deployment of accounts to prod: 1\.4\.0 → 1\.5\.0 failed; 1\.4\.0 was put back\n/);
   });
 });
 

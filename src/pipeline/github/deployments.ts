@@ -8,6 +8,7 @@
 import type { PipelineEvent } from '../runner';
 import type { PipelineOutcome } from '../outcome';
 import { maskSecrets } from '../mask';
+import type { WindowOverride } from '../model/override';
 import { recordBlobUrl, type DeploymentState, type GitHubPort, type GitHubRepoRef } from './port';
 
 export interface ReporterOptions {
@@ -52,6 +53,8 @@ export function runUrlFromEnv(env: Record<string, string | undefined>): string |
 export function createDeploymentReporter(o: ReporterOptions): DeploymentReporter {
   let chain: Promise<void> = Promise.resolve();
   let deploy: Current | undefined;
+  /** Set by the validate step's output when the window was overridden (an emergency). */
+  let windowOverride: WindowOverride | undefined;
   const context = o.request;
   const ids: number[] = [];
   const env = o.env ?? {};
@@ -102,7 +105,8 @@ export function createDeploymentReporter(o: ReporterOptions): DeploymentReporter
     if (!current) return; // refused or dry run: nothing reached origin, no deployment
     const url = logUrlFor(out);
     const what = `${out.service} ${out.tag ?? ''} in ${out.environment}`;
-    if (out.kind === 'deployed') enqueue('success status', () => status(current, 'success', `${out.mode === 'rollback' ? 'rolled back' : 'deployed'} ${what} and verified`, url));
+    const override = out.windowOverride ? ' (WINDOW OVERRIDE)' : '';
+    if (out.kind === 'deployed') enqueue('success status', () => status(current, 'success', `${out.mode === 'rollback' ? 'rolled back' : 'deployed'} ${what} and verified${override}`, url));
     else if (out.kind === 'rolled-back') {
       enqueue('failure status', () => status(current, 'failure', `${what} failed verification; rolled back to ${out.previousTag ?? 'the previous tag'}`, url));
       if (out.rollbackCommit) {
@@ -127,11 +131,14 @@ export function createDeploymentReporter(o: ReporterOptions): DeploymentReporter
     },
     onEvent(e: PipelineEvent) {
       try {
+        if (e.type === 'step-finished' && e.step === 'validate' && e.output?.windowOverride) windowOverride = e.output.windowOverride as WindowOverride;
         if (e.type === 'step-finished' && e.step === 'push' && e.status === 'succeeded' && !deploy) {
           const message = e.message;
+          const override = windowOverride;
           enqueue('create', async () => {
             const ref = await sha(message);
-            const c = await create(ref, context.environment, `${context.mode === 'rollback' ? 'Rollback' : 'Deploy'} ${context.service}`, 'deploy', { service: context.service, mode: context.mode });
+            const what = `${context.mode === 'rollback' ? 'Rollback' : 'Deploy'} ${context.service}`;
+            const c = await create(ref, context.environment, override ? `WINDOW OVERRIDE: ${what} (emergency: ${override.reason})` : what, 'deploy', { service: context.service, mode: context.mode, ...(override ? { windowOverride: override } : {}) });
             deploy = c;
             await status(c, 'in_progress', `${context.mode === 'rollback' ? 'rolling back' : 'deploying'} ${context.service}: waiting for Argo CD and verifying`, o.runUrl);
           });

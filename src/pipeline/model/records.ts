@@ -23,6 +23,8 @@ export interface CheckResult {
   signatureRefusal?: import('../signatures').SignatureRefusal;
   /** running-digest: the verified digest and what the pods run instead. */
   runningDigest?: { verified: string; running: string[] };
+  /** What fixes a failed check, as data (worded by the CLI or the editor); not part of the record. */
+  fix?: import('./remedy').Remedy;
 }
 
 export interface WorkflowRun {
@@ -48,7 +50,8 @@ export interface DeploymentRecord {
   reason?: string;
   commit?: string;
   rollbackCommit?: string;
-  windowOverride?: { reason: string };
+  /** An emergency override of a closed deployment window: why, and who. */
+  windowOverride?: { reason: string; by?: string };
   workflowRun?: WorkflowRun;
   /** The run-duration estimate made before the run, and its basis. */
   estimate?: { seconds: number; basis: 'records' | 'default'; runs: number; percentile: number; finishesAt?: string; windowClosesAt?: string; marginMinutes?: number };
@@ -148,7 +151,7 @@ export function parseRecord(text: string, file: string): LoadedRecord {
     reason: asString(data.reason),
     commit: asString(data.commit),
     rollbackCommit: asString(data.rollbackCommit),
-    windowOverride: data.windowOverride && typeof data.windowOverride === 'object' ? { reason: String(data.windowOverride.reason ?? '') } : undefined,
+    windowOverride: data.windowOverride && typeof data.windowOverride === 'object' ? { reason: String(data.windowOverride.reason ?? ''), ...(data.windowOverride.by !== undefined ? { by: String(data.windowOverride.by) } : {}) } : undefined,
     workflowRun: data.workflowRun && typeof data.workflowRun === 'object' ? data.workflowRun : undefined,
     ...(data.estimate && typeof data.estimate === 'object' && typeof data.estimate.seconds === 'number' ? { estimate: data.estimate } : {}),
     checks,

@@ -16,6 +16,8 @@ export interface WindowState {
   closesAt?: Date;
   /** The policy's IANA zone (undefined: no policy). */
   timeZone?: string;
+  /** `changesAt` in the policy's zone, compactly: "17:00 EST", "Mon 09:00 EST". */
+  changesAtLocal?: string;
   /** A human summary: "open until Mon 09:00 EST", "blocked until 17:00 EST (business hours)". */
   summary: string;
   /** The instant in the policy's zone, for refusals: "Wed 10:00 EST". */
@@ -116,7 +118,7 @@ export function windowState(policy: WindowPolicy | undefined, now: Date, horizon
     ? when ? `open until ${when}` : 'open'
     : when ? `blocked until ${when} (${rule})` : `blocked (${rule})`;
   const at = changesAt?.toJSDate();
-  return { open, reason: rule, changesAt: at, opensAt: open ? undefined : at, closesAt: open ? at : undefined, timeZone: policy.timeZone, summary, localNow: t.toFormat('ccc HH:mm ZZZZ') };
+  return { open, reason: rule, changesAt: at, changesAtLocal: when, opensAt: open ? undefined : at, closesAt: open ? at : undefined, timeZone: policy.timeZone, summary, localNow: t.toFormat('ccc HH:mm ZZZZ') };
 }
 
 /** "17:00 EST" today, "Mon 09:00 EST" this week, "2026-12-01 09:00 EST" further out. */

@@ -1,6 +1,7 @@
 // Step 3: edit the one scalar, commit only that file, push (one fetch+rebase when origin moved
 // and nobody touched this service's line), then wait for Argo CD to be done at the commit.
 import { appEvidence, argoCdAppUrl, gatherWorkload, withEvidence, type Evidence } from '../evidence';
+import { maskSecrets } from '../mask';
 import { writeFileAtomic } from '../model/atomic';
 import { parseImageTags, writeImageTag } from '../model/imageTags';
 import type { CheckResult } from '../model/records';
@@ -11,8 +12,10 @@ import type { Step, StepContext } from '../runner';
 import { shortSha, type RunState } from './state';
 import { crashDetail, newPods } from './verify';
 
+/** What the commit message says; secrets (tokens pasted into a reason) are masked as in the record. */
 export function commitFacts(s: RunState) {
-  return { service: s.service, environment: s.environment, previousTag: s.previousTag!, tag: s.tag!, reason: s.reason, actor: s.actor, windowOverride: s.windowOverride };
+  const m = (t: string) => maskSecrets(t, s.settings.env);
+  return { service: s.service, environment: s.environment, previousTag: s.previousTag!, tag: s.tag!, reason: s.reason === undefined ? undefined : m(s.reason), actor: m(s.actor), windowOverride: s.windowOverride && { reason: m(s.windowOverride.reason), by: m(s.windowOverride.by) } };
 }
 
 export const updateValuesStep: Step<RunState, never> = {

@@ -47,7 +47,7 @@ export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
     reason: m(s.reason),
     commit: s.pushed ? s.commit : undefined,
     rollbackCommit: s.rollbackPushed ? s.rollbackCommit : undefined,
-    windowOverride: s.windowOverride ? { reason: m(s.windowOverride.reason)! } : undefined,
+    windowOverride: s.windowOverride ? { reason: m(s.windowOverride.reason)!, by: m(s.windowOverride.by)! } : undefined,
     workflowRun: workflowRun(env),
     estimate: s.estimate,
     checks: s.checks.map((c) => ({ name: c.name, status: c.status, ...(c.detail !== undefined ? { detail: m(c.detail) } : {}), ...(c.signature ? { signature: c.signature } : {}), ...(c.signatureRefusal ? { signatureRefusal: c.signatureRefusal } : {}), ...(c.runningDigest ? { runningDigest: c.runningDigest } : {}) })),
@@ -65,7 +65,7 @@ export function recordBody(s: RunState, r: DeploymentRecord, p: RecordPlan): str
   lines.push(`| Service | ${cell(r.service)} |`, `| Environment | ${cell(r.environment)} |`, `| Tag | ${cell(r.tag)}${r.digest ? ` (\`${r.digest}\`)` : ''} |`, `| Previous tag | ${cell(r.previousTag)} |`);
   lines.push(`| Kind | ${s.mode === 'rollback' ? 'manual rollback' : 'deployment'} |`, `| Actor | ${cell(r.actor)} |`, `| Reason | ${cell(r.reason) || '—'} |`);
   lines.push(`| Started | ${r.startedAt} |`, `| Finished | ${r.finishedAt} |`);
-  if (r.windowOverride) lines.push(`| Window override | ${cell(r.windowOverride.reason)} |`);
+  if (r.windowOverride) lines.push(`| WINDOW OVERRIDE | ${cell(r.windowOverride.reason)}${r.windowOverride.by ? ` (by ${cell(r.windowOverride.by)})` : ''} |`);
   if (r.workflowRun) lines.push(`| Workflow run | ${r.workflowRun.url ? `[${r.workflowRun.id}](${r.workflowRun.url})` : r.workflowRun.id} |`);
   lines.push('', '## Checks', '', '| Check | Status | Detail |', '|---|---|---|');
   for (const c of r.checks) lines.push(`| ${cell(c.name)} | ${ICON[c.status] ?? ''} ${c.status} | ${cell(c.detail)} |`);

@@ -1,6 +1,7 @@
 // The state one pipeline run carries from step to step (Kargo's step outputs, typed).
 import * as path from 'node:path';
 import type { EnvironmentConfig, GitOpsConfig, ServiceConfig } from '../config/types';
+import type { WindowOverride } from '../model/override';
 import type { CheckResult } from '../model/records';
 import type { Clock } from '../ports';
 
@@ -22,6 +23,8 @@ export interface RunState {
   requestedTag?: string;
   reason?: string;
   overrideWindow: boolean;
+  /** The emergency justification of a window override (distinct from `reason`). */
+  overrideReason?: string;
   dryRun: boolean;
   /** Roll back automatically when verification fails after the push (false for the manual fix of a failed rollback). */
   autoRollback: boolean;
@@ -53,7 +56,8 @@ export interface RunState {
   imagePushedAt?: string;
   /** What the signature check verified (form, signer, identity, Rekor log index). */
   signature?: import('../signatures').SignatureEvidence;
-  windowOverride?: { reason: string };
+  /** Set when the window was closed and the override accepted. */
+  windowOverride?: WindowOverride;
   releaseLock?: () => Promise<void>;
 
   // execute

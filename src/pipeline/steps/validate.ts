@@ -4,6 +4,7 @@ import { checkKeys, describeEvidence, short, verifyImage, type RefusalReason, ty
 import { acquireLock, inspectLock, lockFile, type LockInfo } from '../lock';
 import { parseImageTags, readImageTags } from '../model/imageTags';
 import { readRecords, type CheckResult } from '../model/records';
+import { OVERRIDE_REASON_MIN, overrideReasonProblem, type OverrideReasonProblem } from '../model/override';
 import { windowState } from '../model/window';
 import { estimateRunSeconds, finishByCheck } from '../schedule/duration';
 import type { EnvironmentConfig, GitOpsConfig } from '../config/types';
@@ -154,7 +155,7 @@ async function previousEnvironment(s: RunState, ctx: Ctx): Promise<CheckResult> 
     if (rec) return { name, status: 'passed', detail: `${s.tag} was deployed to ${env.name} before (${rec.status} record ${rec.startedAt})` };
     const seen = await historyHas(ctx.ports.git, s.valuesRel!, s.service, s.tag!, config.tagPath, ctx.signal);
     if (seen) return { name, status: 'passed', detail: `${s.tag} ran in ${env.name} before (commit ${shortSha(seen.sha)}, ${seen.date})` };
-    return { name, status: 'failed', detail: `${s.service} ${s.tag} was never deployed to ${env.name} (no record, not in ${s.valuesRel}'s history): a rollback goes back to a tag that ran here. Pick one from \`gitops-deploy records --env ${env.name} --service ${s.service}\`, or deploy it with \`gitops-deploy deploy\`.` };
+    return { name, status: 'failed', detail: `${s.service} ${s.tag} was never deployed to ${env.name} (no record, not in ${s.valuesRel}'s history): a rollback goes back to a tag that ran here.`, fix: { kind: 'pick-rollback-target', service: s.service, environment: env.name } };
   }
   const up = s.upstream;
   if (!up) return { name, status: 'skipped', detail: `${s.environment} is the first environment` };
@@ -171,15 +172,15 @@ async function previousEnvironment(s: RunState, ctx: Ctx): Promise<CheckResult> 
     const seen = await historyHas(ctx.ports.git, upRel, s.service, s.tag!, config.tagPath, ctx.signal);
     if (seen) where = `${up.name} ran ${s.tag} (commit ${shortSha(seen.sha)}, ${seen.date})`;
   }
-  const deployUp = `gitops-deploy deploy ${s.service} --env ${up.name} --tag ${s.tag}`;
+  const deployUp = { kind: 'deploy-upstream-first', service: s.service, upstream: up.name, tag: s.tag! } as const;
   if (!where) {
-    return { name, status: 'failed', detail: `${s.service} ${s.tag} was never deployed to ${up.name} (${up.name} runs ${upCurrent ?? 'nothing'}; not in ${upRel}'s history). Deploy it to ${up.name} first: ${deployUp}` };
+    return { name, status: 'failed', detail: `${s.service} ${s.tag} was never deployed to ${up.name} (${up.name} runs ${upCurrent ?? 'nothing'}; not in ${upRel}'s history).`, fix: deployUp };
   }
   if (s.env!.requireUpstreamRecord) {
     const { records } = await readRecords([up.recordsDir]);
     const rec = records.find((r) => r.service === s.service && r.environment === up.name && r.tag === s.tag && r.status === 'succeeded');
     if (!rec) {
-      return { name, status: 'failed', detail: `${where}, but no succeeded deployment record of ${s.service} ${s.tag} exists in ${rel(config.root, up.recordsDir)}: it was not verified there. Deploy it to ${up.name} through the pipeline first (${deployUp}).` };
+      return { name, status: 'failed', detail: `${where}, but no succeeded deployment record of ${s.service} ${s.tag} exists in ${rel(config.root, up.recordsDir)}: it was not verified there.`, fix: deployUp };
     }
     return { name, status: 'passed', detail: `${where}; verified there (record ${path.basename(rec.file)})` };
   }
@@ -196,28 +197,43 @@ function span(ms: number): string {
   return `${Math.floor(h / 24)} d${h % 24 ? ` ${h % 24} h` : ''}`;
 }
 
+const OVERRIDE_PROBLEM: Record<OverrideReasonProblem, string> = {
+  missing: 'no emergency justification was given',
+  'too-short': `the emergency justification is shorter than ${OVERRIDE_REASON_MIN} characters`,
+  'too-long': 'the emergency justification is too long',
+  'multi-line': 'the emergency justification is more than one line',
+  'same-as-reason': 'the emergency justification repeats the change reason instead of saying why it cannot wait',
+};
+
 function windowCheck(s: RunState, now: Date): CheckResult {
   const env = s.env!;
   const state = windowState(env.window, now);
   if (state.open) return { name: 'window', status: 'passed', detail: state.summary };
-  if (s.overrideWindow && s.reason) {
-    s.windowOverride = { reason: s.reason };
-    return { name: 'window', status: 'warning', detail: `${state.summary}; overridden for an emergency: "${s.reason}"` };
+  const when = state.changesAtLocal;
+  const closed = `${env.name} deployments are blocked now (${state.reason ?? 'deployment window'})${when ? `; the window opens ${when} (in ${span(state.changesAt!.getTime() - now.getTime())}; it is ${state.localNow} now)` : ''}`;
+  if (s.overrideWindow) {
+    const problem = overrideReasonProblem(s.overrideReason, s.reason);
+    if (!problem) {
+      s.windowOverride = { reason: s.overrideReason!, by: s.actor };
+      return { name: 'window', status: 'warning', detail: `WINDOW OVERRIDE by ${s.actor}: ${closed}; emergency: "${s.overrideReason}"` };
+    }
+    return { name: 'window', status: 'failed', detail: `${closed}; the override is refused: ${OVERRIDE_PROBLEM[problem]}.`, fix: { kind: 'give-override-reason', environment: env.name, problem } };
   }
-  const when = /^blocked until (.*?)(?: \(.*\))?$/.exec(state.summary)?.[1];
   return {
     name: 'window',
     status: 'failed',
-    detail: `${env.name} deployments are blocked now (${state.reason ?? 'deployment window'})${when ? `; the window opens ${when}${state.changesAt ? ` (in ${span(state.changesAt.getTime() - now.getTime())}; it is ${state.localNow} now)` : ''}` : ''}. Deploy ${when ? 'then' : 'when it opens'}, or for an emergency pass --override-window with --reason "…".`,
+    detail: `${closed}.`,
+    fix: { kind: 'wait-for-window', environment: env.name, ...(state.changesAt && when ? { opensAt: state.changesAt.toISOString(), opensAtLocal: when, opensIn: span(state.changesAt.getTime() - now.getTime()) } : {}) },
   };
 }
 
 function reasonCheck(s: RunState): CheckResult {
   const env = s.env!;
   const has = !!s.reason && s.reason.trim().length > 0;
-  if (s.overrideWindow && !has) return { name: 'reason', status: 'failed', detail: `--override-window needs a reason (--reason "SEV1 …"), which is recorded with the override.` };
-  if (s.mode === 'rollback' && !has) return { name: 'reason', status: 'failed', detail: `a rollback needs a reason: pass --reason "why" (recorded in the commit and the record).` };
-  if (env.requireReason && !has) return { name: 'reason', status: 'failed', detail: `${env.name} requires a reason: pass --reason "CHG-1234 what and why".` };
+  const fix = (forOverride?: boolean) => ({ kind: 'give-reason' as const, environment: env.name, mode: s.mode, ...(forOverride ? { forOverride } : {}) });
+  if (s.overrideWindow && !has) return { name: 'reason', status: 'failed', detail: `a window override needs the change reason as well as the emergency justification.`, fix: fix(true) };
+  if (s.mode === 'rollback' && !has) return { name: 'reason', status: 'failed', detail: `a rollback needs a reason (recorded in the commit and the record).`, fix: fix() };
+  if (env.requireReason && !has) return { name: 'reason', status: 'failed', detail: `${env.name} requires a reason (a change ticket and what/why).`, fix: fix() };
   return has ? { name: 'reason', status: 'passed', detail: s.reason!.trim() } : { name: 'reason', status: 'skipped', detail: `not required in ${env.name}` };
 }
 
@@ -283,6 +299,6 @@ export const validateStep: Step<RunState, 'registry' | 'git'> = {
       const list = failed.map((c) => `  - ${c.name}: ${c.detail}`).join('\n');
       return { status: 'refused', checks, message: `${failed.length} pre-deployment check${failed.length === 1 ? '' : 's'} failed; nothing was changed:\n${list}` };
     }
-    return { status: 'succeeded', checks, message: `${checks.length} checks passed`, output: { digest: s.digest } };
+    return { status: 'succeeded', checks, message: `${checks.length} checks passed${s.windowOverride ? '; WINDOW OVERRIDE' : ''}`, output: { digest: s.digest, ...(s.windowOverride ? { windowOverride: s.windowOverride } : {}) } };
   },
 };
