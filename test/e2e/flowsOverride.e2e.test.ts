@@ -45,7 +45,7 @@ describe('Window override in the real VS Code, by keyboard and mouse', function 
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     prod.setIn(['window', 'freezes'], doc.createNode([{ name: 'incident freeze', from: day(-1), to: day(6) }]));
     await fs.writeFile(configFile(), doc.toString());
-    await waitFor(api, 'prod blocked by the freeze in the tree', async () => /freeze|blocked/i.test((await rowAt(api, 'prod')).description + String((await rowAt(api, 'prod')).item.tooltip ?? '')));
+    await waitFor(api, 'prod blocked by the freeze in the tree', async () => /closed|freeze|blocked/i.test((await rowAt(api, 'prod')).description + String((await rowAt(api, 'prod')).item.tooltip ?? '')));
     await uiOpenWindow();
   });
 
