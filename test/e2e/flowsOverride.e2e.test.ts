@@ -121,7 +121,8 @@ describe('Window override in the real VS Code, by keyboard and mouse', function 
     const recordsBefore = await prodRecords();
     await uiType('pro');
     await uiKeys('Enter'); // not the name: nothing happens
-    assert.match((await uiQuickInput({ title: 'WINDOW OVERRIDE' }))!.message, /Type prod to confirm the override/);
+    // The validation message follows the typing asynchronously: wait for it, then read it.
+    assert.match((await uiQuickInput({ title: 'WINDOW OVERRIDE', message: 'to confirm the override' }))!.message, /Type prod to confirm the override/);
     assert.equal(await originHead(), head);
     await uiType('d');
     await uiKeys('Enter');
