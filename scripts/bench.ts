@@ -80,6 +80,27 @@ async function main(): Promise<void> {
   const sdks = [...new Set(runs.flatMap((r) => r.sdks))];
   console.log(`  SDKs loaded by activation + tree: ${sdks.length ? sdks.join(', ') : 'none'}`);
 
+  // 1b. The CLI's start: `--help` is answered by dist/cli.js alone; a command loads the core.
+  // Interleaved with a bare `node -e 0` so a busy machine slows both alike; the ratio is the figure.
+  const time = (args: string[]) => {
+    const t0 = performance.now();
+    execFileSync(process.execPath, args, { cwd: root, stdio: 'ignore' });
+    return performance.now() - t0;
+  };
+  const cli = path.join(root, 'dist/cli.js');
+  const bare: number[] = [];
+  const help: number[] = [];
+  const status: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    bare.push(time(['-e', '0']));
+    help.push(time([cli, '--help']));
+    status.push(time([cli, 'status', '--repo', fixture]));
+  }
+  console.log(`\nCLI start (production build, median of ${bare.length} interleaved runs)`);
+  console.log(`  node -e 0                      ${fmt(median(bare))}`);
+  console.log(`  gitops-deploy --help           ${fmt(median(help))}   ${(median(help) / median(bare)).toFixed(2)}× node   (target ≤ 1.3×)`);
+  console.log(`  gitops-deploy status (fixture) ${fmt(median(status))}   ${(median(status) / median(bare)).toFixed(2)}× node   (loads the core, no SDK)`);
+
   // 2. The .vsix.
   const vsix = path.join(root, 'dist/gitops-deploy.vsix');
   await fs.rm(vsix, { force: true });

@@ -1,8 +1,8 @@
 // One esbuild script for both bundles: the extension (vscode external) and the headless CLI.
 import * as esbuild from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { generate as generateValidator, OUT as VALIDATOR } from './gen-validator.mjs';
-import { sdkBuilds, sdkMarker, sdkSplit } from './sdk-marker.mjs';
+import { coreSplit, sdkBuilds, sdkMarker, sdkSplit } from './sdk-marker.mjs';
 
 writeFileSync(VALIDATOR, generateValidator());
 
@@ -24,19 +24,24 @@ const common = {
   external: ['vscode'],
   metafile: true,
   plugins: [sdkMarker],
+  define: { __GITOPS_DEPLOY_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
 };
 
 const builds = [
   // The extension requires each SDK from its own file, only when a step needs it; the CLI stays one
-  // self-contained file (the deployment workflow ships it as a local action).
+  // The CLI: dist/cli.js answers --help and --version alone and loads dist/cli-main.js for a
+  // command, which loads the SDKs from dist/sdk/ as the extension does (the deployment workflow
+  // ships these files together as a local action).
   { ...common, plugins: [sdkSplit], entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
-  ...sdkBuilds(common),
-  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, plugins: [coreSplit], entryPoints: ['src/cliEntry.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, plugins: [sdkSplit], entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js' },
   // The records webview's script (loaded from media/dist/ under its CSP nonce; its source is src/webview/).
   { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production, logLevel: 'warning', entryPoints: ['src/webview/records.ts'], outfile: 'media/dist/records.js' },
 ];
 
 if (watch) {
+  // The SDKs do not change while one works on the extension: build them once, the CLI embeds them.
+  await Promise.all(sdkBuilds(common).map((b) => esbuild.build(b)));
   for (const b of builds) {
     const ctx = await esbuild.context(b);
     await ctx.watch();
@@ -44,7 +49,11 @@ if (watch) {
   console.log('esbuild: watching');
 } else {
   const started = Date.now();
-  const results = await Promise.all(builds.map((b) => esbuild.build(b)));
+  // The SDK bundles first: the CLI embeds them.
+  const sdk = sdkBuilds(common);
+  const sdkResults = await Promise.all(sdk.map((b) => esbuild.build(b)));
+  const results = [...sdkResults, ...(await Promise.all(builds.map((b) => esbuild.build(b))))];
+  builds.unshift(...sdk);
   const fs = await import('node:fs');
   for (const [i, r] of results.entries()) {
     if (r.metafile) fs.writeFileSync(builds[i].outfile + '.meta.json', JSON.stringify(r.metafile));

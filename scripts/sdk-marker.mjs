@@ -50,3 +50,11 @@ export function sdkBuilds(common) {
     outfile: `dist/sdk/${sdkFile(name)}`,
   }));
 }
+
+/** For the CLI's entry: the core (dist/cli-main.js) is required from its own file, for a command only. */
+export const coreSplit = {
+  name: 'cli-core-split',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/cli-main\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};

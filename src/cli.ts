@@ -10,9 +10,11 @@ import { escapeControl, REASON_MAX } from './pipeline/terminal';
 import { resolveActor, runDeployment, runRollback } from './pipeline/deploy';
 import { runVerification } from './pipeline/recheck';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
+import { quietWhenClosed } from './cli/io';
+import { commandHelp, parseCommandLine, usage, UsageError, version, type CommandLine } from './cli/options';
 import { followCommand } from './cli/follow';
 import { scheduledCommand } from './cli/scheduled';
-import type { CliWiring } from './cli/wiring';
+import type { CliWiring, ParsedArgs } from './cli/wiring';
 import { maskSecrets } from './pipeline/mask';
 import { overrideReasonProblem } from './pipeline/model/override';
 import { cliOverrideReasonProblem, cliRemedy } from './cliRemedy';
@@ -27,58 +29,11 @@ import { argoCdLink, lastFailure, manualFixFor, reportText, rollbackFailed, retr
 
 export const EXIT = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64 } as const;
 
-const USAGE = `usage:
-  gitops-deploy status   [--repo DIR] [--json]
-  gitops-deploy records  [--env E] [--service S] [--json] [--repo DIR]
-  gitops-deploy records verify [--env E] [--json] [--repo DIR]
-  gitops-deploy records export --env E [--since D] [--until D] --out DIR [--repo DIR]
-  gitops-deploy insights [--env E] [--service S] [--since D|30d] [--until D] [--json] [--repo DIR]
-  gitops-deploy deploy   <service> --env <env> [--tag T] [--reason R] [--override-window --override-reason WHY] [--dry-run] [--json] [--repo DIR] [--trust-host HOST]
-  gitops-deploy rollback <service> --env <env> [--to T] --reason R [--override-window --override-reason WHY] [--json] [--repo DIR] [--trust-host HOST]
-  gitops-deploy logs       <service> --env <env> [--tail N] [--json] [--repo DIR]
-  gitops-deploy events     <service> --env <env> [--json] [--repo DIR]
-  gitops-deploy argocd     <service> --env <env> [--repo DIR]
-  gitops-deploy retry-sync <service> --env <env> [--json] [--repo DIR]
-  gitops-deploy fix        <service> --env <env> [--reason R] [--json] [--repo DIR]
-  gitops-deploy follow   [--env E] [--once] [--interval S] [--json] [--repo DIR]
-  gitops-deploy follow   status [--env E] [--json] [--repo DIR]
-  gitops-deploy follow   pause|resume <service> --env <env> [--reason R] [--repo DIR]
-  gitops-deploy deploy   <service> --env <env> --at <ISO time|window-opens> --reason R [--tag T] [--json] [--repo DIR]
-  gitops-deploy scheduled list   [--env E] [--json] [--repo DIR]
-  gitops-deploy scheduled run    [--env E] [--json] [--repo DIR]
-  gitops-deploy scheduled cancel <id> --env <env> [--reason R] [--repo DIR]
-  gitops-deploy verify     <service> --env <env> [--json] [--repo DIR]
-
-  --override-window deploys into a closed deployment window (an emergency); it needs
-  --override-reason: why the change cannot wait for the window, different from --reason.`;
-
-export interface ParsedArgs {
-  command: string;
-  positional: string[];
-  flags: Record<string, string | true>;
-}
-
-const VALUE_FLAGS = new Set(['repo', 'env', 'service', 'tag', 'reason', 'override-reason', 'to', 'status', 'tail', 'interval', 'at', 'trust-host', 'since', 'until', 'out']);
-const BOOL_FLAGS = new Set(['json', 'dry-run', 'override-window', 'help', 'yes', 'once']);
-
+/** Parses a command line (the workflow's argv, a test's) into the command's arguments; throws UsageError. */
 export function parseArgs(argv: string[]): ParsedArgs {
-  const [command = 'help', ...rest] = argv;
-  const positional: string[] = [];
-  const flags: Record<string, string | true> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (a.startsWith('--')) {
-      const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
-      if (VALUE_FLAGS.has(name)) {
-        const v = inline ?? rest[++i];
-        if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UserError(`--${name} needs a value`);
-        flags[name] = v;
-      } else if (BOOL_FLAGS.has(name)) {
-        flags[name] = true;
-      } else throw new UserError(`unknown option --${name}`);
-    } else positional.push(a);
-  }
-  return { command, positional, flags };
+  const line = parseCommandLine(argv);
+  if (line.kind !== 'run') throw new UsageError(line.kind === 'version' ? 'not a command: --version' : 'not a command: --help');
+  return line.args;
 }
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
@@ -139,16 +94,22 @@ async function records(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<
   return EXIT.ok;
 }
 
-export type CommandHandler = (args: ParsedArgs, io: Out, signal: AbortSignal) => Promise<number>;
+export type CommandHandler = (args: ParsedArgs, io: Out, signal: AbortSignal, w: Wiring) => Promise<number>;
 
-/** How the CLI gets its ports; tests replace it. */
+/** How the CLI gets its ports: the real clients, or what a test passes to main. */
 export type PortsFactory = (config: GitOpsConfig, environment: string, env: NodeJS.ProcessEnv) => Ports;
-let portsFactory: PortsFactory = (config, env, vars) => createPorts(config, { env: vars, environment: env });
-/** Extra pipeline deps (tests inject a clock/sleep). */
-let depsOverride: Partial<PipelineDeps> = {};
-export function setPipelineWiring(factory: PortsFactory | undefined, deps: Partial<PipelineDeps> = {}): void {
-  portsFactory = factory ?? ((config, env, vars) => createPorts(config, { env: vars, environment: env }));
-  depsOverride = deps;
+
+/** What main is wired with; tests pass fakes (ports, a clock, sleep, the actor). */
+export interface CliOptions {
+  ports?: PortsFactory;
+  deps?: Partial<PipelineDeps>;
+}
+
+/** One run's wiring, handed to every command. */
+interface Wiring {
+  portsFactory: PortsFactory;
+  /** Extra pipeline deps (tests inject a clock/sleep). */
+  depsOverride: Partial<PipelineDeps>;
 }
 
 function stringFlag(args: ParsedArgs, name: string): string | undefined {
@@ -165,6 +126,7 @@ interface PipelineContext {
   mask: (t: string) => string;
   /** Who acts, when not the person running the CLI (the follower, a scheduled promotion's approver). */
   actor?: string;
+  w: Wiring;
 }
 
 /** Runs a deployment or a rollback, streaming the transcript (unless --json); the caller prints the outcome. */
@@ -177,7 +139,7 @@ async function streamPipeline(kind: 'deploy' | 'rollback', c: PipelineContext, r
     if (opts.json) return;
     for (const line of formatEvent(e)) io.out(mask(line));
   };
-  const deps: PipelineDeps = { config, ports, env: vars, ...depsOverride, ...(c.actor ? { actor: c.actor } : {}) };
+  const deps: PipelineDeps = { config, ports, env: vars, ...c.w.depsOverride, ...(c.actor ? { actor: c.actor } : {}) };
   const outcome: PipelineOutcome = kind === 'deploy' ? await runDeployment(request, deps, { signal, onEvent }) : await runRollback(request, deps, { signal, onEvent });
   await github?.flush();
   return outcome;
@@ -225,8 +187,8 @@ async function configFor(args: ParsedArgs, envName: string, vars: NodeJS.Process
   return { root, config };
 }
 
-async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
-  if (kind === 'deploy' && args.flags.at !== undefined) return scheduledCommand({ ...args, command: 'scheduled', positional: ['add', ...args.positional] }, io, signal, wiring);
+async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io: Out, signal: AbortSignal, w: Wiring): Promise<number> {
+  if (kind === 'deploy' && args.flags.at !== undefined) return scheduledCommand({ ...args, command: 'scheduled', positional: ['add', ...args.positional] }, io, signal, cliWiring(w));
   const vars = process.env;
   const mask = (t: string) => maskSecrets(t, vars);
   const { service, envName } = serviceAndEnv(kind, args);
@@ -237,11 +199,11 @@ async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io
   if (kind === 'rollback' && !reason?.trim()) throw new UserError('rollback needs --reason "why" (recorded in the commit and the record)');
   const override = overrideFlags(args, reason);
   const { root, config } = await configFor(args, envName, vars, io);
-  const ports = portsFactory(config, envName, vars);
+  const ports = w.portsFactory(config, envName, vars);
   const json = !!args.flags.json;
   const common = { service, environment: envName, reason, ...override, dryRun: !!args.flags['dry-run'] };
   const request = kind === 'deploy' ? { ...common, tag: stringFlag(args, 'tag') } : { ...common, to: stringFlag(args, 'to') };
-  const outcome = await streamPipeline(kind, { config, ports, envName, service, vars, mask }, request, { json, dryRun: common.dryRun }, io, signal);
+  const outcome = await streamPipeline(kind, { config, ports, envName, service, vars, mask, w }, request, { json, dryRun: common.dryRun }, io, signal);
   if (json) io.out(mask(JSON.stringify(outcome, null, 2)));
   else {
     printOutcome(outcome, io, mask);
@@ -262,7 +224,7 @@ interface Troubleshooting extends PipelineContext {
   json: boolean;
 }
 
-async function troubleshooting(command: string, args: ParsedArgs): Promise<Troubleshooting> {
+async function troubleshooting(command: string, args: ParsedArgs, w: Wiring): Promise<Troubleshooting> {
   const vars = process.env;
   const { service, envName } = serviceAndEnv(command, args);
   const { root, config } = await configFor(args, envName, vars);
@@ -272,7 +234,7 @@ async function troubleshooting(command: string, args: ParsedArgs): Promise<Troub
     throw new UserError(`unknown service "${service}" in ${envName} (services: ${envState.services.map((x) => x.service).join(', ') || 'none'})`);
   }
   const records = state.records.filter((r) => r.environment === envName && r.service === service).sort(compareNewestFirst);
-  return { root, config, envName, service, vars, mask: (t) => maskSecrets(t, vars), ports: portsFactory(config, envName, vars), target: { config, environment: envName, service }, records, json: !!args.flags.json };
+  return { root, config, envName, service, vars, mask: (t) => maskSecrets(t, vars), ports: w.portsFactory(config, envName, vars), w, target: { config, environment: envName, service }, records, json: !!args.flags.json };
 }
 
 function recordSummary(t: Troubleshooting, r: LoadedRecord): string {
@@ -285,24 +247,24 @@ function printReport(t: Troubleshooting, report: Report, record: LoadedRecord | 
   return EXIT.ok;
 }
 
-async function logsCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+async function logsCommand(args: ParsedArgs, io: Out, signal: AbortSignal, w: Wiring): Promise<number> {
   const tailFlag = stringFlag(args, 'tail');
   if (tailFlag !== undefined && !/^[1-9]\d{0,5}$/.test(tailFlag)) throw new UserError(`--tail needs a number of lines (1–999999), not "${tailFlag}"`);
-  const t = await troubleshooting('logs', args);
+  const t = await troubleshooting('logs', args, w);
   const record = lastFailure(t.records, t.envName, t.service);
   const report = await serviceLogs(t.target, t.ports, { tailLines: tailFlag ? Number(tailFlag) : undefined, record, signal });
   return printReport(t, report, record, io);
 }
 
-async function eventsCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
-  const t = await troubleshooting('events', args);
+async function eventsCommand(args: ParsedArgs, io: Out, signal: AbortSignal, w: Wiring): Promise<number> {
+  const t = await troubleshooting('events', args, w);
   const record = lastFailure(t.records, t.envName, t.service);
   const report = await serviceEvents(t.target, t.ports, { record, signal });
   return printReport(t, report, record, io);
 }
 
-async function argocdCommand(args: ParsedArgs, io: Out): Promise<number> {
-  const t = await troubleshooting('argocd', args);
+async function argocdCommand(args: ParsedArgs, io: Out, w: Wiring): Promise<number> {
+  const t = await troubleshooting('argocd', args, w);
   const link = argoCdLink(t.target);
   io.out(t.mask(t.json ? JSON.stringify({ link }, null, 2) : link));
   return EXIT.ok;
@@ -310,7 +272,7 @@ async function argocdCommand(args: ParsedArgs, io: Out): Promise<number> {
 
 /** Who acts, as the pipeline records it: GITHUB_ACTOR, git user.name, the OS user. */
 function actorOf(t: Troubleshooting): Promise<string> {
-  return resolveActor(depsOverride.actor, t.vars, t.ports.git);
+  return resolveActor(t.w.depsOverride.actor, t.vars, t.ports.git);
 }
 
 /** Retry sync, its progress on stdout; the result (with the evidence when it failed) after it. */
@@ -335,18 +297,18 @@ async function runRetrySync(t: Troubleshooting, io: Out, signal: AbortSignal): P
   return { code, result };
 }
 
-async function retrySyncCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
-  const t = await troubleshooting('retry-sync', args);
+async function retrySyncCommand(args: ParsedArgs, io: Out, signal: AbortSignal, w: Wiring): Promise<number> {
+  const t = await troubleshooting('retry-sync', args, w);
   const { code, result } = await runRetrySync(t, io, signal);
   if (t.json && result) io.out(t.mask(JSON.stringify(result, null, 2)));
   return code;
 }
 
 /** The manual fix of a failed automatic rollback: the previous tag back (or, when origin has it, a retried sync). */
-async function fixCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+async function fixCommand(args: ParsedArgs, io: Out, signal: AbortSignal, w: Wiring): Promise<number> {
   const reason = stringFlag(args, 'reason');
   if (reason !== undefined && !reason.trim()) throw new UserError('--reason needs text (recorded in the commit and the record); leave it out for the prefilled one');
-  const t = await troubleshooting('fix', args);
+  const t = await troubleshooting('fix', args, w);
   const last = t.records[0];
   if (!last) throw new UserError(`nothing to fix: there is no record of ${t.service} in ${t.envName}`);
   const fix = manualFixFor(last);
@@ -372,28 +334,28 @@ async function fixCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promi
 }
 
 /** What the commands in src/cli/ get: the same ports, deps and streaming as deploy. */
-const wiring: CliWiring = {
-  ports: (config, env, vars) => portsFactory(config, env, vars),
-  get depsOverride() {
-    return depsOverride;
-  },
-  config: async (args, envName, vars) => {
-    if (envName !== undefined) return configFor(args, envName, vars);
-    const root = path.resolve(String(args.flags.repo ?? process.cwd()));
-    return { root, config: await loadConfig(root, vars) };
-  },
-  deploy: (c, request, opts, io, signal) => streamPipeline('deploy', c, request as DeployRequest & RollbackRequest, opts, io, signal),
-  printOutcome,
-};
+function cliWiring(w: Wiring): CliWiring {
+  return {
+    ports: w.portsFactory,
+    depsOverride: w.depsOverride,
+    config: async (args, envName, vars) => {
+      if (envName !== undefined) return configFor(args, envName, vars);
+      const root = path.resolve(String(args.flags.repo ?? process.cwd()));
+      return { root, config: await loadConfig(root, vars) };
+    },
+    deploy: (c, request, opts, io, signal) => streamPipeline('deploy', { ...c, w }, request as DeployRequest & RollbackRequest, opts, io, signal),
+    printOutcome,
+  };
+}
 /** Re-run only the verification against what runs now (the re-check after an inconclusive run). */
-async function recheckCommand(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
+async function recheckCommand(args: ParsedArgs, io: Out, signal: AbortSignal, w: Wiring): Promise<number> {
   const vars = process.env;
   const mask = (t: string) => maskSecrets(t, vars);
   const { service, envName } = serviceAndEnv('verify', args);
   const { config } = await configFor(args, envName, vars);
   const json = !!args.flags.json;
   const onEvent = json ? undefined : (e: PipelineEvent) => e.type !== 'step-finished' && formatEvent(e).forEach((l) => io.out(mask(l)));
-  const report = await runVerification({ service, environment: envName }, { config, ports: portsFactory(config, envName, vars), env: vars, ...depsOverride }, { signal, onEvent });
+  const report = await runVerification({ service, environment: envName }, { config, ports: w.portsFactory(config, envName, vars), env: vars, ...w.depsOverride }, { signal, onEvent });
   if (json) {
     io.out(mask(JSON.stringify(report, null, 2)));
     return report.exitCode;
@@ -410,39 +372,43 @@ export const commands: Record<string, CommandHandler> = {
   status,
   records,
   insights: insightsCommand,
-  deploy: (a, io, signal) => pipelineCommand('deploy', a, io, signal),
-  rollback: (a, io, signal) => pipelineCommand('rollback', a, io, signal),
+  deploy: (a, io, signal, w) => pipelineCommand('deploy', a, io, signal, w),
+  rollback: (a, io, signal, w) => pipelineCommand('rollback', a, io, signal, w),
   logs: logsCommand,
   events: eventsCommand,
-  argocd: (a, io) => argocdCommand(a, io),
+  argocd: (a, io, _signal, w) => argocdCommand(a, io, w),
   'retry-sync': retrySyncCommand,
   fix: fixCommand,
-  follow: (a, io, signal) => followCommand(a, io, signal, wiring),
-  scheduled: (a, io, signal) => scheduledCommand(a, io, signal, wiring),
+  follow: (a, io, signal, w) => followCommand(a, io, signal, cliWiring(w)),
+  scheduled: (a, io, signal, w) => scheduledCommand(a, io, signal, cliWiring(w)),
   verify: recheckCommand,
 };
 
-export async function main(argv: string[], raw: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal): Promise<number> {
+/** Prints what the command line asks for; returns the exit code. Tests pass fakes in `options`. */
+export async function main(argv: string[], raw: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, signal: AbortSignal = new AbortController().signal, options: CliOptions = {}): Promise<number> {
   // Everything printed may carry repository text (reasons, records, logs): control characters escaped.
   const io: Out = { out: (s) => raw.out(escapeControl(s)), err: (s) => raw.err(escapeControl(s)) };
-  let args: ParsedArgs;
+  let line: CommandLine;
   try {
-    args = parseArgs(argv);
+    line = parseCommandLine(argv);
   } catch (err) {
-    io.err(`gitops-deploy: ${errorMessage(err)}\n${USAGE}`);
+    const command = err instanceof UsageError ? err.command : undefined;
+    io.err(`gitops-deploy: ${errorMessage(err)}\n  see: gitops-deploy ${command ? `${command} ` : ''}--help`);
     return EXIT.usage;
   }
-  if (args.command === 'help' || args.flags.help) {
-    io.out(USAGE);
-    return args.command === 'help' || args.flags.help ? EXIT.ok : EXIT.usage;
+  if (line.kind === 'help') {
+    io.out(line.spec ? commandHelp(line.spec) : usage());
+    return EXIT.ok;
   }
+  if (line.kind === 'version') {
+    io.out(version());
+    return EXIT.ok;
+  }
+  const args = line.args;
   const handler = commands[args.command];
-  if (!handler) {
-    io.err(`gitops-deploy: unknown command "${args.command}"\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const w: Wiring = { portsFactory: options.ports ?? ((config, env, vars) => createPorts(config, { env: vars, environment: env })), depsOverride: options.deps ?? {} };
   try {
-    return await handler(args, io, signal);
+    return await handler(args, io, signal, w);
   } catch (err) {
     if (err instanceof FileProblem) io.err(`gitops-deploy: ${err.where()}: ${err.message}${err.hint ? `\n  ${err.hint}` : ''}`);
     else if (err instanceof UserError) io.err(`gitops-deploy: ${err.message}${err.hint ? `\n  ${err.hint}` : ''}`);
@@ -454,7 +420,11 @@ export async function main(argv: string[], raw: Out = { out: (s) => process.stdo
   }
 }
 
-if (require.main === module) {
+/**
+ * Runs the CLI as a process: Ctrl-C stops the pipeline cleanly, a closed stdout (`| head`) is
+ * not an error, and the exit code is the command's.
+ */
+export function runProcess(argv: string[] = process.argv.slice(2)): void {
   const controller = new AbortController();
   process.on('SIGINT', () => {
     // The first Ctrl-C stops the pipeline cleanly (it says what state things are in); a second one exits now.
@@ -463,7 +433,11 @@ if (require.main === module) {
     controller.abort(new Error('interrupted (Ctrl-C)'));
   });
   process.on('SIGTERM', () => controller.abort(new Error('terminated')));
-  void main(process.argv.slice(2), undefined, controller.signal).then((code) => {
+  const out = quietWhenClosed(process.stdout);
+  const err = quietWhenClosed(process.stderr);
+  void main(argv, { out: (s) => out(s + '\n'), err: (s) => err(s + '\n') }, controller.signal).then((code) => {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) runProcess();

@@ -1,15 +1,21 @@
 // gitopsDeploy.createWorkflow: write .github/workflows/deploy-service.yml, the local action and
-// the CLI bundle (this extension's dist/cli.js) into the GitOps repository. Shows each file
+// the CLI (this extension's dist/cli.js, dist/cli-main.js and dist/sdk/) into the GitOps repository. Shows each file
 // first (a diff against the existing one), writes on confirmation, and never overwrites a
 // different existing file without asking. `{ yes: true, overwrite?: boolean }` answers for tests.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { workflowFiles, workflowOptionsFromState, WORKFLOW_PATH, type GeneratedFile } from '../pipeline/github/workflow';
+import { workflowFiles, workflowOptionsFromState, WORKFLOW_PATH, type CliFile, type GeneratedFile } from '../pipeline/github/workflow';
 import type { CommandContext } from './context';
 import { explainNoRepo, windowNotify } from '../providers/noRepo';
 
 const SCHEME = 'gitops-deploy-preview';
+
+/** The built CLI: dist/cli.js, the core it loads (cli-main.js) and the SDKs (sdk/*.js). */
+async function cliFiles(dist: string): Promise<CliFile[]> {
+  const sdk = (await fs.readdir(path.join(dist, 'sdk'))).filter((f) => f.endsWith('.js')).sort().map((f) => `sdk/${f}`);
+  return Promise.all(['cli.js', 'cli-main.js', ...sdk].map(async (name) => ({ name, content: await fs.readFile(path.join(dist, name), 'utf8') })));
+}
 
 export function registerCreateWorkflow(ctx: CommandContext): vscode.Disposable[] {
   const previews = new Map<string, string>();
@@ -26,8 +32,7 @@ export function registerCreateWorkflow(ctx: CommandContext): vscode.Disposable[]
     }
     let files: GeneratedFile[];
     try {
-      const bundle = await fs.readFile(path.join(ctx.extension.extensionPath, 'dist', 'cli.js'), 'utf8');
-      files = workflowFiles(workflowOptionsFromState(state), bundle);
+      files = workflowFiles(workflowOptionsFromState(state), await cliFiles(path.join(ctx.extension.extensionPath, 'dist')));
     } catch (err) {
       void vscode.window.showErrorMessage(`GitOps Deploy: cannot generate the workflow: ${err instanceof Error ? err.message : String(err)}`);
       return [];
@@ -56,7 +61,7 @@ export function registerCreateWorkflow(ctx: CommandContext): vscode.Disposable[]
     for (const f of changed) {
       const abs = path.join(state.root, f.path);
       await fs.mkdir(path.dirname(abs), { recursive: true });
-      await fs.writeFile(abs, f.content, f.path.endsWith('.js') ? { mode: 0o755 } : {});
+      await fs.writeFile(abs, f.content, f.path.endsWith('/dist/cli.js') ? { mode: 0o755 } : {});
     }
     ctx.log.info(`wrote ${changed.map((f) => f.path).join(', ')}`);
     void vscode.window.showInformationMessage(`GitOps Deploy: wrote ${changed.length} file${changed.length === 1 ? '' : 's'}. Commit and push them, then set "gitopsDeploy.executor" to github-actions.`);

@@ -25,7 +25,7 @@ describe('the .vsix (npm run package)', function () {
   });
 
   it('holds the bundles, the built webview script and the manifest', () => {
-    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/media/dist/records.js', 'extension/media/records.css', 'extension/media/gitops.svg', 'extension/schemas/gitops-deploy.schema.json']) {
+    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/cli-main.js', 'extension/media/dist/records.js', 'extension/media/records.css', 'extension/media/gitops.svg', 'extension/schemas/gitops-deploy.schema.json']) {
       assert.ok(files.includes(f), `${f} missing from the .vsix: ${files.join(', ')}`);
     }
   });
@@ -42,7 +42,7 @@ describe('the .vsix (npm run package)', function () {
   });
 
   it('ships every file it holds on purpose (an allow-list, so a new file is a decision)', () => {
-    const allowed = [/^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/, /^extension\/(package\.json|readme\.md|changelog\.md|LICENSE(\.txt)?)$/i, /^extension\/dist\/(extension|cli)\.js$/, /^extension\/dist\/sdk\/[\w.-]+\.js$/, /^extension\/media\/(gitops\.svg|records\.css|dist\/records\.js)$/, /^extension\/schemas\/[\w.-]+\.json$/];
+    const allowed = [/^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/, /^extension\/(package\.json|readme\.md|changelog\.md|LICENSE(\.txt)?)$/i, /^extension\/dist\/(extension|cli|cli-main)\.js$/, /^extension\/dist\/sdk\/[\w.-]+\.js$/, /^extension\/media\/(gitops\.svg|records\.css|dist\/records\.js)$/, /^extension\/schemas\/[\w.-]+\.json$/];
     assert.deepEqual(files.filter((f) => !allowed.some((re) => re.test(f))), []);
   });
 });

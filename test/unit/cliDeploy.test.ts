@@ -1,12 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { main, setPipelineWiring } from '../../src/cli';
+import { main, type CliOptions } from '../../src/cli';
 import { depsOf, makeWorld, WEDNESDAY_10_ET, type World } from './pipelineFakes';
 
 let w: World;
+let wiring: CliOptions;
 async function run(argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main([...argv, '--repo', w.root], { out: (s) => out.push(s), err: (s) => err.push(s) });
+  const code = await main([...argv, '--repo', w.root], { out: (s) => out.push(s), err: (s) => err.push(s) }, undefined, wiring);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -14,10 +15,9 @@ describe('CLI deploy / rollback (fake ports)', () => {
   beforeEach(() => {
     w = makeWorld();
     const d = depsOf(w);
-    setPipelineWiring(() => w.ports, { actor: d.actor, sleep: d.sleep, clock: w.clock });
+    wiring = { ports: () => w.ports, deps: { actor: d.actor, sleep: d.sleep, clock: w.clock } };
   });
   afterEach(() => {
-    setPipelineWiring(undefined);
     w.cleanup();
   });
 

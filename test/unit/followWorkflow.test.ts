@@ -64,7 +64,7 @@ describe('generated workflows against GitHub\'s workflow schema', () => {
   });
 
   it('deploy-service.yml (with the follow workflow, from a config with follow:) is valid too', async () => {
-    const files = workflowFiles({ services: ['accounts', 'cards'], environments: ['dev', 'stag', 'prod'], followEnvironments: ['dev'] }, '// cli');
+    const files = workflowFiles({ services: ['accounts', 'cards'], environments: ['dev', 'stag', 'prod'], followEnvironments: ['dev'] }, [{ name: 'cli.js', content: '// cli' }]);
     assert.deepEqual(files.map((f) => f.path), ['.github/workflows/deploy-service.yml', '.github/actions/gitops-deploy/action.yml', CLI_BUNDLE_PATH, followWorkflowPath('dev')]);
     for (const f of files.filter((x) => x.path.startsWith('.github/workflows/'))) assert.deepEqual(await githubErrors(f.path, f.content), [], f.path);
   });

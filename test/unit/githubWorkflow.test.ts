@@ -106,7 +106,7 @@ describe('GitHub workflow generator', () => {
   });
 
   it('writes the workflow, the action and the CLI bundle; refuses names that cannot be choices', () => {
-    assert.deepEqual(workflowFiles(opts, '#!/usr/bin/env node\n').map((f) => f.path), [WORKFLOW_PATH, ACTION_PATH, CLI_BUNDLE_PATH]);
+    assert.deepEqual(workflowFiles(opts, [{ name: 'sdk/x.js', content: '' }, { name: 'cli-main.js', content: '' }, { name: 'cli.js', content: '#!/usr/bin/env node\n' }]).map((f) => f.path), [WORKFLOW_PATH, ACTION_PATH, CLI_BUNDLE_PATH, '.github/actions/gitops-deploy/dist/sdk/x.js', '.github/actions/gitops-deploy/dist/cli-main.js']);
     assert.throws(() => generateWorkflow({ services: ['a: b'], environments: ['dev'] }), /cannot be offered/);
     assert.throws(() => generateWorkflow({ services: [], environments: ['dev'] }), /no services/);
   });
