@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { exportCommand, insightsCommand, verifyCommand } from './cliRecords';
 import { createPorts } from './clients';
-import { deploymentReporterFor } from './clients/githubActions';
+import { deploymentReporterFor } from './launcher';
 import { environment, loadConfig } from './pipeline/config/load';
 import type { GitOpsConfig } from './pipeline/config/types';
 import { TRUSTED_HOSTS_VAR } from './pipeline/config/userSettings';
@@ -18,12 +18,12 @@ import type { CliWiring, ParsedArgs } from './cli/wiring';
 import { maskSecrets } from './pipeline/mask';
 import { overrideReasonProblem } from './pipeline/model/override';
 import { cliOverrideReasonProblem, cliRemedy } from './cliRemedy';
-import { relativeTime } from './pipeline/model/format';
+import { CHECK_MARK, relativeTime } from './pipeline/model/format';
 import { compareNewestFirst, type LoadedRecord } from './pipeline/model/records';
 import { buildRepoState, loadRepoState } from './pipeline/model/repoState';
 import type { DeployRequest, PipelineDeps, PipelineOutcome, RollbackRequest } from './pipeline/outcome';
 import type { Ports } from './pipeline/ports';
-import type { PipelineEvent } from './pipeline/runner';
+import type { PipelineEvent } from './pipeline/outcome';
 import { formatEvent, formatOutcome } from './pipeline/transcript';
 import { argoCdLink, lastFailure, manualFixFor, reportText, rollbackFailed, retrySync, serviceEvents, serviceLogs, type Report, type RetrySyncResult, type Target } from './pipeline/troubleshoot';
 
@@ -360,8 +360,7 @@ async function recheckCommand(args: ParsedArgs, io: Out, signal: AbortSignal, w:
     io.out(mask(JSON.stringify(report, null, 2)));
     return report.exitCode;
   }
-  const mark = { passed: '✓', failed: '✗', warning: '!', skipped: '-', inconclusive: '?' } as const;
-  for (const c of report.checks) io.out(mask(`  ${mark[c.status]} ${c.name}: ${c.detail ?? ''}`));
+  for (const c of report.checks) io.out(mask(`  ${CHECK_MARK[c.status]} ${c.name}: ${c.detail ?? ''}`));
   const print = report.status === 'passed' ? io.out : io.err;
   print(mask(`${report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '?'} ${report.status.toUpperCase()} (exit ${report.exitCode}): ${service} ${report.tag} in ${envName}`));
   return report.exitCode;

@@ -4,7 +4,8 @@ import { recordsGit } from './clients/recordsGit';
 import { loadConfig } from './pipeline/config/load';
 import { UserError } from './pipeline/errors';
 import { writeEvidencePack } from './pipeline/evidencePack';
-import { computeInsights, formatDuration, parsePeriod, type DoraMeasures, type Insights } from './pipeline/model/dora';
+import { computeInsights, parsePeriod, type DoraMeasures, type Insights } from './pipeline/model/dora';
+import { formatSpan as formatDuration } from './pipeline/model/format';
 import { loadRepoState } from './pipeline/model/repoState';
 import { trailText, verifyTrail } from './pipeline/recordsVerify';
 

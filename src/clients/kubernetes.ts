@@ -4,6 +4,7 @@ import * as https from 'node:https';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import { formatDuration } from '../pipeline/model/format';
 import { WaitTimeoutError } from '../pipeline/ports';
 import type { AccessAttributes, AppStatus, ArgoCdPort, ClusterPort, DeploymentStatus, HealthResponse, PodStatus, PodUsage } from '../pipeline/ports';
 import { parseActuatorHealth } from './actuator';
@@ -97,13 +98,6 @@ export function kubeError(err: unknown, ctx: KubeErrorContext): Error {
   return new Error(`Kubernetes API${where} (${ctx.what}${inNs}) failed: ${redactUrls(fetchErrorMessage(err))}`);
 }
 
-function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
-}
 
 /** Lazily loads the SDK and the kubeconfig; shared by the cluster and Argo CD adapters. */
 export class KubeConnection {

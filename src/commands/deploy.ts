@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { PipelineHost } from '../providers/pipelineHost';
 import type { CommandContext } from './context';
-import { environmentItems, serviceItems } from './pickItems';
+import { environmentItems, serviceItems } from '../providers/pickItems';
 import { pickTag } from './pickTag';
 import { askReason, planAndRun, targetOf } from './runFlow';
 

@@ -1,7 +1,7 @@
 import { errorMessage } from '../pipeline/errors';
 import type { LoadedState, PipelineHost } from '../providers/pipelineHost';
 import { CREDENTIAL_FIX, credentialKind } from '../providers/credentialsParse';
-import { tagItems, typedTagItem, type TagCandidates } from './pickItems';
+import { tagItems, typedTagItem, type TagCandidates } from '../providers/pickItems';
 
 /**
  * The tag to deploy: the default is what the upstream environment runs; candidates are recent

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { PipelineHost, LoadedState } from '../providers/pipelineHost';
 import type { CommandContext } from './context';
-import { promotionItems, serviceItems, type EnvironmentItem } from './pickItems';
+import { promotionItems, serviceItems, type EnvironmentItem } from '../providers/pickItems';
 import { askReason, planAndRun, targetOf } from './runFlow';
 
 /** Promote a service into `target` with upstream's tag: reason → plan → approve → run. */

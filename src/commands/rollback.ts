@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { PipelineHost } from '../providers/pipelineHost';
 import type { CommandContext } from './context';
-import { environmentItems, rollbackItems, serviceItems } from './pickItems';
+import { environmentItems, rollbackItems, serviceItems } from '../providers/pickItems';
 import { askReason, planAndRun, targetOf } from './runFlow';
 
 /** Rollback: the tag to go back to (default: the last succeeded one before the current) → reason → plan → approve → run. */

@@ -7,7 +7,7 @@ import { lastFailure, reportText, type Report, type Target } from '../pipeline/t
 import type { Ports } from '../pipeline/ports';
 import type { LoadedRecord } from '../pipeline/model/records';
 import type { LoadedState, PipelineHost, ServiceTarget } from '../providers/pipelineHost';
-import { environmentItems, serviceItems } from './pickItems';
+import { environmentItems, serviceItems } from '../providers/pickItems';
 import { targetOf } from './runFlow';
 
 /** The service and environment to troubleshoot: from the argument, else asked (`verb`: "Show logs"). */

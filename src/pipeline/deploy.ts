@@ -19,10 +19,11 @@ import {
   type RollbackRequest,
   type RunControl,
   type Decision,
+  type EventSink,
   renderCommand,
 } from './outcome';
 import { changeCommitMessage, unifiedDiff } from './plan';
-import { iso, runSteps, sleep as realSleep, type EventSink, type RunResult, type Step, type StepReport } from './runner';
+import { iso, runSteps, sleep as realSleep, type RunResult, type Step, type StepReport } from './runner';
 import { commitFacts, commitStep, pushStep, syncStep, undoLocal, updateValuesStep } from './steps/execute';
 import { recordStep, type RecordPlan } from './steps/record';
 import { resolveStep } from './steps/resolve';
@@ -33,7 +34,8 @@ import { preflightStep } from './steps/preflight';
 import { rolloutStep, verifyStep } from './steps/verify';
 
 export type { DeployRequest, RollbackRequest, PipelineDeps, PipelineOutcome, DeploymentPlan, RunControl, OutcomeKind } from './outcome';
-export type { PipelineEvent, EventSink, StepReport } from './runner';
+export type { StepReport } from './runner';
+export type { PipelineEvent, EventSink } from './outcome';
 
 const MARGIN_MS = 30_000;
 

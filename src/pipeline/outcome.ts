@@ -3,8 +3,8 @@ import type { GitOpsConfig } from './config/types';
 import type { WindowOverride } from './model/override';
 import type { CheckResult, RecordStatus } from './model/records';
 import type { Clock, Ports } from './ports';
-import type { EventSink, StepReport } from './runner';
-import type { PreflightResult } from './steps/preflight';
+import type { RunnerEvent, StepReport } from './runner';
+import type { PreflightResult } from './model/preflight';
 
 export interface DeployRequest {
   service: string;
@@ -106,7 +106,7 @@ export interface DeploymentPlan {
   /** Why it would not proceed (each failed check with its fix). */
   refusal?: string;
   /** How long the run would likely take (p90 of the recent runs) and whether it ends before the window closes. */
-  estimate?: import('./schedule/duration').RunEstimate;
+  estimate?: import('./model/duration').RunEstimate;
   /** The window is closed and the run overrides it (an emergency): why, and who. */
   windowOverride?: WindowOverride;
 }
@@ -162,3 +162,8 @@ export function renderCommand(c: CommandRef, extra: string[] = []): string {
   const args = [c.command, c.service, '--env', c.environment, ...(c.to ? ['--to', c.to] : []), ...(c.reason ? ['--reason', c.reason] : []), ...extra];
   return ['gitops-deploy', ...args.map(quoteArg)].join(' ');
 }
+
+/** Events the CLI prints and the extension streams to its output channel: the steps', then the end. */
+export type PipelineEvent = RunnerEvent | { type: 'pipeline-finished'; outcome: PipelineOutcome; at: string };
+
+export type EventSink = (event: PipelineEvent) => void;

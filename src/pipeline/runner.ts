@@ -20,8 +20,8 @@ export interface StepResult {
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
-/** Events the CLI prints and the extension streams to its output channel. */
-export type PipelineEvent =
+/** The events of running steps (the pipeline adds its own end: RunnerEvent in outcome.ts). */
+export type RunnerEvent =
   | { type: 'step-started'; step: string; title: string; at: string }
   | { type: 'log'; step?: string; level: LogLevel; message: string; at: string }
   | {
@@ -37,10 +37,9 @@ export type PipelineEvent =
       finishedAt: string;
       durationMs: number;
     }
-  | { type: 'notification'; kind: NotifyEvent['kind']; message: string; at: string }
-  | { type: 'pipeline-finished'; outcome: import('./outcome').PipelineOutcome; at: string };
+  | { type: 'notification'; kind: NotifyEvent['kind']; message: string; at: string };
 
-export type EventSink = (event: PipelineEvent) => void;
+export type RunnerSink = (event: RunnerEvent) => void;
 
 /** What a step may use: the ports it declared, a logger, the signal, the clock. */
 export interface StepContext<N extends keyof Ports = keyof Ports> {
@@ -87,7 +86,7 @@ export interface RunOptions {
   ports: Ports;
   clock: Clock;
   signal?: AbortSignal;
-  onEvent?: EventSink;
+  onEvent?: RunnerSink;
 }
 
 export class StepTimeoutError extends Error {
@@ -137,7 +136,7 @@ export async function runSteps<S>(steps: readonly Step<S, any>[], state: S, opts
   return { status: 'succeeded', reports, checks };
 }
 
-async function runOne<S>(step: Step<S, any>, state: S, opts: RunOptions, emit: EventSink): Promise<{ report: StepReport; checks?: CheckResult[] }> {
+async function runOne<S>(step: Step<S, any>, state: S, opts: RunOptions, emit: RunnerSink): Promise<{ report: StepReport; checks?: CheckResult[] }> {
   const started = opts.clock.now();
   const t0 = performance.now();
   emit({ type: 'step-started', step: step.name, title: step.title, at: iso(started) });

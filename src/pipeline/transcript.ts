@@ -2,13 +2,9 @@
 // Used by the CLI; the editor's output channel can use the same lines.
 import { renderCommand, type DeploymentPlan, type PipelineOutcome } from './outcome';
 import type { CheckResult } from './model/records';
-import type { PipelineEvent } from './runner';
+import type { PipelineEvent } from './outcome';
+import { formatDuration, STEP_MARK } from './model/format';
 
-const MARK = { succeeded: '✓', refused: '⊘', failed: '✗', inconclusive: '?' } as const;
-
-function ms(n: number): string {
-  return n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`;
-}
 
 function indent(text: string, by = '    '): string {
   return text
@@ -26,7 +22,7 @@ export function formatEvent(e: PipelineEvent): string[] {
       return [`    ${e.level === 'error' ? '✗ ' : e.level === 'warn' ? '! ' : ''}${e.message}`.replace(/^ {4}([✓✗!-] )\1/, '    $1')];
     case 'step-finished': {
       const first = (e.message ?? '').split('\n')[0];
-      return [`${MARK[e.status]} ${e.title} (${ms(e.durationMs)})${first ? ` — ${first}` : ''}`];
+      return [`${STEP_MARK[e.status]} ${e.title} (${formatDuration(e.durationMs)})${first ? ` — ${first}` : ''}`];
     }
     case 'notification':
       return [`🔔 ${e.kind}: ${e.message.split('\n')[0]}`];

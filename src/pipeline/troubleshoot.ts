@@ -11,6 +11,9 @@ import { describeApp, syncedAt, syncFailure } from './steps/execute';
 import { shortSha } from './steps/state';
 import { compareNewestFirst, type LoadedRecord } from './model/records';
 import type { AppStatus, Ports } from './ports';
+import { rollbackFailed } from './model/records';
+
+export { rollbackFailed };
 
 export interface Target {
   config: GitOpsConfig;
@@ -61,9 +64,6 @@ export function failureCause(r: LoadedRecord): string {
 }
 
 /** The automatic rollback of this record failed: a human has to put the previous tag back. */
-export function rollbackFailed(r: LoadedRecord): boolean {
-  return r.status === 'failed' && r.checks.some((c) => c.name === 'rollback' && c.status === 'failed');
-}
 
 /** The evidence a record kept in its body. */
 export async function recordedEvidence(r: LoadedRecord): Promise<RecordedEvidence[]> {

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CommandContext } from '../commands/context';
+import type { WorkspaceModel } from './workspaceModel';
 import { awsProfiles, kubeconfigFiles, kubeContexts, type KubeContextInfo } from './credentialsParse';
 import type { Prompter } from './prompter';
 
@@ -30,7 +30,7 @@ export async function githubToken(): Promise<string | undefined> {
 
 const readOr = (file: string) => fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
 
-export function registerCredentials(ctx: CommandContext, prompter: () => Prompter): vscode.Disposable[] {
+export function registerCredentials(ctx: { model: WorkspaceModel; log: vscode.LogOutputChannel }, prompter: () => Prompter): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('gitopsDeploy.selectKubeContext', async () => {
       const configured = ctx.model.current?.config?.kubernetes.kubeconfig;

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { describeMatch, FOLLOWER, subscribedServices } from '../pipeline/follow/follow';
 import { readPause, type PauseMarker } from '../pipeline/follow/pause';
-import type { FollowSubscription } from '../pipeline/follow/subscriptions';
+import type { FollowSubscription } from '../pipeline/model/subscriptions';
 import type { LoadedRecord } from '../pipeline/model/records';
 import { countdown, isPending, listSchedules, type LoadedSchedule } from '../pipeline/schedule/schedule';
 import type { TreeContributor, TreeNode } from './environmentsTree';

@@ -3,7 +3,7 @@
 // status bar, turns Cancel into an AbortSignal, and ends with a notification. No pipeline logic.
 import * as vscode from 'vscode';
 import { explainNoRepo } from './noRepo';
-import { deploymentReporterFor } from '../clients/githubActions';
+import { deploymentReporterFor } from '../launcher';
 import { createPorts } from '../clients/index';
 import { environment } from '../pipeline/config/load';
 import { planDeployment, planRollback, runDeployment, runRollback, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';

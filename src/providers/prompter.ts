@@ -2,7 +2,7 @@
 // editor's UI (quick picks, input boxes, modal and plain notifications); the e2e tests swap in a
 // scripted one through the extension's API, so the real commands run end to end.
 import * as vscode from 'vscode';
-import type { PickItem, TagItem } from '../commands/pickItems';
+import type { PickItem, TagItem } from './pickItems';
 import type { Severity } from './transcript';
 
 export interface PickOptions {

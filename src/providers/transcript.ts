@@ -4,9 +4,9 @@
 import * as path from 'node:path';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../pipeline/deploy';
 import { brief } from '../pipeline/evidence';
-import { formatDuration } from '../pipeline/model/format';
+import { CHECK_MARK, formatDuration } from '../pipeline/model/format';
 import { decisionLines, formatEvent as cliLines } from '../pipeline/transcript';
-import type { CheckResult, CheckStatus } from '../pipeline/model/records';
+import type { CheckResult } from '../pipeline/model/records';
 import { editorRemedy } from './remedyText';
 
 export interface TranscriptLinks {
@@ -28,7 +28,7 @@ export interface RunHeader {
   at: Date;
 }
 
-export const CHECK_MARK: Record<CheckStatus, string> = { passed: '✓', failed: '✗', warning: '!', skipped: '–', inconclusive: '?' };
+export { CHECK_MARK };
 const INDENT = '           '; // under "HH:MM:SS ✓ "
 
 /** "17:36:06" (UTC) of an ISO instant; the transcript header says the zone. */

@@ -11,6 +11,7 @@
  * strict CSP (no inline script or style) holds. Repository text is only ever set with textContent.
  */
 import type { DoraBand, DoraMeasures, Insights } from '../pipeline/model/dora';
+import { formatSpan } from '../pipeline/model/format';
 import type { TrailVerification } from '../pipeline/recordsVerify';
 import type { ExtensionToWebview, InsightsSnapshot, WebviewToExtension } from '../providers/recordsProtocol';
 
@@ -43,16 +44,7 @@ function svg(doc: Document, tag: string, attrs: Record<string, string | number>,
 }
 
 /** "3h 20m", "2d 4h", "45s". */
-export function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.round(s / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h${m % 60 ? ` ${m % 60}m` : ''}`;
-  const d = Math.floor(h / 24);
-  return `${d}d${h % 24 ? ` ${h % 24}h` : ''}`;
-}
+export const duration = formatSpan;
 
 const bandText = (b: DoraBand | undefined) => b ?? 'no data';
 

@@ -1,6 +1,6 @@
 // A scripted Prompter for the e2e tests: the real commands run, and every question they ask is
 // answered from a script (in order), recorded, and checked. Notifications are recorded too.
-import type { PickItem, TagItem } from '../../src/commands/pickItems';
+import type { PickItem, TagItem } from '../../src/providers/pickItems';
 import type { Choice, ChooseOptions, InputOptions, PickOptions, PickOrTypeOptions, Prompter } from '../../src/providers/prompter';
 import type { Severity } from '../../src/providers/transcript';
 import { activateExtension, waitFor, type TestApi } from './helpers';

@@ -7,13 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startSandbox, type Sandbox } from '../../sandbox/index';
 import { createPorts } from '../../src/clients/index';
-import { deploymentReporterFor, GitHubActionsClient } from '../../src/clients/githubActions';
+import { GitHubActionsClient } from '../../src/clients/githubActions';
+import { deploymentReporterFor } from '../../src/launcher';
 import { loadConfig } from '../../src/pipeline/config/load';
 import { runDeployment } from '../../src/pipeline/deploy';
 import { dispatchAndFollow, describeFollowEvent, type FollowEvent } from '../../src/pipeline/github/follow';
 import { dispatchInputs, WORKFLOW_FILE } from '../../src/pipeline/github/workflow';
 import { parseRecord } from '../../src/pipeline/model/records';
-import type { PipelineEvent } from '../../src/pipeline/runner';
+import type { PipelineEvent } from '../../src/pipeline/outcome';
 import { BASE_SCENARIO, tempDir } from './helpers/sandbox';
 
 const clock = { now: () => new Date() };

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { environmentItems, promotionItems, rollbackItems, serviceItems, tagItems, typedTagItem } from '../../src/commands/pickItems';
+import { environmentItems, promotionItems, rollbackItems, serviceItems, tagItems, typedTagItem } from '../../src/providers/pickItems';
 import { targetOf } from '../../src/commands/runFlow';
 import { loadRepoState, type RepoState } from '../../src/pipeline/model/repoState';
 import { codeLensSpecs } from '../../src/providers/codeLensLines';

@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import {
   computeInsights,
   failureRateBand,
-  formatDuration,
   frequencyBand,
   incidentsOf,
   leadTimeBand,
@@ -11,6 +10,7 @@ import {
   sourceTime,
   weekStart,
 } from '../../src/pipeline/model/dora';
+import { formatSpan as formatDuration } from '../../src/pipeline/model/format';
 import type { DeploymentRecord } from '../../src/pipeline/model/records';
 
 const H = 3_600_000;

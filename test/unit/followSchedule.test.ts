@@ -3,9 +3,9 @@
 import * as assert from 'node:assert/strict';
 import { parseConfig } from '../../src/pipeline/config/load';
 import { FileProblem } from '../../src/pipeline/errors';
-import { parseRange } from '../../src/pipeline/follow/semver';
-import { isAhead, matchingTags, parseDuration } from '../../src/pipeline/follow/subscriptions';
-import { estimateRunSeconds, finishByCheck } from '../../src/pipeline/schedule/duration';
+import { parseRange } from '../../src/pipeline/model/semver';
+import { isAhead, matchingTags, parseDuration } from '../../src/pipeline/model/subscriptions';
+import { estimateRunSeconds, finishByCheck } from '../../src/pipeline/model/duration';
 import { planHash } from '../../src/pipeline/schedule/schedule';
 
 const at = (min: number) => new Date(Date.UTC(2026, 10, 18, 12, min));

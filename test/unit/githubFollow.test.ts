@@ -6,7 +6,7 @@ import { describeFollowEvent, followRun, initialState, nextPollMs, pickRun, redu
 import { waitOutRateLimit } from '../../src/clients/octokit';
 import type { GitHubPort, JobInfo, WorkflowRunInfo } from '../../src/pipeline/github/port';
 import { recordBlobUrl, serverUrlFromApi } from '../../src/pipeline/github/port';
-import type { PipelineEvent } from '../../src/pipeline/runner';
+import type { PipelineEvent } from '../../src/pipeline/outcome';
 import type { PipelineOutcome } from '../../src/pipeline/outcome';
 
 const run = (o: Partial<WorkflowRunInfo> = {}): WorkflowRunInfo => ({ id: 1, event: 'workflow_dispatch', branch: 'main', status: 'queued', conclusion: null, createdAt: '2026-11-26T10:00:05Z', htmlUrl: 'https://github.com/acme/gitops/actions/runs/1', ...o });

@@ -7,7 +7,7 @@ import { OVERRIDE_REASON_MIN, overrideReasonProblem, type OverrideReasonProblem 
 import type { Remedy } from '../../src/pipeline/model/remedy';
 import type { PipelineOutcome } from '../../src/pipeline/outcome';
 import { deployCommitMessage, rollbackCommitMessage } from '../../src/pipeline/plan';
-import type { PipelineEvent } from '../../src/pipeline/runner';
+import type { PipelineEvent } from '../../src/pipeline/outcome';
 import { editorOverrideReasonProblem, editorRemedy, OVERRIDE_BUTTON } from '../../src/providers/remedyText';
 import { outcomeNotification } from '../../src/providers/transcript';
 

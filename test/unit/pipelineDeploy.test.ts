@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { planDeployment, runDeployment, runRollback } from '../../src/pipeline/deploy';
 import { acquireLock, lockFile } from '../../src/pipeline/lock';
 import { parseRecord } from '../../src/pipeline/model/records';
-import type { PipelineEvent } from '../../src/pipeline/runner';
+import type { PipelineEvent } from '../../src/pipeline/outcome';
 import { depsOf, makeWorld, WEDNESDAY_10_ET, type World, type WorldOptions } from './pipelineFakes';
 
 let w: World;

@@ -25,7 +25,7 @@ import type {
   SignatureLayer,
 } from '../../src/pipeline/ports';
 import { WaitTimeoutError } from '../../src/pipeline/ports';
-import type { PipelineEvent } from '../../src/pipeline/runner';
+import type { PipelineEvent } from '../../src/pipeline/outcome';
 
 export const sha256 = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 

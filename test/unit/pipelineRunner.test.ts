@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { runSteps, type PipelineEvent, type Step } from '../../src/pipeline/runner';
+import { runSteps, type RunnerEvent as PipelineEvent, type Step } from '../../src/pipeline/runner';
 import { FakeClock } from './pipelineFakes';
 
 const clock = new FakeClock(new Date('2026-11-21T15:00:00Z'));

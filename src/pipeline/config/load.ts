@@ -4,7 +4,7 @@ import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { FileProblem } from '../errors';
 import { isValidTimeZone } from '../model/window';
-import { resolveFollow } from '../follow/subscriptions';
+import { resolveFollow } from '../model/subscriptions';
 import validateSchema from './schemaValidator.generated';
 import { hostOf, hostTrusted, loadUserSettings, parseUserSettings, type UserSettings } from './userSettings';
 import type {

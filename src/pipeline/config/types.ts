@@ -157,5 +157,5 @@ export interface GitOpsConfig {
   kubernetes: KubernetesConfig;
   notify: NotifyConfig;
   /** Subscriptions of `gitops-deploy follow` (dev follows main); [] when none. */
-  follow: import('../follow/subscriptions').FollowSubscription[];
+  follow: import('../model/subscriptions').FollowSubscription[];
 }

@@ -12,7 +12,7 @@ import { readRecords, type LoadedRecord } from '../model/records';
 import type { DeployRequest, PipelineOutcome } from '../outcome';
 import type { Ports } from '../ports';
 import { readPause, type PauseMarker } from './pause';
-import { isAhead, matchingTags, type FollowSubscription } from './subscriptions';
+import { isAhead, matchingTags, type FollowSubscription } from '../model/subscriptions';
 
 /** The actor of every deployment the follower makes (records, commit trailers). */
 export const FOLLOWER = 'gitops-deploy-follow';

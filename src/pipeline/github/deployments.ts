@@ -5,7 +5,7 @@
 // An automatic rollback also gets its own deployment for the rollback commit. The service's
 // earlier successful deployment in the environment is marked `inactive`. A failing GitHub call never fails the
 // deployment: it becomes a warning.
-import type { PipelineEvent } from '../runner';
+import type { PipelineEvent } from '../outcome';
 import type { PipelineOutcome } from '../outcome';
 import { maskSecrets } from '../mask';
 import type { WindowOverride } from '../model/override';

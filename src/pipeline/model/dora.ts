@@ -388,14 +388,3 @@ function parseInstant(text: string, from: Date, flag: string): Date {
   throw new RangeError(`${flag} "${text}" is not a date (2026-11-01, 2026-11-01T08:00:00Z) or a span back from now (30d, 12w, 6m)`);
 }
 
-/** "3h 20m", "2d 4h", "45s" for a duration. */
-export function formatDuration(msValue: number): string {
-  const s = Math.round(msValue / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.round(s / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h${m % 60 ? ` ${m % 60}m` : ''}`;
-  const d = Math.floor(h / 24);
-  return `${d}d${h % 24 ? ` ${h % 24}h` : ''}`;
-}

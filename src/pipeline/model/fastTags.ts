@@ -1,6 +1,18 @@
 import { Scalar } from 'yaml';
 import type { TagPath } from '../config/types';
-import type { TagEntry } from './imageTags';
+
+/** One service's tag in a values file: where it is, byte for byte. */
+export interface TagEntry {
+  service: string;
+  tag: string;
+  /** Key path of the scalar in the document. */
+  path: string[];
+  /** 1-based line of the tag scalar. */
+  line: number;
+  /** Byte offsets [start, end) of the scalar's source text (quotes included). */
+  range: [number, number];
+  style: Scalar.Type;
+}
 
 /**
  * A fast reader for the plain shape values files almost always have: block mappings of plain or

@@ -11,9 +11,29 @@ export function relativeTime(iso: string, now: Date): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
+/** A step's or a wait's duration, precise: "340 ms", "4.2 s", "2 min 5 s". */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const m = Math.floor(ms / 60_000);
-  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
+  const s = Math.round((ms % 60_000) / 1000);
+  return s ? `${m} min ${s} s` : `${m} min`;
 }
+
+/** A span of calendar time, coarse (lead times, time to restore): "45s", "3h 20m", "2d 4h". */
+export function formatSpan(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${m % 60 ? ` ${m % 60}m` : ''}`;
+  const d = Math.floor(h / 24);
+  return `${d}d${h % 24 ? ` ${h % 24}h` : ''}`;
+}
+
+/** The mark of a check's status, everywhere a check is printed (transcript, CLI, record). */
+export const CHECK_MARK = { passed: '✓', failed: '✗', warning: '!', skipped: '–', inconclusive: '?' } as const satisfies Record<string, string>;
+
+/** The mark of a finished step's status. */
+export const STEP_MARK = { succeeded: '✓', refused: '⊘', failed: '✗', inconclusive: '?' } as const satisfies Record<string, string>;

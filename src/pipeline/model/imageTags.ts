@@ -13,20 +13,10 @@ import {
 import { FileProblem } from '../errors';
 import type { TagPath } from '../config/types';
 import { writeFileAtomic } from './atomic';
-import { fastParseImageTags } from './fastTags';
+import { fastParseImageTags, type TagEntry } from './fastTags';
 import { tagProblem } from './tags';
 
-export interface TagEntry {
-  service: string;
-  tag: string;
-  /** Key path of the scalar in the document. */
-  path: string[];
-  /** 1-based line of the tag scalar. */
-  line: number;
-  /** Byte offsets [start, end) of the scalar's source text (quotes included). */
-  range: [number, number];
-  style: Scalar.Type;
-}
+export type { TagEntry } from './fastTags';
 
 export interface ImageTags {
   /** Services in document order. */

@@ -229,3 +229,8 @@ function recordSeq(r: { service: string; file?: string }): number {
 export function lastRecord(records: readonly DeploymentRecord[], service: string, environment: string): DeploymentRecord | undefined {
   return records.find((r) => r.service === service && r.environment === environment);
 }
+
+/** A failed deployment whose automatic rollback failed too (a human must restore the previous tag). */
+export function rollbackFailed(r: LoadedRecord): boolean {
+  return r.status === 'failed' && r.checks.some((c) => c.name === 'rollback' && c.status === 'failed');
+}

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { downstreamOf, loadConfig, upstreamOf } from '../config/load';
 import type { EnvironmentConfig, GitOpsConfig } from '../config/types';
 import { FileProblem, errorMessage } from '../errors';
-import { rollbackFailed } from '../troubleshoot';
+import { rollbackFailed } from './records';
 import { readImageTags, type TagEntry } from './imageTags';
 import { readRecords, type LoadedRecord, type RecordProblem } from './records';
 import { windowState, type WindowState } from './window';

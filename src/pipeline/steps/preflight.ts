@@ -3,23 +3,12 @@
 // the run here (exit 2, nothing changed) instead of after the push, where it would turn into a blind
 // rollback. Each result names the system, where its credentials come from and the fix.
 import type { CheckResult } from '../model/records';
+import type { PreflightResult, PreflightSystem } from '../model/preflight';
 import type { AccessAttributes } from '../ports';
 import type { Step, StepContext } from '../runner';
 import { substitute, type RunState } from './state';
 
-export type PreflightSystem = 'kubernetes' | 'argocd' | 'prometheus' | 'health';
-
-export interface PreflightResult {
-  system: PreflightSystem;
-  /** What was checked: `deployment`, `permissions`, `application`, `query`, `route`. */
-  check: string;
-  status: 'passed' | 'failed' | 'skipped';
-  detail: string;
-  /** Where the credentials used come from (never a secret). */
-  credentialSource?: string;
-  /** What to do when it failed. */
-  fix?: string;
-}
+export type { PreflightResult, PreflightSystem } from '../model/preflight';
 
 type Ctx = StepContext<'cluster' | 'argocd' | 'metrics'>;
 

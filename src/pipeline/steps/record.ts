@@ -4,6 +4,7 @@ import { evidenceSection } from '../evidence';
 import { maskSecrets } from '../mask';
 import { writeFileAtomic } from '../model/atomic';
 import { recordHash } from '../model/chain';
+import { CHECK_MARK } from '../model/format';
 import { compareNewestFirst, readRecords, uniqueRecordFile, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
 import { recordCommitMessage } from '../plan';
 import type { Step } from '../runner';
@@ -55,7 +56,6 @@ export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
 }
 
 const cell = (t: string | undefined) => (t ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-const ICON: Record<string, string> = { passed: '✓', failed: '✗', warning: '!', skipped: '–' };
 
 export function recordBody(s: RunState, r: DeploymentRecord, p: RecordPlan): string {
   const env = s.settings.env;
@@ -68,7 +68,7 @@ export function recordBody(s: RunState, r: DeploymentRecord, p: RecordPlan): str
   if (r.windowOverride) lines.push(`| WINDOW OVERRIDE | ${cell(r.windowOverride.reason)}${r.windowOverride.by ? ` (by ${cell(r.windowOverride.by)})` : ''} |`);
   if (r.workflowRun) lines.push(`| Workflow run | ${r.workflowRun.url ? `[${r.workflowRun.id}](${r.workflowRun.url})` : r.workflowRun.id} |`);
   lines.push('', '## Checks', '', '| Check | Status | Detail |', '|---|---|---|');
-  for (const c of r.checks) lines.push(`| ${cell(c.name)} | ${ICON[c.status] ?? ''} ${c.status} | ${cell(c.detail)} |`);
+  for (const c of r.checks) lines.push(`| ${cell(c.name)} | ${CHECK_MARK[c.status] ?? ''} ${c.status} | ${cell(c.detail)} |`);
   lines.push('', '## Commits', '');
   lines.push(`- ${verb}: ${r.commit ? `\`${r.commit}\`` : 'none reached origin'}`);
   if (s.rollbackCommit) lines.push(`- rollback: \`${s.rollbackCommit}\`${s.rollbackPushed ? '' : ' (not pushed)'}`);

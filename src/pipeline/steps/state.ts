@@ -46,12 +46,12 @@ export interface RunState {
   usage?: boolean;
 
   // pre-flight
-  preflight?: import('./preflight').PreflightResult[];
+  preflight?: import('../model/preflight').PreflightResult[];
 
   // validate
   digest?: string;
   /** The run-duration estimate and its basis (plan and record). */
-  estimate?: import('../schedule/duration').RunEstimate;
+  estimate?: import('../model/duration').RunEstimate;
   /** When the registry says the image was pushed (ISO). */
   imagePushedAt?: string;
   /** What the signature check verified (form, signer, identity, Rekor log index). */

@@ -6,7 +6,7 @@ import { parseImageTags, readImageTags } from '../model/imageTags';
 import { readRecords, type CheckResult } from '../model/records';
 import { OVERRIDE_REASON_MIN, overrideReasonProblem, type OverrideReasonProblem } from '../model/override';
 import { windowState } from '../model/window';
-import { estimateRunSeconds, finishByCheck } from '../schedule/duration';
+import { estimateRunSeconds, finishByCheck } from '../model/duration';
 import type { EnvironmentConfig, GitOpsConfig } from '../config/types';
 import type { Ports } from '../ports';
 import type { Step, StepContext } from '../runner';

@@ -2,8 +2,8 @@
 // the p90 of this service's recent runs in this environment (from the records' startedAt and
 // finishedAt), with a default when there are none. Pure: no I/O.
 import type { EnvironmentConfig } from '../config/types';
-import type { CheckResult, DeploymentRecord } from '../model/records';
-import { windowState } from '../model/window';
+import type { CheckResult, DeploymentRecord } from './records';
+import { windowState } from './window';
 
 export const DEFAULT_RUN_SECONDS = 600;
 const RECENT_RUNS = 20;
