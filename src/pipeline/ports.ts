@@ -11,6 +11,17 @@ export interface ImageInfo {
   tags: string[];
 }
 
+/** A Sigstore bundle attached to an image as an OCI referrer. */
+export interface BundleArtifact {
+  /** The bundle's JSON bytes as downloaded. */
+  json: Buffer;
+  /** The referrer manifest's digest (where it was found). */
+  manifestDigest: string;
+  artifactType: string;
+  /** How it was found: the registry's referrers API, or the fallback `sha256-<hex>` tag index. */
+  via: 'referrers-api' | 'referrers-tag';
+}
+
 /** One cosign signature layer as stored in the registry (classic `sha256-<hex>.sig` layout). */
 export interface SignatureLayer {
   /** The layer digest declared in the manifest (sha256:<hex>). */
@@ -34,7 +45,7 @@ export interface RegistryPort {
    * Sigstore bundles attached to the digest as OCI 1.1 referrers (ECR ListImageReferrers), or
    * through the fallback `sha256-<hex>` tag index when the registry has no referrers API; [] when none.
    */
-  bundles(repository: string, digest: string, signal?: AbortSignal): Promise<import('./signatures').BundleArtifact[]>;
+  bundles(repository: string, digest: string, signal?: AbortSignal): Promise<BundleArtifact[]>;
 }
 
 export interface GitCommit {

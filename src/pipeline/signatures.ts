@@ -5,7 +5,9 @@
 // library's Verifier; this module only decides which material to hand it and turns its errors
 // into typed refusal reasons. The libraries load on the first verification, never at activation.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import type { SignatureLayer } from './ports';
+import type { BundleArtifact, SignatureLayer } from './ports';
+
+export type { BundleArtifact };
 
 export const BUNDLE_MEDIA_TYPES = ['application/vnd.dev.sigstore.bundle.v0.3+json', 'application/vnd.dev.sigstore.bundle+json;version=0.3', 'application/vnd.dev.sigstore.bundle+json;version=0.2'];
 export const COSIGN_TYPE = 'cosign container image signature';
@@ -14,15 +16,6 @@ export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
 /** A Sigstore bundle found for an image digest. */
-export interface BundleArtifact {
-  /** The bundle's JSON bytes as downloaded. */
-  json: Buffer;
-  /** The referrer manifest's digest (where it was found). */
-  manifestDigest: string;
-  artifactType: string;
-  /** How it was found: the registry's referrers API, or the fallback `sha256-<hex>` tag index. */
-  via: 'referrers-api' | 'referrers-tag';
-}
 
 export interface SignatureMaterial {
   bundles: BundleArtifact[];

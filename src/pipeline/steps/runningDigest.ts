@@ -5,7 +5,7 @@ import type { Evidence } from '../evidence';
 import type { CheckResult } from '../model/records';
 import type { Ports, PodStatus } from '../ports';
 import { short } from '../signatures';
-import { newPods, runsTag } from './verify';
+import { newPods, runsTag } from './pods';
 
 /** The sha256 digest in an imageID (`repo@sha256:…`, `docker-pullable://repo@sha256:…`), lower case. */
 export function digestOfImageId(imageID: string): string | undefined {

@@ -6,7 +6,10 @@ import type { CheckResult } from '../model/records';
 import type { DeploymentStatus, Ports, PodStatus } from '../ports';
 import { observe } from '../observe';
 import type { Step, StepContext } from '../runner';
+import { newPods, runsTag } from './pods';
 import { judgeRunningDigest, runningDigests } from './runningDigest';
+
+export { newPods, runsTag };
 import { substitute, type RunState } from './state';
 
 /** Consecutive failed reads of the Deployment after which the rollout wait is inconclusive. */
@@ -24,11 +27,6 @@ export function inconclusive(name: string, what: string, error: string, evidence
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export function runsTag(image: string, tag: string): boolean {
-  const noDigest = image.split('@')[0];
-  const i = noDigest.lastIndexOf(':');
-  return i > noDigest.lastIndexOf('/') && noDigest.slice(i + 1) === tag;
-}
 
 /** kubectl rollout status: undefined when complete, else what it waits for; `fatal` for a deadline exceeded. */
 export function rolloutProgress(d: DeploymentStatus): { done: true } | { done: false; waiting: string; fatal?: boolean } {
@@ -41,12 +39,6 @@ export function rolloutProgress(d: DeploymentStatus): { done: true } | { done: f
   return { done: true };
 }
 
-/** Pods of the Deployment's newest ReplicaSet (or, without a hash, the pods running the tag). */
-export async function newPods(cluster: Ports['cluster'], ns: string, deployment: string, tag: string, signal?: AbortSignal): Promise<PodStatus[]> {
-  const d = await cluster.getDeployment(ns, deployment, signal);
-  const [hash, pods] = await Promise.all([cluster.newReplicaSetHash(ns, deployment, signal), cluster.listPods(ns, d.selector, signal)]);
-  return hash ? pods.filter((p) => p.podTemplateHash === hash) : pods.filter((p) => p.images.some((i) => runsTag(i, tag)));
-}
 
 /** A 404 that is not the actuator's answer: the route is missing, so health cannot be judged. */
 function routeMissing(r: { httpStatus: number; status?: string }): boolean {
