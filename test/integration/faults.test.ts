@@ -2,12 +2,9 @@
 // the real @kubernetes/client-node watching through them; asserted on exit codes, the --json
 // outcome's fields, origin's history and the record on origin.
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { startSandbox, type FaultSwitch, type Sandbox, type Scenario } from '../../sandbox/index';
+import type { FaultSwitch, Sandbox, Scenario } from '../../sandbox/index';
 import { git } from './helpers/cli';
-import { build, cli, newRecordOnOrigin, originLog, recordsOnOrigin } from './helpers/cli';
+import { cli, sandboxPerTest, newRecordOnOrigin, originLog, recordsOnOrigin } from './helpers/cli';
 
 function scenario(config?: Record<string, unknown>): Scenario {
   return {
@@ -29,25 +26,8 @@ const status = (out: { checks: { name: string; status: string }[] }, name: strin
 
 describe('honest under faults (CLI against the sandbox)', function () {
   this.timeout(120_000);
-  let sb: Sandbox | undefined;
-  let dir: string;
-
-  before(async function () {
-    this.timeout(120_000);
-    await build();
-  });
-
-  async function start(s: Scenario): Promise<Sandbox> {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'));
-    sb = await startSandbox({ dir, scenario: s, fast: true, log: () => undefined });
-    return sb;
-  }
-
-  afterEach(async () => {
-    await sb?.stop();
-    sb = undefined;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const box = sandboxPerTest('faults-');
+  const start = box.start;
 
   it('the Argo CD watch failing while GETs work: the healthy deployment succeeds (the wait polls the Application)', async () => {
     const s = await start(scenario());

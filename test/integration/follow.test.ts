@@ -3,12 +3,12 @@
 // pipeline. Asserted from outside: exit codes, origin's values file and history, record fields.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRecord, type LoadedRecord } from '../../src/pipeline/model/records';
 import type { FollowResult } from '../../src/pipeline/follow/follow';
-import { startSandbox, type Sandbox, type Scenario } from '../../sandbox/index';
+import type { Sandbox, Scenario } from '../../sandbox/index';
+import { sandboxPerTest } from './helpers/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -61,25 +61,8 @@ const ago = (min: number) => new Date(Date.now() - min * 60_000).toISOString();
 
 describe('follow: dev follows main (CLI against the sandbox)', function () {
   this.timeout(120_000);
-  let sb: Sandbox | undefined;
-  let dir: string;
-
-  before(async function () {
-    this.timeout(120_000);
-    await new Promise<void>((resolve, reject) => execFile(process.execPath, ['scripts/build.mjs'], { cwd: ROOT }, (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve())));
-  });
-
-  async function start(s: Scenario): Promise<Sandbox> {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'follow-'));
-    sb = await startSandbox({ dir, scenario: s, fast: true, log: () => undefined });
-    return sb;
-  }
-
-  afterEach(async () => {
-    await sb?.stop();
-    sb = undefined;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const box = sandboxPerTest('follow-');
+  const start = box.start;
 
   it('a new signed main-* tag (a scenario push) reaches dev: record by the follower, reason names the image and its source commit', async () => {
     const tag = `main-${SHA('a').slice(0, 7)}`;
@@ -89,7 +72,7 @@ describe('follow: dev follows main (CLI against the sandbox)', function () {
       void start(s).then((box) => box.waitFor('image-pushed', (e: any) => e.tag === tag).then(resolve));
     });
     const event: any = await pushed;
-    const s = sb!;
+    const s = box.sb!;
     const { code, results, raw } = await followOnce(s);
     assert.equal(code, 0, raw);
     const accounts = results.find((r) => r.service === 'accounts')!;
@@ -173,8 +156,8 @@ describe('follow: dev follows main (CLI against the sandbox)', function () {
 
   it('"Pause following" committed from another clone is honoured by the follower; resuming deploys', async () => {
     const s = await start(scenario());
-    const other = path.join(dir, 'other');
-    await git(['clone', '--quiet', s.originDir, other], dir);
+    const other = path.join(box.dir, 'other');
+    await git(['clone', '--quiet', s.originDir, other], box.dir);
     await git(['config', 'user.name', 'Dana'], other);
     await git(['config', 'user.email', 'dana@example.invalid'], other);
     const paused = await cli(s, ['follow', 'pause', 'accounts', '--env', 'dev', '--reason', 'INC-7 investigating', '--json'], other, { GIT_AUTHOR_NAME: 'Dana', GIT_COMMITTER_NAME: 'Dana' });

@@ -3,11 +3,11 @@
 // and changes nothing; a tag pushed again after validation is rolled back (exit 3) with both digests.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRecord, type LoadedRecord } from '../../src/pipeline/model/records';
-import { startSandbox, type Sandbox, type Scenario } from '../../sandbox/index';
+import type { Sandbox, Scenario } from '../../sandbox/index';
+import { sandboxPerTest } from './helpers/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -70,25 +70,8 @@ function scenario(dev: string, images: Record<string, Record<string, unknown>>):
 
 describe('CLI signatures against the sandbox (bundles via referrers, classic, keyless identity policy)', function () {
   this.timeout(120_000);
-  let sb: Sandbox | undefined;
-  let dir: string;
-
-  before(async function () {
-    this.timeout(120_000);
-    await new Promise<void>((resolve, reject) => execFile(process.execPath, ['scripts/build.mjs'], { cwd: ROOT }, (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve())));
-  });
-
-  async function start(s: Scenario): Promise<Sandbox> {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-sig-'));
-    sb = await startSandbox({ dir, scenario: s, fast: true, log: () => undefined });
-    return sb;
-  }
-
-  afterEach(async () => {
-    await sb?.stop();
-    sb = undefined;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const box = sandboxPerTest('cli-sig-');
+  const start = box.start;
 
   for (const [form, spec] of [['keyless', {}], ['bundle', { signature: 'bundle' }], ['classic', { signature: 'classic' }]] as const) {
     it(`${form}: exit 0; the check, --json and the record carry the form and the signer`, async () => {

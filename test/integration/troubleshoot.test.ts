@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRecord, type LoadedRecord } from '../../src/pipeline/model/records';
-import { startSandbox, type Sandbox, type Scenario } from '../../sandbox/index';
+import type { Sandbox, Scenario } from '../../sandbox/index';
+import { sandboxPerTest } from './helpers/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -91,25 +92,8 @@ function failing(tag: string, config: Record<string, unknown> = {}): Scenario {
 
 describe('CLI troubleshooting against the sandbox', function () {
   this.timeout(60_000);
-  let sb: Sandbox | undefined;
-  let dir: string;
-
-  before(async function () {
-    this.timeout(120_000);
-    await new Promise<void>((resolve, reject) => execFile(process.execPath, ['scripts/build.mjs'], { cwd: ROOT }, (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve())));
-  });
-
-  async function start(s: Scenario): Promise<Sandbox> {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-troubleshoot-'));
-    sb = await startSandbox({ dir, scenario: s, fast: true, log: () => undefined });
-    return sb;
-  }
-
-  afterEach(async () => {
-    await sb?.stop();
-    sb = undefined;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const box = sandboxPerTest('cli-troubleshoot-');
+  const start = box.start;
 
   /** Retry sync: exit 0, a hard refresh reached Argo CD, the Application Synced and Healthy at origin's head. */
   async function retrySyncWorks(s: Sandbox): Promise<void> {
@@ -282,8 +266,8 @@ describe('CLI troubleshooting against the sandbox', function () {
   it('retry-sync on a sync that keeps failing: exit 4 with the Application\'s evidence', async () => {
     const s = await start(scenario({ argocd: { url: ARGOCD_URL } }, { '1.7.1': { syncFail: true } }));
     // Someone pushed a tag whose sync fails (outside the pipeline): Argo CD's automated sync fails.
-    const other = path.join(dir, 'other');
-    await git(['clone', '-q', s.originDir, other], dir);
+    const other = path.join(box.dir, 'other');
+    await git(['clone', '-q', s.originDir, other], box.dir);
     const f = path.join(other, VALUES('stag'));
     fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('tag: "1.4.0"', 'tag: "1.7.1"'));
     await git(['-c', 'user.name=Other', '-c', 'user.email=o@x', 'commit', '-qam', 'Set accounts 1.7.1 in stag by hand'], other);
@@ -304,7 +288,7 @@ describe('CLI troubleshooting against the sandbox', function () {
   it('a failed automatic rollback (origin rejects it): exit 4 with the manual fix; fix restores the previous tag, records it, Application Healthy', async () => {
     const s = await start(failing('1.6.1'));
     // A pre-receive hook on origin rejects pushes of "Rollback …" commits while the marker exists.
-    const marker = path.join(dir, 'reject-rollbacks');
+    const marker = path.join(box.dir, 'reject-rollbacks');
     fs.writeFileSync(marker, '');
     const hook = path.join(s.originDir, 'hooks', 'pre-receive');
     fs.writeFileSync(hook, [

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRecord, type LoadedRecord } from '../../../src/pipeline/model/records';
-import type { Sandbox } from '../../../sandbox/index';
+import * as fs from 'node:fs';
+import { startSandbox, type Sandbox, type Scenario } from '../../../sandbox/index';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const CLI = path.join(ROOT, 'dist/cli.js');
@@ -48,4 +49,36 @@ export async function newRecordOnOrigin(sb: Sandbox, env: string, before: string
   const files = (await recordsOnOrigin(sb, env)).filter((f) => !before.includes(f));
   if (files.length !== 1) throw new Error(`expected one new record on origin in ${env}, found: ${files.join(', ') || 'none'}`);
   return parseRecord(await git(['show', `main:${files[0]}`], sb.originDir), files[0]);
+}
+
+/**
+ * In a `describe`: builds the CLI once, starts a sandbox per test with `start(scenario)` in a
+ * fresh folder (`dir`), and stops and removes it after each test.
+ */
+export function sandboxPerTest(prefix: string): { start(s: Scenario): Promise<Sandbox>; readonly sb: Sandbox | undefined; readonly dir: string } {
+  let sb: Sandbox | undefined;
+  let dir = '';
+  before(async function () {
+    this.timeout(180_000);
+    await build();
+  });
+  afterEach(async () => {
+    await sb?.stop();
+    sb = undefined;
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    dir = '';
+  });
+  return {
+    async start(s) {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+      sb = await startSandbox({ dir, scenario: s, fast: true, log: () => undefined });
+      return sb;
+    },
+    get sb() {
+      return sb;
+    },
+    get dir() {
+      return dir;
+    },
+  };
 }
