@@ -466,9 +466,9 @@ export class ArgoCdApplications implements ArgoCdPort {
       };
       const remaining = () => Math.max(0, timeoutMs - (Date.now() - started));
       const timer = setTimeout(() => {
-        const waited = formatDuration(Date.now() - started);
+        const waitedMs = Date.now() - started;
         const extra = lastWatchError ? `; last watch error: ${lastWatchError}` : '';
-        finish(new WaitTimeoutError(`Timed out after ${waited} waiting for Argo CD application ${namespace}/${app}; last status: ${describeAppStatus(last)}${extra}`, last));
+        finish(new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for Argo CD application ${namespace}/${app}; last status: ${describeAppStatus(last)}${extra}`, last, waitedMs));
       }, remaining());
       const onAbort = () => finish(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });

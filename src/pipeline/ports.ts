@@ -108,7 +108,10 @@ export class WaitTimeoutError extends Error {
   override readonly name = 'WaitTimeoutError';
   constructor(
     message: string,
+    /** The Application's last status seen before the timeout. */
     readonly last?: AppStatus,
+    /** How long the wait lasted, in ms. */
+    readonly waitedMs?: number,
   ) {
     super(message);
   }

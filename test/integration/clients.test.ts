@@ -14,7 +14,8 @@ import { toAppStatus } from '../../src/clients/kubeMap';
 import { PrometheusMetrics } from '../../src/clients/prometheus';
 import { WebhookNotifier } from '../../src/clients/webhook';
 import { DEFAULT_ERROR_RATE_QUERY, loadConfig } from '../../src/pipeline/config/load';
-import type { AppStatus, Ports } from '../../src/pipeline/ports';
+import { WaitTimeoutError, type AppStatus, type Ports } from '../../src/pipeline/ports';
+import { formatDuration } from '../../src/pipeline/model/format';
 
 const SCENARIO: Scenario = {
   signature: 'classic',
@@ -243,8 +244,11 @@ describe('clients: adapters against the sandbox', function () {
       const sha = pushTag(sb, tmp, 'dev', 'accounts', '1.7.0'); // 1.7.0 takes 30 s to sync
       const started = Date.now();
       await assert.rejects(ports.argocd.waitFor(ARGO_NS, 'accounts-dev', syncedAt(sha), 1500), (e: Error) => {
-        assert.match(e.message, /^Timed out after (1|2) s waiting for Argo CD application argocd\/accounts-dev; last status: sync \w+/);
-        assert.match(e.message, /health \w+/);
+        assert.ok(e instanceof WaitTimeoutError, String(e));
+        assert.ok(e.waitedMs! >= 1500 && e.waitedMs! < 3000, `waited ${e.waitedMs} ms`);
+        assert.equal(e.last?.name, 'accounts-dev');
+        assert.ok(e.last?.syncStatus && e.last?.healthStatus, 'the last status has sync and health');
+        assert.ok(e.message.startsWith(`Timed out after ${formatDuration(e.waitedMs!)} waiting for Argo CD application argocd/accounts-dev; last status: sync ${e.last.syncStatus}`), e.message);
         return true;
       });
       assert.ok(Date.now() - started < 3000);
