@@ -28,11 +28,12 @@ const common = {
 };
 
 const builds = [
-  // The extension requires each SDK from its own file, only when a step needs it; the CLI stays one
-  // The CLI: dist/cli.js answers --help and --version alone and loads dist/cli-main.js for a
-  // command, which loads the SDKs from dist/sdk/ as the extension does (the deployment workflow
-  // ships these files together as a local action).
+  // The extension requires each SDK from its own file, only when a step needs it. The CLI:
+  // dist/cli.js answers --help and --version alone and loads dist/cli-main.js for a command,
+  // which loads the SDKs from dist/sdk/ as the extension does (the deployment workflow ships
+  // these files together as a local action).
   { ...common, plugins: [sdkSplit], entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  ...sdkBuilds(common),
   { ...common, plugins: [coreSplit], entryPoints: ['src/cliEntry.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...common, plugins: [sdkSplit], entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js' },
   // The records webview's script (loaded from media/dist/ under its CSP nonce; its source is src/webview/).
@@ -40,8 +41,6 @@ const builds = [
 ];
 
 if (watch) {
-  // The SDKs do not change while one works on the extension: build them once, the CLI embeds them.
-  await Promise.all(sdkBuilds(common).map((b) => esbuild.build(b)));
   for (const b of builds) {
     const ctx = await esbuild.context(b);
     await ctx.watch();
@@ -49,11 +48,7 @@ if (watch) {
   console.log('esbuild: watching');
 } else {
   const started = Date.now();
-  // The SDK bundles first: the CLI embeds them.
-  const sdk = sdkBuilds(common);
-  const sdkResults = await Promise.all(sdk.map((b) => esbuild.build(b)));
-  const results = [...sdkResults, ...(await Promise.all(builds.map((b) => esbuild.build(b))))];
-  builds.unshift(...sdk);
+  const results = await Promise.all(builds.map((b) => esbuild.build(b)));
   const fs = await import('node:fs');
   for (const [i, r] of results.entries()) {
     if (r.metafile) fs.writeFileSync(builds[i].outfile + '.meta.json', JSON.stringify(r.metafile));
