@@ -54,6 +54,7 @@ async function status(args: ParsedArgs, io: Out): Promise<number> {
         services: e.services.map((s) => ({ service: s.service, tag: s.tag, upstreamTag: s.upstream?.tag, lastDeployment: s.lastRecord && { status: s.lastRecord.status, tag: s.lastRecord.tag, actor: s.lastRecord.actor, startedAt: s.lastRecord.startedAt } })),
       })),
       recordProblems: state.recordProblems,
+      futureRecords: state.futureRecords.map((r) => ({ file: path.relative(root, r.file), startedAt: r.startedAt })),
     }, null, 2));
     return EXIT.ok;
   }
@@ -67,6 +68,7 @@ async function status(args: ParsedArgs, io: Out): Promise<number> {
     }
   }
   for (const p of state.recordProblems) io.err(`warning: record skipped: ${path.relative(root, p.file)}: ${p.message}`);
+  for (const r of state.futureRecords) io.err(`warning: ${path.relative(root, r.file)} is dated ${r.startedAt}, in the future: not taken as the last deployment (check the clock of whoever wrote it, or the file)`);
   return EXIT.ok;
 }
 

@@ -92,6 +92,10 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
         return [{ kind: 'message', id: 'config-problem', label: 'Invalid .gitops-deploy.yaml', detail: state.configProblem, icon: 'error', command: { command: 'gitopsDeploy.openConfig', title: 'Open configuration' } }];
       }
       const nodes: TreeNode[] = state.environments.map((env) => ({ kind: 'environment', env, state }));
+      if (state.futureRecords.length) {
+        const n = state.futureRecords.length;
+        nodes.push({ kind: 'message', id: 'future-records', label: `${n} record${n === 1 ? '' : 's'} dated in the future (not taken as the latest)`, detail: state.futureRecords.map((r) => `${relativeToRoot(state.root, r.file)}: ${r.startedAt}`).join('\n'), icon: 'warning', command: openFile(state.futureRecords[0].file) });
+      }
       if (state.recordProblems.length) {
         const n = state.recordProblems.length;
         nodes.push({ kind: 'message', id: 'record-problems', label: `${n} malformed record${n === 1 ? '' : 's'} skipped`, detail: state.recordProblems.map((p) => `${relativeToRoot(state.root, p.file)}: ${p.message}`).join('\n'), icon: 'warning', command: { command: 'gitopsDeploy.showLog', title: 'Show log' } });

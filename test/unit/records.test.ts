@@ -109,6 +109,21 @@ describe('deployment records', () => {
       assert.equal(prod.services.length, 0);
       assert.equal(prod.window.open, true); // Saturday
     });
+
+    it('flags a record dated in the future and never takes it as the last deployment or a rollback target', async () => {
+      await write('helm/environments/stag-env/image-tags.yaml', 'accounts:\n  image:\n    tag: "1.5.0"\n');
+      await write('docs/deployments/stag/20261119T031204Z-accounts.md', serializeRecord({ ...RECORD, tag: '1.4.0', previousTag: '1.3.0', startedAt: '2026-11-19T03:12:04Z' }, 'ok'));
+      await write('docs/deployments/stag/20261120T031204Z-accounts.md', serializeRecord(RECORD, 'ok'));
+      // Written by a machine whose clock ran a year ahead, claiming 1.9.0 succeeded.
+      await write('docs/deployments/stag/20271120T031204Z-accounts.md', serializeRecord({ ...RECORD, tag: '1.9.0', previousTag: '1.5.0', startedAt: '2027-11-20T03:12:04Z' }, 'ok'));
+      // Four minutes ahead is clock skew, not the future.
+      await write('docs/deployments/stag/20261128T120400Z-accounts.md', serializeRecord({ ...RECORD, tag: '1.5.0', previousTag: '1.4.0', startedAt: '2026-11-28T12:04:00Z' }, 'ok'));
+      const state = await buildRepoState(parseConfig(dir, undefined), new Date('2026-11-28T12:00:00Z'));
+      assert.deepEqual(state.futureRecords.map((r) => [path.basename(r.file), r.tag]), [['20271120T031204Z-accounts.md', '1.9.0']]);
+      const acc = state.environments.find((e) => e.config.name === 'stag')!.services[0];
+      assert.equal(acc.lastRecord?.startedAt, '2026-11-28T12:04:00Z');
+      assert.equal(acc.rollbackTarget?.tag, '1.4.0');
+    });
   });
 });
 

@@ -38,7 +38,15 @@ export interface RepoState {
   environments: EnvironmentState[];
   records: LoadedRecord[];
   recordProblems: RecordProblem[];
+  /**
+   * Records that say they started in the future (beyond FUTURE_SKEW_MS of now): shown as a
+   * warning, never taken as a service's last deployment or as a rollback target.
+   */
+  futureRecords: LoadedRecord[];
 }
+
+/** How far ahead of this machine's clock a record may be dated before it counts as future-dated. */
+export const FUTURE_SKEW_MS = 5 * 60_000;
 
 function describe(err: unknown, root: string): string {
   if (err instanceof FileProblem) return `${err.where(root)}: ${err.message}`;
@@ -51,7 +59,7 @@ export async function loadRepoState(root: string, now: Date): Promise<RepoState>
   try {
     config = await loadConfig(root);
   } catch (err) {
-    return { root, configProblem: describe(err, root), environments: [], records: [], recordProblems: [] };
+    return { root, configProblem: describe(err, root), environments: [], records: [], recordProblems: [], futureRecords: [] };
   }
   return buildRepoState(config, now);
 }
@@ -65,7 +73,13 @@ export async function buildRepoState(config: GitOpsConfig, now: Date): Promise<R
   const { records, problems } = recordResult;
   // Index records per (service, environment), newest first (records are sorted already).
   const byKey = new Map<string, LoadedRecord[]>();
+  const futureRecords: LoadedRecord[] = [];
+  const horizon = now.getTime() + FUTURE_SKEW_MS;
   for (const r of records) {
+    if (Date.parse(r.startedAt) > horizon) {
+      futureRecords.push(r);
+      continue;
+    }
     const k = `${r.environment}\u0000${r.service}`;
     let list = byKey.get(k);
     if (!list) byKey.set(k, (list = []));
@@ -97,7 +111,7 @@ export async function buildRepoState(config: GitOpsConfig, now: Date): Promise<R
     }
     return state;
   });
-  return { root, config, environments, records, recordProblems: problems };
+  return { root, config, environments, records, recordProblems: problems, futureRecords };
 }
 
 /** Tokens describing a service node's state; menus match them with word-bounded regexes. */
