@@ -56,6 +56,12 @@ describe('GitHub run follower (state machine)', () => {
     assert.deepEqual(events.at(-1), { type: 'completed', run: run({ status: 'completed', conclusion: 'failure' }), conclusion: 'failure' });
   });
 
+  it('a waiting run read just after its approval (nothing pending yet still waiting) is not a new approval request', () => {
+    const pending = [{ environment: 'prod', environmentId: 5, currentUserCanApprove: true, reviewers: ['alice'] }];
+    const events = drive([{ run: run({ status: 'waiting' }), pending }, { run: run({ status: 'waiting' }), pending: [] }, { run: run({ status: 'in_progress' }) }]);
+    assert.deepEqual(events.filter((e) => e.type === 'waiting-for-approval').map((e) => e.type === 'waiting-for-approval' && e.pending), [pending]);
+  });
+
   it('picks the newest dispatch run on the branch that was not there before the dispatch', () => {
     const at = new Date('2026-11-26T10:00:05.400Z');
     const runs = [

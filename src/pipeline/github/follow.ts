@@ -49,7 +49,9 @@ export function reduce(state: FollowState, obs: Observation): { state: FollowSta
   // Order: found, the new phase, who must approve, steps, and last the completion.
   if (state.phase === 'finding') events.push({ type: 'run-found', run: obs.run });
   if (phase !== state.phase && phase !== 'completed') events.push({ type: 'status', phase, run: obs.run });
-  if (phase === 'waiting' && obs.pending) {
+  // A waiting run with nothing pending has just been reviewed (the run and its pending deployments
+  // are read one after the other): no new approval request, and the last one stays the one known.
+  if (phase === 'waiting' && obs.pending?.length) {
     const key = JSON.stringify(obs.pending.map((p) => [p.environmentId, p.currentUserCanApprove, p.reviewers]));
     if (key !== state.pendingKey || state.phase !== 'waiting') events.push({ type: 'waiting-for-approval', run: obs.run, pending: obs.pending });
     next.pendingKey = key;
