@@ -14,7 +14,7 @@ import { quietWhenClosed } from './cli/io';
 import { commandHelp, parseCommandLine, usage, UsageError, version, type CommandLine } from './cli/options';
 import { followCommand } from './cli/follow';
 import { scheduledCommand } from './cli/scheduled';
-import type { CliWiring, ParsedArgs } from './cli/wiring';
+import { stringFlag, type CliWiring, type ParsedArgs } from './cli/wiring';
 import { maskSecrets } from './pipeline/mask';
 import { overrideReasonProblem } from './pipeline/model/override';
 import { cliOverrideReasonProblem, cliRemedy } from './cliRemedy';
@@ -112,11 +112,6 @@ interface Wiring {
   portsFactory: PortsFactory;
   /** Extra pipeline deps (tests inject a clock/sleep). */
   depsOverride: Partial<PipelineDeps>;
-}
-
-function stringFlag(args: ParsedArgs, name: string): string | undefined {
-  const v = args.flags[name];
-  return typeof v === 'string' ? v : undefined;
 }
 
 interface PipelineContext {

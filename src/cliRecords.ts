@@ -5,7 +5,7 @@ import { loadConfig } from './pipeline/config/load';
 import { UserError } from './pipeline/errors';
 import { writeEvidencePack } from './pipeline/evidencePack';
 import { computeInsights, parsePeriod, type DoraMeasures, type Insights } from './pipeline/model/dora';
-import { formatSpan as formatDuration } from './pipeline/model/format';
+import { formatSpan } from './pipeline/model/format';
 import { loadRepoState } from './pipeline/model/repoState';
 import { trailText, verifyTrail } from './pipeline/recordsVerify';
 
@@ -41,9 +41,9 @@ export function measureLines(m: DoraMeasures): string[] {
   const ttr = m.timeToRestore;
   return [
     `  deployment frequency  ${band(f.band).padEnd(10)} ${f.deployments} in ${Math.round(f.days)} days (${f.perWeek >= 1 ? f.perWeek.toFixed(1) : f.perWeek.toFixed(2)}/week)`,
-    `  lead time             ${band(lt.band).padEnd(10)} ${lt.medianMs === undefined ? 'no sample' : `median ${formatDuration(lt.medianMs)}, p90 ${formatDuration(lt.p90Ms!)} (${lt.count} deployments)`}`,
+    `  lead time             ${band(lt.band).padEnd(10)} ${lt.medianMs === undefined ? 'no sample' : `median ${formatSpan(lt.medianMs)}, p90 ${formatSpan(lt.p90Ms!)} (${lt.count} deployments)`}`,
     `  change failure rate   ${band(cfr.band).padEnd(10)} ${cfr.rate === undefined ? 'no change' : `${pct(cfr.rate)} (${cfr.failures} of ${cfr.changes} changes)`}`,
-    `  time to restore       ${band(ttr.band).padEnd(10)} ${ttr.medianMs === undefined ? 'nothing restored' : `median ${formatDuration(ttr.medianMs)}, max ${formatDuration(ttr.maxMs!)}`} (${ttr.incidents} incident(s)${ttr.open ? `, ${ttr.open} not restored` : ''})`,
+    `  time to restore       ${band(ttr.band).padEnd(10)} ${ttr.medianMs === undefined ? 'nothing restored' : `median ${formatSpan(ttr.medianMs)}, max ${formatSpan(ttr.maxMs!)}`} (${ttr.incidents} incident(s)${ttr.open ? `, ${ttr.open} not restored` : ''})`,
   ];
 }
 

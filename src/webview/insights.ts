@@ -43,9 +43,6 @@ function svg(doc: Document, tag: string, attrs: Record<string, string | number>,
   return e;
 }
 
-/** "3h 20m", "2d 4h", "45s". */
-export const duration = formatSpan;
-
 const bandText = (b: DoraBand | undefined) => b ?? 'no data';
 
 /** The four measures of a row as text cells. */
@@ -56,9 +53,9 @@ export function measureCells(m: DoraMeasures): { text: string; band?: DoraBand }
   const ttr = m.timeToRestore;
   return [
     { text: `${f.perWeek >= 1 ? f.perWeek.toFixed(1) : f.perWeek.toFixed(2)}/week (${f.deployments})`, band: f.band },
-    { text: lt.medianMs === undefined ? '—' : `${duration(lt.medianMs)} median (${lt.count})`, band: lt.band },
+    { text: lt.medianMs === undefined ? '—' : `${formatSpan(lt.medianMs)} median (${lt.count})`, band: lt.band },
     { text: cfr.rate === undefined ? '—' : `${Math.round(cfr.rate * 100)}% (${cfr.failures}/${cfr.changes})`, band: cfr.band },
-    { text: ttr.medianMs === undefined ? (ttr.open ? `${ttr.open} not restored` : '—') : `${duration(ttr.medianMs)} median (${ttr.count}${ttr.open ? `, ${ttr.open} open` : ''})`, band: ttr.band },
+    { text: ttr.medianMs === undefined ? (ttr.open ? `${ttr.open} not restored` : '—') : `${formatSpan(ttr.medianMs)} median (${ttr.count}${ttr.open ? `, ${ttr.open} open` : ''})`, band: ttr.band },
   ];
 }
 
