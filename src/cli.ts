@@ -1,4 +1,5 @@
 // The headless entry: the same core as the editor, for terminals and CI.
+import { checkText } from './pipeline/evidence';
 import * as path from 'node:path';
 import { exportCommand, insightsCommand, verifyCommand } from './cliRecords';
 import { createPorts } from './clients';
@@ -357,7 +358,7 @@ async function recheckCommand(args: ParsedArgs, io: Out, signal: AbortSignal, w:
     io.out(mask(JSON.stringify(report, null, 2)));
     return report.exitCode;
   }
-  for (const c of report.checks) io.out(mask(`  ${CHECK_MARK[c.status]} ${c.name}: ${c.detail ?? ''}`));
+  for (const c of report.checks) io.out(mask(`  ${CHECK_MARK[c.status]} ${c.name}: ${checkText(c)}`));
   const print = report.status === 'passed' ? io.out : io.err;
   print(mask(`${report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '?'} ${report.status.toUpperCase()} (exit ${report.exitCode}): ${service} ${report.tag} in ${envName}`));
   return report.exitCode;

@@ -2,7 +2,6 @@
 // call these; everything external goes through the ports in deps.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
-import { brief } from './evidence';
 import { maskSecrets } from './mask';
 import type { Ports } from './ports';
 import { setImageTag } from './model/imageTags';
@@ -150,7 +149,13 @@ function observation(s: RunState, from: number): { observed: string[]; unobserve
 }
 
 function unobservedText(checks: CheckResult[]): string {
-  return checks.map((c) => `${c.name}: ${oneLine(brief(c.detail ?? 'could not observe'))}`).join('; ');
+  return checks.map((c) => `${c.name}: ${oneLine(c.detail ?? 'could not observe')}`).join('; ');
+}
+
+/** "Wait for Argo CD (sync): why" — a step that did not succeed, for people. */
+function stepText(r: RunResult): string {
+  const why = r.cause?.text ?? r.message ?? r.status;
+  return r.step && r.title ? `${r.title} (${r.step}): ${why}` : why;
 }
 
 function manualFix(s: RunState, failedAt: string | undefined, why: string | undefined): string {
@@ -207,7 +212,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     const pre = track(await runSteps(steps.before, s, opts));
     if (s.valuesBefore === undefined && s.env) s.valuesBefore = await fs.readFile(s.env.valuesFile, 'utf8').catch(() => undefined);
     if (pre.status !== 'succeeded') {
-      const message = pre.status === 'aborted' ? `interrupted before any change: ${pre.message}; nothing was changed` : pre.status === 'failed' ? `could not check the deployment (${pre.message}); nothing was changed` : pre.message ?? 'refused';
+      const message = pre.status === 'aborted' ? `interrupted before any change: ${pre.message}; nothing was changed` : pre.status === 'failed' ? `could not check the deployment (${stepText(pre)}); nothing was changed` : (pre.cause?.text ?? 'refused');
       const exitCode = s.usage ? EXIT_CODES.usage : EXIT_CODES.refused;
       finish = s.dryRun && !s.usage && s.tag ? { kind: 'dry-run', exitCode, message: `dry run: would be refused — ${message}`, plan: buildPlan(s, false, message) } : { kind: 'refused', exitCode, message };
       return outcome(s, finish, reports, clock);
@@ -238,15 +243,16 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: `interrupted at ${change.step} before anything was pushed: ${change.message}; the local change was undone, nothing changed on origin` }, reports, clock);
       }
       const refused = change.status === 'refused';
-      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: change.message, todo: refused ? 'Nothing reached origin. Re-run the deployment on top of the current state.' : `Nothing reached origin. Fix the cause and re-run.` });
-      const message = `${change.message}${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
+      const why = refused ? (change.cause?.text ?? '') : stepText(change);
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: why, failedStep: change.step, causeCode: change.cause?.code, todo: refused ? 'Nothing reached origin. Re-run the deployment on top of the current state.' : `Nothing reached origin. Fix the cause and re-run.` });
+      const message = `${why}${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
       if (!refused) await notify('failed', message);
       return outcome(s, { kind: refused ? 'refused' : 'failed-needs-human', exitCode: refused ? EXIT_CODES.refused : EXIT_CODES.needsHuman, message, record: ref }, reports, clock);
     }
 
     if (change.status === 'aborted') {
       const message = `interrupted at ${change.step}: ${s.service} ${s.tag} is pushed (commit ${shortSha(s.commit)}) but not verified; no automatic rollback was done. To roll back: ${rollbackCommand(s)}`;
-      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `interrupted during ${change.step}`, todo: `Check the application; to roll back run: ${rollbackCommand(s)}` });
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `interrupted during ${change.step}`, failedStep: change.step, causeCode: 'interrupted', todo: `Check the application; to roll back run: ${rollbackCommand(s)}` });
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message, record: ref, rollbackCommand: rollbackCommand(s) }, reports, clock);
     }
 
@@ -262,30 +268,26 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       };
       const what = unobservedText(unobserved);
       const message = `${s.service} ${s.tag} is pushed to ${s.environment} (commit ${shortSha(s.commit)}) but its verification was inconclusive — could not observe ${what}. Nothing was rolled back (verification.onInconclusive: ${s.autoRollback === false ? 'no automatic rollback in this run' : 'hold'}). Decide: re-check with ${renderCommand(decision.recheck)}, or roll back with ${renderCommand(decision.rollback!)}`;
-      const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${change.step} inconclusive: ${what}`, todo: `A human decides. Re-check: ${renderCommand(decision.recheck)} · Roll back: ${renderCommand(decision.rollback!)}` });
+      const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${change.step} inconclusive: ${what}`, failedStep: change.step, causeCode: 'inconclusive', todo: `A human decides. Re-check: ${renderCommand(decision.recheck)} · Roll back: ${renderCommand(decision.rollback!)}` });
       await notify('inconclusive', message);
       return outcome(s, { kind: 'inconclusive', exitCode: EXIT_CODES.needsHuman, message, record: ref, decision }, reports, clock);
     }
 
     // Pushed, then the sync wait or verification failed (or could not observe, with onInconclusive: rollback): roll back automatically.
-    // The runner prefixes "Title (step): " to a failure message; the cause names the step already.
-    const failedTitle = change.reports.find((r) => r.step === change.step)?.title;
-    const prefix = failedTitle ? `${failedTitle} (${change.step}): ` : '';
-    const msg = change.message ?? 'verification failed';
-    s.cause = change.status === 'inconclusive' ? `could not observe (verification.onInconclusive: rollback): ${unobservedText(observation(s, checksBeforeChange).unobserved)}` : brief(prefix && msg.startsWith(prefix) ? msg.slice(prefix.length) : msg);
+    s.cause = change.status === 'inconclusive' ? `could not observe (verification.onInconclusive: rollback): ${unobservedText(observation(s, checksBeforeChange).unobserved)}` : (change.cause?.text ?? 'verification failed');
     s.causeStep = change.step;
+    const failure = { failedStep: change.step, causeCode: change.cause?.code };
     if (s.autoRollback === false) {
       // The manual fix of a failed rollback: rolling "back" would re-deploy the broken tag.
       const todo = `${s.service} ${s.tag} is pushed (commit ${shortSha(s.commit)}) but ${change.step} failed: ${s.cause}. No automatic rollback (this run was the manual fix). Look at the evidence, then Retry sync or fix forward.`;
-      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, todo });
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, ...failure, todo });
       await notify('failed', todo);
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: todo, record: ref }, reports, clock);
     }
     emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.previousTag}`, at: iso(clock.now()) });
     const checksBeforeRollback = s.checks.length;
     const rb = track(await runSteps(steps.rollback, s, opts));
-    const rbTitle = rb.reports.find((r) => r.step === rb.step)?.title;
-    const rbWhy = oneLine(brief(rbTitle && rb.message?.startsWith(`${rbTitle} (${rb.step}): `) ? rb.message.slice(`${rbTitle} (${rb.step}): `.length) : rb.message ?? ''));
+    const rbWhy = oneLine(rb.cause?.text ?? rb.message ?? '');
     if (rb.status === 'inconclusive') {
       // The rollback is on origin; only its verification could not observe: never "ROLLBACK FAILED".
       const { unobserved } = observation(s, checksBeforeRollback);
@@ -293,17 +295,17 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       s.checks.push({ name: 'rollback', status: 'inconclusive', detail: `${s.previousTag} restored (commit ${shortSha(s.rollbackCommit)}); its verification could not observe ${what}` });
       const decision: Decision = { recheck: { command: 'verify', service: s.service, environment: s.environment }, observed: observation(s, checksBeforeRollback).observed, unobserved: unobserved.map((c) => c.name) };
       const message = `${s.service} ${s.tag} ${change.status === 'inconclusive' ? 'could not be verified' : 'failed'} in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.previousTag} (commit ${shortSha(s.rollbackCommit)}), but the rollback's verification was inconclusive — could not observe ${what}. Re-check with ${renderCommand(decision.recheck)}`;
-      const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${s.causeStep} ${change.status === 'inconclusive' ? 'inconclusive' : 'failed'}: ${s.cause}`, todo: `${s.previousTag} is back on origin (commit ${shortSha(s.rollbackCommit)}); confirm it runs well: ${renderCommand(decision.recheck)}` });
+      const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${s.causeStep} ${change.status === 'inconclusive' ? 'inconclusive' : 'failed'}: ${s.cause}`, ...failure, todo: `${s.previousTag} is back on origin (commit ${shortSha(s.rollbackCommit)}); confirm it runs well: ${renderCommand(decision.recheck)}` });
       await notify('inconclusive', message);
       return outcome(s, { kind: 'inconclusive', exitCode: EXIT_CODES.needsHuman, message, record: ref, decision }, reports, clock);
     }
     s.checks.push(
       rb.status === 'succeeded'
         ? { name: 'rollback', status: 'passed', detail: `${s.previousTag} restored (commit ${shortSha(s.rollbackCommit)}) and verified` }
-        : { name: 'rollback', status: 'failed', detail: `the automatic rollback to ${s.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
+        : { name: 'rollback', status: 'failed', failedStep: rb.step, detail: `the automatic rollback to ${s.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
     );
     if (rb.status === 'succeeded') {
-      const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, todo: `${s.previousTag} is back in ${s.environment} and verified. Fix ${s.tag} (see the failed checks) before deploying it again.` });
+      const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, ...failure, todo: `${s.previousTag} is back in ${s.environment} and verified. Fix ${s.tag} (see the failed checks) before deploying it again.` });
       const message = `${s.service} ${s.tag} failed in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.previousTag} (commit ${shortSha(s.rollbackCommit)}) and verified${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
       await notify('rolled-back', message);
       return outcome(s, { kind: 'rolled-back', exitCode: EXIT_CODES.rolledBack, message, record: ref }, reports, clock);
@@ -313,8 +315,8 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       if (s.rollbackCommit) await deps.ports.git.resetHard(s.commit!, new AbortController().signal).catch(() => undefined);
       else await deps.ports.git.restore([s.valuesRel!], new AbortController().signal).catch(() => undefined);
     }
-    const fix = manualFix(s, rb.step, rb.status === 'aborted' ? `interrupted: ${rb.message}` : rb.message);
-    const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}. The automatic rollback failed at ${rb.step}: ${rb.message}`, todo: fix });
+    const fix = manualFix(s, rb.step, rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy);
+    const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}. The automatic rollback failed at ${rb.step}: ${rbWhy}`, ...failure, todo: fix });
     await notify('rollback-failed', fix);
     return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: fix, record: ref, manualFix: fix }, reports, clock);
   } finally {

@@ -39,15 +39,15 @@ export function clip(s: string, n = 200): string {
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** The check's detail with the evidence summaries appended (what the front matter and the transcript keep). */
-export function withEvidence(detail: string, evidence: Evidence[]): string {
-  const parts = evidence.map((e) => e.summary).filter(Boolean);
+/**
+ * A check's detail with its evidence summaries, for one-line edges (the transcript, a record's
+ * table, a notification). The core keeps the two apart: `detail` never holds the evidence.
+ */
+export function checkText(c: { detail?: string; evidence?: readonly Evidence[]; evidenceFrom?: string }): string {
+  const detail = c.detail ?? '';
+  if (c.evidenceFrom) return `${detail} (evidence under "${c.evidenceFrom}")`;
+  const parts = (c.evidence ?? []).map((e) => e.summary).filter(Boolean);
   return parts.length ? `${detail.replace(/\.?\s*$/, '')}. Evidence: ${parts.join(' · ')}` : detail;
-}
-
-/** A detail or message without the evidence summaries withEvidence appended (for one-line causes). */
-export function brief(text: string): string {
-  return text.replace(/\. Evidence: [^\n]*?(?=; [a-z][\w-]*: |\n|$)/g, '');
 }
 
 /** The Argo CD UI page of an application, when `argocd.url` is configured. */

@@ -8,7 +8,7 @@ import type { CheckResult } from './model/records';
 import { newState } from './deploy';
 import { EXIT_CODES, type ExitCode, type PipelineDeps, type RunControl } from './outcome';
 import { observe } from './observe';
-import { describeApp, syncFailure } from './steps/execute';
+import { describeApp, syncFailure } from './model/argo';
 import { runSteps, type Step } from './runner';
 import { rel, type RunState } from './steps/state';
 import { rolloutStep, verifyStep } from './steps/verify';

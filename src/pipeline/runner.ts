@@ -2,6 +2,7 @@
 // succeeded / refused (a check said no, nothing changed) / failed (something broke); the runner
 // checks the AbortSignal before each step, enforces the step's timeout, names the step in every
 // error, records start/finish times and emits typed events.
+import { causeOf, type Cause } from './model/cause';
 import type { CheckResult } from './model/records';
 import type { Clock, NotifyEvent, Ports } from './ports';
 
@@ -10,8 +11,10 @@ export type StepStatus = 'succeeded' | 'refused' | 'failed' | 'inconclusive';
 
 export interface StepResult {
   status: StepStatus;
-  /** One line for the transcript: what happened, or why not and what to do. */
+  /** One line for the transcript: what happened (a step that did not succeed says why in `cause`). */
   message?: string;
+  /** Why the step did not succeed, as data (required by convention for refused/failed/inconclusive). */
+  cause?: Cause;
   /** Checks this step ran (pre-validation, verification). */
   checks?: CheckResult[];
   /** Values for later steps and for readers of the events. */
@@ -30,6 +33,7 @@ export type RunnerEvent =
       title: string;
       status: StepStatus;
       message?: string;
+      cause?: Cause;
       checks?: CheckResult[];
       /** The step's output (what later steps and readers of the events use). */
       output?: Record<string, unknown>;
@@ -68,6 +72,7 @@ export interface StepReport {
   title: string;
   status: StepStatus;
   message?: string;
+  cause?: Cause;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -76,8 +81,13 @@ export interface StepReport {
 export interface RunResult {
   /** succeeded: every step succeeded; otherwise the first step that did not. */
   status: StepStatus | 'aborted';
+  /** The step that did not succeed (or before which the run stopped). */
   step?: string;
+  /** Its title, for people. */
+  title?: string;
   message?: string;
+  /** Why it did not succeed. */
+  cause?: Cause;
   reports: StepReport[];
   checks: CheckResult[];
 }
@@ -123,14 +133,15 @@ export async function runSteps<S>(steps: readonly Step<S, any>[], state: S, opts
     if (opts.signal?.aborted) {
       const message = `stopped before step "${step.name}": ${abortReason(opts.signal)}`;
       emit({ type: 'log', step: step.name, level: 'warn', message, at: iso(opts.clock.now()) });
-      return { status: 'aborted', step: step.name, message, reports, checks };
+      return { status: 'aborted', step: step.name, title: step.title, message, cause: { code: 'interrupted', text: abortReason(opts.signal) }, reports, checks };
     }
     const result = await runOne(step, state, opts, emit);
     reports.push(result.report);
     if (result.checks) checks.push(...result.checks);
     if (result.report.status !== 'succeeded') {
       const aborted = opts.signal?.aborted && result.report.status === 'failed';
-      return { status: aborted ? 'aborted' : result.report.status, step: step.name, message: result.report.message, reports, checks };
+      const cause = aborted ? { code: 'interrupted' as const, text: abortReason(opts.signal!) } : result.report.cause;
+      return { status: aborted ? 'aborted' : result.report.status, step: step.name, title: step.title, message: result.report.message, cause, reports, checks };
     }
   }
   return { status: 'succeeded', reports, checks };
@@ -167,8 +178,8 @@ async function runOne<S>(step: Step<S, any>, state: S, opts: RunOptions, emit: R
   try {
     result = await Promise.race([step.run(state, ctx), timedOut, aborted]);
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    result = { status: 'failed', message: msg.includes(`"${step.name}"`) ? msg : `step "${step.name}" failed: ${msg}` };
+    const cause = causeOf(err);
+    result = { status: 'failed', message: cause.text, cause };
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onOuterAbort);
@@ -176,13 +187,12 @@ async function runOne<S>(step: Step<S, any>, state: S, opts: RunOptions, emit: R
   // Keep unhandled rejections of the losers quiet.
   timedOut.catch(() => undefined);
   aborted.catch(() => undefined);
-  if (result.status === 'failed' && result.message && !result.message.includes(step.name)) {
-    result = { ...result, message: `${step.title} (${step.name}): ${result.message}` };
-  }
+  if (result.status !== 'succeeded' && !result.cause) result = { ...result, cause: { code: result.status === 'refused' ? 'refused' : result.status === 'inconclusive' ? 'inconclusive' : 'error', text: result.message ?? result.status } };
+  if (result.message === undefined && result.cause) result = { ...result, message: result.cause.text };
   const finished = opts.clock.now();
   const durationMs = Math.round(performance.now() - t0);
-  const report: StepReport = { step: step.name, title: step.title, status: result.status, message: result.message, startedAt: iso(started), finishedAt: iso(finished), durationMs };
-  emit({ type: 'step-finished', step: step.name, title: step.title, status: result.status, message: result.message, checks: result.checks, ...(result.output ? { output: result.output } : {}), startedAt: report.startedAt, finishedAt: report.finishedAt, durationMs });
+  const report: StepReport = { step: step.name, title: step.title, status: result.status, message: result.message, ...(result.cause ? { cause: result.cause } : {}), startedAt: iso(started), finishedAt: iso(finished), durationMs };
+  emit({ type: 'step-finished', step: step.name, title: step.title, status: result.status, message: result.message, ...(result.cause ? { cause: result.cause } : {}), checks: result.checks, ...(result.output ? { output: result.output } : {}), startedAt: report.startedAt, finishedAt: report.finishedAt, durationMs });
   return { report, checks: result.checks };
 }
 

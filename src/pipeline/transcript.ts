@@ -3,6 +3,7 @@
 import { renderCommand, type DeploymentPlan, type PipelineOutcome } from './outcome';
 import type { CheckResult } from './model/records';
 import type { PipelineEvent } from './outcome';
+import { checkText } from './evidence';
 import { formatDuration, STEP_MARK } from './model/format';
 
 
@@ -21,7 +22,9 @@ export function formatEvent(e: PipelineEvent): string[] {
     case 'log':
       return [`    ${e.level === 'error' ? '✗ ' : e.level === 'warn' ? '! ' : ''}${e.message}`.replace(/^ {4}([✓✗!-] )\1/, '    $1')];
     case 'step-finished': {
-      const first = (e.message ?? '').split('\n')[0];
+      // A step of one check (the sync wait, the rollout) that did not succeed: its line is that check, with its evidence.
+      const only = e.status !== 'succeeded' && e.checks?.length === 1 ? e.checks[0] : undefined;
+      const first = only ? checkText(only).split('\n')[0] : (e.message ?? '').split('\n')[0];
       return [`${STEP_MARK[e.status]} ${e.title} (${formatDuration(e.durationMs)})${first ? ` — ${first}` : ''}`];
     }
     case 'notification':

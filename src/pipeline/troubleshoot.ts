@@ -6,11 +6,11 @@ import { promises as fs } from 'node:fs';
 import { applicationName, environment, serviceConfig } from './config/load';
 import type { EnvironmentConfig, GitOpsConfig, ServiceConfig } from './config/types';
 import { UserError } from './errors';
-import { appEvidence, argoCdAppUrl, brief, clip, evidenceFromBody, eventsEvidence, failingPod, gatherWorkload, workloadEvents, type Evidence, type RecordedEvidence } from './evidence';
-import { describeApp, syncedAt, syncFailure } from './steps/execute';
-import { shortSha } from './steps/state';
+import { appEvidence, argoCdAppUrl, clip, evidenceFromBody, eventsEvidence, failingPod, gatherWorkload, workloadEvents, type Evidence, type RecordedEvidence } from './evidence';
+import { describeApp, syncedAt, syncFailure } from './model/argo';
+import { shortSha } from './model/format';
 import { compareNewestFirst, type LoadedRecord } from './model/records';
-import type { AppStatus, Ports } from './ports';
+import { WaitTimeoutError, type AppStatus, type Ports } from './ports';
 import { rollbackFailed } from './model/records';
 
 export { rollbackFailed };
@@ -60,7 +60,7 @@ export function lastFailure(records: readonly LoadedRecord[], environmentName: s
 /** Why it failed, in one line: the failed checks (not the rollback's), else the status. */
 export function failureCause(r: LoadedRecord): string {
   const failed = r.checks.filter((c) => c.status === 'failed' && !c.name.startsWith('rollback'));
-  return failed.length ? failed.map((c) => `${c.name}: ${clip(brief(c.detail ?? 'failed'), 300)}`).join('; ') : r.status;
+  return failed.length ? failed.map((c) => `${c.name}: ${clip(c.detail ?? 'failed', 300)}`).join('; ') : r.status;
 }
 
 /** The automatic rollback of this record failed: a human has to put the previous tag back. */
@@ -201,7 +201,7 @@ export async function retrySync(t: Target, ports: Pick<Ports, 'argocd' | 'cluste
   } catch (err) {
     if (opts.signal?.aborted) throw err;
     const what = errText(err);
-    return await fail(/time(d)? ?out/i.test(what) ? `Argo CD did not report ${app} Synced and Healthy at ${shortSha(revision)} within ${Math.round(timeoutMs / 1000)} s (last seen: ${describeApp(last)}).` : `retrying the sync of ${app} failed: ${what}.`);
+    return await fail(err instanceof WaitTimeoutError ? `Argo CD did not report ${app} Synced and Healthy at ${shortSha(revision)} within ${Math.round(timeoutMs / 1000)} s (last seen: ${describeApp(last)}).` : `retrying the sync of ${app} failed: ${what}.`);
   }
 }
 
@@ -228,7 +228,7 @@ export interface ManualFix {
 export function manualFixFor(r: LoadedRecord): ManualFix | undefined {
   if (!rollbackFailed(r) || !r.previousTag) return undefined;
   const rb = r.checks.find((c) => c.name === 'rollback' && c.status === 'failed');
-  const where = /failed at ([\w-]+)/.exec(rb?.detail ?? '')?.[1];
+  const where = rb?.failedStep;
   const reason = `Manual fix: restore ${r.service} ${r.previousTag} in ${r.environment} after ${r.tag} failed (${clip(failureCause(r), 140)}) and the automatic rollback failed${where ? ` at ${where}` : ''}`;
   // The fix repairs a broken environment, so it may run in a closed window, with its own justification.
   const overrideReason = `${r.environment} runs ${r.service} ${r.tag}, which failed, and its automatic rollback failed: restoring ${r.previousTag} cannot wait for the window`;

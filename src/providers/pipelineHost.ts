@@ -9,7 +9,6 @@ import { environment } from '../pipeline/config/load';
 import { planDeployment, planRollback, runDeployment, runRollback, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { errorMessage } from '../pipeline/errors';
-import { brief } from '../pipeline/evidence';
 import { maskSecrets } from '../pipeline/mask';
 import type { RepoState } from '../pipeline/model/repoState';
 import { formatEvidence } from '../pipeline/transcript';
@@ -371,7 +370,7 @@ export class PipelineHost extends Disposable {
     }
     this.log.info(`retry sync ${t.service} ${t.environment}: ${result.ok ? 'ok' : 'failed'} — ${result.message}`);
     const actions = result.ok ? [ACTION.output] : [ACTION.logs, ACTION.events, ...(result.link ? [ACTION.argoCd] : []), ACTION.output];
-    const text = result.ok ? `Retried the sync of ${t.service} in ${t.environment}: ${result.message}.` : `Retrying the sync of ${t.service} in ${t.environment} failed: ${brief(result.message)}`;
+    const text = result.ok ? `Retried the sync of ${t.service} in ${t.environment}: ${result.message}.` : `Retrying the sync of ${t.service} in ${t.environment} failed: ${result.message}`;
     void this.prompter.notify(result.ok ? 'info' : 'error', text, actions).then((a) => this.act(a, undefined, t));
     return result;
   }

@@ -1,9 +1,9 @@
 // The human transcript of a pipeline run and the plan shown before approval: pure functions from
 // PipelineEvents / DeploymentPlan / PipelineOutcome to text. No `vscode` here, so plain mocha (and
 // the CLI) can use them; src/providers/transcriptChannel.ts writes the lines to the output channel.
+import { checkText } from '../pipeline/evidence';
 import * as path from 'node:path';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../pipeline/deploy';
-import { brief } from '../pipeline/evidence';
 import { CHECK_MARK, formatDuration } from '../pipeline/model/format';
 import { decisionLines, formatEvent as cliLines } from '../pipeline/transcript';
 import type { CheckResult } from '../pipeline/model/records';
@@ -119,7 +119,8 @@ export function commitWebUrl(github: { apiUrl?: string; owner?: string; repo?: s
 }
 
 export function checkLine(c: CheckResult): string {
-  return `${CHECK_MARK[c.status]} ${c.name}${c.detail ? `: ${c.detail}` : ''}`;
+  const text = checkText(c);
+  return `${CHECK_MARK[c.status]} ${c.name}${text ? `: ${text}` : ''}`;
 }
 
 export interface PlanPresentation {
@@ -248,7 +249,7 @@ function notificationOf(o: PipelineOutcome): { severity: Severity; text: string;
 export function causeOf(o: PipelineOutcome): string {
   const failed = o.checks.filter((c) => c.status === 'failed' && !c.name.startsWith('rollback'));
   // Without the evidence summaries the check's detail carries: the notification stays one sentence.
-  if (failed.length) return failed.map((c) => `${c.name}: ${brief(c.detail ?? 'failed')}`).join('; ');
+  if (failed.length) return failed.map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; ');
   return firstLine(o.message);
 }
 

@@ -166,14 +166,16 @@ describe('CLI troubleshooting against the sandbox', function () {
     // Transcript: the summaries of the failing step's evidence.
     assert.match(all, /log of accounts-deployment-[\w-]+ \(previous\): ".*Application run failed"/);
     assert.match(all, /event BackOff(?: \(x\d+\))? on Pod\/accounts-deployment-[\w-]+: "Back-off restarting failed container accounts/);
-    // Front matter: the failed check's detail keeps the same summaries.
+    // Front matter: the failed check's evidence keeps the same summaries (its own field, not the detail).
     const failed = rec.checks.find((c) => c.status === 'failed')!;
     // The sync wait notices the crash loop (the pod crashes long before the progress deadline); the rollout wait would be next.
     const step = failed.name;
     assert.ok(step === 'sync' || step === 'rollout', `failed at ${step}`);
-    assert.match(failed.detail!, /CrashLoopBackOff.*\. Evidence: /);
-    assert.match(failed.detail!, /log of accounts-deployment-[\w-]+ \(previous\): ".*Application run failed"/);
-    assert.match(failed.detail!, /event BackOff/);
+    assert.match(failed.detail!, /CrashLoopBackOff/);
+    assert.doesNotMatch(failed.detail!, /Evidence:/);
+    const summaries = (failed.evidence ?? []).map((e) => e.summary);
+    assert.ok(summaries.some((x) => /^log of accounts-deployment-[\w-]+ \(previous\): ".*Application run failed"/.test(x)), summaries.join('\n'));
+    assert.ok(summaries.some((x) => /^event BackOff/.test(x)), summaries.join('\n'));
     // Body: the full text, fenced.
     const ev = evidenceOf(text);
     assert.match(fenced(ev, new RegExp(`${step}: Log of accounts-deployment-[\\w-]+ \\(previous container\\)`)), /ERROR 1 --- \[accounts\] .* : Application run failed$/m);
@@ -205,8 +207,9 @@ describe('CLI troubleshooting against the sandbox', function () {
     assert.match(all, /Evidence: HTTP 503, status DOWN, DOWN: db; body \{"status":"DOWN"/);
     const health = rec.checks.find((c) => c.name === 'health')!;
     assert.equal(health.status, 'failed');
-    assert.match(health.detail!, /Evidence: HTTP 503, status DOWN, DOWN: db; body /);
-    assert.match(health.detail!, /log of accounts-deployment-[\w-]+: "org\.postgresql\.util\.PSQLException: Connection to accounts-db:5432 refused/);
+    assert.deepEqual(health.evidence?.map((e) => e.kind), ['health', 'log']);
+    assert.match(health.evidence![0].summary, /^HTTP 503, status DOWN, DOWN: db; body /);
+    assert.match(health.evidence![1].summary, /^log of accounts-deployment-[\w-]+: "org\.postgresql\.util\.PSQLException: Connection to accounts-db:5432 refused/);
     const body = fenced(evidenceOf(text), /health: Health response/);
     assert.match(body, /^GET service proxy stag\/accounts:8080\/actuator\/health → HTTP 503$/m);
     assert.match(body, /"db": \{\n\s+"status": "DOWN"/);
@@ -222,8 +225,8 @@ describe('CLI troubleshooting against the sandbox', function () {
     assert.match(all, summary);
     const er = rec.checks.find((c) => c.name === 'error-rate')!;
     assert.equal(er.status, 'failed');
-    assert.match(er.detail!, /^HTTP 5xx ratio 2\d\.\d\d% is over the threshold 1\.00%\. /);
-    assert.match(er.detail!, summary);
+    assert.match(er.detail!, /^HTTP 5xx ratio 2\d\.\d\d% is over the threshold 1\.00%$/);
+    assert.match(`Evidence: ${er.evidence?.[0]?.summary}`, summary);
     const body = fenced(evidenceOf(text), /error-rate: Prometheus query/);
     assert.match(body, /^Query: +sum\(rate\(http_server_requests_seconds_count\{namespace="stag",service="accounts",status=~"5\.\.",uri!~"\/actuator\.\*"\}\[5m\]\)\) \/ sum\(rate\(http_server_requests_seconds_count\{namespace="stag",service="accounts",uri!~"\/actuator\.\*"\}\[5m\]\)\)$/m);
     assert.match(body, /^Value: +2\d\.\d\d% \(0\.2\d*\)$/m);
@@ -239,7 +242,8 @@ describe('CLI troubleshooting against the sandbox', function () {
     assert.match(all, summary);
     const sync = rec.checks.find((c) => c.name === 'sync')!;
     assert.equal(sync.status, 'failed');
-    assert.match(sync.detail!, summary);
+    assert.match(sync.detail!, /^Argo CD did not report accounts-stag Synced and Healthy at [0-9a-f]{7} within 1 s/);
+    assert.match(`Evidence: ${sync.evidence?.[0]?.summary}`, summary);
     const ev = evidenceOf(text);
     assert.match(ev, new RegExp(`^### sync: Argo CD application accounts-stag\\n\\n<${APP_LINK}>$`, 'm'));
     const body = fenced(ev, /sync: Argo CD application accounts-stag/);

@@ -2,13 +2,11 @@ import { strict as assert } from 'node:assert';
 import {
   appEvidence,
   argoCdAppUrl,
-  brief,
   eventsEvidence,
   evidenceFromBody,
   evidenceSection,
   logEvidence,
-  metricEvidence,
-  withEvidence,
+  checkText,
   type Evidence,
   type KubeEvent,
 } from '../../src/pipeline/evidence';
@@ -20,34 +18,26 @@ import { failureCause, lastFailure, manualFixFor, rollbackFailed } from '../../s
 const ev = (summary: string, kind: Evidence['kind'] = 'log'): Evidence => ({ kind, title: 'T', summary, lines: ['x'] });
 
 describe('evidence', () => {
-  describe('withEvidence / brief', () => {
-    it('appends the summaries to a detail, and brief takes them off again', () => {
-      const d = 'pod accounts-7d9f-abcde is in CrashLoopBackOff (3 restarts)';
-      const w = withEvidence(d, [ev('event BackOff (x3) on Pod/accounts-7d9f-abcde: "Back-off restarting"'), ev('log of accounts-7d9f-abcde (previous): "ERROR Application run failed"')]);
-      assert.equal(w, `${d}. Evidence: event BackOff (x3) on Pod/accounts-7d9f-abcde: "Back-off restarting" · log of accounts-7d9f-abcde (previous): "ERROR Application run failed"`);
-      assert.equal(brief(w), d);
+  describe('checkText (the edge: a detail with its evidence summaries)', () => {
+    it('appends the summaries to the detail for display; the detail itself never holds them', () => {
+      const c = { detail: 'pod accounts-7d9f-abcde is in CrashLoopBackOff (3 restarts)', evidence: [ev('event BackOff (x3) on Pod/accounts-7d9f-abcde: "Back-off restarting"'), ev('log of accounts-7d9f-abcde (previous): "ERROR Application run failed"')] };
+      assert.equal(checkText(c), `${c.detail}. Evidence: event BackOff (x3) on Pod/accounts-7d9f-abcde: "Back-off restarting" · log of accounts-7d9f-abcde (previous): "ERROR Application run failed"`);
+      assert.equal(c.detail, 'pod accounts-7d9f-abcde is in CrashLoopBackOff (3 restarts)');
     });
 
     it('leaves a detail without evidence alone (no summaries, or only empty ones)', () => {
-      assert.equal(withEvidence('HTTP 5xx ratio 0.2% ok', []), 'HTTP 5xx ratio 0.2% ok');
-      assert.equal(withEvidence('x failed', [ev('')]), 'x failed');
-      assert.equal(brief('health: UP; smoke: responds in 5 ms'), 'health: UP; smoke: responds in 5 ms');
+      assert.equal(checkText({ detail: 'HTTP 5xx ratio 0.2% ok', evidence: [] }), 'HTTP 5xx ratio 0.2% ok');
+      assert.equal(checkText({ detail: 'x failed', evidence: [ev('')] }), 'x failed');
+      assert.equal(checkText({}), '');
     });
 
-    it('brief works inside "a: x; b: y" messages joined from several checks, and per line', () => {
-      const health = '/actuator/health answered DOWN (HTTP 503); DOWN: db via service proxy stag/accounts:8080/actuator/health';
-      const rate = 'HTTP 5xx ratio 25.00% is over the threshold 1.00%';
-      const joined = `verification failed: health: ${withEvidence(health, [ev('HTTP 503, status DOWN, DOWN: db; body {"status":"DOWN"}', 'health')])}; error-rate: ${withEvidence(rate, [metricEvidence('sum(rate(x[5m]))', 0.25, 0.01)])}; smoke: responds (HTTP 503) but says DOWN`;
-      assert.equal(brief(joined), `verification failed: health: ${health}; error-rate: ${rate}; smoke: responds (HTTP 503) but says DOWN`);
-      const multi = `${withEvidence('first', [ev('a · b')])}\n${withEvidence('second', [ev('c')])}`;
-      assert.equal(brief(multi), 'first\nsecond');
-    });
-
-    it('a detail ending in "." comes back without it (withEvidence puts its own period there)', () => {
+    it('a detail ending in "." gets one period before the evidence', () => {
       const d = 'Argo CD did not report accounts-stag Synced and Healthy within 1 s. Check: kubectl get application accounts-stag -n argocd.';
-      const w = withEvidence(d, [ev('Argo CD accounts-stag: sync OutOfSync')]);
-      assert.ok(w.startsWith('Argo CD did not report accounts-stag Synced and Healthy within 1 s. Check: kubectl get application accounts-stag -n argocd. Evidence: '), w);
-      assert.equal(brief(w), d.slice(0, -1));
+      assert.equal(checkText({ detail: d, evidence: [ev('Argo CD accounts-stag: sync OutOfSync')] }), `${d} Evidence: Argo CD accounts-stag: sync OutOfSync`);
+    });
+
+    it('evidence shared with another check is referred to, not repeated', () => {
+      assert.equal(checkText({ detail: '5 container restarts', evidenceFrom: 'pods' }), '5 container restarts (evidence under "pods")');
     });
   });
 
@@ -207,12 +197,12 @@ describe('troubleshooting a record', () => {
   function rec(o: Partial<LoadedRecord>): LoadedRecord {
     return { service: 'accounts', environment: 'stag', tag: '1.6.1', previousTag: '1.4.0', status: 'succeeded', startedAt: '2026-11-20T03:00:00Z', checks: [], file: '/repo/docs/deployments/stag/x.md', ...o };
   }
-  const syncFailed: CheckResult = { name: 'sync', status: 'failed', detail: withEvidence('pod accounts-1 is in CrashLoopBackOff (2 restarts)', [ev('log of accounts-1 (previous): "Application run failed"')]) };
+  const syncFailed: CheckResult = { name: 'sync', status: 'failed', detail: 'pod accounts-1 is in CrashLoopBackOff (2 restarts)', evidence: [ev('log of accounts-1 (previous): "Application run failed"')] };
   const rollbackCheck = (status: 'passed' | 'failed', detail: string): CheckResult => ({ name: 'rollback', status, detail });
   const failedRollback = rec({
     status: 'failed',
     commit: 'c0ffee0000000000000000000000000000000000',
-    checks: [{ name: 'image-exists', status: 'passed' }, syncFailed, { name: 'rollback-sync', status: 'failed', detail: 'rollback sync failed' }, rollbackCheck('failed', 'the automatic rollback to 1.4.0 failed at rollback-push: rejected (nothing of it reached origin)')],
+    checks: [{ name: 'image-exists', status: 'passed' }, syncFailed, { name: 'rollback-sync', status: 'failed', detail: 'rollback sync failed' }, { ...rollbackCheck('failed', 'the automatic rollback to 1.4.0 failed at rollback-push: rejected (nothing of it reached origin)'), failedStep: 'rollback-push' }],
   });
 
   it('lastFailure: the newest record of the service in the environment, when it failed or was rolled back', () => {
@@ -230,7 +220,7 @@ describe('troubleshooting a record', () => {
 
   it('failureCause: the failed checks but not the rollback\'s, in one line without the evidence; else the status', () => {
     assert.equal(failureCause(failedRollback), 'sync: pod accounts-1 is in CrashLoopBackOff (2 restarts)');
-    const two = rec({ status: 'rolled-back', checks: [{ name: 'health', status: 'failed', detail: withEvidence('DOWN (HTTP 503)', [ev('HTTP 503, DOWN: db', 'health')]) }, { name: 'smoke', status: 'failed' }, rollbackCheck('passed', 'ok')] });
+    const two = rec({ status: 'rolled-back', checks: [{ name: 'health', status: 'failed', detail: 'DOWN (HTTP 503)', evidence: [ev('HTTP 503, DOWN: db', 'health')] }, { name: 'smoke', status: 'failed' }, rollbackCheck('passed', 'ok')] });
     assert.equal(failureCause(two), 'health: DOWN (HTTP 503); smoke: failed');
     assert.equal(failureCause(rec({ status: 'failed', checks: [rollbackCheck('failed', 'x')] })), 'failed');
   });
@@ -253,7 +243,7 @@ describe('troubleshooting a record', () => {
       overrideReason: 'stag runs accounts 1.6.1, which failed, and its automatic rollback failed: restoring 1.4.0 cannot wait for the window',
       onlySync: false,
     });
-    const pushed = manualFixFor({ ...failedRollback, rollbackCommit: 'beef000000000000000000000000000000000000', checks: [syncFailed, rollbackCheck('failed', 'the automatic rollback to 1.4.0 failed at rollback-sync: timed out (the rollback commit beef000 is on origin)')] })!;
+    const pushed = manualFixFor({ ...failedRollback, rollbackCommit: 'beef000000000000000000000000000000000000', checks: [syncFailed, { ...rollbackCheck('failed', 'the automatic rollback to 1.4.0 failed at rollback-sync: timed out (the rollback commit beef000 is on origin)'), failedStep: 'rollback-sync' }] })!;
     assert.equal(pushed.onlySync, true);
     assert.match(pushed.reason, /the automatic rollback failed at rollback-sync$/);
     const long = manualFixFor({ ...failedRollback, checks: [{ name: 'verify', status: 'failed', detail: 'y'.repeat(1000) }, rollbackCheck('failed', 'no step named here')] })!;

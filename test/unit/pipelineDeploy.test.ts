@@ -283,12 +283,12 @@ describe('pipeline deploy', () => {
   });
 
   describe('verification failure and rollback', () => {
-    // pattern: the one-line cause in the outcome; evidence: what the failed check's detail and the record body add.
+    // pattern: the one-line cause in the outcome; evidence: the summary of what the failed check gathered (its own field).
     for (const [name, behaviour, pattern, evidence] of [
-      ['health DOWN', { health: 'DOWN' }, /health: \/actuator\/health answered DOWN \(HTTP 503\); DOWN: db/, /Evidence: HTTP 503, status DOWN, DOWN: db; body \{"status":"DOWN"\}/],
-      ['crash loop', { crashLoop: true }, /CrashLoopBackOff \(4 restarts\)/, /Evidence: .*log of accounts-1\.6\.0-0 \(previous\): "Exception in thread "main" java\.lang\.IllegalStateException: boom"/],
-      ['error rate', { errorRate: 0.2 }, /HTTP 5xx ratio 20\.00% is over the threshold 1\.00%/, /Evidence: query .* = 20\.00% \(0\.2\), threshold 1\.00% \(0\.01\)/],
-      ['sync failure', { syncFail: true }, /Argo CD sync of [0-9a-f]{7} Failed: admission webhook denied/, /Evidence: Argo CD accounts-stag: .*operation Failed: "admission webhook denied/],
+      ['health DOWN', { health: 'DOWN' }, /health: \/actuator\/health answered DOWN \(HTTP 503\); DOWN: db/, /^HTTP 503, status DOWN, DOWN: db; body \{"status":"DOWN"\}/],
+      ['crash loop', { crashLoop: true }, /CrashLoopBackOff \(4 restarts\)/, /log of accounts-1\.6\.0-0 \(previous\): "Exception in thread "main" java\.lang\.IllegalStateException: boom"/],
+      ['error rate', { errorRate: 0.2 }, /HTTP 5xx ratio 20\.00% is over the threshold 1\.00%/, /^query .* = 20\.00% \(0\.2\), threshold 1\.00% \(0\.01\)/],
+      ['sync failure', { syncFail: true }, /Argo CD sync of [0-9a-f]{7} Failed: admission webhook denied/, /^Argo CD accounts-stag: .*operation Failed: "admission webhook denied/],
     ] as const) {
       it(`${name}: rolls back, verifies the rollback, records and notifies (exit 3)`, async () => {
         world({ behaviour: { '1.6.0': behaviour } });
@@ -311,7 +311,9 @@ describe('pipeline deploy', () => {
         assert.ok(rec.checks.some((c) => c.name === 'rollback-health' && c.status === 'passed'));
         assert.deepEqual(rec.checks.at(-1), { name: 'rollback', status: 'passed', detail: `1.5.0 restored (commit ${rb.sha.slice(0, 7)}) and verified` });
         const failedCheck = rec.checks.find((c) => c.status === 'failed')!;
-        assert.match(failedCheck.detail!, evidence);
+        assert.ok(failedCheck.evidence?.some((e) => evidence.test(e.summary)), `the record's front matter keeps the evidence summaries: ${JSON.stringify(failedCheck.evidence)}`);
+        assert.doesNotMatch(failedCheck.detail!, /Evidence:/, 'the detail is only the detail');
+        assert.equal(rec.failedStep, out.steps.find((st) => st.status === 'failed')?.step, 'the record names the failed step');
         assert.doesNotMatch(out.message, /Evidence:/, 'the outcome keeps a one-line cause');
         assert.match(text, /## What happened/);
         assert.match(text, new RegExp(`\\n## Evidence\\n\\n### ${failedCheck.name}: `));

@@ -45,10 +45,11 @@ describe('pipeline runner', () => {
     assert.deepEqual(seen, []);
   });
 
-  it('turns a throw into a failure naming the step', async () => {
+  it('turns a throw into a failure naming the step, with its cause as data', async () => {
     const r = await runSteps([step('commit', async () => { throw new Error('disk full'); })], [], { ports, clock });
     assert.equal(r.status, 'failed');
-    assert.match(r.message!, /step "commit" failed: disk full/);
+    assert.equal(r.step, 'commit');
+    assert.deepEqual(r.cause, { code: 'error', text: 'disk full' });
   });
 
   it('enforces the step timeout, naming the step, and aborts its signal', async () => {

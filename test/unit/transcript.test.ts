@@ -211,9 +211,9 @@ describe('troubleshooting actions after a failed run', () => {
     assert.equal(troubleshootActions(outcome({ kind: 'refused', commit: undefined }), { argoCd: true }), undefined);
   });
 
-  it('gives the cause without the evidence summaries the check detail carries', () => {
+  it('gives the cause without the evidence (its own field)', () => {
     const o = rolled();
-    o.checks = [{ name: 'rollout', status: 'failed', detail: 'pod accounts-1 is in CrashLoopBackOff. Evidence: log of accounts-1 (previous): "Application run failed" · event BackOff' }];
+    o.checks = [{ name: 'rollout', status: 'failed', detail: 'pod accounts-1 is in CrashLoopBackOff', evidence: [{ kind: 'log', title: 'Log', summary: 'log of accounts-1 (previous): "Application run failed"', lines: [] }] }];
     assert.equal(causeOf(o), 'rollout: pod accounts-1 is in CrashLoopBackOff');
   });
 });

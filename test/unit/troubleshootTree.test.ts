@@ -46,7 +46,7 @@ describe('tree: a failed or rolled-back deployment until the next successful one
     write('helm/environments/prod-env/image-tags.yaml', 'accounts: "1.5.0"\ncards: "2.1.0"\nloans: "3.1.0"\ngateway: "0.9.8"\n');
     const rec = (file: string, r: DeploymentRecord) => write(`docs/deployments/${r.environment}/${file}.md`, serializeRecord(r, `# ${r.service}\n`));
     // accounts: rolled back (crash loop)
-    rec('20261128T100000Z-accounts', record({ status: 'rolled-back', rollbackCommit: 'a'.repeat(40), checks: [{ name: 'rollout', status: 'failed', detail: 'pod accounts-7d9f-abcde is in CrashLoopBackOff (5 restarts). Evidence: log of accounts-7d9f-abcde (previous): "Application run failed" · event BackOff' }, { name: 'rollback', status: 'passed', detail: '1.5.0 restored' }] }));
+    rec('20261128T100000Z-accounts', record({ status: 'rolled-back', rollbackCommit: 'a'.repeat(40), checks: [{ name: 'rollout', status: 'failed', detail: 'pod accounts-7d9f-abcde is in CrashLoopBackOff (5 restarts)', evidence: [{ kind: 'log', title: 'Log of accounts-7d9f-abcde (previous container)', summary: 'log of accounts-7d9f-abcde (previous): "Application run failed"', lines: [] }] }, { name: 'rollback', status: 'passed', detail: '1.5.0 restored' }] }));
     // cards: failed and its automatic rollback failed too
     rec('20261128T100000Z-cards', record({ service: 'cards', tag: '2.2.0', previousTag: '2.1.0', status: 'failed', checks: [{ name: 'health', status: 'failed', detail: '/actuator/health answered DOWN (db)' }, { name: 'rollback', status: 'failed', detail: 'the automatic rollback to 2.1.0 failed at rollback-push: rejected (nothing of it reached origin)' }] }));
     // loans: failed, then deployed successfully: nothing to show

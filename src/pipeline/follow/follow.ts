@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { environment, serviceConfig } from '../config/load';
 import type { GitOpsConfig } from '../config/types';
 import { verifyImage, type SignatureEvidence, type SignatureMaterial } from '../signatures';
-import { trustPolicyFor } from '../steps/validate';
+import { trustPolicyFor } from '../checks/signature';
 import { readImageTags } from '../model/imageTags';
 import { readRecords, type LoadedRecord } from '../model/records';
 import type { DeployRequest, PipelineOutcome } from '../outcome';

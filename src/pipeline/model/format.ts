@@ -32,8 +32,23 @@ export function formatSpan(ms: number): string {
   return `${d}d${h % 24 ? ` ${h % 24}h` : ''}`;
 }
 
+/** How long until something (a window opening): "45 min", "7 h", "2 h 30 min", "2 d 16 h". */
+export function formatWait(ms: number): string {
+  const min = Math.max(1, Math.round(ms / 60_000));
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  const m = min % 60;
+  if (h < 24) return m ? `${h} h ${m} min` : `${h} h`;
+  return `${Math.floor(h / 24)} d${h % 24 ? ` ${h % 24} h` : ''}`;
+}
+
 /** The mark of a check's status, everywhere a check is printed (transcript, CLI, record). */
 export const CHECK_MARK = { passed: '✓', failed: '✗', warning: '!', skipped: '–', inconclusive: '?' } as const satisfies Record<string, string>;
 
 /** The mark of a finished step's status. */
 export const STEP_MARK = { succeeded: '✓', refused: '⊘', failed: '✗', inconclusive: '?' } as const satisfies Record<string, string>;
+
+/** The first seven characters of a commit id, "(none)" without one. */
+export function shortSha(sha: string | undefined): string {
+  return sha ? sha.slice(0, 7) : '(none)';
+}

@@ -15,8 +15,17 @@ export interface CheckResult {
   name: string;
   status: CheckStatus;
   detail?: string;
-  /** What the failing step gathered (in memory and in --json; the record keeps it in its body). */
+  /**
+   * What the failing check gathered (in memory and in --json in full; the record keeps the summaries
+   * in its front matter and the full text in its body). Never appended to `detail`.
+   */
   evidence?: import('../evidence').Evidence[];
+  /** The evidence of this failure is the same as that of the named check (shown once, there). */
+  evidenceFrom?: string;
+  /** The step where it failed (the automatic rollback's check: which rollback step). */
+  failedStep?: string;
+  /** The window check: whether it is open and when that changes (ISO instants). */
+  window?: { open: boolean; opensAt?: string; closesAt?: string };
   /** The signature check: what passed (form, signer, identity, Rekor log index). */
   signature?: import('../signatures').SignatureEvidence;
   /** The signature check: which rule refused it. */
@@ -56,6 +65,10 @@ export interface DeploymentRecord {
   /** The run-duration estimate made before the run, and its basis. */
   estimate?: { seconds: number; basis: 'records' | 'default'; runs: number; percentile: number; finishesAt?: string; windowClosesAt?: string; marginMinutes?: number };
   checks: CheckResult[];
+  /** The step where the run failed (absent when it succeeded; records before 0.9 lack it). */
+  failedStep?: string;
+  /** Why, as a code (see model/cause.ts); the sentence is in the body. */
+  causeCode?: import('./cause').CauseCode;
   /**
    * `sha256:<hex>` of the previous record of the same environment (recordHash): the records of an
    * environment form a chain, so editing or removing one afterwards breaks it.
@@ -134,6 +147,10 @@ export function parseRecord(text: string, file: string): LoadedRecord {
           ...(c.signature && typeof c.signature === 'object' && !Array.isArray(c.signature) ? { signature: c.signature } : {}),
           ...(c.signatureRefusal && typeof c.signatureRefusal === 'object' && !Array.isArray(c.signatureRefusal) ? { signatureRefusal: c.signatureRefusal } : {}),
           ...(c.runningDigest && typeof c.runningDigest === 'object' && typeof c.runningDigest.verified === 'string' && Array.isArray(c.runningDigest.running) ? { runningDigest: { verified: c.runningDigest.verified, running: c.runningDigest.running.map(String) } } : {}),
+          ...(Array.isArray(c.evidence) ? { evidence: c.evidence.filter((e: any) => e && typeof e === 'object').map((e: any) => ({ kind: String(e.kind ?? 'log'), title: String(e.title ?? ''), summary: String(e.summary ?? ''), lines: [], ...(e.link ? { link: String(e.link) } : {}) })) } : {}),
+          ...(typeof c.evidenceFrom === 'string' ? { evidenceFrom: c.evidenceFrom } : {}),
+          ...(typeof c.failedStep === 'string' ? { failedStep: c.failedStep } : {}),
+          ...(c.window && typeof c.window === 'object' && typeof c.window.open === 'boolean' ? { window: { open: c.window.open, ...(c.window.opensAt ? { opensAt: asString(c.window.opensAt) } : {}), ...(c.window.closesAt ? { closesAt: asString(c.window.closesAt) } : {}) } } : {}),
         }))
     : [];
   return {
@@ -155,6 +172,8 @@ export function parseRecord(text: string, file: string): LoadedRecord {
     workflowRun: data.workflowRun && typeof data.workflowRun === 'object' ? data.workflowRun : undefined,
     ...(data.estimate && typeof data.estimate === 'object' && typeof data.estimate.seconds === 'number' ? { estimate: data.estimate } : {}),
     checks,
+    ...(typeof data.failedStep === 'string' ? { failedStep: data.failedStep } : {}),
+    ...(typeof data.causeCode === 'string' ? { causeCode: data.causeCode } : {}),
     previousRecord: asString(data.previousRecord),
   };
 }
@@ -162,11 +181,13 @@ export function parseRecord(text: string, file: string): LoadedRecord {
 /** The record's Markdown: front matter with every field set, then the readable body. */
 export function serializeRecord(record: DeploymentRecord, body: string): string {
   const ordered: Record<string, unknown> = {};
-  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'imagePushedAt', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'checks', 'previousRecord'];
+  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'imagePushedAt', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'failedStep', 'causeCode', 'checks', 'previousRecord'];
   for (const k of keys) {
     const v = record[k];
     if (v !== undefined) ordered[k] = v;
   }
+  // The front matter keeps each piece of evidence's summary; its full text is in the body.
+  if (record.checks.some((c) => c.evidence)) ordered.checks = record.checks.map((c) => (c.evidence ? { ...c, evidence: c.evidence.map(({ lines: _lines, ...e }) => e) } : c));
   const front = stringify(ordered, { lineWidth: 0, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });
   return `---\n${front}---\n${body.endsWith('\n') ? body : body + '\n'}`;
 }

@@ -1,6 +1,7 @@
 // Step 3: edit the one scalar, commit only that file, push (one fetch+rebase when origin moved
 // and nobody touched this service's line), then wait for Argo CD to be done at the commit.
-import { appEvidence, argoCdAppUrl, gatherWorkload, withEvidence, type Evidence } from '../evidence';
+import { appEvidence, argoCdAppUrl, gatherWorkload, type Evidence } from '../evidence';
+import type { CauseCode } from '../model/cause';
 import { maskSecrets } from '../mask';
 import { writeFileAtomic } from '../model/atomic';
 import { parseImageTags, writeImageTag } from '../model/imageTags';
@@ -10,7 +11,9 @@ import { WaitTimeoutError, type AppStatus, type PodStatus, type Ports } from '..
 import { changeCommitMessage } from '../plan';
 import type { Step, StepContext } from '../runner';
 import { shortSha, type RunState } from './state';
-import { crashDetail, newPods } from './verify';
+import { newPods } from './pods';
+import { crashDetail } from '../model/rollout';
+import { describeApp, syncedAt, syncFailure } from '../model/argo';
 
 /** What the commit message says; secrets (tokens pasted into a reason) are masked as in the record. */
 export function commitFacts(s: RunState) {
@@ -110,42 +113,14 @@ export const pushStep: Step<RunState, 'git'> = {
     }
     const undoProblem = await undoLocal(s, ctx.ports.git, new AbortController().signal);
     const undone = undoProblem ? ` Undoing the local commit failed too (${undoProblem}): reset the branch to ${s.headBefore} by hand.` : ' The local commit was undone; nothing reached origin.';
-    if (r.race) return { status: 'refused', message: `${r.message}${undone} Re-run to deploy on top of the current state.` };
-    return { status: 'failed', message: `${r.message}.${undone}` };
+    if (r.race) {
+      const text = `${r.message}${undone} Re-run to deploy on top of the current state.`;
+      return { status: 'refused', message: text, cause: { code: 'conflict', text, retryable: true } };
+    }
+    const text = `${r.message}.${undone}`;
+    return { status: 'failed', message: text, cause: { code: 'error', text } };
   },
 };
-
-/** Argo CD is done with revision `sha` (domain-facts: Synced, op Succeeded, Healthy, reconciled after the op). */
-export function syncedAt(sha: string) {
-  return (a: AppStatus): boolean =>
-    a.syncStatus === 'Synced' &&
-    a.syncRevision === sha &&
-    a.operationPhase === 'Succeeded' &&
-    a.operationRevision === sha &&
-    a.healthStatus === 'Healthy' &&
-    reconciledAfterOperation(a);
-}
-
-function reconciledAfterOperation(a: AppStatus): boolean {
-  if (!a.reconciledAt || !a.operationFinishedAt) return false;
-  return Date.parse(a.reconciledAt) >= Date.parse(a.operationFinishedAt);
-}
-
-/** A terminal failure at `sha`: the operation failed, or the app went Degraded after applying it. */
-export function syncFailure(sha: string, a: AppStatus): string | undefined {
-  if (a.operationRevision === sha && (a.operationPhase === 'Failed' || a.operationPhase === 'Error')) {
-    return `Argo CD sync of ${shortSha(sha)} ${a.operationPhase}: ${a.operationMessage ?? a.conditions.map((c) => c.message).join('; ')}`;
-  }
-  if (a.operationRevision === sha && a.operationPhase === 'Succeeded' && a.syncRevision === sha && a.healthStatus === 'Degraded' && reconciledAfterOperation(a)) {
-    return `the application is Degraded at ${shortSha(sha)}: ${a.healthMessage ?? 'no message'}`;
-  }
-  return undefined;
-}
-
-export function describeApp(a: AppStatus | undefined): string {
-  if (!a) return 'no status seen';
-  return `sync ${a.syncStatus ?? '?'} at ${shortSha(a.syncRevision)}, health ${a.healthStatus ?? '?'}${a.healthMessage ? ` (${a.healthMessage})` : ''}, operation ${a.operationPhase ?? 'none'}${a.operationRevision ? ` at ${shortSha(a.operationRevision)}` : ''}`;
-}
 
 /**
  * Wait (a watch) until Argo CD is done at `sha`; meanwhile, once the operation has applied it,
@@ -157,7 +132,7 @@ export async function waitForSync(
   sha: string,
   tag: string,
   timeoutFactor = 1,
-): Promise<{ ok: true; status: AppStatus } | { ok: false; inconclusive?: boolean; message: string; evidence: Evidence[] }> {
+): Promise<{ ok: true; status: AppStatus } | { ok: false; code: CauseCode; message: string; evidence: Evidence[] }> {
   const env = s.env!;
   const ns = env.argocd.namespace;
   const app = s.application!;
@@ -193,10 +168,7 @@ export async function waitForSync(
     }
     return out;
   };
-  const failed = async (message: string, given?: { a?: AppStatus; err?: string }, inconclusive = false) => {
-    const ev = await evidence(given);
-    return { ok: false as const, ...(inconclusive ? { inconclusive: true } : {}), message: withEvidence(message, ev), evidence: ev };
-  };
+  const failed = async (message: string, given?: { a?: AppStatus; err?: string }, code: CauseCode = 'sync-failed') => ({ ok: false as const, code, message, evidence: await evidence(given) });
   const startWatchdog = () => {
     watchdog ??= (async () => {
       while (!local.signal.aborted) {
@@ -248,12 +220,12 @@ export async function waitForSync(
         const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, evidenceSignal(ctx.deadline)).catch(() => [] as PodStatus[]);
         crashPod = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
       }
-      return await failed(crashPod ? crashDetail(crashPod) : failure);
+      return await failed(crashPod ? crashDetail(crashPod) : failure, undefined, crashPod ? 'check-failed' : 'sync-failed');
     }
     ctx.log(`Argo CD ${app}: Synced and Healthy at ${shortSha(sha)}`);
     return { ok: true, status };
   } catch (err) {
-    if (crash) return await failed(crash);
+    if (crash) return await failed(crash, undefined, 'check-failed');
     if (ctx.signal.aborted) throw err;
     const what = err instanceof Error ? err.message : String(err);
     // The object's state decides, never the transport's: read the Application once more.
@@ -266,11 +238,11 @@ export async function waitForSync(
       }
       const failure = syncFailure(sha, fresh.a);
       if (failure) return await failed(failure, fresh);
-      if (err instanceof WaitTimeoutError) return await failed(`Argo CD did not report ${app} Synced and Healthy at ${shortSha(sha)} within ${timeoutS} s (last seen: ${describeApp(fresh.a)}). Check: kubectl get application ${app} -n ${ns}`, fresh);
-      return await failed(`could not keep observing Argo CD ${app}: ${what} (last seen: ${describeApp(fresh.a)})`, fresh, true);
+      if (err instanceof WaitTimeoutError) return await failed(`Argo CD did not report ${app} Synced and Healthy at ${shortSha(sha)} within ${timeoutS} s (last seen: ${describeApp(fresh.a)}). Check: kubectl get application ${app} -n ${ns}`, fresh, 'timeout');
+      return await failed(`could not keep observing Argo CD ${app}: ${what} (last seen: ${describeApp(fresh.a)})`, fresh, 'inconclusive');
     }
     // Neither the wait nor a fresh read could observe the Application: inconclusive, not failed.
-    return await failed(`could not observe Argo CD ${app}: ${fresh.err ?? what}${last ? ` (last seen: ${describeApp(last)})` : ''}`, fresh, true);
+    return await failed(`could not observe Argo CD ${app}: ${fresh.err ?? what}${last ? ` (last seen: ${describeApp(last)})` : ''}`, fresh, 'inconclusive');
   } finally {
     if (!local.signal.aborted) local.abort(new Error('sync wait finished'));
     ctx.signal.removeEventListener('abort', onAbort);
@@ -286,9 +258,10 @@ export const syncStep: Step<RunState, 'argocd' | 'cluster'> = {
   async run(s, ctx) {
     const r = await waitForSync(s, ctx, s.commit!, s.tag!);
     if (!r.ok) {
-      const check: CheckResult = { name: 'sync', status: r.inconclusive ? 'inconclusive' : 'failed', detail: r.message, evidence: r.evidence };
+      const inconclusive = r.code === 'inconclusive';
+      const check: CheckResult = { name: 'sync', status: inconclusive ? 'inconclusive' : 'failed', detail: r.message, evidence: r.evidence };
       s.checks.push(check);
-      return { status: r.inconclusive ? 'inconclusive' : 'failed', message: r.message, checks: [check] };
+      return { status: inconclusive ? 'inconclusive' : 'failed', message: r.message, checks: [check], cause: { code: r.code, text: r.message, evidence: r.evidence, retryable: inconclusive || r.code === 'timeout' } };
     }
     s.syncedAt = ctx.clock.now().toISOString();
     const check = { name: 'sync', status: 'passed' as const, detail: `${s.application} Synced and Healthy at ${shortSha(s.commit)}` };

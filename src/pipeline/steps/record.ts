@@ -1,6 +1,7 @@
 // Step 6: the audit record, committed and pushed (a push race is retried with fetch + rebase).
 import { promises as fs } from 'node:fs';
-import { evidenceSection } from '../evidence';
+import { checkText, evidenceSection } from '../evidence';
+import type { CauseCode } from '../model/cause';
 import { maskSecrets } from '../mask';
 import { writeFileAtomic } from '../model/atomic';
 import { recordHash } from '../model/chain';
@@ -16,6 +17,9 @@ export interface RecordPlan {
   finishedAt: Date;
   /** What went wrong, for failures. */
   cause?: string;
+  /** The step where it failed, and why as a code. */
+  failedStep?: string;
+  causeCode?: CauseCode;
   /** What a person should do now. */
   todo?: string;
 }
@@ -51,7 +55,20 @@ export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
     windowOverride: s.windowOverride ? { reason: m(s.windowOverride.reason)!, by: m(s.windowOverride.by)! } : undefined,
     workflowRun: workflowRun(env),
     estimate: s.estimate,
-    checks: s.checks.map((c) => ({ name: c.name, status: c.status, ...(c.detail !== undefined ? { detail: m(c.detail) } : {}), ...(c.signature ? { signature: c.signature } : {}), ...(c.signatureRefusal ? { signatureRefusal: c.signatureRefusal } : {}), ...(c.runningDigest ? { runningDigest: c.runningDigest } : {}) })),
+    ...(p.failedStep ? { failedStep: p.failedStep } : {}),
+    ...(p.causeCode ? { causeCode: p.causeCode } : {}),
+    checks: s.checks.map((c) => ({
+      name: c.name,
+      status: c.status,
+      ...(c.detail !== undefined ? { detail: m(c.detail) } : {}),
+      ...(c.evidence?.length ? { evidence: c.evidence.map((e) => ({ kind: e.kind, title: m(e.title)!, summary: m(e.summary)!, lines: [], ...(e.link ? { link: e.link } : {}) })) } : {}),
+      ...(c.evidenceFrom ? { evidenceFrom: c.evidenceFrom } : {}),
+      ...(c.failedStep ? { failedStep: c.failedStep } : {}),
+      ...(c.window ? { window: c.window } : {}),
+      ...(c.signature ? { signature: c.signature } : {}),
+      ...(c.signatureRefusal ? { signatureRefusal: c.signatureRefusal } : {}),
+      ...(c.runningDigest ? { runningDigest: c.runningDigest } : {}),
+    })),
   };
 }
 
@@ -68,7 +85,7 @@ export function recordBody(s: RunState, r: DeploymentRecord, p: RecordPlan): str
   if (r.windowOverride) lines.push(`| WINDOW OVERRIDE | ${cell(r.windowOverride.reason)}${r.windowOverride.by ? ` (by ${cell(r.windowOverride.by)})` : ''} |`);
   if (r.workflowRun) lines.push(`| Workflow run | ${r.workflowRun.url ? `[${r.workflowRun.id}](${r.workflowRun.url})` : r.workflowRun.id} |`);
   lines.push('', '## Checks', '', '| Check | Status | Detail |', '|---|---|---|');
-  for (const c of r.checks) lines.push(`| ${cell(c.name)} | ${CHECK_MARK[c.status] ?? ''} ${c.status} | ${cell(c.detail)} |`);
+  for (const c of r.checks) lines.push(`| ${cell(c.name)} | ${CHECK_MARK[c.status] ?? ''} ${c.status} | ${cell(checkText(c))} |`);
   lines.push('', '## Commits', '');
   lines.push(`- ${verb}: ${r.commit ? `\`${r.commit}\`` : 'none reached origin'}`);
   if (s.rollbackCommit) lines.push(`- rollback: \`${s.rollbackCommit}\`${s.rollbackPushed ? '' : ' (not pushed)'}`);

@@ -44,7 +44,7 @@ export const rollbackPushStep: Step<RunState, 'git'> = {
   async run(s, ctx) {
     const cfg = s.settings.config;
     const r = await pushWithRace(ctx.ports.git, { file: s.valuesRel!, service: s.service, expectTag: s.tag!, tagPath: cfg.tagPath, remoteRef: `${cfg.git.remote}/${cfg.git.branch}`, sha: s.rollbackCommit! }, ctx.log, ctx.signal);
-    if (!r.ok) return { status: 'failed', message: r.message };
+    if (!r.ok) return { status: 'failed', message: r.message, cause: { code: r.race ? 'conflict' : 'error', text: r.message, retryable: r.race } };
     s.rollbackCommit = r.sha;
     s.rollbackPushed = true;
     return { status: 'succeeded', message: `pushed ${shortSha(r.sha)}` };
@@ -60,9 +60,15 @@ export const rollbackSyncStep: Step<RunState, 'argocd' | 'cluster'> = {
     const ns = s.env!.argocd.namespace;
     await ctx.ports.argocd.sync(ns, s.application!, s.rollbackCommit!, s.actor, `rollback of ${s.service} ${s.tag} → ${s.previousTag}: ${s.cause ?? ''}`.slice(0, 500), ctx.signal);
     const r = await waitForSync(s, ctx, s.rollbackCommit!, s.previousTag!, 2);
-    const check: CheckResult = r.ok ? { name: 'rollback-sync', status: 'passed', detail: `${s.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` } : { name: 'rollback-sync', status: r.inconclusive ? 'inconclusive' : 'failed', detail: r.message, evidence: r.evidence };
+    if (r.ok) {
+      const check: CheckResult = { name: 'rollback-sync', status: 'passed', detail: `${s.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` };
+      s.checks.push(check);
+      return { status: 'succeeded', message: check.detail, checks: [check] };
+    }
+    const inconclusive = r.code === 'inconclusive';
+    const check: CheckResult = { name: 'rollback-sync', status: inconclusive ? 'inconclusive' : 'failed', detail: r.message, evidence: r.evidence };
     s.checks.push(check);
-    return { status: r.ok ? 'succeeded' : r.inconclusive ? 'inconclusive' : 'failed', message: check.detail, checks: [check] };
+    return { status: inconclusive ? 'inconclusive' : 'failed', message: r.message, checks: [check], cause: { code: r.code, text: r.message, evidence: r.evidence } };
   },
 };
 

@@ -86,9 +86,7 @@ export function substitute(template: string, vars: Record<string, string>): stri
   return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? vars[k] : m));
 }
 
-export function shortSha(sha: string | undefined): string {
-  return sha ? sha.slice(0, 7) : '(none)';
-}
+export { shortSha } from '../model/format';
 
 export function oneLine(s: string): string {
   return s.replace(/\s*\r?\n\s*/g, ' ').trim();

@@ -3,9 +3,10 @@
 // between validation and rollout shows here as another digest, and fails verification (rollback).
 import type { Evidence } from '../evidence';
 import type { CheckResult } from '../model/records';
-import type { Ports, PodStatus } from '../ports';
+import type { PodStatus } from '../ports';
 import { short } from '../signatures';
-import { newPods, runsTag } from './pods';
+import { runsTag } from '../steps/pods';
+import type { AfterCheck } from './check';
 
 /** The sha256 digest in an imageID (`repo@sha256:…`, `docker-pullable://repo@sha256:…`), lower case. */
 export function digestOfImageId(imageID: string): string | undefined {
@@ -49,14 +50,22 @@ export function judgeRunningDigest(verified: string, running: readonly RunningDi
   return {
     name,
     status: 'failed',
-    detail: `the pods run ${others.map(short).join(', ')}, not the verified digest ${short(want)}: the tag ${tag} was pushed again after validation (${wrong.map((w) => w.pod).join(', ')}). Evidence: ${evidence.summary}`,
+    detail: `the pods run ${others.map(short).join(', ')}, not the verified digest ${short(want)}: the tag ${tag} was pushed again after validation (${wrong.map((w) => w.pod).join(', ')})`,
     evidence: [evidence],
     runningDigest: { verified: want, running: others },
   };
 }
 
-/** Self-contained check for the verify step. */
-export async function runningDigestCheck(cluster: Ports['cluster'], ns: string, deployment: string, tag: string, verified: string, signal?: AbortSignal): Promise<CheckResult> {
-  const pods = await newPods(cluster, ns, deployment, tag, signal);
-  return judgeRunningDigest(verified, runningDigests(pods, tag), tag);
-}
+export const runningDigest: AfterCheck<never> = {
+  name: 'running-digest',
+  phase: 'after',
+  needs: [],
+  async run({ run: s, tag, observed }) {
+    // Only for the tag the signature check verified (not a rollback's target).
+    if (tag !== s.tag || !s.digest) return undefined;
+    const r = await observed.pods();
+    if (!r.ok) return { status: 'inconclusive', detail: `cannot read the new pods to compare the digest they run: ${r.error}` };
+    const { name: _name, ...verdict } = judgeRunningDigest(s.digest, runningDigests(r.value, tag), tag);
+    return verdict;
+  },
+};
