@@ -2,6 +2,7 @@
 import type { BatchGetImageCommandOutput, ECRClient } from '@aws-sdk/client-ecr';
 import type { ImageInfo, RegistryPort, SignatureLayer } from '../pipeline/ports';
 import { BUNDLE_MEDIA_TYPES, type BundleArtifact } from '../pipeline/signatures';
+import { PortError } from '../pipeline/model/cause';
 import { fetchErrorMessage, isAbortError, safeUrl, throwIfAborted, withTimeout, type FetchLike } from './util';
 
 type EcrSdk = typeof import('@aws-sdk/client-ecr');
@@ -110,13 +111,14 @@ export class EcrRegistry implements RegistryPort {
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
     const name = e?.name ?? 'Error';
     if (name === 'RepositoryNotFoundException') {
-      throw new Error(`ECR repository ${repository} not found in ${this.where}: check ${this.hint(repository)}`);
+      throw new PortError('registry', 'not-found', `ECR repository ${repository} not found in ${this.where}: check ${this.hint(repository)}`, 404);
     }
     if (/CredentialsProviderError|ExpiredToken|UnrecognizedClient|InvalidSignature|AccessDenied|NotAuthorized|Unauthorized/i.test(name)) {
-      throw new Error(`ECR ${what} for ${repository} was refused (${name}: ${e.message ?? ''}) in ${this.where}: check AWS credentials (AWS_PROFILE, gitopsDeploy.awsProfile or the default chain)`);
+      throw new PortError('registry', 'auth', `ECR ${what} for ${repository} was refused (${name}: ${e.message ?? ''}) in ${this.where}: check AWS credentials (AWS_PROFILE, gitopsDeploy.awsProfile or the default chain)`, e?.$metadata?.httpStatusCode);
     }
     const status = e?.$metadata?.httpStatusCode;
-    throw new Error(`ECR ${what} for ${repository} failed in ${this.where}: ${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(err)}`);
+    const kind = name === 'TimeoutError' || status === 504 ? 'timeout' : 'transport';
+    throw new PortError('registry', kind, `ECR ${what} for ${repository} failed in ${this.where}: ${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(err)}`, status);
   }
 
   private ids(repository: string): { repositoryName: string; registryId?: string } {

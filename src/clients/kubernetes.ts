@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { formatDuration } from '../pipeline/model/format';
+import { PortError, type FaultKind, type FaultSystem } from '../pipeline/model/cause';
 import { WaitTimeoutError } from '../pipeline/ports';
 import type { AccessAttributes, AppStatus, ArgoCdPort, ClusterPort, DeploymentStatus, HealthResponse, PodStatus, PodUsage } from '../pipeline/ports';
 import { parseActuatorHealth } from './actuator';
@@ -70,6 +71,8 @@ export function statusMessage(body: unknown): string | undefined {
 }
 
 export interface KubeErrorContext {
+  /** Whose fault it is: the workload cluster (default) or Argo CD's Applications. */
+  system?: FaultSystem;
   /** e.g. `deployments.apps "accounts"` — used when the Status has no message. */
   what: string;
   namespace?: string;
@@ -79,9 +82,12 @@ export interface KubeErrorContext {
   server?: string;
 }
 
-/** A clear Error for a failed Kubernetes call (never including credentials). */
+const KIND_OF_STATUS: Record<number, FaultKind> = { 401: 'auth', 403: 'auth', 404: 'not-found', 409: 'conflict', 408: 'timeout', 504: 'timeout' };
+
+/** A typed, clear error for a failed Kubernetes call (never including credentials). */
 export function kubeError(err: unknown, ctx: KubeErrorContext): Error {
   if (isAbortError(err)) return err as Error;
+  const system = ctx.system ?? 'cluster';
   const inNs = ctx.namespace ? ` in namespace "${ctx.namespace}"` : '';
   if (isApiException(err)) {
     const msg = statusMessage(err.body) ?? `${ctx.what}: HTTP ${err.code}`;
@@ -90,12 +96,10 @@ export function kubeError(err: unknown, ctx: KubeErrorContext): Error {
     else if (err.code === 401) tail = ` — the credentials of kubeconfig context "${ctx.context ?? '(current)'}" were refused`;
     else if (err.code === 403) tail = ` — the user of kubeconfig context "${ctx.context ?? '(current)'}" is not allowed to do this`;
     const msgHasNs = ctx.namespace !== undefined && msg.includes(`"${ctx.namespace}"`);
-    const e = new Error(`Kubernetes API: ${msg}${msgHasNs ? '' : inNs} (${err.code})${tail}`);
-    (e as any).statusCode = err.code;
-    return e;
+    return new PortError(system, KIND_OF_STATUS[err.code] ?? 'transport', `Kubernetes API: ${msg}${msgHasNs ? '' : inNs} (${err.code})${tail}`, err.code);
   }
   const where = ctx.server ? ` at ${safeUrl(ctx.server)}` : '';
-  return new Error(`Kubernetes API${where} (${ctx.what}${inNs}) failed: ${redactUrls(fetchErrorMessage(err))}`);
+  return new PortError(system, 'transport', `Kubernetes API${where} (${ctx.what}${inNs}) failed: ${redactUrls(fetchErrorMessage(err))}`);
 }
 
 
@@ -116,19 +120,19 @@ export class KubeConnection {
         if (file) kc.loadFromFile(file);
         else kc.loadFromDefault();
       } catch (err) {
-        throw new Error(`cannot read the kubeconfig${file ? ` ${file}` : ''}: ${errorMessage(err)}`);
+        throw new PortError('cluster', 'auth', `cannot read the kubeconfig${file ? ` ${file}` : ''}: ${errorMessage(err)}`);
       }
       if (this.opts.context) {
         if (!kc.getContextObject(this.opts.context)) {
           const names = kc.getContexts().map((c) => c.name);
-          throw new Error(`Kubernetes context "${this.opts.context}" is not in the kubeconfig${file ? ` ${file}` : ''} (contexts: ${names.join(', ') || 'none'}): check kubeContext / kubernetes.context in .gitops-deploy.yaml`);
+          throw new PortError('cluster', 'auth', `Kubernetes context "${this.opts.context}" is not in the kubeconfig${file ? ` ${file}` : ''} (contexts: ${names.join(', ') || 'none'}): check kubeContext / kubernetes.context in .gitops-deploy.yaml`);
         }
         kc.setCurrentContext(this.opts.context);
       }
       // A plain-http server has no TLS to verify, but client-node 1.x refuses http unless skipTLSVerify is set
       // (kubectl accepts it): mark such clusters so the kubeconfig works as it does with kubectl.
       kc.clusters = kc.clusters.map((c) => (c.server.startsWith('http:') && !c.skipTLSVerify ? { ...c, skipTLSVerify: true } : c));
-      if (!kc.getCurrentCluster()) throw new Error(`no Kubernetes cluster in the kubeconfig${file ? ` ${file}` : ''} (context "${kc.getCurrentContext()}")`);
+      if (!kc.getCurrentCluster()) throw new PortError('cluster', 'auth', `no Kubernetes cluster in the kubeconfig${file ? ` ${file}` : ''} (context "${kc.getCurrentContext()}")`);
       return { k8s, kc, apps: kc.makeApiClient(k8s.AppsV1Api), core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
     })();
     this.loaded = loading;
@@ -390,7 +394,7 @@ export class ArgoCdApplications implements ArgoCdPort {
     try {
       return await l.custom.getNamespacedCustomObject({ group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: app }, this.conn.callOptions(l, signal));
     } catch (err) {
-      throw kubeError(err, this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace, this.hint(namespace, app)));
+      throw kubeError(err, { ...this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace, this.hint(namespace, app)), system: 'argocd' });
     }
   }
 
@@ -403,7 +407,7 @@ export class ArgoCdApplications implements ArgoCdPort {
         this.conn.callOptions(l, signal, l.k8s.PatchStrategy.MergePatch),
       );
     } catch (err) {
-      throw kubeError(err, this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace, this.hint(namespace, app)));
+      throw kubeError(err, { ...this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace, this.hint(namespace, app)), system: 'argocd' });
     }
   }
 
@@ -501,7 +505,7 @@ export class ArgoCdApplications implements ArgoCdPort {
           startWatch();
         } catch (err) {
           if (finished) return;
-          const code = (err as { statusCode?: number }).statusCode;
+          const code = err instanceof PortError ? err.httpStatus : undefined;
           // A missing Application will not appear by waiting: that is a configuration problem.
           if (code === 404 || code === 401 || code === 403) return finish(err as Error);
           lastWatchError = errorMessage(err);

@@ -1,4 +1,5 @@
 // MetricsPort over the Prometheus HTTP API (instant queries).
+import { PortError, type FaultKind } from '../pipeline/model/cause';
 import type { MetricsPort } from '../pipeline/ports';
 import { fetchErrorMessage, isAbortError, safeUrl, truncate, withTimeout, type FetchLike } from './util';
 
@@ -14,6 +15,11 @@ export function parseSampleValue(v: unknown): number | undefined {
   return Number.isNaN(n) ? undefined : n;
 }
 
+/** The fault kind of an HTTP status from Prometheus (or a proxy in front of it). */
+function statusKind(httpStatus: number): FaultKind {
+  return httpStatus === 401 || httpStatus === 403 ? 'auth' : httpStatus === 404 ? 'not-found' : httpStatus === 504 ? 'timeout' : 'transport';
+}
+
 /**
  * The first sample of an instant-query answer. Throws (with the query) for an error answer or a
  * body that is not the Prometheus API's JSON.
@@ -23,12 +29,12 @@ export function parseQueryResponse(query: string, httpStatus: number, body: stri
   try {
     doc = JSON.parse(body);
   } catch {
-    throw new Error(`Prometheus query failed (HTTP ${httpStatus}, not the Prometheus API's JSON: ${JSON.stringify(truncate(body.trim(), 200))}): ${query}`);
+    throw new PortError('metrics', statusKind(httpStatus), `Prometheus query failed (HTTP ${httpStatus}, not the Prometheus API's JSON: ${JSON.stringify(truncate(body.trim(), 200))}): ${query}`);
   }
   if (doc?.status !== 'success') {
     const kind = doc?.errorType ? `${doc.errorType}: ` : '';
     const text = doc?.error ?? (httpStatus >= 400 ? `HTTP ${httpStatus}` : 'unexpected answer');
-    throw new Error(`Prometheus query failed (${kind}${text}): ${query}`);
+    throw new PortError('metrics', doc?.errorType === 'timeout' ? 'timeout' : statusKind(httpStatus), `Prometheus query failed (${kind}${text}): ${query}`, httpStatus);
   }
   const data = doc.data ?? {};
   switch (data.resultType) {
@@ -74,7 +80,7 @@ export class PrometheusMetrics implements MetricsPort {
       body = await res.text();
     } catch (err) {
       if (isAbortError(err) && signal?.aborted) throw err;
-      throw new Error(`Prometheus at ${safeUrl(base)} did not answer (${fetchErrorMessage(err)}): ${promql}`);
+      throw new PortError('metrics', 'transport', `Prometheus at ${safeUrl(base)} did not answer (${fetchErrorMessage(err)}): ${promql}`);
     }
     return parseQueryResponse(promql, res.status, body);
   }

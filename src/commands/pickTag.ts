@@ -1,6 +1,6 @@
 import { errorMessage } from '../pipeline/errors';
 import type { LoadedState, PipelineHost } from '../providers/pipelineHost';
-import { CREDENTIAL_FIX, credentialKind } from '../providers/credentialsParse';
+import { CREDENTIAL_FIX, credentialKindOfError } from '../providers/credentialsParse';
 import { tagItems, typedTagItem, type TagCandidates } from '../providers/pickItems';
 
 /**
@@ -31,7 +31,7 @@ export async function pickTag(host: PipelineHost, state: LoadedState, service: s
         return tagItems({ ...base, registry: await host.listTags(state.config, service) });
       } catch (err) {
         const msg = errorMessage(err);
-        const kind = credentialKind(msg);
+        const kind = credentialKindOfError(err);
         return tagItems({ ...base, registry: { error: kind ? `${msg} — ${CREDENTIAL_FIX[kind].hint}` : msg } });
       }
     },

@@ -152,6 +152,14 @@ function unobservedText(checks: CheckResult[]): string {
   return checks.map((c) => `${c.name}: ${oneLine(c.detail ?? 'could not observe')}`).join('; ');
 }
 
+/** The first step that did not succeed, its cause, and the first adapter fault among the checks. */
+function failureOf(steps: StepReport[], checks: CheckResult[]): Pick<PipelineOutcome, 'failedStep' | 'cause' | 'fault'> {
+  const bad = steps.find((r) => r.status !== 'succeeded');
+  const fault = checks.find((c) => (c.status === 'failed' || c.status === 'inconclusive') && c.fault)?.fault;
+  const cause = bad?.cause && { code: bad.cause.code, text: bad.cause.text, ...(bad.cause.retryable !== undefined ? { retryable: bad.cause.retryable } : {}), ...(bad.cause.system ? { system: bad.cause.system } : {}) };
+  return { ...(bad ? { failedStep: bad.step } : {}), ...(cause ? { cause } : {}), ...(fault ? { fault } : {}) };
+}
+
 /** "Wait for Argo CD (sync): why" — a step that did not succeed, for people. */
 function stepText(r: RunResult): string {
   const why = r.cause?.text ?? r.message ?? r.status;
@@ -347,6 +355,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         decision: f.decision,
         preflight: st.preflight,
         windowOverride: st.windowOverride,
+        ...failureOf(steps, st.checks),
         startedAt: iso(st.startedAt),
         finishedAt: iso(c.now()),
       },

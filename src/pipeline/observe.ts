@@ -2,9 +2,10 @@
 // state (a crash loop, DOWN, a 5xx ratio over the threshold); when the system that would tell cannot
 // be read after a few tries (Prometheus answering 503, the API refusing the token, a timeout) the
 // check is `inconclusive`, and the pipeline decides by `verification.onInconclusive`, never blindly.
+import { portErrorOf, type FaultKind, type FaultSystem } from './model/cause';
 import { abortReason } from './runner';
 
-export type Observation<T> = { ok: true; value: T } | { ok: false; error: string; attempts: number };
+export type Observation<T> = { ok: true; value: T } | { ok: false; error: string; attempts: number; fault?: { system: FaultSystem; kind: FaultKind } };
 
 export interface ReadOptions {
   signal: AbortSignal;
@@ -38,7 +39,10 @@ export async function observe<T>(read: (signal: AbortSignal) => Promise<T>, o: R
     } catch (err) {
       if (o.signal.aborted) throw err;
       last = message(err);
-      if (i >= attempts || (o.deadline !== undefined && Date.now() + pause >= o.deadline)) return { ok: false, error: last, attempts: i };
+      if (i >= attempts || (o.deadline !== undefined && Date.now() + pause >= o.deadline)) {
+        const p = portErrorOf(err);
+        return { ok: false, error: last, attempts: i, ...(p ? { fault: { system: p.system, kind: p.kind } } : {}) };
+      }
     }
     await o.sleep(pause, o.signal);
     pause *= 2;

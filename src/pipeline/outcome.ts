@@ -1,5 +1,6 @@
 // The public types of the deployment pipeline: what callers ask for and what they get back.
 import type { GitOpsConfig } from './config/types';
+import type { Cause, FaultKind, FaultSystem } from './model/cause';
 import type { WindowOverride } from './model/override';
 import type { CheckResult, RecordStatus } from './model/records';
 import type { Clock, Ports } from './ports';
@@ -149,8 +150,26 @@ export interface PipelineOutcome {
   decision?: Decision;
   /** Set when the run deployed into a closed window as an emergency. */
   windowOverride?: WindowOverride;
+  /** The first step that did not succeed (absent when every step did). */
+  failedStep?: string;
+  /** Why it did not succeed, as data (the evidence is on the checks). */
+  cause?: Omit<Cause, 'evidence'>;
+  /** The adapter fault behind the first failed or inconclusive check that had one (e.g. the cluster refused the token). */
+  fault?: { system: FaultSystem; kind: FaultKind };
   startedAt: string;
   finishedAt: string;
+}
+
+/**
+ * The system whose credentials a person should fix, when the outcome says one refused them (or, for
+ * the clusters, could not be reached): the edges offer "Select Kubernetes Context" etc. from this.
+ */
+export function credentialFault(o: Pick<PipelineOutcome, 'cause' | 'fault'>): FaultSystem | undefined {
+  const f = o.cause?.system ? { system: o.cause.system, kind: o.cause.code } : o.fault;
+  if (!f) return undefined;
+  if (f.kind === 'auth') return f.system;
+  if (f.kind === 'transport' && (f.system === 'cluster' || f.system === 'argocd')) return f.system;
+  return undefined;
 }
 
 function quoteArg(a: string): string {

@@ -1,5 +1,7 @@
 // Reading the kube contexts and AWS profiles a person can pick: pure parsers (no `vscode`, no
 // Kubernetes or AWS SDK), unit-tested.
+import { portErrorOf, type FaultSystem } from '../pipeline/model/cause';
+import { credentialFault, type PipelineOutcome } from '../pipeline/outcome';
 import { parse } from 'yaml';
 
 export interface KubeContextInfo {
@@ -89,12 +91,18 @@ export function awsProfiles(configText: string, credentialsText: string): AwsPro
 
 export type CredentialKind = 'aws' | 'kube' | 'github';
 
-/** Which credential an error is about, from its text (for "which one and how to fix it"). */
-export function credentialKind(text: string): CredentialKind | undefined {
-  if (/\b(AWS|ECR|credential provider|security token|UnrecognizedClient|ExpiredToken|AccessDenied|SSO)\b|aws_access_key|profile/i.test(text) && !/kube/i.test(text)) return 'aws';
-  if (/kubeconfig|kube context|\bcontext\b.*(not found|does not exist)|Unauthorized|Forbidden|\b401\b|\b403\b|certificate|ECONNREFUSED.*(6443|443)|Kubernetes API/i.test(text)) return 'kube';
-  if (/GitHub|Bad credentials|github token/i.test(text)) return 'github';
-  return undefined;
+const CREDENTIAL_OF: Partial<Record<FaultSystem, CredentialKind>> = { registry: 'aws', cluster: 'kube', argocd: 'kube', github: 'github' };
+
+/** Which credential to fix for an outcome, from its typed fault (never from its wording). */
+export function credentialKind(o: Pick<PipelineOutcome, 'cause' | 'fault'>): CredentialKind | undefined {
+  const system = credentialFault(o);
+  return system && CREDENTIAL_OF[system];
+}
+
+/** Which credential to fix for an error thrown by an adapter (a PortError), if any. */
+export function credentialKindOfError(err: unknown): CredentialKind | undefined {
+  const p = portErrorOf(err);
+  return p ? credentialKind({ fault: { system: p.system, kind: p.kind } }) : undefined;
 }
 
 /** How to fix a credential problem, for messages. */

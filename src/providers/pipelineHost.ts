@@ -13,7 +13,7 @@ import { maskSecrets } from '../pipeline/mask';
 import type { RepoState } from '../pipeline/model/repoState';
 import { formatEvidence } from '../pipeline/transcript';
 import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
-import { CREDENTIAL_FIX, credentialKind } from './credentialsParse';
+import { CREDENTIAL_FIX, credentialKind, credentialKindOfError } from './credentialsParse';
 import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
 import { Disposable } from './lifecycle';
 import { WindowPrompter, type Prompter } from './prompter';
@@ -293,7 +293,7 @@ export class PipelineHost extends Disposable {
    */
   private announce(o: PipelineOutcome, config: GitOpsConfig): void {
     const n = outcomeNotification(o);
-    const kind = credentialKind(o.message);
+    const kind = credentialKind(o);
     let actions = [...n.actions];
     let text = n.text;
     const credential = kind && o.kind !== 'deployed' && o.kind !== 'rolled-back' ? CREDENTIAL_FIX[kind] : undefined;
@@ -383,7 +383,7 @@ export class PipelineHost extends Disposable {
   private failedToStart(err: unknown): void {
     const msg = errorMessage(err);
     this.log.error(`pipeline: ${msg}`);
-    const kind = credentialKind(msg);
+    const kind = credentialKindOfError(err);
     const text = kind ? `GitOps Deploy: ${msg} — ${CREDENTIAL_FIX[kind].hint}` : `GitOps Deploy: ${msg}`;
     void this.prompter.notify('error', text, kind ? [CREDENTIAL_FIX[kind].action, 'Show log'] : ['Show log']).then((a) => {
       if (a === 'Show log') this.log.show(true);

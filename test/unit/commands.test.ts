@@ -8,7 +8,8 @@ import { environmentItems, promotionItems, rollbackItems, serviceItems, tagItems
 import { targetOf } from '../../src/commands/runFlow';
 import { loadRepoState, type RepoState } from '../../src/pipeline/model/repoState';
 import { codeLensSpecs } from '../../src/providers/codeLensLines';
-import { awsProfiles, credentialKind, kubeconfigFiles, kubeContexts } from '../../src/providers/credentialsParse';
+import { awsProfiles, credentialKind, credentialKindOfError, kubeconfigFiles, kubeContexts } from '../../src/providers/credentialsParse';
+import { PortError } from '../../src/pipeline/model/cause';
 
 const FIXTURE = path.resolve(__dirname, '../e2e/fixtures/gitops-repo');
 const NOW = new Date('2026-11-26T20:00:00Z'); // Thursday 15:00 New York: prod's window is closed
@@ -187,11 +188,14 @@ describe('commands: quick-pick items, CodeLens lines, credential parsers', () =>
       ]);
     });
 
-    it('names the credential an error is about', () => {
-      assert.equal(credentialKind('cannot look up accounts:1.5.0 in ECR: ExpiredToken: The security token included in the request is expired'), 'aws');
-      assert.equal(credentialKind('Kubernetes API answered 401 Unauthorized for GET /apis/argoproj.io'), 'kube');
-      assert.equal(credentialKind('context "prod" not found in kubeconfig'), 'kube');
-      assert.equal(credentialKind('health: DOWN'), undefined);
+    it('names the credential to fix from the typed fault, never from the wording', () => {
+      assert.equal(credentialKind({ fault: { system: 'registry', kind: 'auth' } }), 'aws');
+      assert.equal(credentialKind({ cause: { code: 'auth', system: 'argocd', text: 'Unauthorized' } }), 'kube');
+      assert.equal(credentialKind({ fault: { system: 'cluster', kind: 'transport' } }), 'kube', 'an unreachable cluster: check the context');
+      assert.equal(credentialKind({ fault: { system: 'registry', kind: 'transport' } }), undefined, 'a registry outage is not a credential problem');
+      assert.equal(credentialKind({ cause: { code: 'check-failed', text: 'health: DOWN (Unauthorized in the body)' } }), undefined, 'words do not decide');
+      assert.equal(credentialKindOfError(new PortError('cluster', 'auth', 'Kubernetes context "prod" is not in the kubeconfig')), 'kube');
+      assert.equal(credentialKindOfError(new Error('ExpiredToken: The security token included in the request is expired')), undefined, 'an untyped error names nothing');
     });
   });
 });

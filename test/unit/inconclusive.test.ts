@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { runDeployment } from '../../src/pipeline/deploy';
 import { parseRecord } from '../../src/pipeline/model/records';
+import { PortError } from '../../src/pipeline/model/cause';
 import { observe } from '../../src/pipeline/observe';
 import { renderCommand } from '../../src/pipeline/outcome';
 import { WaitTimeoutError, type AppStatus } from '../../src/pipeline/ports';
@@ -145,7 +146,7 @@ describe('inconclusive verification', () => {
       return r;
     };
     w.cluster.getDeployment = async (ns, name) => {
-      if (synced) throw Object.assign(new Error('Kubernetes API: Unauthorized (401)'), { statusCode: 401 });
+      if (synced) throw new PortError('cluster', 'auth', 'Kubernetes API: Unauthorized (401)', 401);
       return real(ns, name);
     };
     const out = await deploy();
@@ -196,11 +197,11 @@ describe('inconclusive verification', () => {
     it('neither the watch nor a GET can read the Application: inconclusive, held', async () => {
       world({ config: PROM });
       w.argo.waitFor = async () => {
-        throw Object.assign(new Error('Kubernetes API: Unauthorized (401)'), { statusCode: 401 });
+        throw new PortError('cluster', 'auth', 'Kubernetes API: Unauthorized (401)', 401);
       };
       const get = w.argo.get.bind(w.argo);
       w.argo.get = async (ns, app) => {
-        if (pushed()) throw Object.assign(new Error('Kubernetes API: Unauthorized (401)'), { statusCode: 401 });
+        if (pushed()) throw new PortError('cluster', 'auth', 'Kubernetes API: Unauthorized (401)', 401);
         return get(ns, app);
       };
       const out = await deploy();

@@ -1,6 +1,7 @@
 // What a check is: a name written once, the phase it belongs to, the ports it needs, and a `run`
 // that returns data — its verdict and what it learned — without touching the run's state. The step
 // that runs a phase runs its checks concurrently and merges what they learned (Kargo's step output).
+import { portErrorOf } from '../model/cause';
 import type { CheckResult } from '../model/records';
 import type { RunEstimate } from '../model/duration';
 import type { WindowOverride } from '../model/override';
@@ -61,7 +62,15 @@ export type Check = BeforeCheck<any> | AfterCheck<any>;
 
 export const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** A verdict of a check that could not observe: neither passed nor failed. */
-export function couldNotObserve(what: string, error: string, evidence?: CheckResult['evidence']): Verdict {
-  return { status: 'inconclusive', detail: `could not observe ${what}: ${error}`, ...(evidence?.length ? { evidence } : {}) };
+export type Fault = NonNullable<CheckResult['fault']>;
+
+/** `{ fault }` when an adapter said whose fault and what kind (a PortError), else nothing. */
+export function faultOf(err: unknown): { fault?: Fault } {
+  const p = portErrorOf(err);
+  return p ? { fault: { system: p.system, kind: p.kind } } : {};
+}
+
+/** A verdict of a check that could not observe: neither passed nor failed (with the adapter's fault when known). */
+export function couldNotObserve(what: string, error: string, evidence?: CheckResult['evidence'], fault?: Fault): Verdict {
+  return { status: 'inconclusive', detail: `could not observe ${what}: ${error}`, ...(evidence?.length ? { evidence } : {}), ...(fault ? { fault } : {}) };
 }

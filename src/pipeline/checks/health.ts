@@ -23,7 +23,7 @@ export const health: AfterCheck<never> = {
     const via = observed.healthVia;
     const what = `${svc.healthPath} via ${via}`;
     const first = await observed.probe(1);
-    if (!first.ok) return couldNotObserve(what, first.error, await observed.podLog());
+    if (!first.ok) return couldNotObserve(what, first.error, await observed.podLog(), first.fault);
     const { r } = first.value;
     if (routeMissing(r)) return couldNotObserve(what, `the route answered HTTP 404 without an actuator status: check services.${s.service}.healthPath / healthUrl`, [healthEvidence(r, via)]);
     if (isUp(r)) return { status: 'passed', detail: `UP (HTTP ${r.httpStatus}) via ${via}` };

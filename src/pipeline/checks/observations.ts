@@ -6,7 +6,7 @@ import type { DeploymentStatus, HealthResponse, ImageInfo, PodStatus } from '../
 import type { StepContext } from '../runner';
 import { newPods } from '../steps/pods';
 import { substitute, type RunState } from '../steps/state';
-import { errText } from './check';
+import { errText, faultOf, type Fault } from './check';
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -15,7 +15,7 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 
 export interface BeforeObservations {
   /** The registry's answer for the tag: its digest and push time, `undefined` when it does not exist. */
-  image(): Promise<{ ok: true; info: ImageInfo | undefined } | { ok: false; error: string }>;
+  image(): Promise<{ ok: true; info: ImageInfo | undefined } | { ok: false; error: string; fault?: Fault }>;
 }
 
 export function beforeObservations(s: Readonly<RunState>, tag: string, ctx: StepContext<'registry'>): BeforeObservations {
@@ -23,7 +23,7 @@ export function beforeObservations(s: Readonly<RunState>, tag: string, ctx: Step
     image: once(() =>
       ctx.ports.registry.describeImage(s.serviceConfig!.ecrRepository, tag, ctx.signal).then(
         (info) => ({ ok: true as const, info }),
-        (err: unknown) => ({ ok: false as const, error: errText(err) }),
+        (err: unknown) => ({ ok: false as const, error: errText(err), ...faultOf(err) }),
       ),
     ),
   };

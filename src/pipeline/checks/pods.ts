@@ -9,7 +9,7 @@ export const pods: AfterCheck<never> = {
   async run({ run: s, tag, observed }) {
     const dep = s.serviceConfig!.deployment;
     const read = await observed.pods();
-    if (!read.ok) return couldNotObserve(`the pods of ${dep}`, read.error);
+    if (!read.ok) return couldNotObserve(`the pods of ${dep}`, read.error, undefined, read.fault);
     const all = read.value;
     if (all.length === 0) return { status: 'failed', detail: `no pods of the new ReplicaSet of ${dep}`, evidence: await observed.workloadEvidence([]) };
     const notReady = all.filter((p) => !p.ready || p.phase !== 'Running');

@@ -9,7 +9,7 @@ export const restarts: AfterCheck<never> = {
   async run({ run: s, observed }) {
     const dep = s.serviceConfig!.deployment;
     const read = await observed.pods();
-    if (!read.ok) return couldNotObserve(`the restarts of ${dep}'s pods`, read.error);
+    if (!read.ok) return couldNotObserve(`the restarts of ${dep}'s pods`, read.error, undefined, read.fault);
     const all = read.value;
     if (all.length === 0) return undefined; // "pods" says there are none
     const ns = s.env!.namespace;

@@ -4,7 +4,7 @@ import type { CheckResult } from '../model/records';
 import type { Ports } from '../ports';
 import type { StepContext } from '../runner';
 import type { RunState } from '../steps/state';
-import { errText, type AfterCheck, type BeforeCheck, type Check, type CheckPhase, type Learned, type Verdict } from './check';
+import { errText, faultOf, type AfterCheck, type BeforeCheck, type Check, type CheckPhase, type Learned, type Verdict } from './check';
 import { afterObservations, beforeObservations } from './observations';
 import { CHECKS } from './registry';
 
@@ -31,7 +31,7 @@ async function one(check: Check, input: any, ctx: StepContext<any>, phase: Check
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // A check that throws has not judged: before the change that refuses; after it, it could not observe.
-    v = phase === 'before' ? { status: 'failed', detail: `check "${check.name}" could not run: ${errText(err)}` } : { status: 'inconclusive', detail: `could not observe (check "${check.name}" failed to run): ${errText(err)}` };
+    v = phase === 'before' ? { status: 'failed', detail: `check "${check.name}" could not run: ${errText(err)}`, ...faultOf(err) } : { status: 'inconclusive', detail: `could not observe (check "${check.name}" failed to run): ${errText(err)}`, ...faultOf(err) };
   }
   if (!v) return {};
   const { learned, ...rest } = v;

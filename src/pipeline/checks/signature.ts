@@ -3,7 +3,7 @@
 import type { EnvironmentConfig, GitOpsConfig } from '../config/types';
 import { checkKeys, describeEvidence, short, verifyImage, type RefusalReason, type SignatureMaterial, type TrustedKey, type TrustPolicy } from '../signatures';
 import { rel } from '../steps/state';
-import { errText, type BeforeCheck } from './check';
+import { errText, faultOf, type BeforeCheck } from './check';
 
 const FIX: Record<RefusalReason, (repo: string, digest: string) => string> = {
   unsigned: (r, d) => `Sign it in the build workflow (cosign sign ${r}@${d}) and check that the signing step completed.`,
@@ -69,7 +69,7 @@ export const signature: BeforeCheck<'registry'> = {
       const [bundles, classic] = await Promise.all([ctx.ports.registry.bundles(repo, digest, ctx.signal), ctx.ports.registry.signatures(repo, digest, ctx.signal)]);
       material = { bundles, classic };
     } catch (err) {
-      return { status: 'failed', detail: `cannot read the signatures of ${repo}@${short(digest)}: ${errText(err)}` };
+      return { status: 'failed', ...faultOf(err), detail: `cannot read the signatures of ${repo}@${short(digest)}: ${errText(err)}` };
     }
     if (signing.mode === 'exists') {
       const n = material.bundles.length + material.classic.length;

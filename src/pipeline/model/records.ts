@@ -24,6 +24,8 @@ export interface CheckResult {
   evidenceFrom?: string;
   /** The step where it failed (the automatic rollback's check: which rollback step). */
   failedStep?: string;
+  /** An adapter's typed fault behind a failed or inconclusive check (which system, what kind); not part of the record. */
+  fault?: { system: import('./cause').FaultSystem; kind: import('./cause').FaultKind };
   /** The window check: whether it is open and when that changes (ISO instants). */
   window?: { open: boolean; opensAt?: string; closesAt?: string };
   /** The signature check: what passed (form, signer, identity, Rekor log index). */

@@ -8,12 +8,14 @@ import type { AccessAttributes } from '../ports';
 import type { Step, StepContext } from '../runner';
 import { substitute, type RunState } from './state';
 
+import { portErrorOf } from '../model/cause';
+
 export type { PreflightResult, PreflightSystem } from '../model/preflight';
 
 type Ctx = StepContext<'cluster' | 'argocd' | 'metrics'>;
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const codeOf = (err: unknown): number | undefined => (err as { statusCode?: number })?.statusCode;
+const codeOf = (err: unknown): number | undefined => portErrorOf(err)?.httpStatus;
 
 /** The fix for a failed Kubernetes API call, by its HTTP status (401 refused credentials, 403 RBAC, 404 config). */
 function kubeFix(err: unknown, what: string, configKey: string): string {
