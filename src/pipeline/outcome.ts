@@ -149,6 +149,8 @@ export interface PipelineOutcome {
   decision?: Decision;
   /** Set when the run deployed into a closed window as an emergency. */
   windowOverride?: WindowOverride;
+  /** The run-duration estimate and its basis (window.finishBy), also when the check refused the run. */
+  estimate?: import('./model/duration').RunEstimate;
   startedAt: string;
   finishedAt: string;
 }
