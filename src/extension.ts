@@ -101,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     await model.refresh();
     await followSchedule.reload();
   };
-  context.subscriptions.push(followSchedule, tree.contribute(followSchedule), registerCancelScheduled(host, reload), ...registerPauseFollowing(host, reload));
+  context.subscriptions.push(followSchedule, tree.contribute(followSchedule), registerCancelScheduled(host, reload), ...registerPauseFollowing(host, reload), host.onDidSchedule(() => void reload()));
 
   // Load after registration; the tree asks for it too, whichever comes first shares the load.
   void model.refresh();
