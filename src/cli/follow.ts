@@ -59,6 +59,7 @@ async function pass(w: CliWiring, args: ParsedArgs, io: Out, signal: AbortSignal
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve(); // stopped between the pass and the wait
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
   });
