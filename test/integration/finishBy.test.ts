@@ -40,8 +40,8 @@ describe('window.finishBy (CLI under faketime against the sandbox)', function ()
     const s = await box.start(SCENARIO);
     const refs = await originRefs(s);
     const records = await recordsOnOrigin(s, 'prod');
-    // 08:59:30 ET: a 66 s run would end at about 09:00:36 ET, after the window closes.
-    const r = await cliAt(s, DEPLOY, '2026-11-18 13:59:30');
+    // 08:59:10 ET: a 66 s run would end at about 09:00:16 ET, after the window closes (50 s of slack for a slow start).
+    const r = await cliAt(s, DEPLOY, '2026-11-18 13:59:10');
     assert.equal(r.code, 2, r.stdout + r.stderr);
     const out = JSON.parse(r.stdout) as { kind: string; checks: Check[]; estimate?: Estimate; plan?: unknown; commit?: string; record?: unknown };
     assert.equal(out.kind, 'refused');
@@ -51,7 +51,7 @@ describe('window.finishBy (CLI under faketime against the sandbox)', function ()
     const est = out.estimate!;
     assert.deepEqual({ seconds: est.seconds, basis: est.basis, runs: est.runs, percentile: est.percentile, windowClosesAt: est.windowClosesAt, marginMinutes: est.marginMinutes }, { seconds: SEED_RUN_SECONDS, basis: 'records', runs: 1, percentile: 90, windowClosesAt: CLOSES, marginMinutes: 0 });
     assert.ok(Date.parse(est.finishesAt) > Date.parse(CLOSES), `${est.finishesAt} is after ${CLOSES}`);
-    assert.ok(Date.parse(est.finishesAt) - Date.parse('2026-11-18T13:59:30Z') >= SEED_RUN_SECONDS * 1000);
+    assert.ok(Date.parse(est.finishesAt) - Date.parse('2026-11-18T13:59:10Z') >= SEED_RUN_SECONDS * 1000);
     assert.equal(out.commit, undefined);
     assert.equal(await originRefs(s), refs, 'origin untouched');
     assert.deepEqual(await recordsOnOrigin(s, 'prod'), records, 'no record of a refused run on origin');
@@ -80,7 +80,7 @@ describe('window.finishBy (CLI under faketime against the sandbox)', function ()
     fs.writeFileSync(file, doc.toString());
     await git(['-c', 'user.name=Dana', '-c', 'user.email=dana@example.invalid', 'commit', '--quiet', '-am', 'prod: finishBy off'], s.repoDir);
     await git(['push', '--quiet', 'origin', 'HEAD:main'], s.repoDir);
-    const r = await cliAt(s, DEPLOY, '2026-11-18 13:59:30');
+    const r = await cliAt(s, DEPLOY, '2026-11-18 13:59:10');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const out = JSON.parse(r.stdout) as { kind: string; checks: Check[]; plan?: { estimate?: Estimate }; record?: { path: string } };
     assert.equal(out.kind, 'deployed');
