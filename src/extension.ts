@@ -25,7 +25,7 @@ import { registerShowRecords } from './commands/showRecords';
 import { ValuesCodeLens } from './providers/codeLens';
 import { registerCredentials } from './providers/credentials';
 import { EnvironmentsTree, type TreeNode } from './providers/environmentsTree';
-import { FollowScheduleNodes } from './providers/followScheduleTree';
+import { FollowScheduleNodes, registryInspector } from './providers/followScheduleTree';
 import { PipelineHost } from './providers/pipelineHost';
 import type { Prompter } from './providers/prompter';
 import { RunStatusBar } from './providers/statusBar';
@@ -95,12 +95,13 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
   );
 
   // Dev follows main, scheduled promotions: nodes under each environment, Cancel and Pause/Resume.
-  const followSchedule = new FollowScheduleNodes(model, log);
+  // Each following service's newest candidate is read from the registry with the editor's credentials.
+  const followSchedule = new FollowScheduleNodes(model, log, undefined, registryInspector((config) => host.deps(config).ports));
   const reload = async () => {
     await model.refresh();
     await followSchedule.reload();
   };
-  context.subscriptions.push(followSchedule, tree.contribute(followSchedule), registerCancelScheduled(host, reload), ...registerPauseFollowing(host, reload));
+  context.subscriptions.push(followSchedule, tree.contribute(followSchedule), registerCancelScheduled(host, reload), ...registerPauseFollowing(host, reload), host.onDidSchedule(() => void reload()));
 
   // Load after registration; the tree asks for it too, whichever comes first shares the load.
   void model.refresh();

@@ -59,34 +59,57 @@ async function pass(w: CliWiring, args: ParsedArgs, io: Out, signal: AbortSignal
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve(); // stopped between the pass and the wait
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
   });
 }
 
+/** What the polling loop reports after each pass (one JSON line each with --json): the back-off is a field. */
+export type FollowLoopEvent =
+  | { event: 'pass'; pass: number; exitCode: number; results: FollowResult[]; consecutiveFailures: number; nextPassInSeconds: number }
+  | { event: 'pass-failed'; pass: number; error: string; consecutiveFailures: number; nextPassInSeconds: number }
+  | { event: 'stopped'; passes: number; exitCode: number };
+
+/** Seconds until the next pass: the interval, ×2 per consecutive failed pass, at most ×16. */
+export function nextPassSeconds(intervalSeconds: number, consecutiveFailures: number): number {
+  return intervalSeconds * 2 ** Math.min(consecutiveFailures, 4);
+}
+
 async function followLoop(w: CliWiring, args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
   const flag = stringFlag(args, 'interval');
   if (flag !== undefined && !/^[1-9]\d{0,5}$/.test(flag)) throw new UserError(`--interval needs seconds (1–999999), not "${flag}"`);
+  const json = !!args.flags.json;
+  const mask = (t: string) => maskSecrets(t, process.env);
+  const emit = (e: FollowLoopEvent) => io.out(mask(JSON.stringify(e)));
   let code = 0;
   let failures = 0;
+  let passes = 0;
   while (!signal.aborted) {
     let base = flag ? Number(flag) : 60;
+    passes++;
+    let event: FollowLoopEvent;
     try {
       const { config } = await w.config(args, undefined, process.env);
       base = flag ? Number(flag) : Math.min(...config.follow.map((f) => f.intervalSeconds), 60);
-      const r = await pass(w, args, io, signal);
+      const r = await pass(w, args, json ? { out: () => undefined, err: io.err } : io, signal);
       code = Math.max(code, r.code);
+      // A pass that could not observe (registry unreachable) counts as failed: back off.
       failures = r.results.some((x) => x.status === 'error') ? failures + 1 : 0;
+      event = { event: 'pass', pass: passes, exitCode: r.code, results: r.results, consecutiveFailures: failures, nextPassInSeconds: nextPassSeconds(base, failures) };
     } catch (err) {
       if (err instanceof UserError && !signal.aborted) throw err;
       failures++;
-      io.err(`follow: pass failed: ${errorMessage(err)}`);
+      event = { event: 'pass-failed', pass: passes, error: errorMessage(err), consecutiveFailures: failures, nextPassInSeconds: nextPassSeconds(base, failures) };
+      if (!json) io.err(mask(`follow: pass failed: ${event.error}`));
     }
-    // Back off on errors (registry or origin unreachable): ×2 per failed pass, at most ×16.
-    const wait = base * 1000 * 2 ** Math.min(failures, 4);
-    if (!signal.aborted) io.err(`follow: next pass in ${Math.round(wait / 1000)} s`);
-    await sleep(wait, signal);
+    if (json) emit(event);
+    if (signal.aborted) break;
+    if (!json) io.err(`follow: next pass in ${event.nextPassInSeconds} s${failures ? ` (backing off after ${failures} failed pass${failures === 1 ? '' : 'es'})` : ''}`);
+    await sleep(event.nextPassInSeconds * 1000, signal);
   }
+  if (json) emit({ event: 'stopped', passes, exitCode: code });
+  else io.err(`follow: stopped after ${passes} pass${passes === 1 ? '' : 'es'}`);
   return code;
 }
 

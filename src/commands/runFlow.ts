@@ -2,6 +2,9 @@
 // CodeLens, asking the reason, showing the plan for approval, and running. No pipeline logic: the
 // plan and every check come from the pipeline.
 import type { EnvironmentState, ServiceState } from '../pipeline/model/repoState';
+import type { DeploymentPlan } from '../pipeline/outcome';
+import { errorMessage } from '../pipeline/errors';
+import { shortWhen } from '../pipeline/model/window';
 import type { PipelineOutcome } from '../pipeline/outcome';
 import type { LoadedState, PipelineHost, RunMode, RunRequest } from '../providers/pipelineHost';
 import { overrideReasonProblem } from '../pipeline/model/override';
@@ -44,9 +47,10 @@ export async function askReason(host: PipelineHost, state: LoadedState, o: { mod
   return answer.trim();
 }
 
-/** The refusal dialog's buttons, by id (a later button, e.g. scheduling, is one more entry). */
+/** The refusal dialog's buttons, by id (the schedule button's label names when the window opens). */
 export const REFUSAL_BUTTONS = {
   cancel: { id: 'cancel', label: 'Cancel' },
+  schedule: { id: 'schedule', label: 'Schedule for when the window opens' },
   override: { id: 'override', label: OVERRIDE_BUTTON },
   plan: { id: 'plan', label: 'Show plan' },
 } as const satisfies Record<string, Choice>;
@@ -79,6 +83,28 @@ export async function confirmOverride(host: PipelineHost, environment: string, t
   return typed?.trim() === environment;
 }
 
+/** When a window-only refusal's window opens (the window check's fix), for the Schedule button. */
+export function windowOpening(plan: DeploymentPlan, timeZone: string | undefined, now: Date): { at: Date; label: string } | undefined {
+  const fix = plan.checks.find((c) => c.name === 'window' && c.status === 'failed')?.fix;
+  if (fix?.kind !== 'wait-for-window' || !fix.opensAt) return undefined;
+  const at = new Date(fix.opensAt);
+  return { at, label: `Schedule for ${timeZone ? shortWhen(at, timeZone, now) : fix.opensAtLocal ?? fix.opensAt}` };
+}
+
+/** "Schedule for …" in the refusal dialog: the same schedule as `deploy --at window-opens`, committed and pushed. */
+async function scheduleFromRefusal(host: PipelineHost, state: LoadedState, req: RunRequest, plan: DeploymentPlan, opening: { at: Date }, doc: string, markdown: string): Promise<void> {
+  const reason = req.reason?.trim() || (await askReason(host, state, { mode: 'deploy', service: req.service, environment: req.environment, title: `Schedule ${req.service} ${plan.tag} for ${req.environment}: reason` }));
+  if (!reason) return;
+  try {
+    const s = await host.schedule(state.config, plan, reason, opening.at);
+    host.transcript.append(['', `○ Scheduled ${s.service} ${s.previousTag} → ${s.tag} in ${s.environment} not before ${s.notBefore} (${s.file}); every check runs again then.`]);
+    await host.updatePlan(doc, planAfterRun(markdown, undefined, `○ Scheduled for ${s.notBefore} (${s.file}); cancel it from the tree`));
+    void host.prompter.notify('info', `GitOps Deploy: scheduled ${s.service} ${s.previousTag} → ${s.tag} in ${s.environment} for when the window opens (${s.notBefore}). Cancel it from the tree.`, []);
+  } catch (err) {
+    void host.prompter.notify('error', `GitOps Deploy: could not schedule: ${errorMessage(err)}`, []);
+  }
+}
+
 /**
  * Plan (the pipeline's pre-validation), show it, and run on approval. A refused check shows why and
  * its fix once, and offers nothing that bypasses it — except, when the window is the only refusal,
@@ -102,9 +128,16 @@ export async function planAndRun(host: PipelineHost, state: LoadedState, mode: R
     await host.showPlan(doc, p.markdown);
     if (p.refusals.length) {
       host.transcript.append(['', `✗ ${p.title}`, ...p.detail.split('\n').map((l) => `  ${l}`)]);
-      const buttons = [REFUSAL_BUTTONS.cancel, ...(p.onlyWindow ? [REFUSAL_BUTTONS.override] : []), REFUSAL_BUTTONS.plan];
+      // Only the window said no: offer to schedule for when it opens (never the default), or an emergency override.
+      const zone = state.environments.find((e) => e.config.name === req.environment)?.config.window?.timeZone;
+      const opening = p.onlyWindow && mode === 'deploy' && !req.overrideWindow ? windowOpening(plan, zone, new Date()) : undefined;
+      const buttons = [REFUSAL_BUTTONS.cancel, ...(opening ? [{ ...REFUSAL_BUTTONS.schedule, label: opening.label }] : []), ...(p.onlyWindow ? [REFUSAL_BUTTONS.override] : []), REFUSAL_BUTTONS.plan];
       const choice = await host.prompter.choose<RefusalChoice>('warning', p.title, p.detail, buttons, { focused: 'cancel', dismiss: 'plan' });
       if (choice === 'plan') await host.focusPlan(doc, p.markdown);
+      if (choice === 'schedule' && opening) {
+        await scheduleFromRefusal(host, state, req, plan, opening, doc, p.markdown);
+        return outcome;
+      }
       if (choice !== 'override' || !p.onlyWindow) return outcome;
       const emergency = await askOverrideReason(host, req);
       if (!emergency) return outcome;

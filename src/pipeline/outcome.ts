@@ -156,6 +156,8 @@ export interface PipelineOutcome {
   cause?: Omit<Cause, 'evidence'>;
   /** The adapter fault behind the first failed or inconclusive check that had one (e.g. the cluster refused the token). */
   fault?: { system: FaultSystem; kind: FaultKind };
+  /** The run-duration estimate and its basis (window.finishBy), also when the check refused the run. */
+  estimate?: import('./model/duration').RunEstimate;
   startedAt: string;
   finishedAt: string;
 }

@@ -6,7 +6,8 @@ import { explainNoRepo } from './noRepo';
 import { deploymentReporterFor } from '../launcher';
 import { createPorts } from '../clients/index';
 import { environment } from '../pipeline/config/load';
-import { planDeployment, planRollback, runDeployment, runRollback, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
+import { planDeployment, planRollback, resolveActor, runDeployment, runRollback, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
+import { createSchedule, type LoadedSchedule } from '../pipeline/schedule/schedule';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { errorMessage } from '../pipeline/errors';
 import { maskSecrets } from '../pipeline/mask';
@@ -61,6 +62,9 @@ export class PipelineHost extends Disposable {
   private readonly finished = this.register(new vscode.EventEmitter<PipelineOutcome>());
   /** Fires after every run, once the outcome is known and the model refreshed. */
   readonly onDidFinish = this.finished.event;
+  private readonly scheduled = this.register(new vscode.EventEmitter<LoadedSchedule>());
+  /** Fires when a promotion was scheduled (its file committed and pushed). */
+  readonly onDidSchedule = this.scheduled.event;
 
   constructor(
     private readonly model: WorkspaceModel,
@@ -150,6 +154,18 @@ export class PipelineHost extends Disposable {
       awsProfile: setting(SETTING_AWS_PROFILE),
     });
     return { config, ports, actor: setting(SETTING_ACTOR) };
+  }
+
+  /**
+   * Schedule a refused-only-by-the-window plan for `notBefore` through the same code as
+   * `gitops-deploy deploy … --at`: the file is written, committed and pushed.
+   */
+  async schedule(config: GitOpsConfig, plan: DeploymentPlan, reason: string, notBefore: Date): Promise<LoadedSchedule> {
+    const deps = this.deps(config);
+    const actor = await resolveActor(deps.actor, process.env, deps.ports.git);
+    const s = await createSchedule(config, deps.ports.git, plan, { reason, actor, notBefore, now: deps.ports.clock.now() });
+    this.scheduled.fire(s);
+    return s;
   }
 
   links(config: GitOpsConfig): TranscriptLinks {

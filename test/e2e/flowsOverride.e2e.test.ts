@@ -73,7 +73,8 @@ describe('Window override in the real VS Code, by keyboard and mouse', function 
     const dialog = await promoteAccounts();
     await screenshot('override', { docs: true });
     assert.equal(dialog.message, 'Deploy accounts to prod: 1.4.0 → 1.5.0 is refused');
-    assert.deepEqual(dialog.buttons.map((b) => b.label).sort(), ['Cancel', 'Override deployment window…', 'Show plan']);
+    // Scheduling for when the window opens is offered too (flowsSchedule.e2e.test.ts presses it).
+    assert.deepEqual(dialog.buttons.map((b) => b.label.replace(/^Schedule for .+$/, 'Schedule for …')).sort(), ['Cancel', 'Override deployment window…', 'Schedule for …', 'Show plan']);
     assert.deepEqual(dialog.buttons.filter((b) => b.focused).map((b) => b.label), ['Cancel'], `the focused button: ${JSON.stringify(dialog.buttons)}`);
     const sentence = /prod deployments are blocked now \(freeze "incident freeze"\)[^\n]*/.exec(dialog.detail)?.[0];
     assert.ok(sentence, dialog.detail);

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { environment, serviceConfig } from '../config/load';
 import type { GitOpsConfig } from '../config/types';
-import { verifyImage, type SignatureEvidence, type SignatureMaterial } from '../signatures';
+import { verifyImage, type RefusalReason, type SignatureEvidence, type SignatureMaterial } from '../signatures';
 import { trustPolicyFor } from '../checks/signature';
 import { readImageTags } from '../model/imageTags';
 import { readRecords, type LoadedRecord } from '../model/records';
@@ -17,6 +17,9 @@ import { isAhead, matchingTags, type FollowSubscription } from '../model/subscri
 /** The actor of every deployment the follower makes (records, commit trailers). */
 export const FOLLOWER = 'gitops-deploy-follow';
 
+/** Which trust policy refused a signature: the config's `signing`, or the subscription's `signedBy`. */
+export type TrustPolicyName = 'signing' | 'signedBy';
+
 export type SkipReason = 'too-new' | 'failed-before' | 'unsigned' | 'signature-rejected' | 'not-found';
 
 export interface FollowCandidate {
@@ -26,7 +29,7 @@ export interface FollowCandidate {
   /** The source commit the verified signature names (cosign annotation commit / git-commit / org.opencontainers.image.revision). */
   sourceCommit?: string;
   /** Why this image is not deployed; absent for the one chosen. */
-  skip?: { reason: SkipReason; detail: string; record?: string; until?: string };
+  skip?: { reason: SkipReason; detail: string; record?: string; until?: string; policy?: TrustPolicyName; signature?: RefusalReason };
 }
 
 export type FollowStatus = 'deployed' | 'rolled-back' | 'failed' | 'refused' | 'up-to-date' | 'paused' | 'no-candidate' | 'error';
@@ -98,15 +101,15 @@ async function signatureOf(deps: FollowDeps, sub: FollowSubscription, repo: stri
       return undefined;
     }
   })();
-  const policies: { name: string; keys?: readonly string[] }[] = [];
-  if (mode === 'verify') policies.push({ name: 'signing' });
-  if (sub.signedBy) policies.push({ name: 'follow signedBy', keys: sub.signedBy });
+  const policies: { name: TrustPolicyName; label: string; keys?: readonly string[] }[] = [];
+  if (mode === 'verify') policies.push({ name: 'signing', label: 'signing' });
+  if (sub.signedBy) policies.push({ name: 'signedBy', label: 'follow signedBy', keys: sub.signedBy });
   let sourceCommit: string | undefined;
   for (const p of policies) {
     const { policy, problem } = await trustPolicyFor(config, env, readKey, p.keys);
-    if (!policy) return { skip: { reason: 'signature-rejected', detail: `${p.name}: ${problem ?? 'no trust policy'}` } };
+    if (!policy) return { skip: { reason: 'signature-rejected', detail: `${p.label}: ${problem ?? 'no trust policy'}`, policy: p.name } };
     const verdict = await verifyImage(material, digest, policy);
-    if (!verdict.ok) return { skip: { reason: verdict.refusal.reason === 'unsigned' ? 'unsigned' : 'signature-rejected', detail: `${p.name}: ${verdict.refusal.message}` } };
+    if (!verdict.ok) return { skip: { reason: verdict.refusal.reason === 'unsigned' ? 'unsigned' : 'signature-rejected', detail: `${p.label}: ${verdict.refusal.message}`, policy: p.name, signature: verdict.refusal.reason } };
     sourceCommit ??= commitOf(verdict.evidence, material);
   }
   return { sourceCommit };

@@ -143,7 +143,7 @@ export function windowBrief(w: WindowState, now: Date): string {
 }
 
 /** "09:00 ET" today, "Mon 09:00 ET" within six days, "Dec 24 09:00 ET" further out. */
-function shortWhen(at: Date, zone: string, now: Date): string {
+export function shortWhen(at: Date, zone: string, now: Date): string {
   const local = DateTime.fromJSDate(at, { zone });
   const today = DateTime.fromJSDate(now, { zone });
   const time = `${local.toFormat('HH:mm')} ${zoneAbbreviation(zone, at)}`;
