@@ -1,3 +1,4 @@
+import { notifyChoice } from '../providers/prompter';
 import * as vscode from 'vscode';
 import { manualFixFor, rollbackFailed } from '../pipeline/troubleshoot';
 import type { PipelineHost } from '../providers/pipelineHost';
@@ -23,9 +24,12 @@ export function registerFixFailedRollback(host: PipelineHost): vscode.Disposable
       const what = !last
         ? `there is no record of ${t.service} in ${t.environment}`
         : `the last deployment of ${t.service} in ${t.environment} (${last.tag}, ${last.startedAt}) ${rollbackFailed(last) ? 'names no previous tag to restore' : `is ${last.status}, not a failed automatic rollback`}`;
-      void host.prompter.notify('info', `Nothing to fix: ${what}. To go back to an earlier tag use Rollback; to make Argo CD sync origin again use Retry sync.`, ['Rollback', 'Retry sync']).then((a) => {
-        if (a === 'Rollback') void vscode.commands.executeCommand('gitopsDeploy.rollback', t);
-        else if (a === 'Retry sync') void vscode.commands.executeCommand('gitopsDeploy.retrySync', t);
+      const actions = [
+        { id: 'gitopsDeploy.rollback', label: 'Rollback' },
+        { id: 'gitopsDeploy.retrySync', label: 'Retry sync' },
+      ] as const;
+      void notifyChoice(host.prompter, 'info', `Nothing to fix: ${what}. To go back to an earlier tag use Rollback; to make Argo CD sync origin again use Retry sync.`, actions).then((command) => {
+        if (command) void vscode.commands.executeCommand(command, t);
       });
       return undefined;
     }

@@ -146,7 +146,7 @@ export async function planAndRun(host: PipelineHost, state: LoadedState, mode: R
     }
     const approved = p.override
       ? await confirmOverride(host, plan.environment, p.title)
-      : (await host.prompter.confirm('info', p.title, p.detail, [mode === 'rollback' ? 'Roll back' : 'Deploy'])) === (mode === 'rollback' ? 'Roll back' : 'Deploy');
+      : (await host.prompter.confirm('info', p.title, p.detail, [mode === 'rollback' ? 'Roll back' : 'Deploy'])) !== undefined; // its one button, or Cancel
     if (!approved) {
       await host.updatePlan(doc, planAfterRun(p.markdown, undefined, `○ Not approved: ${p.title.replace(/\?$/, '')} — nothing was changed`));
       return undefined;

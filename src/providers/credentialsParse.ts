@@ -111,3 +111,8 @@ export const CREDENTIAL_FIX: Record<CredentialKind, { action: string; hint: stri
   kube: { action: 'Select Kubernetes Context', hint: 'The Kubernetes credentials: choose the kube context (GitOps Deploy: Select Kubernetes Context, setting gitopsDeploy.kubeContext) and check that it can reach the cluster (kubectl --context … get ns).' },
   github: { action: 'Sign in to GitHub', hint: 'The GitHub token: sign in to GitHub from the Accounts menu (scopes repo, workflow).' },
 };
+
+/** The button that fixes a credential, by its kind (its id) and with the command's title as label. */
+export function credentialAction(kind: CredentialKind): { id: CredentialKind; label: string } {
+  return { id: kind, label: CREDENTIAL_FIX[kind].action };
+}

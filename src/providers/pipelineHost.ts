@@ -14,13 +14,13 @@ import { maskSecrets } from '../pipeline/mask';
 import type { RepoState } from '../pipeline/model/repoState';
 import { formatEvidence } from '../pipeline/transcript';
 import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
-import { CREDENTIAL_FIX, credentialKind, credentialKindOfError } from './credentialsParse';
+import { CREDENTIAL_FIX, credentialAction, credentialKind, credentialKindOfError } from './credentialsParse';
 import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
 import { Disposable } from './lifecycle';
-import { WindowPrompter, type Prompter } from './prompter';
+import { notifyChoice, WindowPrompter, type Prompter } from './prompter';
 import { PLAN_SCHEME, REPORT_SCHEME, ReadOnlyDocuments } from './readOnlyDocuments';
 import type { RunStatusBar } from './statusBar';
-import { ACTION, commitWebUrl, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type TranscriptLinks } from './transcript';
+import { ACTION, commitWebUrl, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type ActionId, type TranscriptLinks } from './transcript';
 import type { TranscriptChannel } from './transcriptChannel';
 import type { WorkspaceModel } from './workspaceModel';
 
@@ -45,12 +45,13 @@ export interface ServiceTarget {
   environment: string;
 }
 
-/** The troubleshooting commands, by the notification action that runs them. */
-const TROUBLESHOOT_COMMANDS: Record<string, string> = {
-  [ACTION.logs]: 'gitopsDeploy.showLogs',
-  [ACTION.events]: 'gitopsDeploy.showEvents',
-  [ACTION.retrySync]: 'gitopsDeploy.retrySync',
-  [ACTION.argoCd]: 'gitopsDeploy.openInArgoCd',
+/** The command each troubleshooting action runs, by the action's id. */
+const TROUBLESHOOT_COMMANDS: Partial<Record<ActionId, string>> = {
+  logs: 'gitopsDeploy.showLogs',
+  events: 'gitopsDeploy.showEvents',
+  'retry-sync': 'gitopsDeploy.retrySync',
+  argocd: 'gitopsDeploy.openInArgoCd',
+  'fix-rollback': 'gitopsDeploy.fixFailedRollback',
 };
 
 export type LoadedState = RepoState & { config: GitOpsConfig };
@@ -248,17 +249,22 @@ export class PipelineHost extends Disposable {
             controller.abort(new Error('cancelled by the user'));
             return;
           }
-          const choice = await this.prompter.confirm(
+          const choice = await this.prompter.choose(
             'warning',
             `${req.service} is already pushed to ${req.environment}. Stop the deployment?`,
             'The change is on origin and Argo CD is applying it. Stopping leaves it in place unverified, unless you roll it back now.',
-            ['Stop and roll back', 'Stop without rolling back'],
+            [
+              { id: 'rollback', label: 'Stop and roll back' },
+              { id: 'leave', label: 'Stop without rolling back' },
+              { id: 'continue', label: 'Let it go on' },
+            ],
+            { focused: 'rollback', dismiss: 'continue' },
           );
-          if (!choice) {
+          if (!choice || choice === 'continue') {
             this.transcript.append(['cancel withdrawn: the deployment goes on']);
             return;
           }
-          afterCancel = choice === 'Stop and roll back' ? 'rollback' : 'leave';
+          afterCancel = choice;
           this.transcript.append([`cancelled by the user (${afterCancel === 'rollback' ? 'will roll back' : 'no rollback'})`]);
           controller.abort(new Error('cancelled by the user'));
         });
@@ -312,27 +318,28 @@ export class PipelineHost extends Disposable {
     const kind = credentialKind(o);
     let actions = [...n.actions];
     let text = n.text;
-    const credential = kind && o.kind !== 'deployed' && o.kind !== 'rolled-back' ? CREDENTIAL_FIX[kind] : undefined;
-    if (credential) text += ` — ${credential.hint}`;
-    const troubleshoot = troubleshootActions(o, { argoCd: !!environment(config, o.environment)?.argocd.url, extra: credential ? [credential.action] : [] });
+    const credential = kind && o.kind !== 'deployed' && o.kind !== 'rolled-back' ? credentialAction(kind) : undefined;
+    if (credential) text += ` — ${CREDENTIAL_FIX[kind!].hint}`;
+    const troubleshoot = troubleshootActions(o, { argoCd: !!environment(config, o.environment)?.argocd.url, extra: credential ? [credential] : [] });
     if (troubleshoot) actions = troubleshoot.buttons;
-    else if (credential) actions.push(credential.action);
+    else if (credential) actions.push(credential);
     const target = { service: o.service, environment: o.environment };
-    void this.prompter.notify(n.severity, text, actions).then(async (a) => {
-      if (a === ACTION.more && troubleshoot) a = (await this.prompter.pick(troubleshoot.more.map((label) => ({ label })), { title: `${o.service} in ${o.environment}: ${o.kind === 'rolled-back' ? 'rolled back' : 'needs a human'}`, placeholder: 'What next?' }))?.label;
+    void notifyChoice(this.prompter, n.severity, text, actions).then(async (a) => {
+      if (a === 'more' && troubleshoot) a = (await this.prompter.pick(troubleshoot.more.map((x) => ({ label: x.label, id: x.id })), { title: `${o.service} in ${o.environment}: ${o.kind === 'rolled-back' ? 'rolled back' : 'needs a human'}`, placeholder: 'What next?' }))?.id;
       await this.act(a, o, target);
     });
   }
 
-  private async act(action: string | undefined, o?: PipelineOutcome, target?: ServiceTarget): Promise<void> {
+  /** What a chosen action does, by its id. */
+  private async act(action: ActionId | undefined, o?: PipelineOutcome, target?: ServiceTarget): Promise<void> {
     if (!action) return;
-    if (target && TROUBLESHOOT_COMMANDS[action]) await vscode.commands.executeCommand(TROUBLESHOOT_COMMANDS[action], target);
-    else if (target && action.startsWith('Fix: restore ')) await vscode.commands.executeCommand('gitopsDeploy.fixFailedRollback', target);
-    else if (action === ACTION.record && o?.record) await vscode.window.showTextDocument(vscode.Uri.file(o.record.absolutePath), { preview: false });
-    else if (action === ACTION.output) this.transcript.show(false);
-    else if (action === CREDENTIAL_FIX.aws.action) await vscode.commands.executeCommand('gitopsDeploy.selectAwsProfile');
-    else if (action === CREDENTIAL_FIX.kube.action) await vscode.commands.executeCommand('gitopsDeploy.selectKubeContext');
-    else if (action === CREDENTIAL_FIX.github.action) await vscode.authentication.getSession('github', ['repo', 'workflow'], { createIfNone: true });
+    const command = TROUBLESHOOT_COMMANDS[action];
+    if (target && command) await vscode.commands.executeCommand(command, target);
+    else if (action === 'record' && o?.record) await vscode.window.showTextDocument(vscode.Uri.file(o.record.absolutePath), { preview: false });
+    else if (action === 'output') this.transcript.show(false);
+    else if (action === 'aws') await vscode.commands.executeCommand('gitopsDeploy.selectAwsProfile');
+    else if (action === 'kube') await vscode.commands.executeCommand('gitopsDeploy.selectKubeContext');
+    else if (action === 'github') await vscode.authentication.getSession('github', ['repo', 'workflow'], { createIfNone: true });
   }
 
   /**
@@ -342,7 +349,7 @@ export class PipelineHost extends Disposable {
    */
   async retrySync(config: GitOpsConfig, t: ServiceTarget, opts: { why?: string } = {}): Promise<RetrySyncResult | undefined> {
     if (this.running) {
-      void this.prompter.notify('warning', `GitOps Deploy is already running ${this.running}; wait for it to finish.`, [ACTION.output]).then((a) => a && this.transcript.show());
+      void notifyChoice(this.prompter, 'warning', `GitOps Deploy is already running ${this.running}; wait for it to finish.`, [ACTION.output]).then((a) => a && this.transcript.show());
       return undefined;
     }
     this.running = `the retried sync of ${t.service} in ${t.environment}`;
@@ -376,7 +383,7 @@ export class PipelineHost extends Disposable {
       else {
         // A sync may have been requested already: say where to look.
         const actions = [...(environment(config, t.environment)?.argocd.url ? [ACTION.argoCd] : []), ACTION.events, ACTION.output];
-        void this.prompter.notify('warning', `Retry sync of ${t.service} in ${t.environment} cancelled; a sync may already have been requested — check where the Argo CD application stands.`, actions).then((a) => this.act(a, undefined, t));
+        void notifyChoice(this.prompter, 'warning', `Retry sync of ${t.service} in ${t.environment} cancelled; a sync may already have been requested — check where the Argo CD application stands.`, actions).then((a) => this.act(a, undefined, t));
       }
       return undefined;
     } finally {
@@ -387,7 +394,7 @@ export class PipelineHost extends Disposable {
     this.log.info(`retry sync ${t.service} ${t.environment}: ${result.ok ? 'ok' : 'failed'} — ${result.message}`);
     const actions = result.ok ? [ACTION.output] : [ACTION.logs, ACTION.events, ...(result.link ? [ACTION.argoCd] : []), ACTION.output];
     const text = result.ok ? `Retried the sync of ${t.service} in ${t.environment}: ${result.message}.` : `Retrying the sync of ${t.service} in ${t.environment} failed: ${result.message}`;
-    void this.prompter.notify(result.ok ? 'info' : 'error', text, actions).then((a) => this.act(a, undefined, t));
+    void notifyChoice(this.prompter, result.ok ? 'info' : 'error', text, actions).then((a) => this.act(a, undefined, t));
     return result;
   }
 
@@ -401,8 +408,9 @@ export class PipelineHost extends Disposable {
     this.log.error(`pipeline: ${msg}`);
     const kind = credentialKindOfError(err);
     const text = kind ? `GitOps Deploy: ${msg} — ${CREDENTIAL_FIX[kind].hint}` : `GitOps Deploy: ${msg}`;
-    void this.prompter.notify('error', text, kind ? [CREDENTIAL_FIX[kind].action, 'Show log'] : ['Show log']).then((a) => {
-      if (a === 'Show log') this.log.show(true);
+    const showLog = { id: 'log', label: 'Show log' } as const;
+    void notifyChoice(this.prompter, 'error', text, kind ? [credentialAction(kind), showLog] : [showLog]).then((a) => {
+      if (a === 'log') this.log.show(true);
       else if (a) void this.act(a);
     });
   }

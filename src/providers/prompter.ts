@@ -3,7 +3,8 @@
 // scripted one through the extension's API, so the real commands run end to end.
 import * as vscode from 'vscode';
 import type { PickItem, TagItem } from './pickItems';
-import type { Severity } from './transcript';
+
+export type Severity = 'info' | 'warning' | 'error';
 
 export interface PickOptions {
   title: string;
@@ -58,6 +59,15 @@ export interface Prompter {
   choose<Id extends string>(severity: Severity, message: string, detail: string, buttons: readonly Choice<Id>[], options: ChooseOptions<Id>): Promise<Id | undefined>;
   /** A plain notification; resolves when an action is chosen or it is dismissed. */
   notify(severity: Severity, message: string, actions: readonly string[]): Promise<string | undefined>;
+}
+
+/**
+ * A notification whose actions are chosen by id. The editor's API hands back the button's label;
+ * this is the one place that maps it to the action it stands for.
+ */
+export async function notifyChoice<Id extends string>(prompter: Prompter, severity: Severity, message: string, actions: readonly Choice<Id>[]): Promise<Id | undefined> {
+  const label = await prompter.notify(severity, message, actions.map((a) => a.label));
+  return actions.find((a) => a.label === label)?.id;
 }
 
 function show(severity: Severity, message: string, options: vscode.MessageOptions, items: string[]): Thenable<string | undefined> {

@@ -8,6 +8,9 @@ import { CHECK_MARK, formatDuration } from '../pipeline/model/format';
 import { decisionLines, formatEvent as cliLines } from '../pipeline/transcript';
 import type { CheckResult } from '../pipeline/model/records';
 import { editorRemedy } from './remedyText';
+import type { CredentialKind } from './credentialsParse';
+import type { Choice, Severity } from './prompter';
+
 
 export interface TranscriptLinks {
   /** Repository root: record paths are shown relative to it and as absolute paths (clickable). */
@@ -217,18 +220,17 @@ export function outcomeTitle(o: PipelineOutcome): string {
   }
 }
 
-export type Severity = 'info' | 'warning' | 'error';
 
 /** The end-of-run notification: severity, text and the actions it offers. */
-export function outcomeNotification(o: PipelineOutcome): { severity: Severity; text: string; actions: string[] } {
+export function outcomeNotification(o: PipelineOutcome): { severity: Severity; text: string; actions: Action[] } {
   const n = notificationOf(o);
   // An emergency override is said first, whatever the outcome.
   return o.windowOverride ? { ...n, text: `WINDOW OVERRIDE (emergency, by ${o.windowOverride.by}): ${n.text}` } : n;
 }
 
-function notificationOf(o: PipelineOutcome): { severity: Severity; text: string; actions: string[] } {
+function notificationOf(o: PipelineOutcome): { severity: Severity; text: string; actions: Action[] } {
   const what = `${o.service}${o.tag ? ` ${o.tag}` : ''}`;
-  const actions = [...(o.record ? ['Open record'] : []), 'Show output'];
+  const actions: Action[] = [...(o.record ? [ACTION.record] : []), ACTION.output];
   switch (o.kind) {
     case 'deployed':
       return { severity: 'info', text: o.mode === 'rollback' ? `Rolled back ${o.service} in ${o.environment} to ${o.tag} and verified.` : `Deployed ${what} to ${o.environment} (${o.previousTag} → ${o.tag}) and verified.`, actions };
@@ -241,7 +243,7 @@ function notificationOf(o: PipelineOutcome): { severity: Severity; text: string;
     case 'inconclusive':
       return { severity: 'warning', text: `${what} in ${o.environment}: verification inconclusive, nothing rolled back — could not observe ${o.decision?.unobserved.join(', ') ?? 'some checks'}. Re-check or roll back.`, actions };
     case 'dry-run':
-      return { severity: 'info', text: firstLine(o.message), actions: ['Show output'] };
+      return { severity: 'info', text: firstLine(o.message), actions: [ACTION.output] };
   }
 }
 
@@ -257,20 +259,26 @@ function firstLine(s: string): string {
   return s.split('\n')[0];
 }
 
-/** The troubleshooting actions (commands gitopsDeploy.showLogs, …) as notification buttons. */
+/** What a notification button does, by identity; its label is for people (and may change). */
+export type ActionId = 'logs' | 'events' | 'retry-sync' | 'argocd' | 'record' | 'output' | 'more' | 'fix-rollback' | CredentialKind;
+
+/** A notification button: what it does and what it says. */
+export type Action = Choice<ActionId>;
+
+/** The troubleshooting actions (commands gitopsDeploy.showLogs, …) and the others, as buttons. */
 export const ACTION = {
-  logs: 'Show logs',
-  events: 'Show events',
-  retrySync: 'Retry sync',
-  argoCd: 'Open in Argo CD',
-  record: 'Open record',
-  output: 'Show output',
-  more: 'More…',
-} as const;
+  logs: { id: 'logs', label: 'Show logs' },
+  events: { id: 'events', label: 'Show events' },
+  retrySync: { id: 'retry-sync', label: 'Retry sync' },
+  argoCd: { id: 'argocd', label: 'Open in Argo CD' },
+  record: { id: 'record', label: 'Open record' },
+  output: { id: 'output', label: 'Show output' },
+  more: { id: 'more', label: 'More…' },
+} as const satisfies Record<string, Action>;
 
 /** "Fix: restore 2.1.0": the manual fix of a failed automatic rollback. */
-export function fixAction(previousTag: string): string {
-  return `Fix: restore ${previousTag}`;
+export function fixAction(previousTag: string): Action {
+  return { id: 'fix-rollback', label: `Fix: restore ${previousTag}` };
 }
 
 /** How many actions a notification shows as buttons before "More…" (VS Code crowds more into one row). */
@@ -282,10 +290,10 @@ export const MAX_BUTTONS = 3;
  * events, Argo CD (when it has a URL), retrying the sync, the record, the output. The first
  * MAX_BUTTONS are buttons; the rest are behind "More…". Undefined for other outcomes.
  */
-export function troubleshootActions(o: PipelineOutcome, opts: { argoCd: boolean; extra?: readonly string[] }): { buttons: string[]; more: string[] } | undefined {
+export function troubleshootActions(o: PipelineOutcome, opts: { argoCd: boolean; extra?: readonly Action[] }): { buttons: Action[]; more: Action[] } | undefined {
   if (!o.commit || (o.kind !== 'rolled-back' && o.kind !== 'failed-needs-human' && o.kind !== 'inconclusive')) return undefined;
-  const argo = opts.argoCd ? [ACTION.argoCd] : [];
-  const all =
+  const argo: Action[] = opts.argoCd ? [ACTION.argoCd] : [];
+  const all: Action[] =
     o.kind === 'rolled-back'
       ? // The previous tag is back and verified: why the new one failed is what matters.
         [ACTION.logs, ACTION.events, ...argo, ACTION.retrySync]

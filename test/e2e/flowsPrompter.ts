@@ -2,7 +2,7 @@
 // answered from a script (in order), recorded, and checked. Notifications are recorded too.
 import type { PickItem, TagItem } from '../../src/providers/pickItems';
 import type { Choice, ChooseOptions, InputOptions, PickOptions, PickOrTypeOptions, Prompter } from '../../src/providers/prompter';
-import type { Severity } from '../../src/providers/transcript';
+import type { Severity } from '../../src/providers/prompter';
 import { activateExtension, waitFor, type TestApi } from './helpers';
 
 export type Asked =

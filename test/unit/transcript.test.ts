@@ -2,7 +2,12 @@
 import { strict as assert } from 'node:assert';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../../src/pipeline/deploy';
 import type { CheckResult } from '../../src/pipeline/model/records';
-import { causeOf, commitWebUrl, formatEvent, formatHeader, formatOutcome, outcomeNotification, planAfterRun, planText, troubleshootActions } from '../../src/providers/transcript';
+import { ACTION, causeOf, commitWebUrl, formatEvent, formatHeader, formatOutcome, outcomeNotification, planAfterRun, planText, troubleshootActions } from '../../src/providers/transcript';
+
+/** Buttons and "More…" entries by label (what a person sees). */
+function labels(a: ReturnType<typeof troubleshootActions>) {
+  return a && { buttons: a.buttons.map((b) => b.label), more: a.more.map((b) => b.label) };
+}
 
 const links = { root: '/repo', commitUrl: (sha: string) => commitWebUrl({ apiUrl: 'https://api.github.com', owner: 'acme', repo: 'gitops' }, sha) };
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 22, 0, s)).toISOString();
@@ -177,9 +182,9 @@ describe('plan text', () => {
 
 describe('outcome notification', () => {
   it('says what happened and offers the record and the output', () => {
-    assert.deepEqual(outcomeNotification(outcome()), { severity: 'info', text: 'Deployed accounts 1.5.0 to prod (1.4.0 → 1.5.0) and verified.', actions: ['Open record', 'Show output'] });
+    assert.deepEqual(outcomeNotification(outcome()), { severity: 'info', text: 'Deployed accounts 1.5.0 to prod (1.4.0 → 1.5.0) and verified.', actions: [ACTION.record, ACTION.output] });
     const rolled = outcome({ kind: 'rolled-back', tag: '1.6.0', previousTag: '1.5.0', environment: 'stag', checks: [{ name: 'health', status: 'failed', detail: 'DOWN (HTTP 503)' }, { name: 'rollback-health', status: 'passed' }] });
-    assert.deepEqual(outcomeNotification(rolled), { severity: 'warning', text: 'accounts 1.6.0 failed in stag and was rolled back automatically to 1.5.0. Cause: health: DOWN (HTTP 503)', actions: ['Open record', 'Show output'] });
+    assert.deepEqual(outcomeNotification(rolled), { severity: 'warning', text: 'accounts 1.6.0 failed in stag and was rolled back automatically to 1.5.0. Cause: health: DOWN (HTTP 503)', actions: [ACTION.record, ACTION.output] });
     assert.equal(causeOf(outcome({ checks: [] , message: 'first\nsecond' })), 'first');
     const refused = outcomeNotification(outcome({ kind: 'refused', record: undefined, message: '1 pre-deployment check failed; nothing was changed:\n  - window: …' }));
     assert.equal(refused.severity, 'warning');
@@ -193,16 +198,17 @@ describe('troubleshooting actions after a failed run', () => {
   const human = (over: Partial<PipelineOutcome> = {}) => outcome({ kind: 'failed-needs-human', exitCode: 4, tag: '1.6.1', previousTag: '1.5.0', environment: 'stag', manualFix: 'ROLLBACK FAILED — a human is needed.', ...over });
 
   it('after a rollback: logs, events and Argo CD as buttons; retry sync, the record and the output behind More…', () => {
-    assert.deepEqual(troubleshootActions(rolled(), { argoCd: true }), { buttons: ['Show logs', 'Show events', 'Open in Argo CD', 'More…'], more: ['Retry sync', 'Open record', 'Show output'] });
-    assert.deepEqual(troubleshootActions(rolled(), { argoCd: false }), { buttons: ['Show logs', 'Show events', 'Retry sync', 'More…'], more: ['Open record', 'Show output'] });
+    assert.deepEqual(labels(troubleshootActions(rolled(), { argoCd: true })), { buttons: ['Show logs', 'Show events', 'Open in Argo CD', 'More…'], more: ['Retry sync', 'Open record', 'Show output'] });
+    assert.deepEqual(labels(troubleshootActions(rolled(), { argoCd: false })), { buttons: ['Show logs', 'Show events', 'Retry sync', 'More…'], more: ['Open record', 'Show output'] });
   });
 
   it('after a failed automatic rollback: the fix first, restoring the previous tag', () => {
-    assert.deepEqual(troubleshootActions(human(), { argoCd: true }), { buttons: ['Fix: restore 1.5.0', 'Show logs', 'Show events', 'More…'], more: ['Retry sync', 'Open in Argo CD', 'Open record', 'Show output'] });
+    assert.deepEqual(troubleshootActions(human(), { argoCd: true })!.buttons.map((b) => b.id), ['fix-rollback', 'logs', 'events', 'more'], 'each button is chosen by its id');
+    assert.deepEqual(labels(troubleshootActions(human(), { argoCd: true })), { buttons: ['Fix: restore 1.5.0', 'Show logs', 'Show events', 'More…'], more: ['Retry sync', 'Open in Argo CD', 'Open record', 'Show output'] });
     // A failure without the automatic rollback (the manual fix itself failed): no fix, retry sync is near.
-    assert.deepEqual(troubleshootActions(human({ manualFix: undefined }), { argoCd: false }), { buttons: ['Show logs', 'Show events', 'Retry sync', 'More…'], more: ['Open record', 'Show output'] });
+    assert.deepEqual(labels(troubleshootActions(human({ manualFix: undefined }), { argoCd: false })), { buttons: ['Show logs', 'Show events', 'Retry sync', 'More…'], more: ['Open record', 'Show output'] });
     // A credential problem's fix comes right after the manual fix.
-    assert.deepEqual(troubleshootActions(human(), { argoCd: false, extra: ['Select Kubernetes context'] })!.buttons, ['Fix: restore 1.5.0', 'Select Kubernetes context', 'Show logs', 'More…']);
+    assert.deepEqual(troubleshootActions(human(), { argoCd: false, extra: [{ id: 'kube', label: 'Select Kubernetes context' }] })!.buttons.map((b) => b.label), ['Fix: restore 1.5.0', 'Select Kubernetes context', 'Show logs', 'More…']);
   });
 
   it('nothing for runs that pushed nothing, succeeded or were refused', () => {
