@@ -188,7 +188,7 @@ describe('outcome notification', () => {
     assert.equal(causeOf(outcome({ checks: [] , message: 'first\nsecond' })), 'first');
     const refused = outcomeNotification(outcome({ kind: 'refused', record: undefined, message: '1 pre-deployment check failed; nothing was changed:\n  - window: …' }));
     assert.equal(refused.severity, 'warning');
-    assert.deepEqual(refused.actions, ['Show output']);
+    assert.deepEqual(refused.actions, [ACTION.output]);
     assert.equal(outcomeNotification(outcome({ kind: 'failed-needs-human' })).severity, 'error');
   });
 });
