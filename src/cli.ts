@@ -3,12 +3,12 @@ import { checkText } from './pipeline/evidence';
 import * as path from 'node:path';
 import { exportCommand, insightsCommand, verifyCommand } from './cliRecords';
 import { createPorts } from './clients';
-import { deploymentReporterFor } from './launcher';
+import { launchRun } from './launcher';
 import { environment, loadConfig } from './pipeline/config/load';
 import type { GitOpsConfig } from './pipeline/config/types';
 import { TRUSTED_HOSTS_VAR } from './pipeline/config/userSettings';
 import { escapeControl, REASON_MAX } from './pipeline/terminal';
-import { resolveActor, runDeployment, runRollback } from './pipeline/deploy';
+import { resolveActor } from './pipeline/deploy';
 import { runVerification } from './pipeline/recheck';
 import { FileProblem, UserError, errorMessage } from './pipeline/errors';
 import { quietWhenClosed } from './cli/io';
@@ -130,17 +130,15 @@ interface PipelineContext {
 /** Runs a deployment or a rollback, streaming the transcript (unless --json); the caller prints the outcome. */
 async function streamPipeline(kind: 'deploy' | 'rollback', c: PipelineContext, request: DeployRequest & RollbackRequest, opts: { json: boolean; dryRun: boolean }, io: Out, signal: AbortSignal): Promise<PipelineOutcome> {
   const { config, ports, vars, mask } = c;
-  // GitHub Deployments when config.github names the repo and GITHUB_TOKEN is set; failures are warnings.
-  const github = opts.dryRun ? undefined : deploymentReporterFor(config, { service: c.service, environment: c.envName, mode: kind }, { env: vars, warn: (m) => io.err(mask(`warning: ${m}`)), headSha: () => ports.git.headSha() });
-  const onEvent = (e: PipelineEvent) => {
-    github?.onEvent(e);
-    if (opts.json) return;
-    for (const line of formatEvent(e)) io.out(mask(line));
-  };
   const deps: PipelineDeps = { config, ports, env: vars, ...c.w.depsOverride, ...(c.actor ? { actor: c.actor } : {}) };
-  const outcome: PipelineOutcome = kind === 'deploy' ? await runDeployment(request, deps, { signal, onEvent }) : await runRollback(request, deps, { signal, onEvent });
-  await github?.flush();
-  return outcome;
+  // GitHub Deployments when config.github names the repo and GITHUB_TOKEN is set; failures are warnings.
+  return launchRun(kind, { ...request, dryRun: opts.dryRun || request.dryRun }, {
+    deps,
+    env: vars,
+    warn: (m) => io.err(mask(`warning: ${m}`)),
+    signal,
+    onEvent: opts.json ? undefined : (e) => formatEvent(e).forEach((line) => io.out(mask(line))),
+  });
 }
 
 function printOutcome(outcome: PipelineOutcome, io: Out, mask: (t: string) => string): void {

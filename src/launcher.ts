@@ -2,7 +2,9 @@
 // (src/providers/pipelineHost.ts) — where the core's flows meet the adapters. It sits above
 // src/pipeline and src/clients (it imports both) and below the entries.
 import { describeRateLimit, gitHubPortFor } from './clients/githubActions';
+import { runDeployment, runRollback } from './pipeline/deploy';
 import { createDeploymentReporter, runUrlFromEnv, type DeploymentReporter } from './pipeline/github/deployments';
+import type { DeployRequest, EventSink, PipelineDeps, PipelineOutcome, RollbackRequest } from './pipeline/outcome';
 import { serverUrlFromApi } from './pipeline/github/port';
 
 /**
@@ -34,4 +36,41 @@ export function deploymentReporterFor(
     env: { ...o.env, GITHUB_TOKEN: token },
     request,
   });
+}
+
+export interface Launch {
+  /** Who asked, in what repository, with what ports (and, for tests, a clock and a sleep). */
+  deps: PipelineDeps;
+  /** Environment variables: GITHUB_* for the reporter and the record, token values to mask. */
+  env: Record<string, string | undefined>;
+  /** A GitHub token from elsewhere (the editor's sign-in); default GITHUB_TOKEN / GH_TOKEN from env. */
+  token?: string;
+  /** Report the run as a GitHub deployment (default true; a dry run never does). */
+  report?: boolean;
+  /** A warning for people (the reporter's failures never fail the run). */
+  warn: (m: string) => void;
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a deployment or a rollback the way both entries do: the pipeline's events go to the GitHub
+ * Deployments reporter (when configured) and to `onEvent`; the reporter is flushed before returning.
+ * The CLI and the editor each only render the events and the outcome.
+ */
+export async function launchRun(mode: 'deploy' | 'rollback', request: DeployRequest & RollbackRequest, l: Launch): Promise<PipelineOutcome> {
+  const { deps } = l;
+  const reporter = l.report === false || request.dryRun ? undefined : deploymentReporterFor(deps.config, { service: request.service, environment: request.environment, mode }, { env: l.env, token: l.token, warn: l.warn, headSha: () => deps.ports.git.headSha() });
+  const control = {
+    signal: l.signal,
+    onEvent: (e: Parameters<EventSink>[0]) => {
+      reporter?.onEvent(e);
+      l.onEvent?.(e);
+    },
+  };
+  try {
+    return mode === 'rollback' ? await runRollback({ ...request, to: request.to ?? request.tag }, deps, control) : await runDeployment(request, deps, control);
+  } finally {
+    await reporter?.flush().catch((err: unknown) => l.warn(`GitHub: ${err instanceof Error ? err.message : String(err)}`));
+  }
 }

@@ -3,10 +3,10 @@
 // status bar, turns Cancel into an AbortSignal, and ends with a notification. No pipeline logic.
 import * as vscode from 'vscode';
 import { explainNoRepo } from './noRepo';
-import { deploymentReporterFor } from '../launcher';
+import { launchRun } from '../launcher';
 import { createPorts } from '../clients/index';
 import { environment } from '../pipeline/config/load';
-import { planDeployment, planRollback, resolveActor, runDeployment, runRollback, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
+import { planDeployment, planRollback, resolveActor, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
 import { createSchedule, type LoadedSchedule } from '../pipeline/schedule/schedule';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { errorMessage } from '../pipeline/errors';
@@ -230,8 +230,7 @@ export class PipelineHost extends Disposable {
     }
     const links = this.links(config);
     // Every deployment is also reported as a GitHub deployment with statuses, when GitHub is configured.
-    const token = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
-    const reporter = deploymentReporterFor(config, { service: req.service, environment: req.environment, mode }, { env: { ...process.env }, token, warn: (m) => this.log.warn(`GitHub: ${m}`), headSha: () => deps.ports.git.headSha() });
+    const githubToken = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
     // The actor: the gitopsDeploy.actor setting, else git user.name (the pipeline falls back the same way).
     const actor = deps.actor ?? (await deps.ports.git.userName().catch(() => undefined));
     this.transcript.append(formatHeader({ mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, actor, overrideWindow: req.overrideWindow, at: new Date() }));
@@ -269,7 +268,6 @@ export class PipelineHost extends Disposable {
           controller.abort(new Error('cancelled by the user'));
         });
         const onEvent = (e: PipelineEvent) => {
-          reporter?.onEvent(e);
           this.transcript.append(formatEvent(e, links));
           if (e.type === 'step-started') {
             progress.report({ message: e.title });
@@ -283,16 +281,13 @@ export class PipelineHost extends Disposable {
             this.log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'debug'](`[${e.step ?? 'pipeline'}] ${e.message}`);
           }
         };
-        const control = { signal: controller.signal, onEvent };
-        return mode === 'rollback'
-          ? runRollback({ service: req.service, environment: req.environment, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason, autoRollback: req.autoRollback }, deps, control)
-          : runDeployment({ service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason, autoRollback: req.autoRollback }, deps, control);
+        const request = { service: req.service, environment: req.environment, tag: req.tag, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason, autoRollback: req.autoRollback };
+        return launchRun(mode, request, { deps, env: { ...process.env }, token: githubToken, warn: (m) => this.log.warn(`GitHub: ${m}`), signal: controller.signal, onEvent });
       });
     } catch (err) {
       this.transcript.append([`✗ ${errorMessage(err)}`]);
       this.failedToStart(err);
     } finally {
-      await reporter?.flush().catch(() => undefined);
       this.running = undefined;
       this.status.done();
       await this.model.refresh();
