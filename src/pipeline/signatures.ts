@@ -240,7 +240,7 @@ export function matchIdentity(identity: CertificateIdentity, rules: readonly Ide
 }
 
 /** Map the library's error to our reason. */
-function refusalOf(err: unknown, form: SignatureForm, via: SignatureVia, keyless: boolean): SignatureRefusal {
+function refusalOf(err: unknown, form: SignatureForm, via: SignatureVia, keyless: boolean, tlogEntries?: number): SignatureRefusal {
   const e = err as { code?: string; message?: string; name?: string };
   const code = e?.code ?? e?.name ?? 'Error';
   const msg = e?.message ?? String(err);
@@ -251,7 +251,7 @@ function refusalOf(err: unknown, form: SignatureForm, via: SignatureVia, keyless
     case 'PUBLIC_KEY_ERROR':
       return { ...base, reason: 'untrusted-key', message: `the signature was made by a key that is not trusted (${msg})` };
     case 'CERTIFICATE_ERROR':
-      if (/expired|not valid/i.test(msg)) return { ...base, reason: 'certificate-expired', message: `the signing certificate was not valid when the signature was logged (${msg})` };
+      // Expired or not: decided by the caller from the certificate's validity and the log's time.
       return { ...base, reason: 'untrusted-certificate', message: `the signing certificate does not chain to the trusted Fulcio root (${msg})` };
     case 'TIMESTAMP_ERROR':
       return { ...base, reason: 'no-timestamp', message: `no verifiable timestamp proves when it was signed (${msg}); ${keyless ? 'a keyless certificate lives 10 minutes, so without a Rekor entry or RFC 3161 timestamp it counts as expired' : 'the signature has no trusted time'}` };
@@ -261,7 +261,8 @@ function refusalOf(err: unknown, form: SignatureForm, via: SignatureVia, keyless
     case 'TLOG_INCLUSION_PROOF_ERROR':
     case 'TLOG_INCLUSION_PROMISE_ERROR':
     case 'TLOG_MISSING_INCLUSION_ERROR':
-      return { ...base, reason: /expected \d+ tlog entries, got 0/.test(msg) ? 'no-timestamp' : 'tlog-invalid', message: `the transparency-log entry does not verify (${msg})` };
+      // No entry at all means nothing proves when it was signed; an entry that does not verify is invalid.
+      return { ...base, reason: tlogEntries === 0 ? 'no-timestamp' : 'tlog-invalid', message: `the transparency-log entry does not verify (${msg})` };
     default:
       // ValidationError from @sigstore/bundle or a parse error: the bundle is malformed or altered.
       return { ...base, reason: 'tampered', message: `the bundle is not a valid Sigstore bundle (${msg})` };
@@ -395,7 +396,7 @@ function verifyBundle(L: Libs, art: BundleArtifact, wantDigest: string, policy: 
       return { ok: false, refusal: { reason: 'untrusted-key', message: `the bundle's signature does not verify with ${keys.length === 1 ? `the trusted key ${keys[0].name}` : `any of the trusted keys (${keys.map((x) => x.name).join(', ')})`}: it was made by another key, or altered`, form, via, libraryCode: codes[0] } };
     }
     const telling = errors.find((e) => (e as { code?: string })?.code !== 'SIGNATURE_ERROR' && (e as { code?: string })?.code !== 'TLOG_BODY_ERROR') ?? errors[0];
-    const r = refusalOf(telling, form, via, keyless);
+    const r = refusalOf(telling, form, via, keyless, (bundle.verificationMaterial?.tlogEntries ?? []).length);
     if (keyless && r.reason === 'untrusted-certificate') {
       // Logged after the certificate's validity: say so, with both times.
       try {
