@@ -5,8 +5,10 @@
 //   (it names a `commit`); a failed record without a commit changed nothing and is not counted.
 //   Manual rollbacks (status `rollback`) are remediation, not changes.
 // - deployment frequency: succeeded changes in the period, per day / per week.
-// - lead time for changes: from the image's push time (`imagePushedAt`, or for older records the
-//   "(pushed …)" time in the image-exists check) to the succeeded record's `finishedAt`.
+// - lead time for changes: from when the change was built — the signing certificate's notBefore
+//   (keyless) or the signature's Rekor log time, when the passed signature check carries them — else
+//   the image's push time (`imagePushedAt`, or for older records the "(pushed …)" time in the
+//   image-exists check), to the succeeded record's `finishedAt` (changeStart).
 // - change failure rate: (rolled-back + failed changes) / all changes.
 // - time to restore: an incident starts at a failed or rolled-back change (its `startedAt`), while
 //   the service was healthy; it ends at the verified automatic rollback (a rolled-back record's
@@ -150,14 +152,34 @@ export const isFailure = (r: DeploymentRecord): boolean => isChange(r) && (r.sta
 
 const PUSHED = /\bpushed (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)/;
 
-/** When the image was pushed: the record's field, else the time the image-exists check wrote. */
-export function sourceTime(r: DeploymentRecord): number | undefined {
+/** Where a change's lead time starts, most telling first. */
+export type LeadTimeStart = 'certificate' | 'signature-log' | 'image-push';
+
+/**
+ * When the change was built: from the passed signature check's evidence when the record has it —
+ * the keyless certificate's notBefore (Fulcio issues it to the build as it signs), else the time
+ * Rekor logged the signature — else the image's push time (the record's field, else the time the
+ * image-exists check wrote). Undefined when the record has none of them.
+ */
+export function changeStart(r: DeploymentRecord): { at: number; from: LeadTimeStart } | undefined {
+  const signature = r.checks.find((c) => c.name === 'signature' && c.status === 'passed')?.signature;
+  if (signature) {
+    const cert = ms(signature.certificateNotBefore);
+    if (!Number.isNaN(cert)) return { at: cert, from: 'certificate' };
+    const logged = ms(signature.integratedTime);
+    if (!Number.isNaN(logged)) return { at: logged, from: 'signature-log' };
+  }
   const field = ms(r.imagePushedAt);
-  if (!Number.isNaN(field)) return field;
+  if (!Number.isNaN(field)) return { at: field, from: 'image-push' };
   const detail = r.checks.find((c) => c.name === 'image-exists' && c.status === 'passed')?.detail;
   const m = detail ? PUSHED.exec(detail) : null;
   const t = m ? Date.parse(m[1]) : NaN;
-  return Number.isNaN(t) ? undefined : t;
+  return Number.isNaN(t) ? undefined : { at: t, from: 'image-push' };
+}
+
+/** The start of a change's lead time (changeStart's instant). */
+export function sourceTime(r: DeploymentRecord): number | undefined {
+  return changeStart(r)?.at;
 }
 
 export function frequencyBand(perDay: number): DoraBand {

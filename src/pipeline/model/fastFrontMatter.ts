@@ -11,6 +11,7 @@ const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
 const FAIL = Symbol('fail');
 // Whitespace other than space, tab and line feeds (and control characters): the scanner below only
 // knows spaces and tabs, so a text with any of these goes to the full parser.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const ODD_SPACE = /[\x00-\x08\x0b-\x1f\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 // First characters of a plain scalar that YAML reads otherwise (indicators); "-" is one unless a
 // character other than space or "-" follows it.
