@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
@@ -63,7 +64,7 @@ export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
 
 const stamp = (iso: string): string => iso.replace(/[-:]/g, '').replace(/\.\d+/, '').replace(/Z?$/, 'Z');
 
-function recordText(r: Required<Pick<SeedRecord, 'service' | 'environment' | 'tag' | 'status' | 'actor' | 'startedAt'>> & SeedRecord, commit: string, digest: string | undefined): string {
+function recordText(r: Required<Pick<SeedRecord, 'service' | 'environment' | 'tag' | 'status' | 'actor' | 'startedAt'>> & SeedRecord, commit: string, digest: string | undefined, previousRecord: string | undefined): string {
   const finished = new Date(Date.parse(r.startedAt) + 66_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const fm: Record<string, unknown> = {
     service: r.service, environment: r.environment, tag: r.tag, ...(r.previousTag ? { previousTag: r.previousTag } : {}), ...(digest ? { digest } : {}),
@@ -73,6 +74,7 @@ function recordText(r: Required<Pick<SeedRecord, 'service' | 'environment' | 'ta
       { name: 'signature', status: 'passed', detail: 'verified Sigstore bundle (OCI referrer), keyless: https://github.com/acme/' + r.service + '/.github/workflows/release.yml@refs/heads/main (issuer https://token.actions.githubusercontent.com)' },
       { name: 'health', status: r.status === 'succeeded' ? 'passed' : 'failed', detail: r.status === 'succeeded' ? 'UP' : 'DOWN' },
     ],
+    ...(previousRecord ? { previousRecord } : {}),
   };
   const arrow = r.previousTag ? `${r.previousTag} → ${r.tag}` : r.tag;
   const yamlText = YAML.stringify(fm).replace(/^(tag|previousTag): (?!")(.*)$/gm, '$1: "$2"');
@@ -105,10 +107,16 @@ export async function createRepo(dir: string, s: NormalizedScenario, endpoints: 
   const base = await commit('Set up environments and GitOps Deploy configuration', new Date(t0));
 
   const records: SeedRecord[] = s.records ?? defaultRecords(s, t0);
-  for (const r of records) {
-    const startedAt = r.startedAt ?? new Date(t0 + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
-    const full = { ...r, status: r.status ?? 'succeeded', actor: r.actor ?? 'alice', startedAt };
-    write(`docs/deployments/${r.environment}/${stamp(startedAt)}-${r.service}.md`, recordText(full, base, digestOf(r.service, r.tag)));
+  // Oldest first per environment, each naming the previous one's hash (previousRecord: sha256 of the
+  // file's bytes, docs/record-format.md): the seed records form the chain `records verify` checks.
+  const seeded = records
+    .map((r) => ({ ...r, status: r.status ?? 'succeeded', actor: r.actor ?? 'alice', startedAt: r.startedAt ?? new Date(t0 + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z') }))
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const newest = new Map<string, string>();
+  for (const full of seeded) {
+    const text = recordText(full, base, digestOf(full.service, full.tag), newest.get(full.environment));
+    newest.set(full.environment, `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`);
+    write(`docs/deployments/${full.environment}/${stamp(full.startedAt)}-${full.service}.md`, text);
   }
   if (records.length) await commit('Record past deployments', new Date(t0 + 86_400_000));
   await git(['remote', 'add', 'origin', originDir], { cwd: repoDir });

@@ -1,6 +1,11 @@
 // Insights and the trail at scale (run by `npm run bench`, or alone: node --require tsx/cjs scripts/bench-insights.ts):
-// 10,000 record files; the Insights tab cold (read + parse + compute + message payload), a period
-// change (compute + payload + re-draw of the tab, in the test DOM), and the hash chain check.
+// 10,000 record files written with the records' own writer (serializeRecord, recordFileName, the
+// hash chain); "10,000 records → insights cold": read + parse + compute + message payload in a fresh
+// node process (scripts/bench-insights-cold.ts, bundled: no TypeScript loader in the measured
+// process; the files are in the OS cache, as they are after a checkout); then in this process the
+// tab drawn, a period change (compute + payload + re-draw of the tab, in the test DOM), and the
+// hash chain check.
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -51,12 +56,31 @@ async function generate(dir: string): Promise<number> {
   return last;
 }
 
+interface ColdRun { records: number; problems: number; processStartToMainMs: number; readMs: number; computeMs: number; payloadMs: number; totalMs: number }
+
+async function coldRuns(dir: string, until: Date, n: number): Promise<ColdRun[]> {
+  const root = path.resolve(__dirname, '..');
+  const probe = path.join(root, 'out/bench/bench-insights-cold.js');
+  const esbuild = await import('esbuild');
+  await esbuild.build({ entryPoints: [path.join(root, 'scripts/bench-insights-cold.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: probe, logLevel: 'silent' });
+  const runs: ColdRun[] = [];
+  for (let i = 0; i < n; i++) {
+    const out = execFileSync(process.execPath, [probe, dir, until.toISOString(), ENVS.join(',')], { encoding: 'utf8' });
+    const run = JSON.parse(out.trim().split('\n').pop()!) as ColdRun;
+    if (run.records !== N || run.problems) throw new Error(`the cold probe read ${run.records} records and ${run.problems} problems, expected ${N} and none`);
+    runs.push(run);
+  }
+  return runs;
+}
+
 async function main(): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gd-bench-insights-'));
   try {
     const last = await generate(dir);
     const until = new Date(last + DAY);
     const dirs = ENVS.map((e) => path.join(dir, 'docs/deployments', e));
+    const cold = await coldRuns(dir, until, 5);
+    const coldMedian = (f: (r: ColdRun) => number) => median(cold.map(f));
 
     const t0 = performance.now();
     const { records } = await readRecords(dirs);
@@ -94,14 +118,17 @@ async function main(): Promise<void> {
     if (problems.length) throw new Error(`the generated chain is broken: ${problems[0].message}`);
 
     console.log(`\nInsights and trail, ${N.toLocaleString('en-US')} record files (${ENVS.length} environments, 40 services)`);
-    console.log(`  read + parse records (cold)       ${fmt(t1 - t0)}`);
+    console.log(`  10,000 records → insights cold    ${fmt(coldMedian((r) => r.totalMs))}   (target < 1000 ms; median of ${cold.length} fresh processes, max ${fmt(Math.max(...cold.map((r) => r.totalMs))).trim()})`);
+    console.log(`    read + parse ${fmt(coldMedian((r) => r.readMs)).trim()}, measures ${fmt(coldMedian((r) => r.computeMs)).trim()}, payload ${fmt(coldMedian((r) => r.payloadMs)).trim()}; node start to main ${fmt(coldMedian((r) => r.processStartToMainMs)).trim()} (not counted)`);
+    console.log(`  In this process:`);
+    console.log(`  read + parse records              ${fmt(t1 - t0)}`);
     console.log(`  DORA measures, 12 months          ${fmt(t2 - t1)}`);
     console.log(`  insights message payload          ${fmt(t3 - t2)}   (${(payload.length / 1024).toFixed(1)} KiB)`);
     console.log(`  render the tab (test DOM)         ${fmt(t4 - t3)}`);
     console.log(`  cold → Insights drawn             ${fmt(t4 - t0)}   (target < 1000 ms)`);
     console.log(`  period change: compute (median)   ${fmt(median(compute))}`);
     console.log(`  period change: payload + re-draw  ${fmt(median(draw))}`);
-    console.log(`  period change, total (median/max) ${fmt(median(change))} / ${fmt(Math.max(...change)).trim()}   (target < 100 ms)`);
+    console.log(`  re-draw for a changed period      ${fmt(median(change))}   (target < 100 ms; compute + payload + re-draw, median of ${change.length}, max ${fmt(Math.max(...change)).trim()})`);
     console.log(`  hash chain: hash + verify 10,000  ${fmt(h1 - h0)}   (records verify without git)`);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

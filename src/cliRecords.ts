@@ -1,5 +1,6 @@
 // The CLI's records commands beyond the list: `insights`, `records verify`, `records export`.
 import * as path from 'node:path';
+import { gitHubPortFor } from './clients/githubActions';
 import { recordsGit } from './clients/recordsGit';
 import { loadConfig } from './pipeline/config/load';
 import { UserError } from './pipeline/errors';
@@ -98,7 +99,9 @@ export async function exportCommand(a: Args, io: Out, signal: AbortSignal): Prom
   const now = new Date();
   const p = period(a, now);
   const out = path.resolve(outFlag);
-  const pack = await writeEvidencePack(config, recordsGit(root), { environment, since: p.since, until: p.until, out, now, signal });
+  // The environment reviews of the changes' GitHub Actions runs, when GitHub is configured and a token set.
+  const github = gitHubPortFor(config.github, process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN);
+  const pack = await writeEvidencePack(config, recordsGit(root), { environment, since: p.since, until: p.until, out, now, signal, github });
   io.out(`${path.join(out, 'evidence.html')}, ${path.join(out, 'evidence.json')}: ${pack.summary.changes} change(s) in ${environment} from ${pack.period.since} to ${pack.period.until}; trail ${pack.trail.intact ? 'intact' : `BROKEN (${pack.trail.problems.filter((x) => x.kind !== 'fork').length} problem(s))`}`);
   return 0;
 }

@@ -12,6 +12,7 @@ import type {
   GitHubPort,
   JobInfo,
   PendingDeploymentInfo,
+  RunApproval,
   WorkflowRunInfo,
 } from '../pipeline/github/port';
 
@@ -133,6 +134,18 @@ export class GitHubActionsClient implements GitHubPort {
           const who = r.reviewer as AnyRecord | undefined;
           return String(who?.login ?? who?.slug ?? who?.name ?? r.type ?? 'unknown');
         }),
+      }));
+    });
+  }
+
+  runApprovals(runId: number, signal?: AbortSignal): Promise<RunApproval[]> {
+    return this.call(`approvals of run ${runId}`, async (o) => {
+      const { data } = await o.rest.actions.getReviewsForRun({ ...this.base, run_id: runId, request: { signal } });
+      return data.map((a) => ({
+        state: a.state,
+        user: String((a.user as AnyRecord | undefined)?.login ?? 'unknown'),
+        ...(a.comment ? { comment: a.comment } : {}),
+        environments: (a.environments ?? []).map((e) => e.name ?? String(e.id)),
       }));
     });
   }

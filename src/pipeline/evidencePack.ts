@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { GitOpsConfig } from './config/types';
 import { UserError } from './errors';
+import type { RunApproval } from './github/port';
 import { compareNewestFirst, readRecords, type CheckResult, type LoadedRecord, type RecordStatus } from './model/records';
 import { verifyTrail, type EnvironmentVerification, type RecordsGit } from './recordsVerify';
 
@@ -26,6 +27,13 @@ export interface EvidenceChange {
   checksPassed: string[];
   windowOverride?: string;
   workflowRun?: { id: string; url?: string; actor?: string };
+  /**
+   * The run's reviews of this environment (GitHub required reviewers): who approved or rejected it
+   * and their comment. Absent when the change did not run in GitHub Actions or no GitHub was asked.
+   */
+  approvals?: { by: string; state: string; comment?: string }[];
+  /** Why the approvals could not be read (the pack is written without them). */
+  approvalsUnavailable?: string;
   rollback?: { commit?: string; cause?: string; result?: string };
 }
 
@@ -42,7 +50,10 @@ export interface EvidencePack {
 
 const TICKET = /\b[A-Z][A-Z0-9]{1,9}-\d{1,7}\b/g;
 
-export function buildEvidencePack(records: readonly LoadedRecord[], o: { root: string; environment: string; since: Date; until: Date; now: Date; trail: EnvironmentVerification }): EvidencePack {
+/** Per workflow run id: its reviews, or why they could not be read. */
+export type RunApprovals = ReadonlyMap<string, RunApproval[] | { unavailable: string }>;
+
+export function buildEvidencePack(records: readonly LoadedRecord[], o: { root: string; environment: string; since: Date; until: Date; now: Date; trail: EnvironmentVerification; approvals?: RunApprovals }): EvidencePack {
   const since = o.since.getTime();
   const until = o.until.getTime();
   const list = records
@@ -56,6 +67,10 @@ export function buildEvidencePack(records: readonly LoadedRecord[], o: { root: s
     const failed = r.checks.filter((c) => c.status === 'failed' && c.name !== 'rollback');
     const rollbackCheck = r.checks.find((c) => c.name === 'rollback');
     const run = r.workflowRun;
+    const reviews = run ? o.approvals?.get(String(run.id)) : undefined;
+    const approvals = Array.isArray(reviews)
+      ? reviews.filter((a) => a.environments.length === 0 || a.environments.includes(o.environment)).map((a) => ({ by: a.user, state: a.state, ...(a.comment ? { comment: a.comment } : {}) }))
+      : undefined;
     return {
       record: path.relative(o.root, r.file).split(path.sep).join('/'),
       service: r.service,
@@ -71,6 +86,8 @@ export function buildEvidencePack(records: readonly LoadedRecord[], o: { root: s
       checksPassed: r.checks.filter((c) => c.status === 'passed').map((c) => c.name),
       windowOverride: r.windowOverride?.reason,
       workflowRun: run ? { id: String(run.id), url: typeof run.url === 'string' ? run.url : undefined, actor: run.actor } : undefined,
+      ...(approvals ? { approvals } : {}),
+      ...(reviews && !Array.isArray(reviews) ? { approvalsUnavailable: reviews.unavailable } : {}),
       rollback:
         r.status === 'rolled-back' || rollbackCheck || r.rollbackCommit
           ? { commit: r.rollbackCommit, cause: failed.map((c) => `${c.name}: ${c.detail ?? c.status}`).join('; ') || undefined, result: rollbackCheck?.detail ?? rollbackCheck?.status }
@@ -97,6 +114,13 @@ export function buildEvidencePack(records: readonly LoadedRecord[], o: { root: s
 
 const esc = (s: string | undefined) => (s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
+function approvalsHtml(c: EvidenceChange): string {
+  if (c.approvalsUnavailable) return `<br><span class="muted">approvals not read: ${esc(c.approvalsUnavailable)}</span>`;
+  if (!c.approvals) return '';
+  if (!c.approvals.length) return '<br><span class="muted">no environment review</span>';
+  return c.approvals.map((a) => `<br><strong>${esc(a.state)}</strong> by ${esc(a.by)}${a.comment ? ` (“${esc(a.comment)}”)` : ''}`).join('');
+}
+
 /** One HTML file, no external asset, no script: opens in any browser, prints, archives. */
 export function evidenceHtml(p: EvidencePack): string {
   const rows = p.changes
@@ -108,7 +132,7 @@ export function evidenceHtml(p: EvidencePack): string {
 <td>${esc(c.service)}</td>
 <td>${esc(c.what.previousTag ?? '?')} → ${esc(c.what.tag)}<br><code>${esc(c.what.digest)}</code><br><span class="muted">${esc(c.what.signature)}</span></td>
 <td>${esc(c.status)}</td>
-<td>${esc(c.who)}${c.workflowRun ? `<br><span class="muted">workflow run ${esc(c.workflowRun.id)}${c.workflowRun.url ? ` (${esc(c.workflowRun.url)})` : ''}</span>` : ''}</td>
+<td>${esc(c.who)}${c.workflowRun ? `<br><span class="muted">workflow run ${esc(c.workflowRun.id)}${c.workflowRun.url ? ` (${esc(c.workflowRun.url)})` : ''}</span>` : ''}${approvalsHtml(c)}</td>
 <td>${esc(c.why)}${c.windowOverride ? `<br><strong>Window override:</strong> ${esc(c.windowOverride)}` : ''}</td>
 <td><ul>${checks}</ul>${c.rollback ? `<p><strong>Rollback</strong>${c.rollback.commit ? ` <code>${esc(c.rollback.commit)}</code>` : ''}: ${esc(c.rollback.result)}${c.rollback.cause ? `<br>cause: ${esc(c.rollback.cause)}` : ''}</p>` : ''}</td>
 <td><code>${esc(c.commit)}</code><br><span class="muted">${esc(c.record)}</span></td>
@@ -161,13 +185,31 @@ ${rows || '<tr><td colspan="8">No change in this period.</td></tr>'}
  * Writes evidence.json and evidence.html into `out` (created; it must be new or empty, else a
  * UserError and nothing is written). Returns the pack.
  */
-export async function writeEvidencePack(config: GitOpsConfig, git: RecordsGit, o: { environment: string; since: Date; until: Date; out: string; now: Date; signal?: AbortSignal }): Promise<EvidencePack> {
+export async function writeEvidencePack(
+  config: GitOpsConfig,
+  git: RecordsGit,
+  o: { environment: string; since: Date; until: Date; out: string; now: Date; signal?: AbortSignal; github?: { runApprovals?(runId: number, signal?: AbortSignal): Promise<RunApproval[]> } },
+): Promise<EvidencePack> {
   const env = config.environments.find((e) => e.name === o.environment);
   if (!env) throw new UserError(`unknown environment "${o.environment}" (environments: ${config.environments.map((e) => e.name).join(', ')})`);
   const existing = await fs.readdir(o.out).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(new UserError(`${o.out}: ${err.message}`))));
   if (existing.length) throw new UserError(`${o.out} is not empty (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}): choose a new or empty folder; nothing was written`);
   const [{ records }, trail] = await Promise.all([readRecords([env.recordsDir]), verifyTrail(config, git, { environment: o.environment, signal: o.signal })]);
-  const pack = buildEvidencePack(records, { root: config.root, environment: o.environment, since: o.since, until: o.until, now: o.now, trail: trail.environments[0] });
+  let pack = buildEvidencePack(records, { root: config.root, environment: o.environment, since: o.since, until: o.until, now: o.now, trail: trail.environments[0] });
+  const github = o.github;
+  if (github?.runApprovals) {
+    // The reviews of the runs the changes came from (one request per run, one after the other).
+    const approvals = new Map<string, RunApproval[] | { unavailable: string }>();
+    for (const id of new Set(pack.changes.map((c) => c.workflowRun?.id).filter((x): x is string => !!x && /^\d+$/.test(x)))) {
+      try {
+        approvals.set(id, await github.runApprovals(Number(id), o.signal));
+      } catch (err) {
+        if (o.signal?.aborted) throw err;
+        approvals.set(id, { unavailable: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    pack = buildEvidencePack(records, { root: config.root, environment: o.environment, since: o.since, until: o.until, now: o.now, trail: trail.environments[0], approvals });
+  }
   await fs.mkdir(o.out, { recursive: true });
   await fs.writeFile(path.join(o.out, 'evidence.json'), JSON.stringify(pack, null, 2) + '\n');
   await fs.writeFile(path.join(o.out, 'evidence.html'), evidenceHtml(pack));

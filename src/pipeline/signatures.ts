@@ -78,6 +78,11 @@ export interface SignatureEvidence {
   rekorLogIndex?: number;
   /** When Rekor logged it (ISO), the signing time a keyless certificate is checked against. */
   integratedTime?: string;
+  /**
+   * Keyless: the start of the signing certificate's validity (ISO). Fulcio issues it to the build
+   * when it signs, so it is when the build made the image: the start of the change's lead time.
+   */
+  certificateNotBefore?: string;
   trustedRoot?: string;
 }
 
@@ -419,12 +424,18 @@ function verifyBundle(L: Libs, art: BundleArtifact, wantDigest: string, policy: 
   if (keyless) {
     const der: Buffer = content.$case === 'certificate' ? content.certificate.rawBytes : content.x509CertificateChain.certificates[0].rawBytes;
     const identity = certificateIdentity(L.core, der);
+    let certificateNotBefore: string | undefined;
+    try {
+      certificateNotBefore = L.core.X509Certificate.parse(der as any).notBefore.toISOString().replace('.000Z', 'Z');
+    } catch {
+      // the identity was read from it; a certificate without a readable validity has no lead-time start
+    }
     const rule = matchIdentity(identity, policy.identities);
     if (!rule) {
       const pol = policy.identities.length ? policy.identities.map((r) => `${r.issuer} ${r.subjectRegExp}`).join('; ') : 'none configured (signing.identities)';
       return { ok: false, refusal: { reason: 'identity-not-allowed', message: `signed by ${identity.subject} (issuer ${identity.issuer ?? 'unknown'}), which no identity rule allows (policy: ${pol})`, form, via, foundIdentity: identity, policy: [...policy.identities] } };
     }
-    return { ok: true, evidence: { ...evidence, identity, matchedRule: rule, trustedRoot: policy.trustedRootName } };
+    return { ok: true, evidence: { ...evidence, identity, matchedRule: rule, trustedRoot: policy.trustedRootName, ...(certificateNotBefore ? { certificateNotBefore } : {}) } };
   }
   return { ok: true, evidence: { ...evidence, key: used?.name, keyAlgorithm: used?.algorithm ?? describeKey(signer.key), trustedRoot: policy.trustedRootName } };
 }

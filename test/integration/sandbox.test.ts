@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import type * as K8sNs from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { BatchGetImageCommand, DescribeImagesCommand, GetDownloadUrlForLayerCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
 import { startSandbox, type Sandbox } from '../../sandbox/index';
+import { GitHubActionsClient } from '../../src/clients/githubActions';
 import { BASE_SCENARIO, ecrClient, kubeClients, octokit, pushTag, tempDir, watchUntil, type KubeClients } from './helpers/sandbox';
 
 const APPS = { group: 'argoproj.io', version: 'v1alpha1', namespace: 'argocd', plural: 'applications' };
@@ -325,6 +326,10 @@ describe('sandbox', function () {
       assert.equal(got.data.conclusion, 'success');
       const jobs = await gh.rest.actions.listJobsForWorkflowRun({ owner: 'acme', repo: 'gitops', run_id: run.id });
       assert.equal(jobs.data.jobs[0].status, 'completed');
+      // The review history the evidence pack reads (the adapter, as the CLI uses it).
+      const port = new GitHubActionsClient({ apiUrl: sb.endpoints.github, owner: 'acme', repo: 'gitops', token: sb.githubToken });
+      const user = (await gh.rest.users.getAuthenticated()).data.login;
+      assert.deepEqual(await port.runApprovals(run.id), [{ state: 'approved', user, comment: 'ok', environments: ['prod'] }]);
     });
   });
 });

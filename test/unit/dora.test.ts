@@ -7,6 +7,7 @@ import {
   leadTimeBand,
   parsePeriod,
   restoreBand,
+  changeStart,
   sourceTime,
   weekStart,
 } from '../../src/pipeline/model/dora';
@@ -149,6 +150,47 @@ describe('DORA measures', () => {
     assert.equal(sourceTime(records[2]), undefined);
     const hist = computeInsights(records, period).leadTimeHistogram[0];
     assert.deepEqual(hist, { environment: 'prod', counts: [0, 1, 1, 0, 0] });
+  });
+
+  it('lead time starts at the signing certificate, else the signature log time, else the push', () => {
+    const signed = (signature: Record<string, string>) => [{ name: 'signature', status: 'passed' as const, signature: { form: 'bundle' as const, via: 'referrers-api' as const, signer: 'keyless' as const, digest: 'sha256:ab', artifactDigest: 'sha256:cd', ...signature } }];
+    const records = [
+      // keyless: certificate notBefore 5 h before the finish; pushed 6 h before (the push is not used)
+      rec({ startedAt: iso(T0 + 4 * H), finishedAt: iso(T0 + 6 * H), imagePushedAt: iso(T0), checks: signed({ certificateNotBefore: iso(T0 + H), integratedTime: iso(T0 + H + 30_000) }) }),
+      // key-based bundle: no certificate, the Rekor log time (2 days before the finish)
+      rec({ startedAt: iso(T0 + 3 * D), finishedAt: iso(T0 + 3 * D + H), imagePushedAt: iso(T0 + D), checks: signed({ integratedTime: iso(T0 + D + H) }) }),
+      // classic signature (no time in the evidence): the push time, 10 h
+      rec({ startedAt: iso(T0 + 5 * D), finishedAt: iso(T0 + 5 * D + 10 * H), imagePushedAt: iso(T0 + 5 * D), checks: signed({}) }),
+      // a failed signature check's evidence is not used: the push time, 3 h
+      rec({ startedAt: iso(T0 + 6 * D), finishedAt: iso(T0 + 6 * D + 3 * H), imagePushedAt: iso(T0 + 6 * D), checks: [{ ...signed({ certificateNotBefore: iso(T0) })[0], status: 'failed' }] }),
+    ];
+    assert.deepEqual(records.map(changeStart), [
+      { at: T0 + H, from: 'certificate' },
+      { at: T0 + D + H, from: 'signature-log' },
+      { at: T0 + 5 * D, from: 'image-push' },
+      { at: T0 + 6 * D, from: 'image-push' },
+    ]);
+    assert.equal(sourceTime(records[0]), T0 + H);
+    const m = computeInsights(records, period).measures[0];
+    // samples 5 h, 2 d, 10 h, 3 h → sorted 3 h, 5 h, 10 h, 48 h: median 7.5 h, p90 and max 48 h
+    assert.equal(m.leadTime.count, 4);
+    assert.equal(m.leadTime.medianMs, 7.5 * H);
+    assert.equal(m.leadTime.p90Ms, 2 * D);
+    assert.equal(m.leadTime.maxMs, 2 * D);
+    assert.equal(m.leadTime.band, 'elite');
+    assert.deepEqual(computeInsights(records, period).leadTimeHistogram[0].counts, [0, 3, 1, 0, 0]);
+  });
+
+  it('a period change reuses the prepared records and gives the same figures as a fresh computation', () => {
+    const records = Array.from({ length: 60 }, (_, i) => rec({ service: `s${i % 3}`, status: i % 5 === 4 ? 'rolled-back' : 'succeeded', startedAt: iso(T0 + i * 6 * H), finishedAt: iso(T0 + i * 6 * H + H), imagePushedAt: iso(T0 + i * 6 * H - 2 * H) }));
+    const p1 = { since: new Date(T0), until: new Date(T0 + 7 * D) };
+    const p2 = { since: new Date(T0 + 3 * D), until: new Date(T0 + 20 * D) };
+    const first = computeInsights(records, p1);
+    const second = computeInsights(records, p2);
+    assert.deepEqual(computeInsights(records.slice(), p2), second);
+    assert.deepEqual(computeInsights(records.slice(), p1), first);
+    assert.equal(first.measures[0].changeFailureRate.changes, 28);
+    assert.equal(second.measures[0].changeFailureRate.changes, 60 - 12);
   });
 
   it('band boundaries', () => {

@@ -85,6 +85,17 @@ export interface CreateStatusInput {
   autoInactive?: boolean;
 }
 
+/**
+ * A review of a run's protected-environment deployment (required reviewers): who, their verdict and
+ * comment. GitHub's review history (GET …/actions/runs/{id}/approvals) gives no time.
+ */
+export interface RunApproval {
+  state: 'approved' | 'rejected' | string;
+  user: string;
+  comment?: string;
+  environments: string[];
+}
+
 export interface GitHubPort {
   /** The signed-in user's login. */
   currentUser(signal?: AbortSignal): Promise<string>;
@@ -97,6 +108,8 @@ export interface GitHubPort {
   jobLog(jobId: number, signal?: AbortSignal): Promise<string | undefined>;
   pendingDeployments(runId: number, signal?: AbortSignal): Promise<PendingDeploymentInfo[]>;
   reviewPendingDeployments(runId: number, environmentIds: number[], state: 'approved' | 'rejected', comment: string, signal?: AbortSignal): Promise<void>;
+  /** The run's environment reviews (approvals and rejections), oldest first. */
+  runApprovals?(runId: number, signal?: AbortSignal): Promise<RunApproval[]>;
   cancelRun(runId: number, signal?: AbortSignal): Promise<void>;
   createDeployment(input: CreateDeploymentInput, signal?: AbortSignal): Promise<DeploymentInfo>;
   createDeploymentStatus(deploymentId: number, input: CreateStatusInput, signal?: AbortSignal): Promise<DeploymentStatusInfo>;

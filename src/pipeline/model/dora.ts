@@ -5,8 +5,10 @@
 //   (it names a `commit`); a failed record without a commit changed nothing and is not counted.
 //   Manual rollbacks (status `rollback`) are remediation, not changes.
 // - deployment frequency: succeeded changes in the period, per day / per week.
-// - lead time for changes: from the image's push time (`imagePushedAt`, or for older records the
-//   "(pushed …)" time in the image-exists check) to the succeeded record's `finishedAt`.
+// - lead time for changes: from when the change was built — the signing certificate's notBefore
+//   (keyless) or the signature's Rekor log time, when the passed signature check carries them — else
+//   the image's push time (`imagePushedAt`, or for older records the "(pushed …)" time in the
+//   image-exists check), to the succeeded record's `finishedAt` (changeStart).
 // - change failure rate: (rolled-back + failed changes) / all changes.
 // - time to restore: an incident starts at a failed or rolled-back change (its `startedAt`), while
 //   the service was healthy; it ends at the verified automatic rollback (a rolled-back record's
@@ -150,14 +152,34 @@ export const isFailure = (r: DeploymentRecord): boolean => isChange(r) && (r.sta
 
 const PUSHED = /\bpushed (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)/;
 
-/** When the image was pushed: the record's field, else the time the image-exists check wrote. */
-export function sourceTime(r: DeploymentRecord): number | undefined {
+/** Where a change's lead time starts, most telling first. */
+export type LeadTimeStart = 'certificate' | 'signature-log' | 'image-push';
+
+/**
+ * When the change was built: from the passed signature check's evidence when the record has it —
+ * the keyless certificate's notBefore (Fulcio issues it to the build as it signs), else the time
+ * Rekor logged the signature — else the image's push time (the record's field, else the time the
+ * image-exists check wrote). Undefined when the record has none of them.
+ */
+export function changeStart(r: DeploymentRecord): { at: number; from: LeadTimeStart } | undefined {
+  const signature = r.checks.find((c) => c.name === 'signature' && c.status === 'passed')?.signature;
+  if (signature) {
+    const cert = ms(signature.certificateNotBefore);
+    if (!Number.isNaN(cert)) return { at: cert, from: 'certificate' };
+    const logged = ms(signature.integratedTime);
+    if (!Number.isNaN(logged)) return { at: logged, from: 'signature-log' };
+  }
   const field = ms(r.imagePushedAt);
-  if (!Number.isNaN(field)) return field;
+  if (!Number.isNaN(field)) return { at: field, from: 'image-push' };
   const detail = r.checks.find((c) => c.name === 'image-exists' && c.status === 'passed')?.detail;
   const m = detail ? PUSHED.exec(detail) : null;
   const t = m ? Date.parse(m[1]) : NaN;
-  return Number.isNaN(t) ? undefined : t;
+  return Number.isNaN(t) ? undefined : { at: t, from: 'image-push' };
+}
+
+/** The start of a change's lead time (changeStart's instant). */
+export function sourceTime(r: DeploymentRecord): number | undefined {
+  return changeStart(r)?.at;
 }
 
 export function frequencyBand(perDay: number): DoraBand {
@@ -242,7 +264,111 @@ function emptyCounts(): Record<RecordStatus, number> {
   return { succeeded: 0, 'rolled-back': 0, failed: 0, rollback: 0, inconclusive: 0 };
 }
 
-/** Everything the Insights tab and `gitops-deploy insights` show, for a period. */
+/** A record with the times the measures use, parsed once. */
+interface Prepared {
+  r: DeploymentRecord;
+  started: number;
+  /** Monday of `started`'s week. */
+  week: number;
+  change: boolean;
+  failure: boolean;
+  /** Succeeded change with a source time: its lead time (ms). */
+  lead?: number;
+}
+
+interface Group {
+  environment: string;
+  service: string;
+  /** Oldest first. */
+  list: Prepared[];
+  incidents: Incident[];
+}
+
+interface TagReached {
+  tag: string;
+  reached: Record<string, string>;
+  times: number[];
+  first: string;
+}
+
+interface Preparation {
+  /** Sorted by environment key then service. */
+  groups: Map<string, Group>;
+  /** Per service: its tags, by first reached (oldest first). */
+  reached: Map<string, TagReached[]>;
+}
+
+// The part of the work that does not depend on the period, per records array and filter: a period
+// change (the Insights tab's selector) only walks the records inside the period. Record arrays are
+// never changed after loading (a reload makes a new array), so the array is the cache key.
+const prepared = new WeakMap<readonly DeploymentRecord[], Map<string, Preparation>>();
+
+function prepare(all: readonly DeploymentRecord[], environment: string | undefined, service: string | undefined): Preparation {
+  let byFilter = prepared.get(all);
+  if (!byFilter) prepared.set(all, (byFilter = new Map()));
+  const filterKey = `${environment ?? ''}\u0000${service ?? ''}`;
+  const hit = byFilter.get(filterKey);
+  if (hit) return hit;
+  const groups = new Map<string, Group>();
+  const reachedAt = new Map<string, Map<string, Record<string, string>>>();
+  for (const r of all) {
+    if ((environment && r.environment !== environment) || (service && r.service !== service)) continue;
+    const key = `${r.environment}\u0000${r.service}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { environment: r.environment, service: r.service, list: [], incidents: [] }));
+    const started = ms(r.startedAt);
+    const change = isChange(r);
+    const p: Prepared = { r, started, week: weekStart(started), change, failure: change && (r.status === 'failed' || r.status === 'rolled-back') };
+    if (r.status === 'succeeded' && change) {
+      const finished = endOf(r);
+      const src = sourceTime(r);
+      if (src !== undefined && finished >= src) p.lead = finished - src;
+      let tags = reachedAt.get(r.service);
+      if (!tags) reachedAt.set(r.service, (tags = new Map()));
+      let at = tags.get(r.tag);
+      if (!at) tags.set(r.tag, (at = {}));
+      const when = r.finishedAt ?? r.startedAt;
+      if (!at[r.environment] || at[r.environment] > when) at[r.environment] = when;
+    }
+    g.list.push(p);
+  }
+  for (const g of groups.values()) {
+    g.list.sort((a, b) => (a.r.startedAt < b.r.startedAt ? -1 : a.r.startedAt > b.r.startedAt ? 1 : (a.r.finishedAt ?? '') < (b.r.finishedAt ?? '') ? -1 : (a.r.finishedAt ?? '') > (b.r.finishedAt ?? '') ? 1 : 0));
+    g.incidents = incidentsOf(g.list.map((p) => p.r));
+  }
+  const reached = new Map<string, TagReached[]>();
+  for (const [svc, tags] of reachedAt) {
+    reached.set(
+      svc,
+      [...tags.entries()]
+        .map(([tag, at]) => {
+          const values = Object.values(at);
+          return { tag, reached: at, times: values.map((v) => Date.parse(v)), first: values.slice().sort()[0] ?? '' };
+        })
+        .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0)),
+    );
+  }
+  const result: Preparation = { groups, reached };
+  byFilter.set(filterKey, result);
+  return result;
+}
+
+/** Index of the first entry of `list` (by `started`, ascending) at or after `t`. */
+function firstAtOrAfter(list: readonly Prepared[], t: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].started < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Everything the Insights tab and `gitops-deploy insights` show, for a period. `all` is read, never
+ * changed; what does not depend on the period is kept per array, so another period costs little.
+ */
 export function computeInsights(all: readonly DeploymentRecord[], opts: InsightsOptions): Insights {
   const since = opts.since.getTime();
   const until = opts.until.getTime();
@@ -253,16 +379,8 @@ export function computeInsights(all: readonly DeploymentRecord[], opts: Insights
     const i = order.indexOf(e);
     return i < 0 ? order.length : i;
   };
-  const selected = all.filter((r) => (!opts.environment || r.environment === opts.environment) && (!opts.service || r.service === opts.service));
-  // Oldest first, per (environment, service).
-  const byKey = new Map<string, DeploymentRecord[]>();
-  for (const r of selected) {
-    const key = `${r.environment}\u0000${r.service}`;
-    let list = byKey.get(key);
-    if (!list) byKey.set(key, (list = []));
-    list.push(r);
-  }
-  const environments = [...new Set(selected.map((r) => r.environment))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const prep = prepare(all, opts.environment || undefined, opts.service || undefined);
+  const environments = [...new Set([...prep.groups.values()].map((g) => g.environment))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const inPeriod = (t: number) => t >= since && t < until;
 
   interface Acc { deployments: number; lead: number[]; changes: number; failures: number; restore: number[]; incidents: number; open: number }
@@ -271,44 +389,32 @@ export function computeInsights(all: readonly DeploymentRecord[], opts: Insights
   const svcAcc = new Map<string, Acc>();
   const weeks = new Map<string, WeekBucket>();
   const histogram = new Map<string, number[]>(environments.map((e) => [e, LEAD_TIME_BUCKETS.map(() => 0)]));
-  const reached = new Map<string, Map<string, Record<string, string>>>();
 
-  for (const [key, list] of byKey) {
-    list.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : (a.finishedAt ?? '') < (b.finishedAt ?? '') ? -1 : (a.finishedAt ?? '') > (b.finishedAt ?? '') ? 1 : 0));
+  for (const [key, g] of prep.groups) {
     const acc = newAcc();
     svcAcc.set(key, acc);
-    const [environment, service] = key.split('\u0000');
-    for (const r of list) {
-      const started = ms(r.startedAt);
-      const finished = endOf(r);
-      if (r.status === 'succeeded' && isChange(r)) {
-        let tags = reached.get(service);
-        if (!tags) reached.set(service, (tags = new Map()));
-        let at = tags.get(r.tag);
-        if (!at) tags.set(r.tag, (at = {}));
-        if (!at[environment] || at[environment] > (r.finishedAt ?? r.startedAt)) at[environment] = r.finishedAt ?? r.startedAt;
-      }
-      if (!inPeriod(started)) continue;
-      const wk = weekStart(started);
-      const wkKey = `${wk}\u0000${environment}`;
+    const { environment, list } = g;
+    for (let i = firstAtOrAfter(list, since); i < list.length && list[i].started < until; i++) {
+      const p = list[i];
+      const r = p.r;
+      const wkKey = `${p.week}\u0000${environment}`;
       let bucket = weeks.get(wkKey);
-      if (!bucket) weeks.set(wkKey, (bucket = { week: new Date(wk).toISOString(), environment, counts: emptyCounts() }));
-      if (isChange(r) || r.status === 'rollback') bucket.counts[r.status]++;
-      if (!isChange(r)) continue;
+      if (!bucket) weeks.set(wkKey, (bucket = { week: new Date(p.week).toISOString(), environment, counts: emptyCounts() }));
+      if (p.change || r.status === 'rollback') bucket.counts[r.status]++;
+      if (!p.change) continue;
       acc.changes++;
-      if (isFailure(r)) acc.failures++;
+      if (p.failure) acc.failures++;
       if (r.status === 'succeeded') {
         acc.deployments++;
-        const src = sourceTime(r);
-        if (src !== undefined && finished >= src) {
-          const lead = finished - src;
+        if (p.lead !== undefined) {
+          const lead = p.lead;
           acc.lead.push(lead);
           const h = histogram.get(environment)!;
           h[LEAD_TIME_BUCKETS.findIndex((b) => lead < b.maxMs)]++;
         }
       }
     }
-    for (const inc of incidentsOf(list)) {
+    for (const inc of g.incidents) {
       if (!inPeriod(inc.start)) continue;
       acc.incidents++;
       if (inc.end === undefined) acc.open++;
@@ -316,10 +422,10 @@ export function computeInsights(all: readonly DeploymentRecord[], opts: Insights
     }
     const e = envAcc.get(environment)!;
     e.deployments += acc.deployments;
-    e.lead.push(...acc.lead);
+    for (const x of acc.lead) e.lead.push(x);
     e.changes += acc.changes;
     e.failures += acc.failures;
-    e.restore.push(...acc.restore);
+    for (const x of acc.restore) e.restore.push(x);
     e.incidents += acc.incidents;
     e.open += acc.open;
   }
@@ -339,18 +445,17 @@ export function computeInsights(all: readonly DeploymentRecord[], opts: Insights
   const measures: DoraMeasures[] = [];
   for (const env of environments) {
     measures.push(measure(env, undefined, envAcc.get(env)!));
-    const services = [...byKey.keys()].filter((k) => k.startsWith(`${env}\u0000`)).map((k) => k.split('\u0000')[1]).sort();
+    const services = [...prep.groups.values()].filter((g) => g.environment === env).map((g) => g.service).sort();
     for (const s of services) measures.push(measure(env, s, svcAcc.get(`${env}\u0000${s}`)!));
   }
-  const timeline: TagTimeline[] = [...reached.entries()]
+  const timeline: TagTimeline[] = [...prep.reached.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([service, tags]) => ({
       service,
-      tags: [...tags.entries()]
-        .map(([tag, at]) => ({ tag, reached: at }))
-        .filter((t) => Object.values(t.reached).some((iso) => inPeriod(Date.parse(iso))))
-        .sort((a, b) => (firstReached(a.reached) < firstReached(b.reached) ? -1 : 1))
-        .slice(-TIMELINE_TAGS),
+      tags: tags
+        .filter((t) => t.times.some(inPeriod))
+        .slice(-TIMELINE_TAGS)
+        .map((t) => ({ tag: t.tag, reached: { ...t.reached } })),
     }))
     .filter((t) => t.tags.length > 0);
   return {
@@ -361,10 +466,6 @@ export function computeInsights(all: readonly DeploymentRecord[], opts: Insights
     leadTimeHistogram: environments.map((environment) => ({ environment, counts: histogram.get(environment)! })),
     timeline,
   };
-}
-
-function firstReached(at: Record<string, string>): string {
-  return Object.values(at).sort()[0] ?? '';
 }
 
 /**

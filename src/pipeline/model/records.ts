@@ -1,5 +1,4 @@
-import { promises as fs, readFile as readFileCb } from 'node:fs';
-import { promisify } from 'node:util';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { FileProblem, errorMessage } from '../errors';
@@ -88,8 +87,12 @@ export interface RecordProblem {
   message: string;
 }
 
-// fs.promises.readFile is several times slower than the callback API for thousands of small files.
-const readFileFast = promisify(readFileCb);
+// Reading thousands of small files through the thread pool (fs.promises or the callback API) costs
+// four round trips each (open, fstat, read, close): 10,000 records took 0.5–1.2 s that way, against
+// about 0.13 s read synchronously. So records are read synchronously in slices, and the event loop
+// gets a turn between slices (the extension host is never held for more than a slice's few ms).
+const READ_SLICE = 200;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const FRONT = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
@@ -201,31 +204,39 @@ export function serializeRecord(record: DeploymentRecord, body: string): string 
 export async function readRecords(dirs: readonly string[]): Promise<{ records: LoadedRecord[]; problems: RecordProblem[] }> {
   const records: LoadedRecord[] = [];
   const problems: RecordProblem[] = [];
-  await Promise.all(
+  const listed = await Promise.all(
     dirs.map(async (dir) => {
-      let names: string[];
       try {
-        names = await fs.readdir(dir);
+        return { dir, names: await fs.readdir(dir) };
       } catch (err: any) {
         if (err?.code !== 'ENOENT') problems.push({ file: dir, message: `cannot list records: ${errorMessage(err)}` });
-        return;
+        return { dir, names: [] as string[] };
       }
-      const files = names.filter((n) => n.endsWith('.md') && !n.startsWith('.') && n.toLowerCase() !== 'readme.md');
-      const texts = await Promise.all(files.map((n) => readFileFast(path.join(dir, n), 'utf8').catch((e: Error) => e)));
-      texts.forEach((t, i) => {
-        const file = path.join(dir, files[i]);
-        if (t instanceof Error) {
-          problems.push({ file, message: `cannot read: ${t.message}` });
-          return;
-        }
-        try {
-          records.push(parseRecord(t, file));
-        } catch (err) {
-          problems.push({ file, message: errorMessage(err) });
-        }
-      });
     }),
   );
+  let sinceTurn = 0;
+  for (const { dir, names } of listed) {
+    for (const name of names) {
+      if (!name.endsWith('.md') || name.startsWith('.') || name.toLowerCase() === 'readme.md') continue;
+      if (++sinceTurn > READ_SLICE) {
+        sinceTurn = 0;
+        await nextTurn();
+      }
+      const file = path.join(dir, name);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        problems.push({ file, message: `cannot read: ${errorMessage(err)}` });
+        continue;
+      }
+      try {
+        records.push(parseRecord(text, file));
+      } catch (err) {
+        problems.push({ file, message: errorMessage(err) });
+      }
+    }
+  }
   records.sort(compareNewestFirst);
   return { records, problems };
 }
