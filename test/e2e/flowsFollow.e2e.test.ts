@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parse } from 'yaml';
 import type { FollowNodeData } from '../../src/providers/followScheduleTree';
-import { activateExtension, findUiRow, hasUiDriver, rowAt, uiExpand, waitFor, workspaceRoot, type Row, type TestApi } from './helpers';
+import { execFile } from 'node:child_process';
+import { activateExtension, findUiRow, hasUiDriver, rowAt, uiCloseWindow, uiExpand, uiKeys, uiOpenWindow, uiQuickInput, uiTreeAction, uiType, waitFor, workspaceRoot, type Row, type TestApi } from './helpers';
 
 const WHAT = 'tags ^main-[0-9a-f]{7,40}$';
 const LABEL = 'cards follows builds';
@@ -62,4 +63,45 @@ describe('Following in the tree: the newest candidate and why', function () {
       assert.equal(rows.description, next.description);
     }
   });
+
+  it('Pause Following by mouse on the node: the reason typed, the marker committed and pushed (CI honours it), the node paused; Resume Following removes it', async function () {
+    if (!hasUiDriver) this.skip(); // needs the browser harness (scripts/e2e.mjs) to click and type
+    const marker = 'docs/deployments/follow/dev/cards.yaml';
+    const git = (args: string[]) => new Promise<string>((resolve, reject) => execFile('git', args, { cwd: workspaceRoot() }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut}`)) : resolve(out))));
+    const onOrigin = async () => {
+      await git(['fetch', '--quiet', 'origin']);
+      return git(['show', `origin/main:${marker}`]).catch(() => undefined);
+    };
+    assert.equal(await onOrigin(), undefined, 'cards follows to begin with');
+    const reason = 'INC-77 investigating the last build';
+    await uiOpenWindow();
+    try {
+      await uiExpand(['dev']);
+      await uiTreeAction(['dev', LABEL], 'Pause Following');
+      await uiQuickInput({ title: 'Pause following of cards in dev' });
+      await uiType(reason);
+      await uiKeys('Enter');
+      const pushed = await waitFor(api, 'the pause marker on origin', onOrigin, 60_000);
+      const m = parse(pushed!);
+      assert.equal(m.paused, true);
+      assert.equal(m.service, 'cards');
+      assert.equal(m.environment, 'dev');
+      assert.equal(m.reason, reason);
+      assert.match(await git(['log', '-1', '--format=%s', 'origin/main', '--', marker]), /^Pause following of cards in dev/);
+      await api.refresh!();
+      const paused = await waitFor(api, 'the node to say paused', async () => {
+        const row = await rowAt(api, 'dev', LABEL);
+        return (row.node as { data?: FollowNodeData }).data?.paused ? row : undefined;
+      }, 60_000);
+      assert.equal(verdictOf(paused)?.state, 'paused');
+
+      await uiTreeAction(['dev', LABEL], 'Resume Following');
+      await waitFor(api, 'the marker gone from origin', async () => ((await onOrigin()) === undefined ? true : undefined), 60_000);
+      await api.refresh!();
+      await waitFor(api, 'the node to follow again', async () => ((await rowAt(api, 'dev', LABEL)).node as { data?: FollowNodeData }).data?.paused === false || undefined, 60_000);
+    } finally {
+      await uiCloseWindow();
+    }
+  });
 });
+
