@@ -24,7 +24,18 @@ function record(r: () => number): DeploymentRecord {
     commit: maybe('9f1e2d3c'.repeat(5)),
     windowOverride: maybe({ reason: pick(STRINGS) }),
     workflowRun: maybe({ id: 123456, attempt: 2, url: 'https://github.com/acme/gitops/actions/runs/123456', workflow: 'Deploy Service to Environment', actor: pick(STRINGS) }),
-    checks: Array.from({ length: Math.floor(r() * 5) }, () => ({ name: pick(['image-exists', 'signature', 'health']), status: pick(['passed', 'failed', 'warning', 'skipped'] as const), detail: maybe(pick(STRINGS)) })),
+    checks: Array.from({ length: Math.floor(r() * 5) }, () => ({
+      name: pick(['image-exists', 'signature', 'health']),
+      status: pick(['passed', 'failed', 'warning', 'skipped'] as const),
+      detail: maybe(pick(STRINGS)),
+      // the signature evidence a real record keeps: nested maps, integers, strings that look like numbers
+      signature: maybe({
+        form: 'bundle' as const, via: 'referrers-api' as const, signer: 'keyless' as const, digest: 'sha256:' + 'ab'.repeat(32), artifactDigest: 'sha256:' + 'cd'.repeat(32),
+        identity: { subject: pick(['https://github.com/acme/x/.github/workflows/release.yml@refs/heads/main', ...STRINGS]), issuer: maybe('https://token.actions.githubusercontent.com'), githubWorkflowSha: maybe(pick(['9f1e2d3c'.repeat(5), '1234567', '0123'])) },
+        rekorLogIndex: pick([0, 7, 123456789, 10 ** 15, -3]),
+        integratedTime: maybe('2026-11-20T03:12:04.000Z'),
+      }),
+    })),
   };
 }
 
@@ -43,7 +54,7 @@ describe('fast front-matter reader', () => {
   });
 
   it('falls back on anything unusual', () => {
-    for (const t of ['a: &x 1', 'a: *x', 'a: |\n  block', 'a: [1, 2]', 'a:\n  - 1', 'a: "multi\n  line"', 'a: 1\na: 2', ' a: 1', 'a: "\\x41"']) {
+    for (const t of ['a: &x 1', 'a: *x', 'a: |\n  block', 'a: [1, 2]', 'a:\n  - 1', 'a: "multi\n  line"', 'a: x\na: y', ' a: 1', 'a: "\\x41"', 'a: 1.5', 'a: 007', 'a:\n- b: 1', 'a:\n  b: 1\n c: 2', 'a: x\n  b: y', 'a:\n  - b: 1\n    - c: 2']) {
       assert.equal(fastFrontMatter(t), undefined, t);
     }
   });
