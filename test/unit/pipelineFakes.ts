@@ -360,6 +360,8 @@ export class FakeArgo implements ArgoCdPort {
     const s = this.status(app);
     onUpdate?.(s);
     if (done(s)) return Promise.resolve(s);
+    // As the real adapter: a signal aborted before the wait began ends it at once (no abort event will come).
+    if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     return new Promise((_, reject) => {
       const t = setTimeout(() => reject(new WaitTimeoutError(`timed out after ${timeoutMs} ms waiting for ${app}`)), timeoutMs);
       signal?.addEventListener('abort', () => {
