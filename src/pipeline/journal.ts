@@ -84,3 +84,41 @@ export async function takeLease(git: GitPort, info: LeaseInfo, now: Date, finish
     },
   };
 }
+
+/** An unfinished run of one service in one environment, as `status` and the tree show it. */
+export interface UnfinishedRun {
+  environment: string;
+  service: string;
+  state: Exclude<JournalState, { kind: 'clean' }>;
+}
+
+/**
+ * Every service with an unfinished run at origin's `rev` (interrupted, or running elsewhere): one
+ * history read per environment, a lease read only for a service whose newest run has no record.
+ */
+export async function unfinishedRuns(git: GitPort, config: GitOpsConfig, rev: string, now: Date, signal?: AbortSignal): Promise<UnfinishedRun[]> {
+  const out: UnfinishedRun[] = [];
+  for (const env of config.environments) {
+    const valuesRel = rel(config.root, env.valuesFile);
+    const [history, finished, text] = await Promise.all([git.history(rev, valuesRel, JOURNAL_DEPTH, signal), finishedRuns(git, config, env, rev, signal), git.show(rev, valuesRel, signal)]);
+    const byService = new Map<string, JournalEntry[]>();
+    for (const e of history.map(parseJournal)) {
+      if (!e || e.environment !== env.name) continue;
+      byService.set(e.service, [...(byService.get(e.service) ?? []), e]);
+    }
+    let tags: Map<string, string> = new Map();
+    try {
+      if (text !== undefined) tags = new Map([...parseImageTags(text, config.tagPath).entries].map(([k, v]) => [k, v.tag]));
+    } catch {
+      tags = new Map();
+    }
+    const isFinished = (id: string) => finished.has(id);
+    for (const [service, entries] of byService) {
+      if (isFinished(entries[0].runId)) continue;
+      const lease = await readLeaseState(git, env.name, service, now, isFinished, signal).catch(() => undefined);
+      const state = journalState(entries, { finished: isFinished, originTag: tags.get(service), lease });
+      if (state.kind !== 'clean') out.push({ environment: env.name, service, state });
+    }
+  }
+  return out;
+}
