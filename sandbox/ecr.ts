@@ -129,6 +129,8 @@ export class EcrApi {
       }
       case 'ListImageReferrers': {
         this.repo(input);
+        // A registry without the referrers API (scenario registry.referrers: false).
+        if (!this.registry.referrersApi) throw new AwsError('UnknownOperationException', 'Unknown operation ListImageReferrers');
         const subject = input.subjectId?.imageDigest;
         if (typeof subject !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(subject)) {
           throw new AwsError('InvalidParameterException', `1 validation error detected: Value '${subject ?? 'null'}' at 'subjectId.imageDigest' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+`);
