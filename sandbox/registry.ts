@@ -47,6 +47,8 @@ export class Registry {
   /** Resolves when every bundle of the last load() is signed and stored (the ECR stand-in waits for it). */
   ready: Promise<void> = Promise.resolve();
   private generation = 0;
+  /** The scenario's default signature form (images pushed later are signed this way unless they say otherwise). */
+  private defaultForm: SignatureForm = 'bundle';
   /** false: the registry has no referrers API; each bundle is also listed in the `sha256-<hex>` tag index (as cosign does then). */
   referrersApi = true;
 
@@ -63,6 +65,7 @@ export class Registry {
   /** (Re)builds every repository from the scenario's images; bundles are signed asynchronously (see ready). */
   load(scenario: NormalizedScenario, now = Date.now()): void {
     this.repos.clear();
+    this.defaultForm = scenario.signature;
     this.referrersApi = scenario.registry.referrers;
     const gen = ++this.generation;
     const pending: (() => Promise<void>)[] = [];
@@ -170,14 +173,28 @@ export class Registry {
     return rebuilt;
   }
 
-  /** A new tag arrives (a build pushed it); signed per the spec. Refuses a tag that exists: ECR repositories here are IMMUTABLE. */
+  /**
+   * A new tag arrives (a build pushed it); signed per the spec, else the scenario's form (a cosign v3
+   * bundle referrer by default, keyless in the demo, like the other images). A bundle is signed
+   * against the local Fulcio/Rekor right after: `ready` covers it, so the registry APIs answer with
+   * it. Refuses a tag that exists: ECR repositories here are IMMUTABLE.
+   */
   push(service: string, tag: string, spec: ImageSpec, pushedAt: Date): StoredImage {
     const images = this.repos.get(service) ?? [];
     if (images.some((i) => i.tags.includes(tag))) throw new Error(`ImageTagAlreadyExistsException: The image tag '${tag}' already exists in the '${service}' repository and cannot be overwritten because the repository is immutable.`);
     const stored = this.makeImage(service, tag, pushedAt, spec);
     images.push(stored);
-    // A pushed build is signed the classic way (cosign sign -a commit=…), synchronously, whatever the scenario's form.
-    if (spec.signed !== false) images.push(this.makeSignature(service, stored, spec.signedBy === 'untrusted' ? this.keys.untrusted : this.keys.trusted, pushedAt, spec.tampered === true, spec.commit));
+    const form = Registry.formOf(spec, this.defaultForm);
+    const key = spec.signedBy === 'untrusted' ? this.keys.untrusted : this.keys.trusted;
+    // cosign sign -a commit=… (classic): synchronously.
+    if (form === 'classic') images.push(this.makeSignature(service, stored, key, pushedAt, spec.tampered === true, spec.commit));
+    if (form === 'bundle' || form === 'keyless') {
+      const gen = this.generation;
+      this.ready = this.ready.catch(() => undefined).then(async () => {
+        const json = await this.signBundle(service, stored, form, spec, key);
+        if (gen === this.generation) this.attach(images, service, stored, this.makeReferrer(service, stored, json, pushedAt));
+      });
+    }
     this.repos.set(service, images);
     return stored;
   }
