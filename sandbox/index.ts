@@ -179,7 +179,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }, log, 'ecr');
     servers.push(ecr);
     const registryPassword = 'sandbox-' + crypto.randomBytes(12).toString('hex');
-    const ociApi = new OciApi(registry, { mode: () => scenario.registry.auth, username: 'sandbox', password: registryPassword }, () => oci.url, log);
+    const ociApi = new OciApi(registry, { mode: () => scenario.registry.auth, username: 'sandbox', password: registryPassword }, () => oci.url, log, () => ecr.url);
     const oci = await listen(ociApi.handle, log, 'oci');
     servers.push(oci);
     const promServer = await listen((req, res, body, url) => (prom ? prom.handle(req, res, body, url) : notReady(res)), log, 'prometheus');

@@ -20,7 +20,8 @@ export class OciApi {
   /** Tokens the /token endpoint handed out (bearer mode). */
   private readonly tokens = new Set<string>();
 
-  constructor(private readonly registry: Registry, private readonly auth: OciAuth, private readonly baseUrl: () => string, private readonly log: (s: string) => void) {}
+  /** `storageUrl`: where blob GETs are redirected (pre-signed, another origin), as GHCR or Docker Hub send them to a CDN. */
+  constructor(private readonly registry: Registry, private readonly auth: OciAuth, private readonly baseUrl: () => string, private readonly log: (s: string) => void, private readonly storageUrl?: () => string) {}
 
   handle = async (req: http.IncomingMessage, res: http.ServerResponse, _body: Buffer, url: URL): Promise<void> => {
     await this.registry.ready;
@@ -85,6 +86,11 @@ export class OciApi {
   private blob(req: http.IncomingMessage, res: http.ServerResponse, name: string, digest: string, headers: Record<string, string>): void {
     const blob = this.registry.blobs.get(digest);
     if (!blob || !this.registry.layerDigests(name).has(digest)) return sendJson(res, 404, errorBody('BLOB_UNKNOWN', 'blob unknown to registry', { digest }), headers);
+    if (this.storageUrl && req.method === 'GET') {
+      const expires = Math.floor(Date.now() / 1000) + 600;
+      res.writeHead(307, { ...headers, Location: `${this.storageUrl()}/layers/${encodeURIComponent(name)}/${encodeURIComponent(digest)}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=600&X-Amz-Date=${expires}`, 'Docker-Content-Digest': digest, 'Content-Length': 0 });
+      return void res.end();
+    }
     res.writeHead(200, { ...headers, 'Content-Type': 'application/octet-stream', 'Content-Length': blob.length, 'Docker-Content-Digest': digest });
     res.end(req.method === 'HEAD' ? undefined : blob);
   }
