@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import { maskSecrets } from './mask';
 import type { Ports } from './ports';
-import { setImageTag } from './model/imageTags';
+import { editValuesText } from './model/imageTags';
 import type { CheckResult } from './model/records';
 import {
   EXIT_CODES,
@@ -111,7 +111,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
   try {
     const before = s.valuesBefore;
     if (before === undefined) throw new Error('no text');
-    diff = unifiedDiff(s.valuesRel!, before, setImageTag(before, s.service, s.tag, s.settings.config.tagPath).text);
+    diff = unifiedDiff(s.valuesRel!, before, editValuesText(before, s.service, s.tag, s.env.pinDigest ? s.digest : undefined, s.settings.config.tagPath, s.valuesRel).text);
   } catch {
     diff = '';
   }

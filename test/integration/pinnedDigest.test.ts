@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { SANDBOX_GIT_IDENTITY, type Sandbox, type Scenario } from '../../sandbox/index';
 import { T } from '../../sandbox/kube/types';
 import { editValuesText } from '../../src/pipeline/model/imageTags';
-import { git, sandboxPerTest } from './helpers/cli';
+import { cli, git, sandboxPerTest } from './helpers/cli';
 
 const VALUES = (env: string) => `helm/environments/${env}-env/image-tags.yaml`;
 const SCENARIO: Scenario = {
@@ -49,5 +49,30 @@ describe('sandbox: a digest pinned in the values file is what runs', function ()
     const repushed = s.registry.find('accounts', { imageTag: '1.5.0' })!.digest;
     assert.notEqual(repushed, verified);
     assert.deepEqual([...new Set(ids.map((id) => id.split('@')[1]))], [repushed]);
+  });
+});
+
+describe('pinDigest through the CLI: the verified digest is written beside the tag and is what runs', function () {
+  this.timeout(180_000);
+  const box = sandboxPerTest('pinned-digest-cli-');
+
+  it('a pinned environment: the commit sets tag and digest; the tag pushed again at rollout does not reach the pods (exit 0); the rollback keeps the pin of the tag before', async () => {
+    const s = await box.start({
+      ...SCENARIO,
+      services: { accounts: { images: { '1.4.0': {}, '1.5.0': { repushedBeforeRollout: true }, '1.6.0': { health: 'DOWN' } } } },
+      config: { environments: [{ name: 'dev', namespace: 'dev', pinDigest: true }, { name: 'stag', namespace: 'stag' }, { name: 'prod', namespace: 'prod' }] },
+    } as Scenario);
+    const verified = s.registry.find('accounts', { imageTag: '1.5.0' })!.digest;
+    const r = await cli(s, ['deploy', 'accounts', '--env', 'dev', '--tag', '1.5.0', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const values = await git(['show', `main:${VALUES('dev')}`], s.originDir);
+    assert.match(values, new RegExp(`\\n {4}tag: "1\\.5\\.0"\\n {4}digest: "${verified}"\\n`));
+    const o = JSON.parse(r.stdout);
+    assert.equal(o.digest, verified);
+    assert.equal(o.checks.find((c: { name: string }) => c.name === 'running-digest').status, 'passed');
+    // a bad tag next: rolled back to 1.5.0 with 1.5.0's digest pinned again
+    const bad = await cli(s, ['deploy', 'accounts', '--env', 'dev', '--tag', '1.6.0']);
+    assert.equal(bad.code, 3, bad.stdout + bad.stderr);
+    assert.equal(await git(['show', `main:${VALUES('dev')}`], s.originDir), values);
   });
 });

@@ -4,7 +4,8 @@
 import { appEvidence, argoCdAppUrl, gatherWorkload, type Evidence } from '../evidence';
 import type { CauseCode } from '../model/cause';
 import { maskSecrets } from '../mask';
-import { parseImageTags, setImageTag } from '../model/imageTags';
+import { editValuesText, parseImageTags } from '../model/imageTags';
+import { FileProblem } from '../errors';
 import { journalTrailers } from '../model/journal';
 import type { CheckResult } from '../model/records';
 import { evidenceSignal } from '../observe';
@@ -27,8 +28,12 @@ export function changeMessage(s: RunState): string {
   return withTrailers(changeCommitMessage(s.mode, commitFacts(s)), journalTrailers({ runId: s.runId, kind: s.mode === 'rollback' ? 'rollback' : 'deploy', digest: s.digest }));
 }
 
-/** origin's values file at `base` with the service set to `tag`, or why that cannot be built (someone changed the line). */
-export async function valuesAt(s: RunState, git: Ports['git'], base: string, expectTag: string, tag: string, signal: AbortSignal): Promise<{ text: string; line: number } | { refuse: string }> {
+/**
+ * origin's values file at `base` with the service set to `tag` (and, in an environment with
+ * `pinDigest`, its digest beside it), or why that cannot be built (someone changed the line, or a
+ * digest cannot be pinned in that shape).
+ */
+export async function valuesAt(s: RunState, git: Ports['git'], base: string, expectTag: string, tag: string, digest: string | undefined, signal: AbortSignal): Promise<{ text: string; line: number; previousDigest?: string } | { refuse: string }> {
   const text = await git.show(base, s.valuesRel!, signal);
   let now: string | undefined;
   try {
@@ -39,8 +44,13 @@ export async function valuesAt(s: RunState, git: Ports['git'], base: string, exp
   if (text === undefined || now !== expectTag) {
     return { refuse: `origin moved and changed ${s.service} there: ${s.valuesRel} at ${shortSha(base)} has ${now ?? 'no tag'}, expected ${expectTag}. Someone else deployed ${s.service} meanwhile.` };
   }
-  const edit = setImageTag(text, s.service, tag, s.settings.config.tagPath);
-  return { text: edit.text, line: edit.entry.line };
+  try {
+    const edit = editValuesText(text, s.service, tag, s.env!.pinDigest ? digest : undefined, s.settings.config.tagPath, s.valuesRel);
+    return { text: edit.text, line: edit.entry.line, previousDigest: edit.previousDigest };
+  } catch (err) {
+    if (err instanceof FileProblem) return { refuse: `${s.valuesRel}${err.line ? `:${err.line}` : ''}: ${err.message}` };
+    throw err;
+  }
 }
 
 export const updateValuesStep: Step<RunState, 'git'> = {
@@ -50,9 +60,10 @@ export const updateValuesStep: Step<RunState, 'git'> = {
   timeoutMs: 30_000,
   async run(s, ctx) {
     // Built from origin's commit, in memory: the user's working tree is never the source, nor touched.
-    const v = await valuesAt(s, ctx.ports.git, s.base!, s.previousTag!, s.tag!, ctx.signal);
+    const v = await valuesAt(s, ctx.ports.git, s.base!, s.previousTag!, s.tag!, s.digest, ctx.signal);
     if ('refuse' in v) return { status: 'refused', message: v.refuse, cause: { code: 'conflict', text: v.refuse, retryable: true } };
     s.valuesAfter = v.text;
+    s.previousDigest = v.previousDigest;
     ctx.log(`${s.valuesRel}:${v.line}: ${s.service} ${s.previousTag} → ${s.tag} (on origin's ${shortSha(s.base)})`);
     return { status: 'succeeded', message: `${s.valuesRel}:${v.line} ${s.previousTag} → ${s.tag}` };
   },
@@ -115,7 +126,7 @@ export const pushStep: Step<RunState, 'git'> = {
   timeoutMs: 120_000,
   async run(s, ctx) {
     const build = async (base: string) => {
-      const v = await valuesAt(s, ctx.ports.git, base, s.previousTag!, s.tag!, ctx.signal);
+      const v = await valuesAt(s, ctx.ports.git, base, s.previousTag!, s.tag!, s.digest, ctx.signal);
       return 'refuse' in v ? v : { files: { [s.valuesRel!]: v.text }, message: changeMessage(s) };
     };
     const r = await pushOnto(ctx.ports.git, { sha: s.commit!, base: s.base! }, build, ctx.log, ctx.signal);

@@ -28,7 +28,7 @@ export const rollbackValuesStep: Step<RunState, 'git'> = {
     // Back to the tag that ran and was verified before this run, on origin's head as it is now.
     await ctx.ports.git.fetch(ctx.signal);
     s.rollbackBase = await ctx.ports.git.remoteSha(ctx.signal);
-    const v = await valuesAt(s, ctx.ports.git, s.rollbackBase, s.tag!, s.previousTag!, ctx.signal);
+    const v = await valuesAt(s, ctx.ports.git, s.rollbackBase, s.tag!, s.previousTag!, s.previousDigest, ctx.signal);
     if ('refuse' in v) return { status: 'failed', message: v.refuse, cause: { code: 'conflict', text: v.refuse } };
     s.rollbackValues = v.text;
     ctx.log(`${s.valuesRel}:${v.line}: ${s.service} ${s.tag} → ${s.previousTag} (the tag origin had before this run)`);
@@ -54,7 +54,7 @@ export const rollbackPushStep: Step<RunState, 'git'> = {
   timeoutMs: 120_000,
   async run(s, ctx) {
     const build = async (base: string) => {
-      const v = await valuesAt(s, ctx.ports.git, base, s.tag!, s.previousTag!, ctx.signal);
+      const v = await valuesAt(s, ctx.ports.git, base, s.tag!, s.previousTag!, s.previousDigest, ctx.signal);
       return 'refuse' in v ? v : { files: { [s.valuesRel!]: v.text }, message: rollbackMessage(s) };
     };
     const r = await pushOnto(ctx.ports.git, { sha: s.rollbackCommit!, base: s.rollbackBase! }, build, ctx.log, ctx.signal);

@@ -77,6 +77,8 @@ export interface RunState {
   /** The values file's text at `base` (origin), and after the edit. */
   valuesBefore?: string;
   valuesAfter?: string;
+  /** The digest pinned beside the tag before this run (pinDigest), restored by a rollback. */
+  previousDigest?: string;
   commit?: string;
   pushed?: boolean;
   syncedAt?: string;
