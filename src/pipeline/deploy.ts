@@ -29,7 +29,7 @@ import { newRunId } from './model/journal';
 import { recordStep, type RecordPlan } from './steps/record';
 import { resolveStep } from './steps/resolve';
 import { rollbackCommitStep, rollbackPushStep, rollbackSyncStep, rollbackValuesStep, rollbackRolloutStep, rollbackVerifyStep } from './steps/rollback';
-import { oneLine, shortSha, type RunState } from './steps/state';
+import { isResolved, oneLine, shortSha, type Resolved, type RunState } from './steps/state';
 import { validateStep } from './steps/validate';
 import { preflightStep } from './steps/preflight';
 import { rolloutStep, verifyStep } from './steps/verify';
@@ -41,13 +41,13 @@ export type { PipelineEvent, EventSink } from './outcome';
 const MARGIN_MS = 30_000;
 
 /** The steps of a deployment, in order, with timeouts from the config (exported for benches). */
-export function deploymentSteps(s: RunState): { before: Step<RunState, any>[]; change: Step<RunState, any>[]; rollback: Step<RunState, any>[] } {
+export function deploymentSteps(s: RunState): { before: Step<Resolved, any>[]; change: Step<Resolved, any>[]; rollback: Step<Resolved, any>[] } {
   const v = s.settings.config.verification;
   const syncMs = v.syncTimeoutSeconds * 1000 + MARGIN_MS;
   const rolloutMs = v.rolloutTimeoutSeconds * 1000 + MARGIN_MS;
   return {
-    before: [resolveStep, validateStep, preflightStep],
-    change: [updateValuesStep, commitStep, pushStep, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.tag!), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.tag!)],
+    before: [validateStep, preflightStep],
+    change: [updateValuesStep, commitStep, pushStep, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.target.tag), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.target.tag)],
     // The rollback's sync may first have to wait for a stuck operation of the bad commit to end.
     rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPushStep, { ...rollbackSyncStep, timeoutMs: 2 * v.syncTimeoutSeconds * 1000 + MARGIN_MS }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
   };
@@ -105,13 +105,12 @@ export async function newState(mode: 'deploy' | 'rollback', req: { service: stri
   };
 }
 
-function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): DeploymentPlan | undefined {
-  if (!s.env || !s.tag || s.previousTag === undefined) return undefined;
+function buildPlan(s: Resolved, wouldProceed: boolean, refusal?: string): DeploymentPlan {
   let diff = '';
   try {
     const before = s.valuesBefore;
     if (before === undefined) throw new Error('no text');
-    diff = unifiedDiff(s.valuesRel!, before, editValuesText(before, s.service, s.tag, s.env.pinDigest ? s.digest : undefined, s.settings.config.tagPath, s.valuesRel).text);
+    diff = unifiedDiff(s.target.valuesRel, before, editValuesText(before, s.service, s.target.tag, s.target.env.pinDigest ? s.digest : undefined, s.settings.config.tagPath, s.target.valuesRel).text);
   } catch {
     diff = '';
   }
@@ -119,13 +118,13 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
     wouldProceed,
     service: s.service,
     environment: s.environment,
-    tag: s.tag,
-    previousTag: s.previousTag,
+    tag: s.target.tag,
+    previousTag: s.target.previousTag,
     digest: s.digest,
-    valuesFile: s.valuesRel!,
+    valuesFile: s.target.valuesRel,
     diff,
     commitMessage: changeMessage(s),
-    application: s.application!,
+    application: s.target.application,
     checks: s.checks,
     preflight: s.preflight,
     refusal,
@@ -146,7 +145,7 @@ interface Finish {
 }
 
 /** The checks after the change that observed something, and those that could not (for a decision). */
-function observation(s: RunState, from: number): { observed: string[]; unobserved: CheckResult[] } {
+function observation(s: Resolved, from: number): { observed: string[]; unobserved: CheckResult[] } {
   const after = s.checks.slice(from);
   return { observed: after.filter((c) => c.status === 'passed' || c.status === 'failed' || c.status === 'warning').map((c) => c.name), unobserved: after.filter((c) => c.status === 'inconclusive') };
 }
@@ -169,32 +168,32 @@ function stepText(r: RunResult): string {
   return r.step && r.title ? `${r.title} (${r.step}): ${why}` : why;
 }
 
-function manualFix(s: RunState, failedAt: string | undefined, why: string | undefined): string {
+function manualFix(s: Resolved, failedAt: string | undefined, why: string | undefined): string {
   const cfg = s.settings.config;
-  const vf = s.valuesRel!;
-  const app = s.application!;
-  const ns = s.env!.argocd.namespace;
-  const dep = s.serviceConfig!.deployment;
-  const lines = [`ROLLBACK FAILED — a human is needed.`, `${s.service} in ${s.environment}: ${s.tag} (commit ${shortSha(s.commit)}) failed verification: ${s.cause}.`, `The automatic rollback failed at ${failedAt ?? 'an unknown step'}: ${why ?? 'no detail'}.`, 'Do this now:'];
+  const vf = s.target.valuesRel;
+  const app = s.target.application;
+  const ns = s.target.env.argocd.namespace;
+  const dep = s.target.serviceConfig.deployment;
+  const lines = [`ROLLBACK FAILED — a human is needed.`, `${s.service} in ${s.environment}: ${s.target.tag} (commit ${shortSha(s.commit)}) failed verification: ${s.cause}.`, `The automatic rollback failed at ${failedAt ?? 'an unknown step'}: ${why ?? 'no detail'}.`, 'Do this now:'];
   if (s.rollbackPushed) {
-    lines.push(`  1. origin already has the rollback commit ${s.rollbackCommit} (${s.service}: ${s.previousTag}); make Argo CD sync it: argocd app sync ${app} --revision ${s.rollbackCommit} (or the Argo CD UI)`);
-    lines.push(`  2. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.env!.namespace}`);
+    lines.push(`  1. origin already has the rollback commit ${s.rollbackCommit} (${s.service}: ${s.target.previousTag}); make Argo CD sync it: argocd app sync ${app} --revision ${s.rollbackCommit} (or the Argo CD UI)`);
+    lines.push(`  2. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.target.env.namespace}`);
   } else {
-    lines.push(`  1. set ${s.service} back to ${s.previousTag} in ${vf}`);
-    lines.push(`  2. git commit -m "Rollback ${s.service} in ${s.environment}: ${s.tag} → ${s.previousTag}" -- ${vf}`);
+    lines.push(`  1. set ${s.service} back to ${s.target.previousTag} in ${vf}`);
+    lines.push(`  2. git commit -m "Rollback ${s.service} in ${s.environment}: ${s.target.tag} → ${s.target.previousTag}" -- ${vf}`);
     lines.push(`  3. git push ${cfg.git.remote} HEAD:${cfg.git.branch}`);
-    lines.push(`  4. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.env!.namespace}`);
+    lines.push(`  4. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.target.env.namespace}`);
   }
   return lines.join('\n');
 }
 
-function rollbackCommand(s: RunState): string {
-  return `gitops-deploy rollback ${s.service} --env ${s.environment} --to ${s.previousTag} --reason "undo interrupted deployment of ${s.tag}"`;
+function rollbackCommand(s: Resolved): string {
+  return `gitops-deploy rollback ${s.service} --env ${s.environment} --to ${s.target.previousTag} --reason "undo interrupted deployment of ${s.target.tag}"`;
 }
 
-async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps, control: RunControl, resume?: ResumeAction): Promise<PipelineOutcome> {
-  const env = s.settings.env;
-  const clock = s.settings.clock;
+async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineDeps, control: RunControl, resume?: ResumeAction): Promise<PipelineOutcome> {
+  const env = state.settings.env;
+  const clock = state.settings.clock;
   const sink = control.onEvent;
   const emit: EventSink = (e) => sink?.(deepMask(e, env));
   const opts = { ports: deps.ports, clock, signal: control.signal, onEvent: emit };
@@ -203,33 +202,70 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     reports.push(...r.reports);
     return r;
   };
-  const steps = deploymentSteps(s);
   let finish: Finish;
   const recordOut: { ref?: RecordRef; problem?: string } = {};
-  const writeRecord = async (plan: RecordPlan) => {
-    // Written even after Ctrl-C: with its own signal, so an interrupted run still leaves its trace.
-    track(await runSteps([recordStep(() => plan, recordOut)], s, { ports: deps.ports, clock, onEvent: emit }));
-    return recordOut.ref;
-  };
-  const notify = async (kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded' | 'inconclusive', message: string) => {
-    emit({ type: 'notification', kind, message, at: iso(clock.now()) });
-    try {
-      await deps.ports.notifier.notify(deepMask({ kind, service: s.service, environment: s.environment, tag: s.tag!, previousTag: s.previousTag, message, recordPath: recordOut.ref?.path, windowOverride: s.windowOverride }, env));
-    } catch (err) {
-      emit({ type: 'log', level: 'warn', message: `notification failed: ${err instanceof Error ? err.message : String(err)}`, at: iso(clock.now()) });
-    }
-  };
   try {
-    const pre = track(await runSteps(resume ? [resumeStep(resume)] : steps.before, s, opts));
-    if (pre.status !== 'succeeded') {
+    // resolve (or, to finish an interrupted run, resume): from here on the run has its target.
+    const first = track(await runSteps([resume ? resumeStep(resume) : resolveStep], state, opts));
+    let pre = first;
+    const steps = deploymentSteps(state); // after resolve: the timeouts of origin's policy
+    if (first.status === 'succeeded' && isResolved(state) && !resume) pre = track(await runSteps(steps.before, state, opts));
+    if (pre.status !== 'succeeded' || !isResolved(state)) {
       const message = pre.status === 'aborted' ? `interrupted before any change: ${pre.message}; nothing was changed` : pre.status === 'failed' ? `could not check the deployment (${stepText(pre)}); nothing was changed` : (pre.cause?.text ?? 'refused');
-      const exitCode = s.usage ? EXIT_CODES.usage : EXIT_CODES.refused;
-      finish = s.dryRun && !s.usage && s.tag ? { kind: 'dry-run', exitCode, message: `dry run: would be refused — ${message}`, plan: buildPlan(s, false, message) } : { kind: 'refused', exitCode, message };
-      return outcome(s, finish, reports, clock);
+      const exitCode = state.usage ? EXIT_CODES.usage : EXIT_CODES.refused;
+      finish = state.dryRun && !state.usage && isResolved(state) ? { kind: 'dry-run', exitCode, message: `dry run: would be refused — ${message}`, plan: buildPlan(state, false, message) } : { kind: 'refused', exitCode, message };
+      return outcome(state, finish, reports, clock);
     }
+    const s: Resolved = state;
+    const writeRecord = async (plan: RecordPlan) => {
+      // Written even after Ctrl-C: with its own signal, so an interrupted run still leaves its trace.
+      track(await runSteps([recordStep(() => plan, recordOut)], s, { ports: deps.ports, clock, onEvent: emit }));
+      return recordOut.ref;
+    };
+    const notify = async (kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded' | 'inconclusive', message: string) => {
+      emit({ type: 'notification', kind, message, at: iso(clock.now()) });
+      try {
+        await deps.ports.notifier.notify(deepMask({ kind, service: s.service, environment: s.environment, tag: s.target.tag, previousTag: s.target.previousTag, message, recordPath: recordOut.ref?.path, windowOverride: s.windowOverride }, env));
+      } catch (err) {
+        emit({ type: 'log', level: 'warn', message: `notification failed: ${err instanceof Error ? err.message : String(err)}`, at: iso(clock.now()) });
+      }
+    };
+    async function rollBack(change: RunResult, rollbackSteps: Step<Resolved, any>[]): Promise<PipelineOutcome> {
+      const failure = { failedStep: change.step, causeCode: change.cause?.code };
+      const checksBeforeRollback = s.checks.length;
+      const rb = track(await runSteps(rollbackSteps, s, opts));
+      const rbWhy = oneLine(rb.cause?.text ?? rb.message ?? '');
+      if (rb.status === 'inconclusive') {
+        // The rollback is on origin; only its verification could not observe: never "ROLLBACK FAILED".
+        const { unobserved } = observation(s, checksBeforeRollback);
+        const what = unobservedText(unobserved);
+        s.checks.push({ name: 'rollback', status: 'inconclusive', detail: `${s.target.previousTag} restored (commit ${shortSha(s.rollbackCommit)}); its verification could not observe ${what}` });
+        const decision: Decision = { recheck: { command: 'verify', service: s.service, environment: s.environment }, observed: observation(s, checksBeforeRollback).observed, unobserved: unobserved.map((c) => c.name) };
+        const message = `${s.service} ${s.target.tag} ${change.status === 'inconclusive' ? 'could not be verified' : 'failed'} in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.target.previousTag} (commit ${shortSha(s.rollbackCommit)}), but the rollback's verification was inconclusive — could not observe ${what}. Re-check with ${renderCommand(decision.recheck)}`;
+        const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${s.causeStep} ${change.status === 'inconclusive' ? 'inconclusive' : 'failed'}: ${s.cause}`, ...failure, todo: `${s.target.previousTag} is back on origin (commit ${shortSha(s.rollbackCommit)}); confirm it runs well: ${renderCommand(decision.recheck)}` });
+        await notify('inconclusive', message);
+        return outcome(s, { kind: 'inconclusive', exitCode: EXIT_CODES.needsHuman, message, record: ref, decision }, reports, clock);
+      }
+      s.checks.push(
+        rb.status === 'succeeded'
+          ? { name: 'rollback', status: 'passed', detail: `${s.target.previousTag} restored (commit ${shortSha(s.rollbackCommit)}) and verified` }
+          : { name: 'rollback', status: 'failed', failedStep: rb.step, detail: `the automatic rollback to ${s.target.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
+      );
+      if (rb.status === 'succeeded') {
+        const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, ...failure, todo: `${s.target.previousTag} is back in ${s.environment} and verified. Fix ${s.target.tag} (see the failed checks) before deploying it again.` });
+        const message = `${s.service} ${s.target.tag} failed in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.target.previousTag} (commit ${shortSha(s.rollbackCommit)}) and verified${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
+        await notify('rolled-back', message);
+        return outcome(s, { kind: 'rolled-back', exitCode: EXIT_CODES.rolledBack, message, record: ref }, reports, clock);
+      }
+      const fix = manualFix(s, rb.step, rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy);
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}. The automatic rollback failed at ${rb.step}: ${rbWhy}`, ...failure, todo: fix });
+      await notify('rollback-failed', fix);
+      return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: fix, record: ref, manualFix: fix }, reports, clock);
+    }
+
     if (s.dryRun) {
-      const plan = buildPlan(s, true)!;
-      finish = { kind: 'dry-run', exitCode: EXIT_CODES.ok, message: `dry run: would deploy ${s.service} ${s.previousTag} → ${s.tag} to ${s.environment}; nothing was changed`, plan };
+      const plan = buildPlan(s, true);
+      finish = { kind: 'dry-run', exitCode: EXIT_CODES.ok, message: `dry run: would deploy ${s.service} ${s.target.previousTag} → ${s.target.tag} to ${s.environment}; nothing was changed`, plan };
       return outcome(s, finish, reports, clock);
     }
 
@@ -245,7 +281,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: text }, reports, clock);
       }
       if (interrupted.phase === 'pushed') {
-        s.cause = `the run was interrupted after pushing ${s.tag}; rolled back by ${s.actor}${s.reason ? `: ${s.reason}` : ''}`;
+        s.cause = `the run was interrupted after pushing ${s.target.tag}; rolled back by ${s.actor}${s.reason ? `: ${s.reason}` : ''}`;
         s.causeStep = 'interrupted';
       }
       return await rollBack({ status: 'failed', step: 'interrupted', message: s.cause, cause: { code: 'interrupted', text: s.cause! }, reports: [] } as unknown as RunResult, interrupted.phase === 'rolling-back' ? steps.rollback.slice(3) : steps.rollback);
@@ -255,7 +291,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     if (change.status === 'succeeded') {
       const status = mode === 'rollback' ? 'rollback' : 'succeeded';
       const ref = await writeRecord({ status, finishedAt: clock.now() });
-      const what = s.alreadyRunning ? `${s.service} ${s.tag} already runs in ${s.environment}: verified, nothing pushed` : `${mode === 'rollback' ? 'rolled back' : 'deployed'} ${s.service} ${s.previousTag} → ${s.tag} in ${s.environment} (commit ${shortSha(s.commit)}) and verified${resume === 'accept' ? ` — interrupted run ${s.runId} accepted` : resume ? ` — interrupted run ${s.runId} finished` : ''}`;
+      const what = s.alreadyRunning ? `${s.service} ${s.target.tag} already runs in ${s.environment}: verified, nothing pushed` : `${mode === 'rollback' ? 'rolled back' : 'deployed'} ${s.service} ${s.target.previousTag} → ${s.target.tag} in ${s.environment} (commit ${shortSha(s.commit)}) and verified${resume === 'accept' ? ` — interrupted run ${s.runId} accepted` : resume ? ` — interrupted run ${s.runId} finished` : ''}`;
       const message = `${what}${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
       await notify('succeeded', message);
       return outcome(s, { kind: 'deployed', exitCode: EXIT_CODES.ok, message, record: ref }, reports, clock);
@@ -267,8 +303,8 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     if (s.alreadyRunning && change.status !== 'aborted') {
       // Nothing of this run is on origin: there is nothing to roll back, a human looks.
       const why = stepText(change);
-      const ref = await writeRecord({ status: change.status === 'inconclusive' ? 'inconclusive' : 'failed', finishedAt: clock.now(), cause: `${s.tag} already runs but its verification ${change.status === 'inconclusive' ? 'was inconclusive' : 'failed'}: ${why}`, failedStep: change.step, causeCode: change.cause?.code, todo: 'Nothing was pushed by this run. Look at the evidence; fix forward or roll back to an earlier tag.' });
-      const message = `${s.service} ${s.tag} already runs in ${s.environment} but ${why}; nothing was pushed`;
+      const ref = await writeRecord({ status: change.status === 'inconclusive' ? 'inconclusive' : 'failed', finishedAt: clock.now(), cause: `${s.target.tag} already runs but its verification ${change.status === 'inconclusive' ? 'was inconclusive' : 'failed'}: ${why}`, failedStep: change.step, causeCode: change.cause?.code, todo: 'Nothing was pushed by this run. Look at the evidence; fix forward or roll back to an earlier tag.' });
+      const message = `${s.service} ${s.target.tag} already runs in ${s.environment} but ${why}; nothing was pushed`;
       await notify('failed', message);
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message, record: ref }, reports, clock);
     }
@@ -287,7 +323,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     }
 
     if (change.status === 'aborted') {
-      const message = `interrupted at ${change.step}: ${s.service} ${s.tag} is pushed (commit ${shortSha(s.commit)}) but not verified; no automatic rollback was done. To roll back: ${rollbackCommand(s)}`;
+      const message = `interrupted at ${change.step}: ${s.service} ${s.target.tag} is pushed (commit ${shortSha(s.commit)}) but not verified; no automatic rollback was done. To roll back: ${rollbackCommand(s)}`;
       const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `interrupted during ${change.step}`, failedStep: change.step, causeCode: 'interrupted', todo: `Check the application; to roll back run: ${rollbackCommand(s)}` });
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message, record: ref, rollbackCommand: rollbackCommand(s) }, reports, clock);
     }
@@ -298,12 +334,12 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       const { observed, unobserved } = observation(s, checksBeforeChange);
       const decision: Decision = {
         recheck: { command: 'verify', service: s.service, environment: s.environment },
-        rollback: { command: 'rollback', service: s.service, environment: s.environment, to: s.previousTag, reason: `verification of ${s.tag} was inconclusive` },
+        rollback: { command: 'rollback', service: s.service, environment: s.environment, to: s.target.previousTag, reason: `verification of ${s.target.tag} was inconclusive` },
         observed,
         unobserved: unobserved.map((c) => c.name),
       };
       const what = unobservedText(unobserved);
-      const message = `${s.service} ${s.tag} is pushed to ${s.environment} (commit ${shortSha(s.commit)}) but its verification was inconclusive — could not observe ${what}. Nothing was rolled back (verification.onInconclusive: ${s.autoRollback === false ? 'no automatic rollback in this run' : 'hold'}). Decide: re-check with ${renderCommand(decision.recheck)}, or roll back with ${renderCommand(decision.rollback!)}`;
+      const message = `${s.service} ${s.target.tag} is pushed to ${s.environment} (commit ${shortSha(s.commit)}) but its verification was inconclusive — could not observe ${what}. Nothing was rolled back (verification.onInconclusive: ${s.autoRollback === false ? 'no automatic rollback in this run' : 'hold'}). Decide: re-check with ${renderCommand(decision.recheck)}, or roll back with ${renderCommand(decision.rollback!)}`;
       const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${change.step} inconclusive: ${what}`, failedStep: change.step, causeCode: 'inconclusive', todo: `A human decides. Re-check: ${renderCommand(decision.recheck)} · Roll back: ${renderCommand(decision.rollback!)}` });
       await notify('inconclusive', message);
       return outcome(s, { kind: 'inconclusive', exitCode: EXIT_CODES.needsHuman, message, record: ref, decision }, reports, clock);
@@ -315,49 +351,16 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     const failure = { failedStep: change.step, causeCode: change.cause?.code };
     if (s.autoRollback === false) {
       // The manual fix of a failed rollback: rolling "back" would re-deploy the broken tag.
-      const todo = `${s.service} ${s.tag} is pushed (commit ${shortSha(s.commit)}) but ${change.step} failed: ${s.cause}. No automatic rollback (this run was the manual fix). Look at the evidence, then Retry sync or fix forward.`;
+      const todo = `${s.service} ${s.target.tag} is pushed (commit ${shortSha(s.commit)}) but ${change.step} failed: ${s.cause}. No automatic rollback (this run was the manual fix). Look at the evidence, then Retry sync or fix forward.`;
       const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, ...failure, todo });
       await notify('failed', todo);
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: todo, record: ref }, reports, clock);
     }
-    emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.previousTag} (the tag origin had, verified, before this run)`, at: iso(clock.now()) });
+    emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.target.previousTag} (the tag origin had, verified, before this run)`, at: iso(clock.now()) });
     return await rollBack(change, steps.rollback);
   } finally {
-    await s.releaseLock?.().catch(() => undefined);
-    s.releaseLock = undefined;
-  }
-
-  async function rollBack(change: RunResult, rollbackSteps: Step<RunState, any>[]): Promise<PipelineOutcome> {
-    const failure = { failedStep: change.step, causeCode: change.cause?.code };
-    const checksBeforeRollback = s.checks.length;
-    const rb = track(await runSteps(rollbackSteps, s, opts));
-    const rbWhy = oneLine(rb.cause?.text ?? rb.message ?? '');
-    if (rb.status === 'inconclusive') {
-      // The rollback is on origin; only its verification could not observe: never "ROLLBACK FAILED".
-      const { unobserved } = observation(s, checksBeforeRollback);
-      const what = unobservedText(unobserved);
-      s.checks.push({ name: 'rollback', status: 'inconclusive', detail: `${s.previousTag} restored (commit ${shortSha(s.rollbackCommit)}); its verification could not observe ${what}` });
-      const decision: Decision = { recheck: { command: 'verify', service: s.service, environment: s.environment }, observed: observation(s, checksBeforeRollback).observed, unobserved: unobserved.map((c) => c.name) };
-      const message = `${s.service} ${s.tag} ${change.status === 'inconclusive' ? 'could not be verified' : 'failed'} in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.previousTag} (commit ${shortSha(s.rollbackCommit)}), but the rollback's verification was inconclusive — could not observe ${what}. Re-check with ${renderCommand(decision.recheck)}`;
-      const ref = await writeRecord({ status: 'inconclusive', finishedAt: clock.now(), cause: `${s.causeStep} ${change.status === 'inconclusive' ? 'inconclusive' : 'failed'}: ${s.cause}`, ...failure, todo: `${s.previousTag} is back on origin (commit ${shortSha(s.rollbackCommit)}); confirm it runs well: ${renderCommand(decision.recheck)}` });
-      await notify('inconclusive', message);
-      return outcome(s, { kind: 'inconclusive', exitCode: EXIT_CODES.needsHuman, message, record: ref, decision }, reports, clock);
-    }
-    s.checks.push(
-      rb.status === 'succeeded'
-        ? { name: 'rollback', status: 'passed', detail: `${s.previousTag} restored (commit ${shortSha(s.rollbackCommit)}) and verified` }
-        : { name: 'rollback', status: 'failed', failedStep: rb.step, detail: `the automatic rollback to ${s.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
-    );
-    if (rb.status === 'succeeded') {
-      const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, ...failure, todo: `${s.previousTag} is back in ${s.environment} and verified. Fix ${s.tag} (see the failed checks) before deploying it again.` });
-      const message = `${s.service} ${s.tag} failed in ${s.environment} (${s.causeStep}: ${s.cause}); rolled back to ${s.previousTag} (commit ${shortSha(s.rollbackCommit)}) and verified${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
-      await notify('rolled-back', message);
-      return outcome(s, { kind: 'rolled-back', exitCode: EXIT_CODES.rolledBack, message, record: ref }, reports, clock);
-    }
-    const fix = manualFix(s, rb.step, rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy);
-    const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}. The automatic rollback failed at ${rb.step}: ${rbWhy}`, ...failure, todo: fix });
-    await notify('rollback-failed', fix);
-    return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: fix, record: ref, manualFix: fix }, reports, clock);
+    await state.releaseLock?.().catch(() => undefined);
+    state.releaseLock = undefined;
   }
 
   function outcome(st: RunState, f: Finish, steps: StepReport[], c: typeof clock): PipelineOutcome {
@@ -369,8 +372,8 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         mode,
         service: st.service,
         environment: st.environment,
-        tag: st.tag,
-        previousTag: st.previousTag,
+        tag: st.target?.tag ?? st.requestedTag,
+        previousTag: st.target?.previousTag,
         digest: st.digest,
         commit: st.pushed ? st.commit : undefined,
         rollbackCommit: st.rollbackPushed ? st.rollbackCommit : undefined,

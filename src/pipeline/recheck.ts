@@ -10,7 +10,7 @@ import { EXIT_CODES, type ExitCode, type PipelineDeps, type RunControl } from '.
 import { observe } from './observe';
 import { describeApp, syncFailure } from './model/argo';
 import { runSteps, type Step } from './runner';
-import { rel, type RunState } from './steps/state';
+import { rel, type Resolved } from './steps/state';
 import { rolloutStep, verifyStep } from './steps/verify';
 
 export type VerificationStatus = 'passed' | 'failed' | 'inconclusive';
@@ -29,14 +29,14 @@ export interface VerificationReport {
 }
 
 /** The Application is Synced and Healthy (any revision: this checks what runs, not one commit). */
-const argoStep: Step<RunState, 'argocd'> = {
+const argoStep: Step<Resolved, 'argocd'> = {
   name: 'argocd',
   title: 'Argo CD application',
   needs: ['argocd'],
   timeoutMs: 60_000,
   async run(s, ctx) {
-    const ns = s.env!.argocd.namespace;
-    const app = s.application!;
+    const ns = s.target.env.argocd.namespace;
+    const app = s.target.application;
     const read = await observe((signal) => ctx.ports.argocd.get(ns, app, signal), { signal: ctx.signal, sleep: s.settings.sleep, deadline: ctx.deadline - 1000 });
     let check: CheckResult;
     if (!read.ok) check = { name: 'argocd', status: 'inconclusive', detail: `could not observe Argo CD ${app}: ${read.error}` };
@@ -63,14 +63,11 @@ export async function runVerification(request: { service: string; environment: s
     throw err;
   }
   if (tag === undefined) throw new UserError(`unknown service "${request.service}" in ${env.name}: ${rel(config.root, env.valuesFile)} has no tag for it`);
-  const s = await newState('deploy', { service: request.service, environment: env.name, tag }, deps);
-  s.env = env;
-  s.serviceConfig = serviceConfig(config, request.service);
-  s.application = applicationName(env, request.service);
-  s.tag = tag;
-  s.valuesRel = rel(config.root, env.valuesFile);
+  const state = await newState('deploy', { service: request.service, environment: env.name, tag }, deps);
+  // What runs now is the target: the tag origin has, checked against itself.
+  const s: Resolved = Object.assign(state, { target: { env, upstream: undefined, serviceConfig: serviceConfig(config, request.service), application: applicationName(env, request.service), tag, tagSource: 'origin', previousTag: tag, valuesRel: rel(config.root, env.valuesFile) } });
   const v = config.verification;
-  const steps: Step<RunState, any>[] = [argoStep, { ...rolloutStep('rollout', 'Wait for the rollout', '', () => tag), timeoutMs: v.rolloutTimeoutSeconds * 1000 + 30_000 }, verifyStep('verify', 'Verify', '', () => tag)];
+  const steps: Step<Resolved, any>[] = [argoStep, { ...rolloutStep('rollout', 'Wait for the rollout', '', () => tag), timeoutMs: v.rolloutTimeoutSeconds * 1000 + 30_000 }, verifyStep('verify', 'Verify', '', () => tag)];
   const clock = s.settings.clock;
   // Every step runs: the report says what could and could not be observed, all of it.
   for (const step of steps) {
@@ -85,7 +82,7 @@ export async function runVerification(request: { service: string; environment: s
     service: s.service,
     environment: env.name,
     tag,
-    application: s.application,
+    application: s.target.application,
     status,
     exitCode: status === 'passed' ? EXIT_CODES.ok : EXIT_CODES.needsHuman,
     checks: s.checks,

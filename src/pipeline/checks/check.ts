@@ -8,7 +8,7 @@ import type { WindowOverride } from '../model/override';
 import type { Ports } from '../ports';
 import type { StepContext } from '../runner';
 import type { SignatureEvidence } from '../signatures';
-import type { RunState } from '../steps/state';
+import type { Resolved } from '../steps/state';
 import type { AfterObservations, BeforeObservations } from './observations';
 
 /**
@@ -33,7 +33,7 @@ export type Verdict = Omit<CheckResult, 'name'> & { learned?: Learned };
 
 /** What a check is given: the run (read only), the tag it judges, the instant, shared observations. */
 export interface CheckInput<O> {
-  run: Readonly<RunState>;
+  run: Readonly<Resolved>;
   /** The tag judged: the deployed tag, or the previous one when a rollback is verified. */
   tag: string;
   now: Date;

@@ -12,7 +12,7 @@ export const errorRate: AfterCheck<'metrics'> = {
   async run({ run: s, observed }, ctx) {
     const v = s.settings.config.verification;
     if (!v.prometheusUrl) return { status: 'skipped', detail: 'no verification.prometheusUrl configured' };
-    const q = v.errorRateQuery.replace(/\$ns/g, s.env!.namespace).replace(/\$svc/g, s.service);
+    const q = v.errorRateQuery.replace(/\$ns/g, s.target.env.namespace).replace(/\$svc/g, s.service);
     const read = await observed.read((signal) => ctx.ports.metrics.query(q, signal));
     if (!read.ok) return couldNotObserve('the 5xx ratio', `${read.error} (after ${read.attempts} tries)`, [metricEvidence(q, undefined, v.errorRateThreshold)], read.fault);
     const ratio = read.value;

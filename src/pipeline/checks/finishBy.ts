@@ -10,7 +10,7 @@ export const finishBy: BeforeCheck<never> = {
   needs: [],
   async run({ run: s, now }) {
     if (s.alreadyRunning) return undefined; // nothing changes: a gate of a change does not apply
-    const env = s.env!;
+    const env = s.target.env;
     if (!env.window) return undefined;
     const { records } = await readRecords([env.recordsDir]);
     const { check, estimate } = finishByCheck(env, now, estimateRunSeconds(records, s.service, env.name), s.overrideWindow && !!s.reason);

@@ -19,7 +19,7 @@ export const health: AfterCheck<never> = {
   phase: 'after',
   needs: [],
   async run({ run: s, observed }) {
-    const svc = s.serviceConfig!;
+    const svc = s.target.serviceConfig;
     const via = observed.healthVia;
     const what = `${svc.healthPath} via ${via}`;
     const first = await observed.probe(1);
@@ -29,7 +29,7 @@ export const health: AfterCheck<never> = {
     if (isUp(r)) return { status: 'passed', detail: `UP (HTTP ${r.httpStatus}) via ${via}` };
     return {
       status: 'failed',
-      detail: `${svc.healthPath} answered ${r.status ?? 'no status'} (HTTP ${r.httpStatus})${r.downComponents.length ? `; DOWN: ${r.downComponents.join(', ')}` : ''} via ${via}. See kubectl logs -l app=${s.service} -n ${s.env!.namespace}`,
+      detail: `${svc.healthPath} answered ${r.status ?? 'no status'} (HTTP ${r.httpStatus})${r.downComponents.length ? `; DOWN: ${r.downComponents.join(', ')}` : ''} via ${via}. See kubectl logs -l app=${s.service} -n ${s.target.env.namespace}`,
       evidence: [healthEvidence(r, via), ...(await observed.podLog())],
     };
   },

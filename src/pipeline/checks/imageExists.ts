@@ -7,7 +7,7 @@ export const imageExists: BeforeCheck<'registry'> = {
   phase: 'before',
   needs: ['registry'],
   async run({ run: s, tag, observed }, ctx) {
-    const repo = s.serviceConfig!.ecrRepository;
+    const repo = s.target.serviceConfig.ecrRepository;
     const got = await observed.image();
     if (!got.ok) return { status: 'failed', ...(got.fault ? { fault: got.fault } : {}), detail: `cannot look up ${repo}:${tag} in ECR: ${got.error}. Check the AWS credentials/region (${s.settings.config.registry.region}) and the repository name.` };
     const info = got.info;

@@ -9,8 +9,8 @@ export const journal: BeforeCheck<'git'> = {
   phase: 'before',
   needs: ['git'],
   async run({ run: s, now }, ctx) {
-    if (s.resume || !s.base || !s.env) return undefined;
-    const j = await readJournal(ctx.ports.git, s.settings.config, s.env, s.service, s.base, now, ctx.signal);
+    if (s.resume || !s.base || !s.target.env) return undefined;
+    const j = await readJournal(ctx.ports.git, s.settings.config, s.target.env, s.service, s.base, now, ctx.signal);
     const st = j.state;
     if (st.kind === 'running') {
       return { status: 'failed', detail: `another deployment of ${s.service} in ${s.environment} is running: ${st.lease.holder} on ${st.lease.host} since ${st.lease.startedAt} (run ${st.runId}, ${st.lease.tag ?? '?'}); wait for it to finish`, journal: { state: 'running', runId: st.runId } };

@@ -38,7 +38,7 @@ export const lock: BeforeCheck<'git'> = {
     const info: LeaseInfo = { runId: s.runId, holder: s.actor, host: os.hostname(), pid: process.pid, service: s.service, environment: s.environment, tag, startedAt: now.toISOString(), expiresAt: new Date(now.getTime() + budgetMs).toISOString() };
     let lease: LeaseAttempt;
     try {
-      const finished = s.env && s.base ? await finishedRuns(ctx.ports.git, s.settings.config, s.env, s.base, ctx.signal) : new Set<string>();
+      const finished = s.target.env && s.base ? await finishedRuns(ctx.ports.git, s.settings.config, s.target.env, s.base, ctx.signal) : new Set<string>();
       lease = await takeLease(ctx.ports.git, info, now, (id) => finished.has(id), ctx.signal);
     } catch (err) {
       await got.release();

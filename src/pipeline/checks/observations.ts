@@ -5,7 +5,7 @@ import { observe, type Observation } from '../observe';
 import type { DeploymentStatus, HealthResponse, ImageInfo, PodStatus } from '../ports';
 import type { StepContext } from '../runner';
 import { newPods } from '../steps/pods';
-import { substitute, type RunState } from '../steps/state';
+import { substitute, type Resolved } from '../steps/state';
 import { errText, faultOf, type Fault } from './check';
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -18,10 +18,10 @@ export interface BeforeObservations {
   image(): Promise<{ ok: true; info: ImageInfo | undefined } | { ok: false; error: string; fault?: Fault }>;
 }
 
-export function beforeObservations(s: Readonly<RunState>, tag: string, ctx: StepContext<'registry'>): BeforeObservations {
+export function beforeObservations(s: Readonly<Resolved>, tag: string, ctx: StepContext<'registry'>): BeforeObservations {
   return {
     image: once(() =>
-      ctx.ports.registry.describeImage(s.serviceConfig!.ecrRepository, tag, ctx.signal).then(
+      ctx.ports.registry.describeImage(s.target.serviceConfig.ecrRepository, tag, ctx.signal).then(
         (info) => ({ ok: true as const, info }),
         (err: unknown) => ({ ok: false as const, error: errText(err), ...faultOf(err) }),
       ),
@@ -52,10 +52,10 @@ export interface AfterObservations {
   healthVia: string;
 }
 
-export function afterObservations(s: Readonly<RunState>, tag: string, ctx: StepContext<'cluster'>): AfterObservations {
+export function afterObservations(s: Readonly<Resolved>, tag: string, ctx: StepContext<'cluster'>): AfterObservations {
   const cluster = ctx.ports.cluster;
-  const env = s.env!;
-  const svc = s.serviceConfig!;
+  const env = s.target.env;
+  const svc = s.target.serviceConfig;
   const read = <T>(r: (signal: AbortSignal) => Promise<T>) => observe(r, { signal: ctx.signal, sleep: s.settings.sleep, deadline: ctx.deadline - 1000 });
   const direct = svc.healthUrl ? substitute(svc.healthUrl, { service: s.service, env: env.name, namespace: env.namespace, port: String(svc.port) }) : undefined;
   const probeOnce = async (): Promise<Probe> => {

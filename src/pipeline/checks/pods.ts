@@ -7,7 +7,7 @@ export const pods: AfterCheck<never> = {
   phase: 'after',
   needs: [],
   async run({ run: s, tag, observed }) {
-    const dep = s.serviceConfig!.deployment;
+    const dep = s.target.serviceConfig.deployment;
     const read = await observed.pods();
     if (!read.ok) return couldNotObserve(`the pods of ${dep}`, read.error, undefined, read.fault);
     const all = read.value;

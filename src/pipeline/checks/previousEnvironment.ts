@@ -34,16 +34,16 @@ export const previousEnvironment: BeforeCheck<'git'> = {
   async run({ run: s, tag }, ctx) {
     if (s.alreadyRunning) return undefined; // nothing changes: a gate of a change does not apply
     const config = s.settings.config;
-    const env = s.env!;
+    const env = s.target.env;
     if (s.mode === 'rollback') {
       const { records } = await readRecords([env.recordsDir]);
       const rec = records.find((r) => r.service === s.service && r.environment === env.name && r.tag === tag && (r.status === 'succeeded' || r.status === 'rollback'));
       if (rec) return { status: 'passed', detail: `${tag} was deployed to ${env.name} before (${rec.status} record ${rec.startedAt})` };
-      const seen = await historyHas(ctx.ports.git, s.valuesRel!, s.service, tag, config.tagPath, ctx.signal);
+      const seen = await historyHas(ctx.ports.git, s.target.valuesRel, s.service, tag, config.tagPath, ctx.signal);
       if (seen) return { status: 'passed', detail: `${tag} ran in ${env.name} before (commit ${shortSha(seen.sha)}, ${seen.date})` };
-      return { status: 'failed', detail: `${s.service} ${tag} was never deployed to ${env.name} (no record, not in ${s.valuesRel}'s history): a rollback goes back to a tag that ran here.`, fix: { kind: 'pick-rollback-target', service: s.service, environment: env.name } };
+      return { status: 'failed', detail: `${s.service} ${tag} was never deployed to ${env.name} (no record, not in ${s.target.valuesRel}'s history): a rollback goes back to a tag that ran here.`, fix: { kind: 'pick-rollback-target', service: s.service, environment: env.name } };
     }
-    const up = s.upstream;
+    const up = s.target.upstream;
     if (!up) return { status: 'skipped', detail: `${s.environment} is the first environment` };
     const upRel = rel(config.root, up.valuesFile);
     let where: string | undefined;

@@ -7,7 +7,7 @@ export const reason: BeforeCheck<never> = {
   needs: [],
   async run({ run: s }) {
     if (s.alreadyRunning) return undefined; // nothing changes: a gate of a change does not apply
-    const env = s.env!;
+    const env = s.target.env;
     const has = !!s.reason && s.reason.trim().length > 0;
     const fix = (forOverride?: boolean) => ({ kind: 'give-reason' as const, environment: env.name, mode: s.mode, ...(forOverride ? { forOverride } : {}) });
     if (s.overrideWindow && !has) return { status: 'failed', detail: `a window override needs the change reason as well as the emergency justification.`, fix: fix(true) };

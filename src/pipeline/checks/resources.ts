@@ -11,7 +11,7 @@ export const resources: AfterCheck<'cluster'> = {
     const d = await observed.deployment();
     if (!d.ok) return { status: 'warning', detail: `cannot read resource usage: ${d.error}` };
     try {
-      const usage = await ctx.ports.cluster.podUsage(s.env!.namespace, d.value.selector, ctx.signal);
+      const usage = await ctx.ports.cluster.podUsage(s.target.env.namespace, d.value.selector, ctx.signal);
       if (usage.length === 0) return { status: 'skipped', detail: 'metrics.k8s.io reports no usage (metrics-server not available?)' };
       const over: string[] = [];
       let maxCpu = 0;

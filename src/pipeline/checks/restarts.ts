@@ -7,12 +7,12 @@ export const restarts: AfterCheck<never> = {
   phase: 'after',
   needs: [],
   async run({ run: s, observed }) {
-    const dep = s.serviceConfig!.deployment;
+    const dep = s.target.serviceConfig.deployment;
     const read = await observed.pods();
     if (!read.ok) return couldNotObserve(`the restarts of ${dep}'s pods`, read.error, undefined, read.fault);
     const all = read.value;
     if (all.length === 0) return undefined; // "pods" says there are none
-    const ns = s.env!.namespace;
+    const ns = s.target.env.namespace;
     const crashing = all.find((p) => p.waitingReason === 'CrashLoopBackOff');
     const total = all.reduce((n, p) => n + p.restarts, 0);
     const threshold = s.settings.config.verification.restartThreshold;

@@ -15,8 +15,8 @@ export const rollout: AfterCheck<'cluster'> = {
   needs: ['cluster'],
   async run({ run: s, tag, observed }, ctx) {
     const cluster = ctx.ports.cluster;
-    const ns = s.env!.namespace;
-    const name = s.serviceConfig!.deployment;
+    const ns = s.target.env.namespace;
+    const name = s.target.serviceConfig.deployment;
     const timeoutS = s.settings.config.verification.rolloutTimeoutSeconds;
     const deadline = ctx.clock.now().getTime() + timeoutS * 1000;
     const failed = async (detail: string, pods: PodStatus[]): Promise<Verdict> => ({ status: 'failed', detail, evidence: await observed.workloadEvidence(pods) });

@@ -3,7 +3,7 @@
 import type { CheckResult } from '../model/records';
 import type { Ports } from '../ports';
 import type { StepContext } from '../runner';
-import type { RunState } from '../steps/state';
+import type { Resolved } from '../steps/state';
 import { errText, faultOf, type AfterCheck, type BeforeCheck, type Check, type CheckPhase, type Learned, type Verdict } from './check';
 import { afterObservations, beforeObservations } from './observations';
 import { CHECKS } from './registry';
@@ -56,7 +56,7 @@ function shareEvidence(results: CheckResult[]): CheckResult[] {
 }
 
 /** The pre-deployment checks (the `last` ones only when no other failed). */
-export async function runBeforeChecks(s: Readonly<RunState>, tag: string, now: Date, ctx: StepContext<'registry' | 'git'>): Promise<PhaseResult> {
+export async function runBeforeChecks(s: Readonly<Resolved>, tag: string, now: Date, ctx: StepContext<'registry' | 'git'>): Promise<PhaseResult> {
   const checks = CHECKS.filter((c): c is BeforeCheck => c.phase === 'before');
   const input = { run: s, tag, now, observed: beforeObservations(s, tag, ctx) };
   const judged = await Promise.all(checks.filter((c) => !c.last).map((c) => one(c, input, ctx, 'before')));
@@ -68,7 +68,7 @@ export async function runBeforeChecks(s: Readonly<RunState>, tag: string, now: D
 }
 
 /** The checks of the rollout or the verification phase for `tag`. */
-export async function runAfterChecks(phase: 'rollout' | 'after', s: Readonly<RunState>, tag: string, ctx: StepContext<'cluster' | 'metrics'>): Promise<PhaseResult> {
+export async function runAfterChecks(phase: 'rollout' | 'after', s: Readonly<Resolved>, tag: string, ctx: StepContext<'cluster' | 'metrics'>): Promise<PhaseResult> {
   const checks = CHECKS.filter((c): c is AfterCheck => c.phase === phase);
   const input = { run: s, tag, now: ctx.clock.now(), observed: afterObservations(s, tag, ctx) };
   const { results, learned } = merge(await Promise.all(checks.map((c) => one(c, input, ctx, phase))));

@@ -62,7 +62,7 @@ export const runningDigest: AfterCheck<never> = {
   needs: [],
   async run({ run: s, tag, observed }) {
     // Only for the tag the signature check verified (not a rollback's target).
-    if (tag !== s.tag || !s.digest) return undefined;
+    if (tag !== s.target.tag || !s.digest) return undefined;
     const r = await observed.pods();
     if (!r.ok) return { status: 'inconclusive', detail: `cannot read the new pods to compare the digest they run: ${r.error}` };
     const { name: _name, ...verdict } = judgeRunningDigest(s.digest, runningDigests(r.value, tag), tag);

@@ -63,7 +63,7 @@ export const signature: BeforeCheck<'registry'> = {
     const got = await observed.image();
     const digest = got.ok ? got.info?.digest : undefined;
     if (!digest) return { status: 'skipped', detail: 'no image digest to check the signature of' };
-    const repo = s.serviceConfig!.ecrRepository;
+    const repo = s.target.serviceConfig.ecrRepository;
     let material: SignatureMaterial;
     try {
       const [bundles, classic] = await Promise.all([ctx.ports.registry.bundles(repo, digest, ctx.signal), ctx.ports.registry.signatures(repo, digest, ctx.signal)]);
@@ -76,7 +76,7 @@ export const signature: BeforeCheck<'registry'> = {
       if (n === 0) return { status: 'failed', detail: `${repo}:${tag} (${short(digest)}) is not signed: no Sigstore bundle among its referrers and no sha256-….sig tag. ${FIX.unsigned(repo, digest)}`, signatureRefusal: { reason: 'unsigned', message: 'no signature' } };
       return { status: 'passed', detail: `a signature exists (${material.bundles.length} bundle${material.bundles.length === 1 ? '' : 's'}, ${material.classic.length} classic layer${material.classic.length === 1 ? '' : 's'}; signing.mode "exists": not verified)` };
     }
-    const { policy, problem } = await trustPolicyFor(s.settings.config, s.env, s.settings.readKey);
+    const { policy, problem } = await trustPolicyFor(s.settings.config, s.target.env, s.settings.readKey);
     if (!policy) return { status: 'failed', detail: problem, signatureRefusal: { reason: 'no-trust-material', message: problem ?? '' } };
     const verdict = await verifyImage(material, digest, policy);
     if (verdict.ok) return { status: 'passed', detail: describeEvidence(verdict.evidence), signature: verdict.evidence, learned: { signature: verdict.evidence } };

@@ -19,7 +19,7 @@ export const window: BeforeCheck<never> = {
   needs: [],
   async run({ run: s, now }) {
     if (s.alreadyRunning) return undefined; // nothing changes: a gate of a change does not apply
-    const env = s.env!;
+    const env = s.target.env;
     const state = windowState(env.window, now);
     const at = { open: state.open, ...(state.opensAt ? { opensAt: state.opensAt.toISOString() } : {}), ...(state.closesAt ? { closesAt: state.closesAt.toISOString() } : {}) };
     if (state.open) return { status: 'passed', detail: state.summary, window: at };

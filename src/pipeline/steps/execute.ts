@@ -12,19 +12,19 @@ import { evidenceSignal } from '../observe';
 import { WaitTimeoutError, type AppStatus, type PodStatus, type Ports } from '../ports';
 import { changeCommitMessage, withTrailers } from '../plan';
 import type { Step, StepContext } from '../runner';
-import { shortSha, type RunState } from './state';
+import { shortSha, type Resolved, type RunState } from './state';
 import { newPods } from './pods';
 import { crashDetail } from '../model/rollout';
 import { describeApp, syncedAt, syncFailure } from '../model/argo';
 
 /** What the commit message says; secrets (tokens pasted into a reason) are masked as in the record. */
-export function commitFacts(s: RunState) {
+export function commitFacts(s: Resolved) {
   const m = (t: string) => maskSecrets(t, s.settings.env);
-  return { service: s.service, environment: s.environment, previousTag: s.previousTag!, tag: s.tag!, reason: s.reason === undefined ? undefined : m(s.reason), actor: m(s.actor), windowOverride: s.windowOverride && { reason: m(s.windowOverride.reason), by: m(s.windowOverride.by) } };
+  return { service: s.service, environment: s.environment, previousTag: s.target.previousTag, tag: s.target.tag, reason: s.reason === undefined ? undefined : m(s.reason), actor: m(s.actor), windowOverride: s.windowOverride && { reason: m(s.windowOverride.reason), by: m(s.windowOverride.by) } };
 }
 
 /** The deploy (or manual rollback) commit: the message plan.ts writes plus the journal's trailers. */
-export function changeMessage(s: RunState): string {
+export function changeMessage(s: Resolved): string {
   return withTrailers(changeCommitMessage(s.mode, commitFacts(s)), journalTrailers({ runId: s.runId, kind: s.mode === 'rollback' ? 'rollback' : 'deploy', digest: s.digest }));
 }
 
@@ -33,8 +33,8 @@ export function changeMessage(s: RunState): string {
  * `pinDigest`, its digest beside it), or why that cannot be built (someone changed the line, or a
  * digest cannot be pinned in that shape).
  */
-export async function valuesAt(s: RunState, git: Ports['git'], base: string, expectTag: string, tag: string, digest: string | undefined, signal: AbortSignal): Promise<{ text: string; line: number; previousDigest?: string } | { refuse: string }> {
-  const text = await git.show(base, s.valuesRel!, signal);
+export async function valuesAt(s: Resolved, git: Ports['git'], base: string, expectTag: string, tag: string, digest: string | undefined, signal: AbortSignal): Promise<{ text: string; line: number; previousDigest?: string } | { refuse: string }> {
+  const text = await git.show(base, s.target.valuesRel, signal);
   let now: string | undefined;
   try {
     now = text === undefined ? undefined : parseImageTags(text, s.settings.config.tagPath).entries.get(s.service)?.tag;
@@ -42,40 +42,40 @@ export async function valuesAt(s: RunState, git: Ports['git'], base: string, exp
     now = undefined;
   }
   if (text === undefined || now !== expectTag) {
-    return { refuse: `origin moved and changed ${s.service} there: ${s.valuesRel} at ${shortSha(base)} has ${now ?? 'no tag'}, expected ${expectTag}. Someone else deployed ${s.service} meanwhile.` };
+    return { refuse: `origin moved and changed ${s.service} there: ${s.target.valuesRel} at ${shortSha(base)} has ${now ?? 'no tag'}, expected ${expectTag}. Someone else deployed ${s.service} meanwhile.` };
   }
   try {
-    const edit = editValuesText(text, s.service, tag, s.env!.pinDigest ? digest : undefined, s.settings.config.tagPath, s.valuesRel);
+    const edit = editValuesText(text, s.service, tag, s.target.env.pinDigest ? digest : undefined, s.settings.config.tagPath, s.target.valuesRel);
     return { text: edit.text, line: edit.entry.line, previousDigest: edit.previousDigest };
   } catch (err) {
-    if (err instanceof FileProblem) return { refuse: `${s.valuesRel}${err.line ? `:${err.line}` : ''}: ${err.message}` };
+    if (err instanceof FileProblem) return { refuse: `${s.target.valuesRel}${err.line ? `:${err.line}` : ''}: ${err.message}` };
     throw err;
   }
 }
 
-export const updateValuesStep: Step<RunState, 'git'> = {
+export const updateValuesStep: Step<Resolved, 'git'> = {
   name: 'update-values',
   title: 'Update the values file',
   needs: ['git'],
   timeoutMs: 30_000,
   async run(s, ctx) {
     // Built from origin's commit, in memory: the user's working tree is never the source, nor touched.
-    const v = await valuesAt(s, ctx.ports.git, s.base!, s.previousTag!, s.tag!, s.digest, ctx.signal);
+    const v = await valuesAt(s, ctx.ports.git, s.base!, s.target.previousTag, s.target.tag, s.digest, ctx.signal);
     if ('refuse' in v) return { status: 'refused', message: v.refuse, cause: { code: 'conflict', text: v.refuse, retryable: true } };
     s.valuesAfter = v.text;
     s.previousDigest = v.previousDigest;
-    ctx.log(`${s.valuesRel}:${v.line}: ${s.service} ${s.previousTag} → ${s.tag} (on origin's ${shortSha(s.base)})`);
-    return { status: 'succeeded', message: `${s.valuesRel}:${v.line} ${s.previousTag} → ${s.tag}` };
+    ctx.log(`${s.target.valuesRel}:${v.line}: ${s.service} ${s.target.previousTag} → ${s.target.tag} (on origin's ${shortSha(s.base)})`);
+    return { status: 'succeeded', message: `${s.target.valuesRel}:${v.line} ${s.target.previousTag} → ${s.target.tag}` };
   },
 };
 
-export const commitStep: Step<RunState, 'git'> = {
+export const commitStep: Step<Resolved, 'git'> = {
   name: 'commit',
   title: 'Commit',
   needs: ['git'],
   timeoutMs: 30_000,
   async run(s, ctx) {
-    s.commit = await ctx.ports.git.commitOnto(s.base!, { [s.valuesRel!]: s.valuesAfter! }, changeMessage(s), ctx.signal);
+    s.commit = await ctx.ports.git.commitOnto(s.base!, { [s.target.valuesRel]: s.valuesAfter! }, changeMessage(s), ctx.signal);
     ctx.log(`committed ${shortSha(s.commit)} on origin's ${shortSha(s.base)} (run ${s.runId}); your checkout is untouched`);
     return { status: 'succeeded', message: shortSha(s.commit), output: { commit: s.commit } };
   },
@@ -119,15 +119,15 @@ export async function syncCheckout(s: RunState, git: Ports['git'], sha: string, 
   else if (r.kind === 'ahead' || r.kind === 'diverged' || r.kind === 'dirty') log(`your checkout was not moved: ${r.detail}`, 'warn');
 }
 
-export const pushStep: Step<RunState, 'git'> = {
+export const pushStep: Step<Resolved, 'git'> = {
   name: 'push',
   title: 'Push',
   needs: ['git'],
   timeoutMs: 120_000,
   async run(s, ctx) {
     const build = async (base: string) => {
-      const v = await valuesAt(s, ctx.ports.git, base, s.previousTag!, s.tag!, s.digest, ctx.signal);
-      return 'refuse' in v ? v : { files: { [s.valuesRel!]: v.text }, message: changeMessage(s) };
+      const v = await valuesAt(s, ctx.ports.git, base, s.target.previousTag, s.target.tag, s.digest, ctx.signal);
+      return 'refuse' in v ? v : { files: { [s.target.valuesRel]: v.text }, message: changeMessage(s) };
     };
     const r = await pushOnto(ctx.ports.git, { sha: s.commit!, base: s.base! }, build, ctx.log, ctx.signal);
     if (r.ok) {
@@ -152,15 +152,15 @@ export const pushStep: Step<RunState, 'git'> = {
  * watch the new pods for a crash loop so it fails fast instead of at the timeout.
  */
 export async function waitForSync(
-  s: RunState,
+  s: Resolved,
   ctx: StepContext<'argocd' | 'cluster'>,
   sha: string,
   tag: string,
   timeoutFactor = 1,
 ): Promise<{ ok: true; status: AppStatus } | { ok: false; code: CauseCode; message: string; evidence: Evidence[] }> {
-  const env = s.env!;
+  const env = s.target.env;
   const ns = env.argocd.namespace;
-  const app = s.application!;
+  const app = s.target.application;
   const timeoutS = s.settings.config.verification.syncTimeoutSeconds * timeoutFactor;
   const timeoutMs = timeoutS * 1000;
   const local = new AbortController();
@@ -188,8 +188,8 @@ export async function waitForSync(
     const out = [appEvidence(fresh.a, app, link, got.a ? undefined : fresh.err)];
     const applied = crashPod || (fresh.a?.operationRevision === sha && fresh.a.operationPhase === 'Succeeded');
     if (applied) {
-      const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, signal).catch(() => [] as PodStatus[]);
-      out.push(...(await gatherWorkload(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, { pods, pod: crashPod }, signal).catch(() => [] as Evidence[])));
+      const pods = await newPods(ctx.ports.cluster, env.namespace, s.target.serviceConfig.deployment, tag, signal).catch(() => [] as PodStatus[]);
+      out.push(...(await gatherWorkload(ctx.ports.cluster, env.namespace, s.target.serviceConfig.deployment, { pods, pod: crashPod }, signal).catch(() => [] as Evidence[])));
     }
     return out;
   };
@@ -198,7 +198,7 @@ export async function waitForSync(
     watchdog ??= (async () => {
       while (!local.signal.aborted) {
         try {
-          const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, local.signal);
+          const pods = await newPods(ctx.ports.cluster, env.namespace, s.target.serviceConfig.deployment, tag, local.signal);
           const bad = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
           if (bad) {
             crash = crashDetail(bad);
@@ -242,7 +242,7 @@ export async function waitForSync(
       // Degraded names the symptom Argo CD saw (often "exceeded its progress deadline"); a new
       // pod in a crash loop is the cause, whichever of the two was noticed first.
       if (status.healthStatus === 'Degraded' && !crashPod) {
-        const pods = await newPods(ctx.ports.cluster, env.namespace, s.serviceConfig!.deployment, tag, evidenceSignal(ctx.deadline)).catch(() => [] as PodStatus[]);
+        const pods = await newPods(ctx.ports.cluster, env.namespace, s.target.serviceConfig.deployment, tag, evidenceSignal(ctx.deadline)).catch(() => [] as PodStatus[]);
         crashPod = pods.find((p) => p.waitingReason === 'CrashLoopBackOff');
       }
       return await failed(crashPod ? crashDetail(crashPod) : failure, undefined, crashPod ? 'check-failed' : 'sync-failed');
@@ -275,13 +275,13 @@ export async function waitForSync(
   }
 }
 
-export const syncStep: Step<RunState, 'argocd' | 'cluster'> = {
+export const syncStep: Step<Resolved, 'argocd' | 'cluster'> = {
   name: 'sync',
   title: 'Wait for Argo CD',
   needs: ['argocd', 'cluster'],
   timeoutMs: 0, // set per run from verification.syncTimeoutSeconds
   async run(s, ctx) {
-    const r = await waitForSync(s, ctx, s.commit!, s.tag!);
+    const r = await waitForSync(s, ctx, s.commit!, s.target.tag);
     if (!r.ok) {
       const inconclusive = r.code === 'inconclusive';
       const check: CheckResult = { name: 'sync', status: inconclusive ? 'inconclusive' : 'failed', detail: r.message, evidence: r.evidence };
@@ -289,7 +289,7 @@ export const syncStep: Step<RunState, 'argocd' | 'cluster'> = {
       return { status: inconclusive ? 'inconclusive' : 'failed', message: r.message, checks: [check], cause: { code: r.code, text: r.message, evidence: r.evidence, retryable: inconclusive || r.code === 'timeout' } };
     }
     s.syncedAt = ctx.clock.now().toISOString();
-    const check = { name: 'sync', status: 'passed' as const, detail: `${s.application} Synced and Healthy at ${shortSha(s.commit)}` };
+    const check = { name: 'sync', status: 'passed' as const, detail: `${s.target.application} Synced and Healthy at ${shortSha(s.commit)}` };
     s.checks.push(check);
     return { status: 'succeeded', message: check.detail, checks: [check] };
   },

@@ -6,7 +6,7 @@ import type { CheckResult } from '../model/records';
 import type { PreflightResult, PreflightSystem } from '../model/preflight';
 import type { AccessAttributes } from '../ports';
 import type { Step, StepContext } from '../runner';
-import { substitute, type RunState } from './state';
+import { substitute, type Resolved } from './state';
 
 import { portErrorOf } from '../model/cause';
 
@@ -31,12 +31,12 @@ function kubeFix(err: unknown, what: string, configKey: string): string {
   }
 }
 
-function permissionsNeeded(s: RunState): { system: PreflightSystem; attrs: AccessAttributes }[] {
-  const ns = s.env!.namespace;
-  const argoNs = s.env!.argocd.namespace;
-  const svc = s.serviceConfig!;
+function permissionsNeeded(s: Resolved): { system: PreflightSystem; attrs: AccessAttributes }[] {
+  const ns = s.target.env.namespace;
+  const argoNs = s.target.env.argocd.namespace;
+  const svc = s.target.serviceConfig;
   const k = (verb: string, group: string, resource: string, subresource?: string, name?: string): { system: PreflightSystem; attrs: AccessAttributes } => ({ system: 'kubernetes', attrs: { verb, group, resource, ...(subresource ? { subresource } : {}), namespace: ns, ...(name ? { name } : {}) } });
-  const a = (verb: string): { system: PreflightSystem; attrs: AccessAttributes } => ({ system: 'argocd', attrs: { verb, group: 'argoproj.io', resource: 'applications', namespace: argoNs, ...(verb === 'watch' ? {} : { name: s.application }) } });
+  const a = (verb: string): { system: PreflightSystem; attrs: AccessAttributes } => ({ system: 'argocd', attrs: { verb, group: 'argoproj.io', resource: 'applications', namespace: argoNs, ...(verb === 'watch' ? {} : { name: s.target.application }) } });
   return [
     k('get', 'apps', 'deployments', undefined, svc.deployment),
     k('list', 'apps', 'replicasets'),
@@ -54,7 +54,7 @@ function describeAttrs(x: AccessAttributes): string {
   return `${x.verb} ${x.resource}${x.subresource ? `/${x.subresource}` : ''}${x.group ? `.${x.group}` : ''}${x.name ? ` "${x.name}"` : ''}${x.namespace ? ` in ${x.namespace}` : ''}`;
 }
 
-async function permissions(s: RunState, ctx: Ctx, kubeSource: string): Promise<PreflightResult[]> {
+async function permissions(s: Resolved, ctx: Ctx, kubeSource: string): Promise<PreflightResult[]> {
   const needed = permissionsNeeded(s);
   let answers: { allowed: boolean; reason?: string }[];
   try {
@@ -75,9 +75,9 @@ async function permissions(s: RunState, ctx: Ctx, kubeSource: string): Promise<P
   return out;
 }
 
-async function deployment(s: RunState, ctx: Ctx, kubeSource: string): Promise<PreflightResult> {
-  const ns = s.env!.namespace;
-  const name = s.serviceConfig!.deployment;
+async function deployment(s: Resolved, ctx: Ctx, kubeSource: string): Promise<PreflightResult> {
+  const ns = s.target.env.namespace;
+  const name = s.target.serviceConfig.deployment;
   try {
     const d = await ctx.ports.cluster.getDeployment(ns, name, ctx.signal);
     return { system: 'kubernetes', check: 'deployment', status: 'passed', detail: `deployment ${name} in ${ns} readable (${d.readyReplicas}/${d.replicas} ready)`, credentialSource: kubeSource };
@@ -86,9 +86,9 @@ async function deployment(s: RunState, ctx: Ctx, kubeSource: string): Promise<Pr
   }
 }
 
-async function application(s: RunState, ctx: Ctx, kubeSource: string): Promise<PreflightResult> {
-  const ns = s.env!.argocd.namespace;
-  const app = s.application!;
+async function application(s: Resolved, ctx: Ctx, kubeSource: string): Promise<PreflightResult> {
+  const ns = s.target.env.argocd.namespace;
+  const app = s.target.application;
   try {
     const a = await ctx.ports.argocd.get(ns, app, ctx.signal);
     return { system: 'argocd', check: 'application', status: 'passed', detail: `application ${app} in ${ns} readable (sync ${a.syncStatus ?? '?'}, health ${a.healthStatus ?? '?'})`, credentialSource: kubeSource };
@@ -97,23 +97,23 @@ async function application(s: RunState, ctx: Ctx, kubeSource: string): Promise<P
   }
 }
 
-async function prometheus(s: RunState, ctx: Ctx): Promise<PreflightResult> {
+async function prometheus(s: Resolved, ctx: Ctx): Promise<PreflightResult> {
   const v = s.settings.config.verification;
   const source = ctx.ports.metrics.credentialSource?.();
   if (!v.prometheusUrl) return { system: 'prometheus', check: 'query', status: 'skipped', detail: 'no verification.prometheusUrl configured: the error-rate check is skipped' };
-  const q = v.errorRateQuery.replace(/\$ns/g, s.env!.namespace).replace(/\$svc/g, s.service);
+  const q = v.errorRateQuery.replace(/\$ns/g, s.target.env.namespace).replace(/\$svc/g, s.service);
   try {
     const value = await ctx.ports.metrics.query(q, ctx.signal);
-    if (value === undefined) return { system: 'prometheus', check: 'query', status: 'failed', detail: `the error-rate query returns no series: ${q}`, credentialSource: source, fix: `check verification.errorRateQuery and that Prometheus scrapes ${s.service} in ${s.env!.namespace} (the series must exist before a deployment can be judged)` };
+    if (value === undefined) return { system: 'prometheus', check: 'query', status: 'failed', detail: `the error-rate query returns no series: ${q}`, credentialSource: source, fix: `check verification.errorRateQuery and that Prometheus scrapes ${s.service} in ${s.target.env.namespace} (the series must exist before a deployment can be judged)` };
     return { system: 'prometheus', check: 'query', status: 'passed', detail: `the error-rate query returns a series (now ${value})`, credentialSource: source };
   } catch (err) {
     return { system: 'prometheus', check: 'query', status: 'failed', detail: `the error-rate query does not run: ${errText(err)}`, credentialSource: source, fix: `check that Prometheus at verification.prometheusUrl answers (curl '${v.prometheusUrl.replace(/\/+$/, '')}/api/v1/query?query=up'), then re-run` };
   }
 }
 
-async function healthRoute(s: RunState, ctx: Ctx, kubeSource: string): Promise<PreflightResult> {
-  const svc = s.serviceConfig!;
-  const env = s.env!;
+async function healthRoute(s: Resolved, ctx: Ctx, kubeSource: string): Promise<PreflightResult> {
+  const svc = s.target.serviceConfig;
+  const env = s.target.env;
   const direct = svc.healthUrl ? substitute(svc.healthUrl, { service: s.service, env: env.name, namespace: env.namespace, port: String(svc.port) }) : undefined;
   const via = direct ?? `service proxy ${env.namespace}/${svc.k8sService}:${svc.port}${svc.healthPath}`;
   const source = direct ? `services.${s.service}.healthUrl (no credentials)` : kubeSource;
@@ -128,7 +128,7 @@ async function healthRoute(s: RunState, ctx: Ctx, kubeSource: string): Promise<P
 }
 
 /** Every pre-flight check of the target, in a fixed order. */
-export async function preflight(s: RunState, ctx: Ctx): Promise<PreflightResult[]> {
+export async function preflight(s: Resolved, ctx: Ctx): Promise<PreflightResult[]> {
   const kubeSource = (await ctx.ports.cluster.credentialSource?.().catch(() => undefined)) ?? 'the kubeconfig';
   const [dep, perms, app, prom, health] = await Promise.all([deployment(s, ctx, kubeSource), permissions(s, ctx, kubeSource), application(s, ctx, kubeSource), prometheus(s, ctx), healthRoute(s, ctx, kubeSource)]);
   return [dep, perms[0], app, ...perms.slice(1), prom, health];
@@ -138,7 +138,7 @@ export function preflightCheck(r: PreflightResult): CheckResult {
   return { name: `preflight-${r.system}${r.check === 'permissions' ? '-permissions' : ''}`, status: r.status, detail: r.status === 'failed' ? `${r.detail} — credentials: ${r.credentialSource ?? 'none'}. Fix: ${r.fix ?? ''}` : r.detail };
 }
 
-export const preflightStep: Step<RunState, 'cluster' | 'argocd' | 'metrics'> = {
+export const preflightStep: Step<Resolved, 'cluster' | 'argocd' | 'metrics'> = {
   name: 'preflight',
   title: 'Pre-flight: observe the systems the verification needs',
   needs: ['cluster', 'argocd', 'metrics'],

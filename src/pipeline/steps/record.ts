@@ -12,7 +12,7 @@ import type { Step } from '../runner';
 import type { RecordRef } from '../outcome';
 import type { Ports } from '../ports';
 import { pushOnto, syncCheckout } from './execute';
-import { rel, shortSha, type RunState } from './state';
+import { rel, shortSha, type Resolved } from './state';
 
 export interface RecordPlan {
   status: RecordStatus;
@@ -37,14 +37,14 @@ export function workflowRun(env: Record<string, string | undefined>): WorkflowRu
   return run;
 }
 
-export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
+export function buildRecord(s: Resolved, p: RecordPlan): DeploymentRecord {
   const env = s.settings.env;
   const m = (t: string | undefined) => (t === undefined ? undefined : maskSecrets(t, env));
   return {
     service: s.service,
     environment: s.environment,
-    tag: s.tag!,
-    previousTag: s.previousTag,
+    tag: s.target.tag,
+    previousTag: s.target.previousTag,
     digest: s.digest,
     imagePushedAt: s.imagePushedAt,
     status: p.status,
@@ -79,7 +79,7 @@ export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
 
 const cell = (t: string | undefined) => (t ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
-export function recordBody(s: RunState, r: DeploymentRecord, p: RecordPlan): string {
+export function recordBody(s: Resolved, r: DeploymentRecord, p: RecordPlan): string {
   const env = s.settings.env;
   const verb = s.mode === 'rollback' ? 'rollback' : 'deployment';
   const lines = [`# ${r.service} ${r.previousTag ?? '?'} → ${r.tag} in ${r.environment}: ${r.status}`, ''];
@@ -136,15 +136,15 @@ export async function chainHeadAt(git: Ports['git'], rev: string, dirRel: string
 }
 
 /** The commit of a record: what it records, then the run's id as a trailer (the journal's "finished"). */
-export function recordMessage(s: RunState, status: string, relFile: string): string {
-  return `${recordCommitMessage(s.service, s.environment, s.tag!, status, relFile)}\nRun-Id: ${s.runId}\n`;
+export function recordMessage(s: Resolved, status: string, relFile: string): string {
+  return `${recordCommitMessage(s.service, s.environment, s.target.tag, status, relFile)}\nRun-Id: ${s.runId}\n`;
 }
 
 /**
  * Build the record on origin's head (never in the user's checkout), push it by id, and on a race
  * build it again on the new head — a record is never dropped. Never throws; problems are in `out`.
  */
-export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; problem?: string }): Step<RunState, 'git'> {
+export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; problem?: string }): Step<Resolved, 'git'> {
   return {
     name: 'record',
     title: 'Write the deployment record',
@@ -155,7 +155,7 @@ export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; probl
       const p = plan();
       const record = buildRecord(s, p);
       const root = s.settings.config.root;
-      const dirRel = rel(root, s.env!.recordsDir);
+      const dirRel = rel(root, s.target.env.recordsDir);
       const relFile = `${dirRel}/${runRecordFileName(s.startedAt, s.service, s.runId)}`;
       out.ref = { path: relFile, absolutePath: path.join(root, relFile), status: p.status, pushed: false };
       const message = recordMessage(s, p.status, relFile);

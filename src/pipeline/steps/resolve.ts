@@ -90,51 +90,51 @@ export const resolveStep: Step<RunState, 'git'> = {
     };
     const env = environment(config, s.environment);
     if (!env) return usage(s, `unknown environment "${s.environment}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
-    s.env = env;
-    s.valuesRel = rel(config.root, env.valuesFile);
+    const valuesRel = rel(config.root, env.valuesFile);
     const at = await tagsAt(git, base, config.root, env.valuesFile, config.tagPath, ctx.signal);
-    if (at instanceof FileProblem) return usage(s, `${s.valuesRel}${at.line ? `:${at.line}` : ''}: ${at.message}${at.hint ? ` — ${at.hint}` : ''}`);
+    if (at instanceof FileProblem) return usage(s, `${valuesRel}${at.line ? `:${at.line}` : ''}: ${at.message}${at.hint ? ` — ${at.hint}` : ''}`);
     const tags = at.tags;
     s.valuesBefore = at.text;
     const current = tags.get(s.service);
     if (current === undefined) {
-      return usage(s, `unknown service "${s.service}" in ${env.name}: ${s.valuesRel} has no tag for it (services: ${[...tags.keys()].join(', ') || 'none'})`);
+      return usage(s, `unknown service "${s.service}" in ${env.name}: ${valuesRel} has no tag for it (services: ${[...tags.keys()].join(', ') || 'none'})`);
     }
-    s.serviceConfig = serviceConfig(config, s.service);
-    s.application = applicationName(env, s.service);
-    s.previousTag = current;
-    s.upstream = upstreamOf(config, env.name);
+    const upstream = upstreamOf(config, env.name);
 
+    let tag: string;
+    let tagSource: string;
     if (s.requestedTag !== undefined) {
       const problem = tagProblem(s.requestedTag);
       if (problem) return usage(s, `bad tag: ${problem} (OCI tags match [A-Za-z0-9_][A-Za-z0-9._-]{0,127})`);
-      s.tag = s.requestedTag;
-      s.tagSource = s.mode === 'rollback' ? '--to' : '--tag';
+      tag = s.requestedTag;
+      tagSource = s.mode === 'rollback' ? '--to' : '--tag';
     } else if (s.mode === 'rollback') {
       const { records } = await readRecords([env.recordsDir]);
-      const target = records.find((r) => r.service === s.service && r.environment === env.name && r.status === 'succeeded' && r.tag !== current);
-      if (!target) {
+      const last = records.find((r) => r.service === s.service && r.environment === env.name && r.status === 'succeeded' && r.tag !== current);
+      if (!last) {
         return usage(s, `no earlier succeeded deployment of ${s.service} in ${env.name} to roll back to (no record in ${rel(config.root, env.recordsDir)}); pass --to TAG`);
       }
-      s.tag = target.tag;
-      s.tagSource = `last succeeded record (${target.startedAt})`;
+      tag = last.tag;
+      tagSource = `last succeeded record (${last.startedAt})`;
     } else {
-      const up = s.upstream;
-      if (!up) return usage(s, `${env.name} is the first environment: pass --tag (there is no upstream environment to take the tag from)`);
-      const upAt = await tagsAt(git, base, config.root, up.valuesFile, config.tagPath, ctx.signal);
-      if (upAt instanceof FileProblem) return usage(s, `${rel(config.root, up.valuesFile)}: ${upAt.message}`);
+      if (!upstream) return usage(s, `${env.name} is the first environment: pass --tag (there is no upstream environment to take the tag from)`);
+      const upAt = await tagsAt(git, base, config.root, upstream.valuesFile, config.tagPath, ctx.signal);
+      if (upAt instanceof FileProblem) return usage(s, `${rel(config.root, upstream.valuesFile)}: ${upAt.message}`);
       const upTag = upAt.tags.get(s.service);
-      if (upTag === undefined) return usage(s, `${up.name} has no tag for ${s.service}, so there is nothing to promote; pass --tag`);
-      s.tag = upTag;
-      s.tagSource = `${up.name}'s current tag`;
+      if (upTag === undefined) return usage(s, `${upstream.name} has no tag for ${s.service}, so there is nothing to promote; pass --tag`);
+      tag = upTag;
+      tagSource = `${upstream.name}'s current tag`;
     }
-    if (s.tag === current) {
+    if (tag === current) {
       if (s.mode === 'rollback') return { status: 'refused', message: `${s.service} in ${env.name} already runs ${current}: nothing to roll back to` };
       // Idempotent: nothing to push; the run verifies what runs and records it.
       s.alreadyRunning = true;
     }
     if (s.reason && s.reason.length > REASON_MAX) return usage(s, `the reason is ${s.reason.length} characters; the limit is ${REASON_MAX}: give the ticket and a short summary`);
-    ctx.log(s.alreadyRunning ? `${s.service} in ${env.name} already has ${current} on origin (${s.tagSource}): verifying it, nothing to push; application ${s.application}` : `${s.service} in ${env.name}: ${current} → ${s.tag} (${s.tagSource}) on origin's ${shortSha(base)}; application ${s.application}`);
-    return { status: 'succeeded', message: `${s.service} ${env.name}: ${current} → ${s.tag}`, output: { tag: s.tag, previousTag: current, application: s.application } };
+    const application = applicationName(env, s.service);
+    // Resolved once: every later step reads the target, no field of it is optional any more.
+    s.target = Object.freeze({ env, upstream, serviceConfig: serviceConfig(config, s.service), valuesRel, application, tag, tagSource, previousTag: current });
+    ctx.log(s.alreadyRunning ? `${s.service} in ${env.name} already has ${current} on origin (${tagSource}): verifying it, nothing to push; application ${application}` : `${s.service} in ${env.name}: ${current} → ${tag} (${tagSource}) on origin's ${shortSha(base)}; application ${application}`);
+    return { status: 'succeeded', message: `${s.service} ${env.name}: ${current} → ${tag}`, output: { tag, previousTag: current, application } };
   },
 };

@@ -1,6 +1,6 @@
 // Entering the run's state machine somewhere else than at the start: finishing an interrupted run
 // found in origin's journal (resume, roll back, accept), and verifying a tag that already runs.
-import { applicationName, environment, serviceConfig } from '../config/load';
+import { applicationName, environment, serviceConfig, upstreamOf } from '../config/load';
 import { lock } from '../checks/lock';
 import { FileProblem } from '../errors';
 import { readJournal } from '../journal';
@@ -10,7 +10,7 @@ import type { CheckResult } from '../model/records';
 import type { Step } from '../runner';
 import { syncCheckout } from './execute';
 import { policyAt } from './resolve';
-import { rel, type RunState } from './state';
+import { rel, type Resolved, type RunState } from './state';
 
 export type ResumeAction = 'resume' | 'accept' | 'rollback';
 
@@ -42,10 +42,6 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
         s.usage = true;
         return { status: 'refused', message: `unknown environment "${s.environment}"; environments: ${config.environments.map((e) => e.name).join(', ')}` };
       }
-      s.env = env;
-      s.valuesRel = rel(config.root, env.valuesFile);
-      s.serviceConfig = serviceConfig(config, s.service);
-      s.application = applicationName(env, s.service);
       const j = await readJournal(git, config, env, s.service, s.base, ctx.clock.now(), ctx.signal);
       const st = j.state;
       if (st.kind === 'running') {
@@ -59,8 +55,8 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
       const c = st.change;
       s.runId = st.runId;
       s.resume = { action, interrupted: { runId: st.runId, phase: st.phase, change: st.change, rollback: st.rollback, originTag: st.originTag } };
-      s.tag = c.to;
-      s.previousTag = c.from;
+      // The target is the interrupted run's, from its commit's trailers.
+      s.target = Object.freeze({ env, upstream: upstreamOf(config, env.name), serviceConfig: serviceConfig(config, s.service), valuesRel: rel(config.root, env.valuesFile), application: applicationName(env, s.service), tag: c.to, tagSource: `run ${st.runId}`, previousTag: c.from });
       s.digest = c.digest;
       s.commit = c.commit;
       s.pushed = true;
@@ -72,7 +68,7 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
         s.cause = 'the run was interrupted during its automatic rollback';
         s.causeStep = 'rollback';
       }
-      const got = await lock.run({ run: s, tag: c.to, now: ctx.clock.now(), observed: undefined as never }, ctx);
+      const got = await lock.run({ run: s as Resolved, tag: c.to, now: ctx.clock.now(), observed: undefined as never }, ctx);
       if (got && got.status === 'failed') return { status: 'refused', message: got.detail, cause: { code: 'refused', text: got.detail ?? 'locked' } };
       if (got?.learned?.releaseLock) s.releaseLock = got.learned.releaseLock;
       const where = st.phase === 'rolling-back' ? `its automatic rollback to ${c.from} (${shortSha(st.rollback?.commit)}) is on origin, not verified` : `${c.to} is on origin (${shortSha(c.commit)}), not verified`;
@@ -86,19 +82,19 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
  * The tag already runs (or an interrupted run is accepted): Argo CD must report the application
  * Synced and Healthy now — there is no operation to wait for. Then the rollout and the verification run.
  */
-export const argoNowStep: Step<RunState, 'argocd'> = {
+export const argoNowStep: Step<Resolved, 'argocd'> = {
   name: 'argo-now',
   title: 'Argo CD state now',
   needs: ['argocd'],
   timeoutMs: 60_000,
   async run(s, ctx) {
-    const a = await ctx.ports.argocd.get(s.env!.argocd.namespace, s.application!, ctx.signal);
+    const a = await ctx.ports.argocd.get(s.target.env.argocd.namespace, s.target.application, ctx.signal);
     const ok = a.syncStatus === 'Synced' && a.healthStatus === 'Healthy' && (a.operationPhase === undefined || a.operationPhase === 'Succeeded');
-    const detail = `${s.application}: ${describeApp(a)}`;
+    const detail = `${s.target.application}: ${describeApp(a)}`;
     const check: CheckResult = { name: 'argo-now', status: ok ? 'passed' : 'failed', detail };
     s.checks.push(check);
     if (ok) return { status: 'succeeded', message: detail, checks: [check] };
-    const text = `Argo CD does not report ${s.application} Synced and Healthy now (${describeApp(a)})`;
+    const text = `Argo CD does not report ${s.target.application} Synced and Healthy now (${describeApp(a)})`;
     return { status: 'failed', message: text, checks: [check], cause: { code: 'check-failed', text } };
   },
 };

@@ -6,20 +6,20 @@ import { evidenceSignal } from '../observe';
 import { rollbackCommitMessage, withTrailers } from '../plan';
 import type { Step } from '../runner';
 import { commitFacts, pushOnto, syncCheckout, valuesAt, waitForSync } from './execute';
-import { shortSha, type RunState } from './state';
+import { shortSha, type Resolved } from './state';
 import { rolloutStep, verifyStep } from './verify';
 
-export function rollbackFacts(s: RunState) {
+export function rollbackFacts(s: Resolved) {
   const f = commitFacts(s);
   return { ...f, previousTag: f.tag, tag: f.previousTag };
 }
 
-function rollbackMessage(s: RunState): string {
+function rollbackMessage(s: Resolved): string {
   const cause = `Automatic rollback: ${s.causeStep ? `${s.causeStep} failed: ` : ''}${s.cause ?? 'verification failed'}`;
   return withTrailers(rollbackCommitMessage(rollbackFacts(s), cause), journalTrailers({ runId: s.runId, kind: 'auto-rollback', digest: s.digest }));
 }
 
-export const rollbackValuesStep: Step<RunState, 'git'> = {
+export const rollbackValuesStep: Step<Resolved, 'git'> = {
   name: 'rollback-values',
   title: 'Rollback: restore the previous tag',
   needs: ['git'],
@@ -28,34 +28,34 @@ export const rollbackValuesStep: Step<RunState, 'git'> = {
     // Back to the tag that ran and was verified before this run, on origin's head as it is now.
     await ctx.ports.git.fetch(ctx.signal);
     s.rollbackBase = await ctx.ports.git.remoteSha(ctx.signal);
-    const v = await valuesAt(s, ctx.ports.git, s.rollbackBase, s.tag!, s.previousTag!, s.previousDigest, ctx.signal);
+    const v = await valuesAt(s, ctx.ports.git, s.rollbackBase, s.target.tag, s.target.previousTag, s.previousDigest, ctx.signal);
     if ('refuse' in v) return { status: 'failed', message: v.refuse, cause: { code: 'conflict', text: v.refuse } };
     s.rollbackValues = v.text;
-    ctx.log(`${s.valuesRel}:${v.line}: ${s.service} ${s.tag} → ${s.previousTag} (the tag origin had before this run)`);
-    return { status: 'succeeded', message: `${s.valuesRel}:${v.line} ${s.tag} → ${s.previousTag}` };
+    ctx.log(`${s.target.valuesRel}:${v.line}: ${s.service} ${s.target.tag} → ${s.target.previousTag} (the tag origin had before this run)`);
+    return { status: 'succeeded', message: `${s.target.valuesRel}:${v.line} ${s.target.tag} → ${s.target.previousTag}` };
   },
 };
 
-export const rollbackCommitStep: Step<RunState, 'git'> = {
+export const rollbackCommitStep: Step<Resolved, 'git'> = {
   name: 'rollback-commit',
   title: 'Rollback: commit',
   needs: ['git'],
   timeoutMs: 30_000,
   async run(s, ctx) {
-    s.rollbackCommit = await ctx.ports.git.commitOnto(s.rollbackBase!, { [s.valuesRel!]: s.rollbackValues! }, rollbackMessage(s), ctx.signal);
+    s.rollbackCommit = await ctx.ports.git.commitOnto(s.rollbackBase!, { [s.target.valuesRel]: s.rollbackValues! }, rollbackMessage(s), ctx.signal);
     return { status: 'succeeded', message: shortSha(s.rollbackCommit) };
   },
 };
 
-export const rollbackPushStep: Step<RunState, 'git'> = {
+export const rollbackPushStep: Step<Resolved, 'git'> = {
   name: 'rollback-push',
   title: 'Rollback: push',
   needs: ['git'],
   timeoutMs: 120_000,
   async run(s, ctx) {
     const build = async (base: string) => {
-      const v = await valuesAt(s, ctx.ports.git, base, s.tag!, s.previousTag!, s.previousDigest, ctx.signal);
-      return 'refuse' in v ? v : { files: { [s.valuesRel!]: v.text }, message: rollbackMessage(s) };
+      const v = await valuesAt(s, ctx.ports.git, base, s.target.tag, s.target.previousTag, s.previousDigest, ctx.signal);
+      return 'refuse' in v ? v : { files: { [s.target.valuesRel]: v.text }, message: rollbackMessage(s) };
     };
     const r = await pushOnto(ctx.ports.git, { sha: s.rollbackCommit!, base: s.rollbackBase! }, build, ctx.log, ctx.signal);
     if (!r.ok) {
@@ -69,17 +69,17 @@ export const rollbackPushStep: Step<RunState, 'git'> = {
   },
 };
 
-export const rollbackSyncStep: Step<RunState, 'argocd' | 'cluster'> = {
+export const rollbackSyncStep: Step<Resolved, 'argocd' | 'cluster'> = {
   name: 'rollback-sync',
   title: 'Rollback: Argo CD sync',
   needs: ['argocd', 'cluster'],
   timeoutMs: 0,
   async run(s, ctx) {
-    const ns = s.env!.argocd.namespace;
-    await ctx.ports.argocd.sync(ns, s.application!, s.rollbackCommit!, s.actor, `rollback of ${s.service} ${s.tag} → ${s.previousTag}: ${s.cause ?? ''}`.slice(0, 500), ctx.signal);
-    const r = await waitForSync(s, ctx, s.rollbackCommit!, s.previousTag!, 2);
+    const ns = s.target.env.argocd.namespace;
+    await ctx.ports.argocd.sync(ns, s.target.application, s.rollbackCommit!, s.actor, `rollback of ${s.service} ${s.target.tag} → ${s.target.previousTag}: ${s.cause ?? ''}`.slice(0, 500), ctx.signal);
+    const r = await waitForSync(s, ctx, s.rollbackCommit!, s.target.previousTag, 2);
     if (r.ok) {
-      const check: CheckResult = { name: 'rollback-sync', status: 'passed', detail: `${s.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` };
+      const check: CheckResult = { name: 'rollback-sync', status: 'passed', detail: `${s.target.application} Synced and Healthy at ${shortSha(s.rollbackCommit)}` };
       s.checks.push(check);
       return { status: 'succeeded', message: check.detail, checks: [check] };
     }
@@ -90,5 +90,5 @@ export const rollbackSyncStep: Step<RunState, 'argocd' | 'cluster'> = {
   },
 };
 
-export const rollbackRolloutStep = rolloutStep('rollback-rollout', 'Rollback: wait for the rollout', 'rollback-', (s) => s.previousTag!);
-export const rollbackVerifyStep = verifyStep('rollback-verify', 'Rollback: verify', 'rollback-', (s) => s.previousTag!);
+export const rollbackRolloutStep = rolloutStep('rollback-rollout', 'Rollback: wait for the rollout', 'rollback-', (s) => s.target.previousTag);
+export const rollbackVerifyStep = verifyStep('rollback-verify', 'Rollback: verify', 'rollback-', (s) => s.target.previousTag);

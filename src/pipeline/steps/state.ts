@@ -14,6 +14,24 @@ export interface RunSettings {
   readKey: (file: string) => Promise<string>;
 }
 
+/** What a run is about, resolved once (resolve or resume): no optionals from here on. */
+export interface Target {
+  env: EnvironmentConfig;
+  /** The environment it is promoted from (undefined for the first). */
+  upstream?: EnvironmentConfig;
+  serviceConfig: ServiceConfig;
+  /** Repository-relative values file path. */
+  valuesRel: string;
+  /** The Argo CD Application. */
+  application: string;
+  /** The tag this run sets (deploy: --tag or upstream's; rollback: --to or the last succeeded). */
+  tag: string;
+  /** Where the tag came from, for people ("--tag", "dev's current tag"…). */
+  tagSource: string;
+  /** The tag origin had before this run: what an automatic rollback restores. */
+  previousTag: string;
+}
+
 export interface RunState {
   mode: 'deploy' | 'rollback';
   settings: RunSettings;
@@ -35,28 +53,18 @@ export interface RunState {
   /** Set when this run finishes an interrupted one (resume, accept, or its rollback). */
   resume?: { action: 'resume' | 'accept' | 'rollback'; interrupted: import('../model/journal').Interrupted };
 
-  // resolve
-  env?: EnvironmentConfig;
-  upstream?: EnvironmentConfig;
-  serviceConfig?: ServiceConfig;
-  /** Repository-relative values file path. */
-  valuesRel?: string;
-  application?: string;
-  tag?: string;
-  tagSource?: string;
-  previousTag?: string;
+  /** What the run is about, resolved once by the resolve (or resume) step; every later step has it. */
+  target?: Target;
+  /** A resolve refusal is bad input (exit 64), not a failed check. */
+  usage?: boolean;
   /** origin's head the run started from (fetched first): what it reads and builds on. */
   base?: string;
-  /** Commits on the user's branch that origin has not (never pushed by a run; named in the plan). */
-  localAhead?: number;
   /** The policy in the working tree differs from origin's and was ignored (named in the plan). */
   policyIgnored?: string;
   /** The tag already runs: verify it, push nothing. */
   alreadyRunning?: boolean;
   /** What became of the user's checkout after the last push. */
   checkout?: import('../ports').CheckoutSync;
-  /** A resolve refusal is bad input (exit 64), not a failed check. */
-  usage?: boolean;
 
   // pre-flight
   preflight?: import('../model/preflight').PreflightResult[];
@@ -107,4 +115,11 @@ export { shortSha } from '../model/format';
 
 export function oneLine(s: string): string {
   return s.replace(/\s*\r?\n\s*/g, ' ').trim();
+}
+
+/** A run past its resolve step: `target` is set (the steps and checks after it take this type). */
+export type Resolved = RunState & { readonly target: Target };
+
+export function isResolved(s: RunState): s is Resolved {
+  return s.target !== undefined;
 }

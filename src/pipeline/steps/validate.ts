@@ -4,15 +4,15 @@ import { checkText } from '../evidence';
 import { runBeforeChecks } from '../checks/run';
 import { CHECK_MARK } from '../model/format';
 import type { Step } from '../runner';
-import type { RunState } from './state';
+import type { Resolved } from './state';
 
-export const validateStep: Step<RunState, 'registry' | 'git'> = {
+export const validateStep: Step<Resolved, 'registry' | 'git'> = {
   name: 'validate',
   title: 'Pre-validate',
   needs: ['registry', 'git'],
   timeoutMs: 120_000,
   async run(s, ctx) {
-    const { results: checks, learned } = await runBeforeChecks(s, s.tag!, ctx.clock.now(), ctx);
+    const { results: checks, learned } = await runBeforeChecks(s, s.target.tag, ctx.clock.now(), ctx);
     Object.assign(s, learned);
     s.checks.push(...checks);
     for (const c of checks) ctx.log(`${CHECK_MARK[c.status]} ${c.name}: ${checkText(c)}`, c.status === 'failed' ? 'error' : c.status === 'warning' ? 'warn' : 'info');

@@ -5,7 +5,7 @@ import { checkText } from '../evidence';
 import { CHECK_MARK } from '../model/format';
 import type { CheckResult } from '../model/records';
 import type { Step, StepResult } from '../runner';
-import type { RunState } from './state';
+import type { Resolved } from './state';
 
 function prefixed(checks: CheckResult[], prefix: string): CheckResult[] {
   return prefix ? checks.map((c) => ({ ...c, name: `${prefix}${c.name}`, ...(c.evidenceFrom ? { evidenceFrom: `${prefix}${c.evidenceFrom}` } : {}) })) : checks;
@@ -26,7 +26,7 @@ function verdict(checks: CheckResult[], what: string): StepResult {
   return { status: 'succeeded', checks, message: `${checks.filter((c) => c.status === 'passed').length} checks passed${checks.some((c) => c.status === 'warning') ? ' (with warnings)' : ''}` };
 }
 
-export function rolloutStep(name: string, title: string, prefix: string, tagOf: (s: RunState) => string): Step<RunState, 'cluster' | 'metrics'> {
+export function rolloutStep(name: string, title: string, prefix: string, tagOf: (s: Resolved) => string): Step<Resolved, 'cluster' | 'metrics'> {
   return {
     name,
     title,
@@ -43,7 +43,7 @@ export function rolloutStep(name: string, title: string, prefix: string, tagOf: 
   };
 }
 
-export function verifyStep(name: string, title: string, prefix: string, tagOf: (s: RunState) => string): Step<RunState, 'cluster' | 'metrics'> {
+export function verifyStep(name: string, title: string, prefix: string, tagOf: (s: Resolved) => string): Step<Resolved, 'cluster' | 'metrics'> {
   return {
     name,
     title,

@@ -5,7 +5,7 @@ import { newState } from '../../../src/pipeline/deploy';
 import type { Ports } from '../../../src/pipeline/ports';
 import { runSteps, type StepContext } from '../../../src/pipeline/runner';
 import { resolveStep } from '../../../src/pipeline/steps/resolve';
-import type { RunState } from '../../../src/pipeline/steps/state';
+import { isResolved, type Resolved } from '../../../src/pipeline/steps/state';
 import { depsOf, makeWorld, type World, type WorldOptions } from '../pipelineFakes';
 
 export interface Target {
@@ -20,12 +20,12 @@ export interface Target {
 }
 
 /** A world and a run resolved in it (service, environment, tag, previous tag, config). */
-export async function resolved(o: WorldOptions = {}, t: Target = {}): Promise<{ w: World; s: RunState }> {
+export async function resolved(o: WorldOptions = {}, t: Target = {}): Promise<{ w: World; s: Resolved }> {
   const w = makeWorld(o);
   const deps = depsOf(w);
   const s = await newState(t.mode ?? 'deploy', { service: t.service ?? 'accounts', environment: t.environment ?? 'stag', tag: t.tag ?? '1.6.0', reason: t.reason, overrideWindow: t.overrideWindow, overrideReason: t.overrideReason, dryRun: t.dryRun }, deps);
   const r = await runSteps([resolveStep], s, { ports: w.ports, clock: w.clock });
-  if (r.status !== 'succeeded') throw new Error(`resolve: ${r.message}`);
+  if (r.status !== 'succeeded' || !isResolved(s)) throw new Error(`resolve: ${r.message}`);
   return { w, s };
 }
 
@@ -36,13 +36,13 @@ function context(w: World, needs: readonly (keyof Ports)[]): StepContext<any> {
 }
 
 /** Run a pre-deployment check with only the ports it declares. */
-export async function runBefore(check: BeforeCheck<any>, w: World, s: RunState, tag = s.tag!): Promise<Verdict | undefined> {
+export async function runBefore(check: BeforeCheck<any>, w: World, s: Resolved, tag = s.target.tag): Promise<Verdict | undefined> {
   const all = context(w, ['registry', 'git']);
   return check.run({ run: s, tag, now: w.clock.now(), observed: beforeObservations(s, tag, all) }, context(w, check.needs));
 }
 
 /** Run a verification check (what runs is the cluster fake's current tag). */
-export async function runAfter(check: AfterCheck<any>, w: World, s: RunState, tag = s.tag!): Promise<Verdict | undefined> {
+export async function runAfter(check: AfterCheck<any>, w: World, s: Resolved, tag = s.target.tag): Promise<Verdict | undefined> {
   const all = context(w, ['cluster', 'metrics']);
   return check.run({ run: s, tag, now: w.clock.now(), observed: afterObservations(s, tag, all) }, context(w, check.needs));
 }
