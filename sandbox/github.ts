@@ -38,6 +38,8 @@ export class GithubApi {
   readonly runs: Run[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly envIds = new Map<string, number>();
+  /** The deployment GitHub Actions made for a run's job that references an environment. */
+  private readonly runDeployments = new Map<number, Record<string, any>>();
   /** Every request received (method and path), in order: tests count what a client asked for. */
   readonly requests: { method: string; path: string }[] = [];
 
@@ -222,12 +224,16 @@ export class GithubApi {
           const state = input.state;
           if (!['approved', 'rejected'].includes(state)) return fail(422, 'Invalid request.\n\nNo subschema in "anyOf" matched.');
           if (!pending.length || !ids.length || !ids.every((id) => pending.some((e) => this.envIds.get(e) === id))) return fail(422, 'Unable to review: the environment is not waiting for review.', { errors: [] });
+          // GitHub's review history has no time: the review shows as the job's deployment leaving
+          // `waiting` (queued when approved, failure when rejected).
           run.reviews.push({ state, comment: String(input.comment ?? ''), user: this.o.user });
           this.o.log(`github run ${run.id}: ${state} (${run.environment})`);
-          if (state === 'approved') this.start(run);
-          else this.complete(run, 'failure');
-          const d = { url: `${this.repoUrl}/deployments/${this.nextId}`, id: this.nextId++, sha: run.head_sha, ref: run.head_branch, task: 'deploy', environment: run.environment, creator: this.user(), created_at: iso(), updated_at: iso() };
-          return send(200, state === 'approved' ? [d] : []);
+          if (state === 'approved') {
+            this.actionsStatus(run, 'queued');
+            this.start(run);
+          } else this.complete(run, 'failure');
+          const d = this.runDeployments.get(run.id);
+          return send(200, state === 'approved' && d ? [d] : []);
         }
       }
       if (sub === '/approvals' && method === 'GET') return send(200, run.reviews.map((r) => ({ state: r.state, comment: r.comment, user: this.user(r.user), environments: [this.env(run.environment ?? '')] })));
@@ -290,15 +296,49 @@ export class GithubApi {
       if (environment && this.o.protectedEnvironments.includes(environment)) {
         run.status = 'waiting';
         run.updated_at = iso();
+        this.actionsStatus(run, 'waiting');
         this.emit(run);
       } else this.start(run);
     });
     return run;
   }
 
+  /**
+   * Like GitHub Actions: a job that references an environment gets a deployment (made by the
+   * github-actions bot, on the run's commit) whose statuses follow the job and link to it:
+   * waiting (for a required reviewer), queued, in_progress, success / failure / error.
+   */
+  private actionsStatus(run: Run, state: 'waiting' | 'queued' | 'in_progress' | 'success' | 'failure' | 'error'): void {
+    if (!run.environment) return;
+    const bot = { login: 'github-actions[bot]', id: 41898282, node_id: 'MDM6Qm90NDE4OTgyODI=', type: 'Bot', site_admin: false, url: `${this.o.baseUrl()}/users/github-actions%5Bbot%5D`, html_url: 'https://github.com/apps/github-actions' };
+    let d = this.runDeployments.get(run.id);
+    if (!d) {
+      const id = this.nextId++;
+      d = {
+        url: `${this.repoUrl}/deployments/${id}`, id, node_id: `DE_${id}`, sha: run.head_sha, ref: run.head_branch, task: 'deploy', payload: {}, original_environment: run.environment, environment: run.environment,
+        description: null, creator: bot, created_at: iso(), updated_at: iso(), statuses_url: `${this.repoUrl}/deployments/${id}/statuses`, repository_url: this.repoUrl,
+        transient_environment: false, production_environment: run.environment === 'prod', performed_via_github_app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+      };
+      this.runDeployments.set(run.id, d);
+      this.deployments.unshift(d);
+      this.statuses.set(id, []);
+      this.events.emit('deployment-created', d);
+    }
+    const sid = this.nextId++;
+    const job = `${this.html}/actions/runs/${run.id}/job/${run.id * 10 + 1}`;
+    const s = {
+      url: `${this.repoUrl}/deployments/${d.id}/statuses/${sid}`, id: sid, node_id: `DES_${sid}`, state, creator: bot, description: '', environment: run.environment,
+      target_url: job, log_url: job, environment_url: '', created_at: iso(), updated_at: iso(), deployment_url: d.url, repository_url: this.repoUrl, performed_via_github_app: d.performed_via_github_app,
+    };
+    d.updated_at = s.created_at;
+    this.statuses.get(d.id)!.unshift(s);
+    this.events.emit('deployment-status', { deployment: d, status: s });
+  }
+
   private start(run: Run): void {
     run.status = 'in_progress';
     run.updated_at = iso();
+    this.actionsStatus(run, 'in_progress');
     this.emit(run);
     this.after(this.o.runStepSeconds(), () => {
       if (run.status === 'in_progress') this.complete(run, 'success');
@@ -306,9 +346,11 @@ export class GithubApi {
   }
 
   private complete(run: Run, conclusion: Run['conclusion']): void {
+    const started = run.status !== 'queued';
     run.status = 'completed';
     run.conclusion = conclusion;
     run.updated_at = iso();
+    if (started) this.actionsStatus(run, conclusion === 'success' ? 'success' : conclusion === 'failure' ? 'failure' : 'error');
     this.emit(run);
   }
 

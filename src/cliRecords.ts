@@ -1,10 +1,9 @@
 // The CLI's records commands beyond the list: `insights`, `records verify`, `records export`.
 import * as path from 'node:path';
-import { gitHubPortFor } from './clients/githubActions';
 import { recordsGit } from './clients/recordsGit';
+import { exportEvidencePack } from './commands/exportEvidenceCore';
 import { loadConfig } from './pipeline/config/load';
 import { UserError } from './pipeline/errors';
-import { writeEvidencePack } from './pipeline/evidencePack';
 import { computeInsights, parsePeriod, type DoraMeasures, type Insights } from './pipeline/model/dora';
 import { formatSpan } from './pipeline/model/format';
 import { loadRepoState } from './pipeline/model/repoState';
@@ -100,8 +99,7 @@ export async function exportCommand(a: Args, io: Out, signal: AbortSignal): Prom
   const p = period(a, now);
   const out = path.resolve(outFlag);
   // The environment reviews of the changes' GitHub Actions runs, when GitHub is configured and a token set.
-  const github = gitHubPortFor(config.github, process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN);
-  const pack = await writeEvidencePack(config, recordsGit(root), { environment, since: p.since, until: p.until, out, now, signal, github });
+  const pack = await exportEvidencePack(config, { environment, since: p.since, until: p.until, out, now, signal, githubToken: process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN });
   io.out(`${path.join(out, 'evidence.html')}, ${path.join(out, 'evidence.json')}: ${pack.summary.changes} change(s) in ${environment} from ${pack.period.since} to ${pack.period.until}; trail ${pack.trail.intact ? 'intact' : `BROKEN (${pack.trail.problems.filter((x) => x.kind !== 'fork').length} problem(s))`}`);
   return 0;
 }

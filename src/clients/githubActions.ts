@@ -15,6 +15,7 @@ import type {
   RunApproval,
   WorkflowRunInfo,
 } from '../pipeline/github/port';
+import { withReviewTimes, type RunDeployment } from '../pipeline/github/reviewTimes';
 
 export interface GitHubActionsOptions {
   apiUrl: string;
@@ -138,8 +139,9 @@ export class GitHubActionsClient implements GitHubPort {
     });
   }
 
-  runApprovals(runId: number, signal?: AbortSignal): Promise<RunApproval[]> {
-    return this.call(`approvals of run ${runId}`, async (o) => {
+  /** The run's environment reviews, each with `at` when the run's deployment shows when it took effect. */
+  async runApprovals(runId: number, signal?: AbortSignal): Promise<RunApproval[]> {
+    const approvals = await this.call(`approvals of run ${runId}`, async (o) => {
       const { data } = await o.rest.actions.getReviewsForRun({ ...this.base, run_id: runId, request: { signal } });
       return data.map((a) => ({
         state: a.state,
@@ -148,6 +150,22 @@ export class GitHubActionsClient implements GitHubPort {
         environments: (a.environments ?? []).map((e) => e.name ?? String(e.id)),
       }));
     });
+    if (!approvals.some((a) => a.state === 'approved' || a.state === 'rejected')) return approvals;
+    // The review history has no time: read it from the deployments Actions made for the run's jobs
+    // (same commit, same environment), whose statuses link to the run.
+    const run = await this.getRun(runId, signal);
+    const deployments: RunDeployment[] = [];
+    for (const environment of new Set(approvals.flatMap((a) => a.environments))) {
+      const list = await this.listDeployments({ environment, sha: run.headSha, perPage: 100 }, signal);
+      for (const d of list.filter((x) => Date.parse(x.createdAt) >= Date.parse(run.createdAt) - 1000)) {
+        const statuses = await this.call(`statuses of deployment ${d.id}`, async (o) => {
+          const { data } = await o.rest.repos.listDeploymentStatuses({ ...this.base, deployment_id: d.id, per_page: 100, request: { signal } });
+          return data.map((s) => ({ id: s.id, state: s.state, logUrl: s.log_url || s.target_url || undefined, createdAt: s.created_at }));
+        });
+        deployments.push({ environment: d.environment, statuses });
+      }
+    }
+    return withReviewTimes(approvals, runId, deployments);
   }
 
   reviewPendingDeployments(runId: number, environmentIds: number[], state: 'approved' | 'rejected', comment: string, signal?: AbortSignal): Promise<void> {

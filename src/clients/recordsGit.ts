@@ -1,7 +1,7 @@
 // The git reads `records verify` needs (RecordsGit), over the git CLI: object contents in one
 // `git cat-file --batch` process, history with `git log`, the working tree with `git status`.
 import { spawn } from 'node:child_process';
-import type { RecordsGit } from '../pipeline/recordsVerify';
+import type { RecordsGit, SignatureStatus } from '../pipeline/recordsVerify';
 import { gitEnv, runGit } from './git';
 
 /** Splits `git cat-file --batch` output (byte counts!) into contents, undefined for missing objects. */
@@ -26,8 +26,40 @@ export function parseCatFileBatch(out: Buffer, count: number): (string | undefin
   return result;
 }
 
+const STATUSES = new Set<string>(['G', 'B', 'U', 'X', 'Y', 'R', 'E', 'N']);
+
+/** Parses `git log --format=%H%x1f%G?%x1f%GK%x1f%GS%x1e` output. */
+export function parseSignatureLog(out: string): { sha: string; status: SignatureStatus; key?: string; signer?: string }[] {
+  return out
+    .split('\x1e')
+    .map((s) => s.replace(/^\n/, ''))
+    .filter((s) => s.includes('\x1f'))
+    .map((s) => {
+      const [sha, status, key, signer] = s.split('\x1f');
+      return { sha, status: (STATUSES.has(status) ? status : 'E') as SignatureStatus, ...(key ? { key } : {}), ...(signer ? { signer } : {}) };
+    });
+}
+
+/** A commit object's header carries a signature (gpgsig, or gpgsig-sha256 in SHA-256 repositories). */
+export const hasSignatureHeader = (commitObject: string): boolean => /^gpgsig(?:-sha256)? /m.test(commitObject.split('\n\n')[0]);
+
 export function recordsGit(root: string): RecordsGit {
-  return {
+  const git: RecordsGit = {
+    async signatures(shas, signal) {
+      if (!shas.length) return [];
+      // Which commits exist and carry a signature (`%G?` says N both for "unsigned" and for "signed,
+      // but no allowed-signers file to check it with").
+      const objects = await git.objects(shas.map((sha) => `${sha}^{commit}`), signal);
+      const present = shas.filter((_, i) => objects[i] !== undefined);
+      if (!present.length) return [];
+      const signed = new Map(present.map((sha) => [sha, hasSignatureHeader(objects[shas.indexOf(sha)]!)]));
+      const r = await runGit(root, ['log', '--no-walk=unsorted', '--stdin', '--format=%H%x1f%G?%x1f%GK%x1f%GS%x1e'], { signal, input: present.join('\n') + '\n' });
+      const byFull = new Map(parseSignatureLog(r.stdout).map((x) => [x.sha, x]));
+      return present.flatMap((sha) => {
+        const x = byFull.get(sha) ?? [...byFull.values()].find((y) => y.sha.startsWith(sha));
+        return x ? [{ ...x, sha, signed: signed.get(sha) ?? false }] : [];
+      });
+    },
     objects(names, signal) {
       return new Promise((resolve, reject) => {
         const child = spawn('git', ['cat-file', '--batch'], { cwd: root, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'], signal, windowsHide: true });
@@ -85,4 +117,5 @@ export function recordsGit(root: string): RecordsGit {
         .map((s) => ({ status: s.slice(0, 2), file: s.slice(3) }));
     },
   };
+  return git;
 }

@@ -1,11 +1,10 @@
 // "Export Evidence Pack": an environment, a period and a new or empty folder; then evidence.json
 // and a self-contained evidence.html for a change-management review (src/pipeline/evidencePack.ts).
 import * as vscode from 'vscode';
-import { recordsGit } from '../clients/recordsGit';
 import { UserError } from '../pipeline/errors';
-import { writeEvidencePack } from '../pipeline/evidencePack';
 import { parsePeriod } from '../pipeline/model/dora';
 import type { CommandContext } from './context';
+import { exportEvidencePack } from './exportEvidenceCore';
 
 export function registerExportEvidence(ctx: CommandContext): vscode.Disposable {
   return vscode.commands.registerCommand('gitopsDeploy.exportEvidencePack', async () => {
@@ -37,7 +36,14 @@ export function registerExportEvidence(ctx: CommandContext): vscode.Disposable {
     const now = new Date();
     try {
       const p = parsePeriod(since, undefined, now);
-      const pack = await writeEvidencePack(config, recordsGit(state.root), { environment, since: p.since, until: p.until, out: folder[0].fsPath, now });
+      // The approvals of the changes' GitHub runs need the user's GitHub token: GITHUB_TOKEN, else
+      // the GitHub sign-in if there is one (never prompts; without it the pack says nothing of approvals).
+      const githubToken = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
+      const pack = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting the evidence pack of ${environment}…`, cancellable: true }, (_p, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        return exportEvidencePack(config, { environment, since: p.since, until: p.until, out: folder[0].fsPath, now, githubToken, signal: controller.signal });
+      });
       const open = await vscode.window.showInformationMessage(`Evidence pack: ${pack.summary.changes} change(s) in ${environment}; trail ${pack.trail.intact ? 'intact' : 'BROKEN'}.`, 'Open Report');
       if (open) await vscode.env.openExternal(vscode.Uri.joinPath(folder[0], 'evidence.html'));
     } catch (err) {

@@ -28,10 +28,11 @@ export interface EvidenceChange {
   windowOverride?: string;
   workflowRun?: { id: string; url?: string; actor?: string };
   /**
-   * The run's reviews of this environment (GitHub required reviewers): who approved or rejected it
-   * and their comment. Absent when the change did not run in GitHub Actions or no GitHub was asked.
+   * The run's reviews of this environment (GitHub required reviewers): who approved or rejected it,
+   * when (`at`, ISO time, absent when GitHub showed no time for it) and their comment. Absent when
+   * the change did not run in GitHub Actions or no GitHub was asked.
    */
-  approvals?: { by: string; state: string; comment?: string }[];
+  approvals?: { by: string; state: string; at?: string; comment?: string }[];
   /** Why the approvals could not be read (the pack is written without them). */
   approvalsUnavailable?: string;
   rollback?: { commit?: string; cause?: string; result?: string };
@@ -69,7 +70,7 @@ export function buildEvidencePack(records: readonly LoadedRecord[], o: { root: s
     const run = r.workflowRun;
     const reviews = run ? o.approvals?.get(String(run.id)) : undefined;
     const approvals = Array.isArray(reviews)
-      ? reviews.filter((a) => a.environments.length === 0 || a.environments.includes(o.environment)).map((a) => ({ by: a.user, state: a.state, ...(a.comment ? { comment: a.comment } : {}) }))
+      ? reviews.filter((a) => a.environments.length === 0 || a.environments.includes(o.environment)).map((a) => ({ by: a.user, state: a.state, ...(a.at ? { at: a.at } : {}), ...(a.comment ? { comment: a.comment } : {}) }))
       : undefined;
     return {
       record: path.relative(o.root, r.file).split(path.sep).join('/'),
@@ -118,7 +119,7 @@ function approvalsHtml(c: EvidenceChange): string {
   if (c.approvalsUnavailable) return `<br><span class="muted">approvals not read: ${esc(c.approvalsUnavailable)}</span>`;
   if (!c.approvals) return '';
   if (!c.approvals.length) return '<br><span class="muted">no environment review</span>';
-  return c.approvals.map((a) => `<br><strong>${esc(a.state)}</strong> by ${esc(a.by)}${a.comment ? ` (“${esc(a.comment)}”)` : ''}`).join('');
+  return c.approvals.map((a) => `<br><strong>${esc(a.state)}</strong> by ${esc(a.by)}${a.at ? ` at ${esc(a.at)}` : ''}${a.comment ? ` (“${esc(a.comment)}”)` : ''}`).join('');
 }
 
 /** One HTML file, no external asset, no script: opens in any browser, prints, archives. */

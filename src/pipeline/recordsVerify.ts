@@ -18,6 +18,30 @@ export interface RecordsGit {
   fileHistory(relDir: string, signal?: AbortSignal): Promise<{ sha: string; changes: { status: string; file: string }[] }[]>;
   /** Paths under `relDir` with uncommitted changes (added, modified, deleted). */
   uncommitted(relDir: string, signal?: AbortSignal): Promise<{ status: string; file: string }[]>;
+  /**
+   * The signature of each commit as git verifies it with the user's and the repository's config
+   * (`gpg.ssh.allowedSignersFile`, the GPG keyring); commits that are not in the repository are left out.
+   */
+  signatures(shas: readonly string[], signal?: AbortSignal): Promise<CommitSignature[]>;
+}
+
+/**
+ * git's verdict on a commit signature (`%G?`): G good; B bad; U good but the key is not trusted
+ * (not in the allowed signers); X / Y good but the signature / key expired; R the key is revoked;
+ * E cannot be checked (key missing); N no signature, or (when `signed`) no way to check it (e.g.
+ * `gpg.ssh.allowedSignersFile` not configured).
+ */
+export type SignatureStatus = 'G' | 'B' | 'U' | 'X' | 'Y' | 'R' | 'E' | 'N';
+
+export interface CommitSignature {
+  sha: string;
+  /** The commit object carries a signature (a `gpgsig` header). */
+  signed: boolean;
+  status: SignatureStatus;
+  /** The signing key (`%GK`: a GPG key id or an SSH key fingerprint). */
+  key?: string;
+  /** The signer (`%GS`: the GPG user id or the allowed-signers principal). */
+  signer?: string;
 }
 
 export type TrailProblemKind =
@@ -30,7 +54,15 @@ export type TrailProblemKind =
   | 'record-changed'
   | 'record-deleted'
   /** A deploy or rollback commit no record names: a deployment that left no trace. */
-  | 'unrecorded-commit';
+  | 'unrecorded-commit'
+  /** git.signCommits: a deploy or record commit without a signature. */
+  | 'unsigned-commit'
+  /** git.signCommits: a signature that does not verify, or by a revoked key. */
+  | 'bad-signature'
+  /** git.signCommits: a good signature by a key the allowed signers / keyring do not trust. */
+  | 'untrusted-signature'
+  /** git.signCommits: signatures that cannot be checked here (no allowed-signers file, key missing); a warning. */
+  | 'unverifiable-signature';
 
 export interface TrailProblem {
   kind: TrailProblemKind;
@@ -38,9 +70,11 @@ export interface TrailProblem {
   /** Repository-relative record file, when the problem is about one. */
   file?: string;
   commit?: string;
-  /** False for warnings (a fork of the chain). */
+  /** False for warnings (a fork of the chain, a signature that cannot be checked here). */
   error: boolean;
   message: string;
+  /** Signature problems: git's verdict on the commit. */
+  signature?: { status: SignatureStatus; key?: string; signer?: string };
 }
 
 export interface EnvironmentVerification {
@@ -49,6 +83,8 @@ export interface EnvironmentVerification {
   chained: number;
   firstChained?: string;
   head?: string;
+  /** With git.signCommits: how many deploy and record commits were checked, and how many verified (G). */
+  signatures?: { checked: number; verified: number };
   problems: TrailProblem[];
 }
 
@@ -161,14 +197,69 @@ export async function verifyTrail(config: GitOpsConfig, git: RecordsGit, opts: {
 
     // 4. deploy commits no record names
     const named = new Set(records.flatMap((r) => [r.commit, r.rollbackCommit]).filter((x): x is string => !!x));
+    const deployCommits: string[] = [];
     for (const c of await git.commits(valuesRel, opts.signal)) {
       const t = parseTrailers(c.message);
-      if (!isDeployCommit(t, env.name) || named.has(c.sha)) continue;
+      if (!isDeployCommit(t, env.name)) continue;
+      deployCommits.push(c.sha);
+      if (named.has(c.sha)) continue;
       problems.push({ kind: 'unrecorded-commit', environment: env.name, commit: c.sha, error: true, message: `commit ${c.sha.slice(0, 12)} "${t.subject}" has no record in ${recordsRel}: a deployment that left no trace` });
     }
-    out.push({ environment: env.name, records: records.length, chained: chain.chained, firstChained: chain.firstChained, head: chain.head, problems });
+
+    // 5. signatures of the deploy and record commits (git.signCommits)
+    let signatures: EnvironmentVerification['signatures'];
+    if (config.git.signCommits) {
+      const what = new Map<string, { file?: string; role: string }>();
+      for (const r of records) {
+        const file = rel(root, r.file);
+        if (r.commit) what.set(r.commit, { file, role: 'deploy commit' });
+        if (r.rollbackCommit) what.set(r.rollbackCommit, { file, role: 'rollback commit' });
+      }
+      for (const c of history) for (const ch of c.changes) if (ch.status.startsWith('A') && ch.file.endsWith('.md') && !what.has(c.sha)) what.set(c.sha, { file: ch.file, role: 'record commit' });
+      for (const sha of deployCommits) if (!what.has(sha)) what.set(sha, { role: 'deploy commit' });
+      const sigs = await git.signatures([...what.keys()], opts.signal);
+      const found = signatureProblems(env.name, sigs, what);
+      problems.push(...found.problems);
+      signatures = { checked: sigs.length, verified: found.verified };
+    }
+    out.push({ environment: env.name, records: records.length, chained: chain.chained, firstChained: chain.firstChained, head: chain.head, ...(signatures ? { signatures } : {}), problems });
   }
   return { ok: out.every((e) => e.problems.every((p) => !p.error)), environments: out, skipped };
+}
+
+/**
+ * Signature findings: one per unsigned, badly signed or untrusted commit; the signatures that cannot
+ * be checked here (no allowed-signers file, GPG key missing) make one warning for the environment.
+ */
+export function signatureProblems(environment: string, sigs: readonly CommitSignature[], what: ReadonlyMap<string, { file?: string; role: string }>): { problems: TrailProblem[]; verified: number } {
+  const problems: TrailProblem[] = [];
+  const unverifiable: CommitSignature[] = [];
+  let verified = 0;
+  for (const s of sigs) {
+    const w = what.get(s.sha) ?? { role: 'commit' };
+    const name = `${w.role} ${s.sha.slice(0, 12)}${w.file ? ` (${w.file})` : ''}`;
+    const signature = { status: s.status, ...(s.key ? { key: s.key } : {}), ...(s.signer ? { signer: s.signer } : {}) };
+    const by = s.signer ? `${s.signer}, key ${s.key ?? '?'}` : `key ${s.key ?? '?'}`;
+    const base = { environment, commit: s.sha, ...(w.file ? { file: w.file } : {}), signature };
+    if (s.status === 'G') verified++;
+    else if (s.status === 'N' && !s.signed) problems.push({ ...base, kind: 'unsigned-commit', error: true, message: `${name} is not signed` });
+    else if (s.status === 'B' || s.status === 'R') problems.push({ ...base, kind: 'bad-signature', error: true, message: `${name}: ${s.status === 'B' ? 'the signature does not verify' : `signed with a revoked key (${by})`}` });
+    else if (s.status === 'U') problems.push({ ...base, kind: 'untrusted-signature', error: true, message: `${name} is signed by a key that is not trusted here (${by}): not in gpg.ssh.allowedSignersFile or not trusted in the GPG keyring` });
+    else if (s.status === 'X' || s.status === 'Y') verified++; // good when it was made; the expiry shows in the fields
+    else unverifiable.push(s);
+  }
+  if (unverifiable.length) {
+    const [first] = unverifiable;
+    problems.push({
+      kind: 'unverifiable-signature',
+      environment,
+      commit: first.sha,
+      error: false,
+      signature: { status: first.status, ...(first.key ? { key: first.key } : {}) },
+      message: `${unverifiable.length} signed commit(s) cannot be checked here (first ${first.sha.slice(0, 12)}): set gpg.ssh.allowedSignersFile (SSH signatures) or import the signers' GPG keys`,
+    });
+  }
+  return { problems, verified };
 }
 
 /** One line per problem and a summary line per environment. */
@@ -176,7 +267,8 @@ export function trailText(v: TrailVerification): string[] {
   const lines: string[] = [];
   for (const e of v.environments) {
     const errors = e.problems.filter((p) => p.error).length;
-    lines.push(`${errors ? '✗' : '✓'} ${e.environment}: ${e.records} records, ${e.chained} chained${e.firstChained ? ` (chain from ${e.firstChained})` : ''}${errors ? `, ${errors} problem(s)` : ''}`);
+    const sig = e.signatures ? `, ${e.signatures.verified} of ${e.signatures.checked} commits' signatures verified` : '';
+    lines.push(`${errors ? '✗' : '✓'} ${e.environment}: ${e.records} records, ${e.chained} chained${e.firstChained ? ` (chain from ${e.firstChained})` : ''}${sig}${errors ? `, ${errors} problem(s)` : ''}`);
     for (const p of e.problems) lines.push(`  ${p.error ? '✗' : '!'} ${p.kind}: ${p.message}`);
   }
   for (const s of v.skipped) lines.push(`! not a record, not verified: ${s.file}: ${s.message}`);

@@ -175,13 +175,18 @@ export class InsightsView {
     const errors = t.environments.flatMap((e) => e.problems.filter((p) => p.error));
     const records = t.environments.reduce((n, e) => n + e.records, 0);
     const chained = t.environments.reduce((n, e) => n + e.chained, 0);
+    // git.signCommits: how many deploy and record commits carry a verified signature
+    const signed = t.environments.filter((e) => e.signatures);
+    const sig = signed.length ? `; signatures verified on ${signed.reduce((n, e) => n + e.signatures!.verified, 0)} of ${signed.reduce((n, e) => n + e.signatures!.checked, 0)} commits` : '';
+    const unverifiable = t.environments.flatMap((e) => e.problems.filter((p) => p.kind === 'unverifiable-signature'));
     if (!errors.length) {
       line.classList.add('ok');
-      line.textContent = `✓ Trail intact: ${records} records, ${chained} chained (${t.environments.map((e) => e.environment).join(', ')})`;
+      line.textContent = `✓ Trail intact: ${records} records, ${chained} chained${sig} (${t.environments.map((e) => e.environment).join(', ')})`;
+      for (const p of unverifiable) line.append(el(this.doc, 'div', 'muted', `! ${p.environment}: ${p.message}`));
       return;
     }
     line.classList.add('broken');
-    line.append(el(this.doc, 'span', undefined, `✗ Trail broken: ${errors.length} problem(s). `));
+    line.append(el(this.doc, 'span', undefined, `✗ Trail broken: ${errors.length} problem(s)${sig}. `));
     const list = el(this.doc, 'ul', 'trail-problems');
     const SHOWN = 3;
     for (const p of errors.slice(0, SHOWN)) {

@@ -329,7 +329,15 @@ describe('sandbox', function () {
       // The review history the evidence pack reads (the adapter, as the CLI uses it).
       const port = new GitHubActionsClient({ apiUrl: sb.endpoints.github, owner: 'acme', repo: 'gitops', token: sb.githubToken });
       const user = (await gh.rest.users.getAuthenticated()).data.login;
-      assert.deepEqual(await port.runApprovals(run.id), [{ state: 'approved', user, comment: 'ok', environments: ['prod'] }]);
+      const approvals = await port.runApprovals(run.id);
+      assert.deepEqual(approvals.map(({ at: _at, ...a }) => a), [{ state: 'approved', user, comment: 'ok', environments: ['prod'] }]);
+      // GitHub's review history has no time: the job's deployment (made by Actions) left `waiting` then.
+      const [deployment] = (await gh.rest.repos.listDeployments({ owner: 'acme', repo: 'gitops', environment: 'prod', sha: run.head_sha })).data;
+      assert.equal(deployment.creator?.login, 'github-actions[bot]');
+      const states = (await gh.rest.repos.listDeploymentStatuses({ owner: 'acme', repo: 'gitops', deployment_id: deployment.id })).data.reverse();
+      assert.deepEqual(states.map((x) => x.state), ['waiting', 'queued', 'in_progress', 'success']);
+      assert.ok(states.every((x) => x.log_url!.includes(`/actions/runs/${run.id}/job/`)));
+      assert.equal(approvals[0].at, states[1].created_at);
     });
   });
 });

@@ -16,7 +16,7 @@ describe('evidence pack: environment approvals of the GitHub runs', () => {
   ];
   const approvals = new Map([
     ['101', [
-      { state: 'approved', user: 'bob', comment: 'CAB <ok>', environments: ['prod'] },
+      { state: 'approved', user: 'bob', comment: 'CAB <ok>', environments: ['prod'], at: '2026-11-02T09:58:00Z' },
       { state: 'approved', user: 'carol', environments: ['stag'] }, // another environment of the run: not this change's
     ]],
     ['102', { unavailable: 'GitHub answered 403' }],
@@ -25,12 +25,12 @@ describe('evidence pack: environment approvals of the GitHub runs', () => {
   it('each change carries who approved its run for this environment, or why that could not be read', () => {
     const pack = buildEvidencePack(records, { ...o, approvals });
     assert.deepEqual(pack.changes.map((c) => [c.record, c.approvals, c.approvalsUnavailable]), [
-      ['docs/deployments/prod/a.md', [{ by: 'bob', state: 'approved', comment: 'CAB <ok>' }], undefined],
+      ['docs/deployments/prod/a.md', [{ by: 'bob', state: 'approved', at: '2026-11-02T09:58:00Z', comment: 'CAB <ok>' }], undefined],
       ['docs/deployments/prod/b.md', undefined, 'GitHub answered 403'],
       ['docs/deployments/prod/c.md', undefined, undefined],
     ]);
     const html = evidenceHtml(pack);
-    assert.ok(html.includes('<strong>approved</strong> by bob (“CAB &lt;ok&gt;”)'));
+    assert.ok(html.includes('<strong>approved</strong> by bob at 2026-11-02T09:58:00Z (“CAB &lt;ok&gt;”)'));
     assert.ok(html.includes('approvals not read: GitHub answered 403'));
     assert.ok(!html.includes('carol'));
   });

@@ -96,4 +96,18 @@ describe('Insights tab (webview)', () => {
     root.find((e) => e.textContent === 'Open record')!.click();
     assert.deepEqual(sent[sent.length - 1], { type: 'openFile', id: 'docs/deployments/stag/b.md' });
   });
+
+  it('with signed commits: how many signatures verified, an unsigned commit as a problem, a warning when none can be checked', () => {
+    const { view, sent, root } = setup({ tab: 'insights' });
+    view.receive({ type: 'trail', trail: { ok: true, skipped: [], environments: [{ environment: 'stag', records: 3, chained: 2, signatures: { checked: 5, verified: 5 }, problems: [] }] } });
+    assert.equal(view.snapshot().trail, '✓ Trail intact: 3 records, 2 chained; signatures verified on 5 of 5 commits (stag)');
+    const unsigned = { kind: 'unsigned-commit' as const, environment: 'stag', file: 'docs/deployments/stag/c.md', commit: 'a'.repeat(40), error: true, signature: { status: 'N' as const }, message: 'deploy commit aaaaaaaaaaaa (docs/deployments/stag/c.md) is not signed' };
+    view.receive({ type: 'trail', trail: { ok: false, skipped: [], environments: [{ environment: 'stag', records: 3, chained: 2, signatures: { checked: 5, verified: 4 }, problems: [unsigned] }] } });
+    assert.match(view.snapshot().trail, /^✗ Trail broken: 1 problem\(s\); signatures verified on 4 of 5 commits\. unsigned-commit: deploy commit aaaaaaaaaaaa \(docs\/deployments\/stag\/c\.md\) is not signed/);
+    root.find((e) => e.textContent === 'Open record')!.click();
+    assert.deepEqual(sent[sent.length - 1], { type: 'openFile', id: 'docs/deployments/stag/c.md' });
+    const warning = { kind: 'unverifiable-signature' as const, environment: 'stag', commit: 'b'.repeat(40), error: false, message: '5 signed commit(s) cannot be checked here' };
+    view.receive({ type: 'trail', trail: { ok: true, skipped: [], environments: [{ environment: 'stag', records: 3, chained: 2, signatures: { checked: 5, verified: 0 }, problems: [warning] }] } });
+    assert.equal(view.snapshot().trail, '✓ Trail intact: 3 records, 2 chained; signatures verified on 0 of 5 commits (stag)! stag: 5 signed commit(s) cannot be checked here');
+  });
 });

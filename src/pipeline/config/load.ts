@@ -207,7 +207,7 @@ function resolve(
       rolloutTimeoutSeconds: raw.verification?.rolloutTimeoutSeconds ?? 300,
       onInconclusive: raw.verification?.onInconclusive ?? 'hold',
     },
-    git: { remote: raw.git?.remote ?? 'origin', branch: raw.git?.branch ?? 'main' },
+    git: { remote: raw.git?.remote ?? 'origin', branch: raw.git?.branch ?? 'main', signCommits: raw.git?.signCommits ?? false },
     github: githubSettings(raw, env, user),
     // Never from the repository: a committed kubeconfig's exec plugin would run any command.
     kubernetes: { kubeconfig: user.kubernetes.kubeconfig, context: user.kubernetes.context ?? raw.kubernetes?.context },

@@ -122,6 +122,12 @@ export interface VerificationConfig {
 export interface GitConfig {
   remote: string;
   branch: string;
+  /**
+   * The pipeline's commits are signed with the user's git signing config (`user.signingkey`,
+   * `gpg.format` openpgp | ssh | x509: `git commit -S`), and `records verify` checks the signatures
+   * of the deploy and record commits (with `gpg.ssh.allowedSignersFile` or the GPG keyring). Default false.
+   */
+  signCommits: boolean;
 }
 
 export interface GitHubConfig {

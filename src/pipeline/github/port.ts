@@ -87,13 +87,16 @@ export interface CreateStatusInput {
 
 /**
  * A review of a run's protected-environment deployment (required reviewers): who, their verdict and
- * comment. GitHub's review history (GET …/actions/runs/{id}/approvals) gives no time.
+ * comment. GitHub's review history (GET …/actions/runs/{id}/approvals) gives no time; `at` comes
+ * from the deployment GitHub Actions made for the run's job (src/pipeline/github/reviewTimes.ts).
  */
 export interface RunApproval {
   state: 'approved' | 'rejected' | string;
   user: string;
   comment?: string;
   environments: string[];
+  /** When the review took effect (ISO time): the run's deployment to that environment left `waiting`. */
+  at?: string;
 }
 
 export interface GitHubPort {
