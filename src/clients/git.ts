@@ -160,7 +160,7 @@ export class GitCli implements GitPort {
     // Stage new files and deletions of exactly these paths; `--only` then commits just them, leaving
     // whatever else is staged or dirty as it was.
     await this.git(['add', '-A', '--', ...rel], { signal });
-    await this.git(['commit', '--only', '--no-edit', '--cleanup=whitespace', '-F', '-', '--', ...rel], { input: message, signal });
+    await this.git(['commit', '--only', '--no-edit', '--cleanup=whitespace', ...(this.sign ? ['-S'] : []), '-F', '-', '--', ...rel], { input: message, signal });
     return this.headSha(signal);
   }
 
@@ -182,7 +182,7 @@ export class GitCli implements GitPort {
 
   async rebaseOntoRemote(signal?: AbortSignal): Promise<boolean> {
     // --autostash: the user's unrelated uncommitted changes must not block the rebase.
-    const r = await this.git(['rebase', '--autostash', this.remoteRef], { signal, allowFail: true });
+    const r = await this.git(['rebase', '--autostash', ...(this.sign ? ['--gpg-sign'] : []), this.remoteRef], { signal, allowFail: true });
     if (r.code === 0) {
       if (/Applying autostash resulted in conflicts/i.test(r.stdout + r.stderr)) {
         // The rebase itself worked; re-applying the user's own uncommitted edits conflicted with the
@@ -283,7 +283,12 @@ export class GitCli implements GitPort {
       const tree = (await this.git(['write-tree'], { signal, env })).stdout.trim();
       const args = ['commit-tree', tree, '-p', base, '-F', '-'];
       if (this.sign) args.splice(1, 0, '-S');
-      return (await this.git(args, { input: message, signal })).stdout.trim();
+      const r = await this.git(args, { input: message, signal, allowFail: true });
+      if (r.code !== 0) {
+        const why = redactUrls(r.stderr.trim()).split('\n').slice(-3).join(' ');
+        throw new GitError(this.sign ? `could not sign the commit (git.signCommits is on): ${why} — check user.signingkey and gpg.format in your git config; nothing was pushed` : `git commit-tree failed: ${why}`, args, r.code, r.stderr);
+      }
+      return r.stdout.trim();
     } finally {
       await fs.promises.rm(index, { force: true }).catch(() => undefined);
       await fs.promises.rm(`${index}.lock`, { force: true }).catch(() => undefined);

@@ -96,7 +96,7 @@ export function createPorts(config: GitOpsConfig, opts: CreatePortsOptions = {})
       servicesByRepository,
       fetch: opts.fetch,
     }),
-    git: new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch, log: opts.log }),
+    git: new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch, signCommits: config.git.signCommits, log: opts.log }),
     argocd: new ArgoCdApplications(kube),
     cluster: new KubernetesCluster(kube, { fetch: opts.fetch }),
     metrics: config.verification.prometheusUrl ? new PrometheusMetrics({ url: config.verification.prometheusUrl, fetch: opts.fetch }) : new UnconfiguredMetrics(),

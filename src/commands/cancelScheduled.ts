@@ -19,7 +19,7 @@ export function registerCancelScheduled(host: PipelineHost, after: () => Promise
     const answer = await host.prompter.confirm('warning', `Cancel the scheduled promotion of ${data.service} ${data.previousTag} → ${data.tag} in ${data.environment}?`, `It would run at ${data.notBefore}. ${data.file} is deleted, committed and pushed.`, [CANCEL_BUTTON]);
     if (answer !== CANCEL_BUTTON) return undefined;
     const config = state.config;
-    const git = new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch });
+    const git = new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch, signCommits: config.git.signCommits });
     try {
       const actor = await resolveActor(host.deps(config).actor, process.env, git);
       const r = await cancelSchedule(config, git, data.environment, data.id, actor, undefined);

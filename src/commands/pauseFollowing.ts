@@ -21,7 +21,7 @@ export function registerPauseFollowing(host: PipelineHost, after: () => Promise<
       if (reason === undefined) return undefined;
     }
     const config = state.config;
-    const git = new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch });
+    const git = new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch, signCommits: config.git.signCommits });
     try {
       const actor = await resolveActor(host.deps(config).actor, process.env, git);
       const r = await setPaused(config, git, { environment: data.environment, service: data.service, paused, actor, reason: reason?.trim() || undefined, now: new Date() });
