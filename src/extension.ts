@@ -25,6 +25,7 @@ import { registerShowRecords } from './commands/showRecords';
 import { ValuesCodeLens } from './providers/codeLens';
 import { registerCredentials } from './providers/credentials';
 import { EnvironmentsTree, type TreeNode } from './providers/environmentsTree';
+import { escapingLog } from './providers/escapingLog';
 import { FollowScheduleNodes, registryInspector } from './providers/followScheduleTree';
 import { PipelineHost } from './providers/pipelineHost';
 import type { Prompter } from './providers/prompter';
@@ -50,7 +51,7 @@ export interface GitOpsDeployApi {
 }
 
 export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
-  const log = vscode.window.createOutputChannel('GitOps Deploy (log)', { log: true });
+  const log = escapingLog(vscode.window.createOutputChannel('GitOps Deploy (log)', { log: true }));
   const model = new WorkspaceModel(log);
   const tree = new EnvironmentsTree(model);
   context.subscriptions.push(log, model, tree);
