@@ -17,6 +17,7 @@ import { registerOpenInArgoCd } from './commands/openInArgoCd';
 import { registerPauseFollowing } from './commands/pauseFollowing';
 import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
+import { registerRecheck } from './commands/recheck';
 import { registerRetrySync } from './commands/retrySync';
 import { registerShowEvents } from './commands/showEvents';
 import { registerShowLog } from './commands/showLog';
@@ -90,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     registerShowEvents(host),
     registerOpenInArgoCd(host),
     registerRetrySync(host),
+    registerRecheck(host),
     registerFixFailedRollback(host),
     ...registerCredentials(ctx, () => host.prompter),
     ...ValuesCodeLens.register(model),

@@ -14,13 +14,14 @@ import { maskSecrets } from '../pipeline/mask';
 import type { RepoState } from '../pipeline/model/repoState';
 import { formatEvidence } from '../pipeline/transcript';
 import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
+import { runVerification, type VerificationReport } from '../pipeline/recheck';
 import { CREDENTIAL_FIX, credentialAction, credentialKind, credentialKindOfError } from './credentialsParse';
 import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
 import { Disposable } from './lifecycle';
 import { notifyChoice, WindowPrompter, type Prompter } from './prompter';
 import { PLAN_SCHEME, REPORT_SCHEME, ReadOnlyDocuments } from './readOnlyDocuments';
 import type { RunStatusBar } from './statusBar';
-import { ACTION, commitWebUrl, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type ActionId, type TranscriptLinks } from './transcript';
+import { ACTION, checkLine, commitWebUrl, decisionCommand, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type ActionId, type TranscriptLinks } from './transcript';
 import type { TranscriptChannel } from './transcriptChannel';
 import type { WorkspaceModel } from './workspaceModel';
 
@@ -328,6 +329,12 @@ export class PipelineHost extends Disposable {
   /** What a chosen action does, by its id. */
   private async act(action: ActionId | undefined, o?: PipelineOutcome, target?: ServiceTarget): Promise<void> {
     if (!action) return;
+    if (action === 'recheck' || action === 'rollback') {
+      // The inconclusive run's decision, chosen by id: the command and its argument come from outcome.decision.
+      const d = o?.decision && decisionCommand(action, o.decision);
+      if (d) await vscode.commands.executeCommand(d.command, d.arg);
+      return;
+    }
     const command = TROUBLESHOOT_COMMANDS[action];
     if (target && command) await vscode.commands.executeCommand(command, target);
     else if (action === 'record' && o?.record) await vscode.window.showTextDocument(vscode.Uri.file(o.record.absolutePath), { preview: false });
@@ -391,6 +398,65 @@ export class PipelineHost extends Disposable {
     const text = result.ok ? `Retried the sync of ${t.service} in ${t.environment}: ${result.message}.` : `Retrying the sync of ${t.service} in ${t.environment} failed: ${result.message}`;
     void notifyChoice(this.prompter, result.ok ? 'info' : 'error', text, actions).then((a) => this.act(a, undefined, t));
     return result;
+  }
+
+  /**
+   * Re-check (after an inconclusive run): only the verification, against what runs now — changes
+   * nothing, writes no record (runVerification, as `gitops-deploy verify`). Progress, the transcript,
+   * and a notification with the result; a failed re-check offers Rollback.
+   */
+  async recheck(config: GitOpsConfig, t: ServiceTarget): Promise<VerificationReport | undefined> {
+    if (this.running) {
+      void notifyChoice(this.prompter, 'warning', `GitOps Deploy is already running ${this.running}; wait for it to finish.`, [ACTION.output]).then((a) => a && this.transcript.show());
+      return undefined;
+    }
+    this.running = `the re-check of ${t.service} in ${t.environment}`;
+    let report: VerificationReport;
+    const links = this.links(config);
+    try {
+      const deps = this.deps(config);
+      this.transcript.append(['', `━━━ Re-check ${t.service} in ${t.environment} ━━━`, `started ${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} (times below are UTC); only the verification, nothing is changed`]);
+      this.transcript.show(true);
+      this.status.start('deploy', t.service, t.environment);
+      report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Re-checking ${t.service} in ${t.environment}`, cancellable: true }, async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort(new Error('cancelled by the user')));
+        const onEvent = (e: PipelineEvent) => {
+          if (e.type === 'step-finished') return; // the checks are listed once, below
+          this.transcript.append(formatEvent(e, links));
+          if (e.type === 'step-started') {
+            progress.report({ message: e.title });
+            this.status.step(e.title);
+          }
+        };
+        return runVerification({ service: t.service, environment: t.environment }, deps, { signal: controller.signal, onEvent });
+      });
+    } catch (err) {
+      this.transcript.append([`✗ re-check of ${t.service} in ${t.environment}: ${errorMessage(err)}`]);
+      this.failedToStart(err);
+      return undefined;
+    } finally {
+      this.running = undefined;
+      this.status.done();
+    }
+    const mark = report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '?';
+    this.transcript.append([...report.checks.map((c) => `  ${checkLine(c)}`), `${mark} RE-CHECK ${report.status.toUpperCase()}: ${t.service} ${report.tag} in ${t.environment}`]);
+    this.log.info(`re-check ${t.service} ${t.environment}: ${report.status}`);
+    const unobserved = report.checks.filter((c) => c.status === 'inconclusive').map((c) => c.name);
+    const failed = report.checks.filter((c) => c.status === 'failed').map((c) => c.name);
+    const text =
+      report.status === 'passed'
+        ? `Re-check of ${t.service} ${report.tag} in ${t.environment}: every check passed.`
+        : report.status === 'failed'
+          ? `Re-check of ${t.service} ${report.tag} in ${t.environment} failed: ${failed.join(', ')}. Roll back?`
+          : `Re-check of ${t.service} ${report.tag} in ${t.environment} still inconclusive — could not observe ${unobserved.join(', ')}.`;
+    const rollback = { id: 'rollback', label: 'Rollback' } as const;
+    const actions = report.status === 'passed' ? [ACTION.output] : [rollback, ACTION.output];
+    void notifyChoice(this.prompter, report.status === 'passed' ? 'info' : report.status === 'failed' ? 'error' : 'warning', text, actions).then(async (a) => {
+      if (a === 'rollback') await vscode.commands.executeCommand('gitopsDeploy.rollback', t);
+      else if (a === 'output') this.transcript.show(false);
+    });
+    return report;
   }
 
   /** An error notification with "Show log" (and the credential fix when it is a credential problem). */
