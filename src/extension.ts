@@ -17,7 +17,7 @@ import { registerOpenInArgoCd } from './commands/openInArgoCd';
 import { registerPauseFollowing } from './commands/pauseFollowing';
 import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
-import { registerRecheck } from './commands/recheck';
+import { registerForgetTrustedHosts, registerRecheck } from './commands/recheck';
 import { registerRetrySync } from './commands/retrySync';
 import { registerShowEvents } from './commands/showEvents';
 import { registerShowLog } from './commands/showLog';
@@ -77,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
 
   const transcript = new TranscriptChannel();
   const status = new RunStatusBar();
-  const host = new PipelineHost(model, log, transcript, status);
+  const host = new PipelineHost(model, log, transcript, status, context.globalState);
   host.remote = async (mode, req) => {
     await runViaGitHubActions(ctx, { operation: mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason ?? '' });
   };
@@ -92,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     registerOpenInArgoCd(host),
     registerRetrySync(host),
     registerRecheck(host),
+    registerForgetTrustedHosts(host),
     registerFixFailedRollback(host),
     ...registerCredentials(ctx, () => host.prompter),
     ...ValuesCodeLens.register(model),

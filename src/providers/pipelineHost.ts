@@ -16,7 +16,9 @@ import { formatEvidence } from '../pipeline/transcript';
 import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
 import { runVerification, type VerificationReport } from '../pipeline/recheck';
 import { CREDENTIAL_FIX, credentialAction, credentialKind, credentialKindOfError } from './credentialsParse';
-import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
+import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting, userKubeconfig } from './credentials';
+import { withUserKubeconfig } from './userKubeconfig';
+import { githubTrustStep, HOST_TRUST_KEY, readAnswers, rememberAnswer, trustGitHubHost, trustQuestion } from './hostTrust';
 import { Disposable } from './lifecycle';
 import { notifyChoice, WindowPrompter, type Prompter } from './prompter';
 import { PLAN_SCHEME, REPORT_SCHEME, ReadOnlyDocuments } from './readOnlyDocuments';
@@ -73,8 +75,43 @@ export class PipelineHost extends Disposable {
     private readonly log: vscode.LogOutputChannel,
     readonly transcript: TranscriptChannel,
     private readonly status: RunStatusBar,
+    /** Where answers about repository-named hosts are kept (the extension's globalState: this machine, not the workspace). */
+    private readonly memory?: vscode.Memento,
   ) {
     super();
+  }
+
+  /**
+   * Before a run: when the repository names the GitHub API host that would receive your token and
+   * you have not answered for that host, ask (modal) — Trust sends it, Don't trust runs without it,
+   * Cancel stops. The answer is remembered per host. Returns the configuration to run with, or
+   * undefined when cancelled.
+   */
+  async trustRepositoryHosts(config: GitOpsConfig, hasToken: boolean): Promise<GitOpsConfig | undefined> {
+    const remembered = readAnswers(this.memory?.get(HOST_TRUST_KEY));
+    const step = githubTrustStep(config.github, hasToken, remembered);
+    if (step.kind === 'none') return config;
+    if (step.kind === 'send') return trustGitHubHost(config);
+    if (step.kind === 'withhold') {
+      this.log.warn(`not sending the GitHub token to ${step.host}: you chose not to trust that host (named by .gitops-deploy.yaml github.apiUrl); no GitHub deployment is reported`);
+      return config;
+    }
+    const q = trustQuestion(step.request);
+    const choice = await this.prompter.choose('warning', q.message, q.detail, q.buttons, { focused: q.focused, dismiss: q.dismiss });
+    if (!choice || choice === 'cancel') {
+      this.transcript.append(['', `cancelled: the repository asked to send your ${step.request.credential} to ${step.request.host}; nothing was changed`]);
+      return undefined;
+    }
+    await this.memory?.update(HOST_TRUST_KEY, rememberAnswer(remembered, step.request.host, choice));
+    this.log.info(`${choice === 'trust' ? 'trusted' : 'did not trust'} ${step.request.host} with the ${step.request.credential}`);
+    return choice === 'trust' ? trustGitHubHost(config) : config;
+  }
+
+  /** Forgets every remembered answer about repository-named hosts. */
+  async forgetHostTrust(): Promise<string[]> {
+    const hosts = Object.keys(readAnswers(this.memory?.get(HOST_TRUST_KEY)));
+    await this.memory?.update(HOST_TRUST_KEY, undefined);
+    return hosts;
   }
 
   get prompter(): Prompter {
@@ -149,7 +186,9 @@ export class PipelineHost extends Disposable {
   }
 
   /** The pipeline's dependencies, wired as the CLI wires them (the editor's settings pick the credentials). */
-  deps(config: GitOpsConfig): PipelineDeps {
+  deps(repoConfig: GitOpsConfig): PipelineDeps {
+    // The kubeconfig is the user's (gitopsDeploy.kubeconfig, machine scope), never the repository's.
+    const config = withUserKubeconfig(repoConfig, userKubeconfig());
     const ports = createPorts(config, {
       log: (line) => this.log.debug(line),
       kubeContext: setting(SETTING_KUBE_CONTEXT),
@@ -220,6 +259,12 @@ export class PipelineHost extends Disposable {
       return undefined;
     }
     const what = mode === 'rollback' ? `the rollback of ${req.service} in ${req.environment}` : `${req.service}${req.tag ? ` ${req.tag}` : ''} to ${req.environment}`;
+    // Every deployment is also reported as a GitHub deployment with statuses, when GitHub is configured.
+    const githubToken = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
+    // A GitHub host named by the repository receives the token only when you trust it.
+    const runConfig = await this.trustRepositoryHosts(config, !!githubToken);
+    if (!runConfig) return undefined;
+    config = runConfig;
     this.running = what;
     let deps: PipelineDeps;
     try {
@@ -230,8 +275,6 @@ export class PipelineHost extends Disposable {
       return undefined;
     }
     const links = this.links(config);
-    // Every deployment is also reported as a GitHub deployment with statuses, when GitHub is configured.
-    const githubToken = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
     // The actor: the gitopsDeploy.actor setting, else git user.name (the pipeline falls back the same way).
     const actor = deps.actor ?? (await deps.ports.git.userName().catch(() => undefined));
     this.transcript.append(formatHeader({ mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, actor, overrideWindow: req.overrideWindow, at: new Date() }));
@@ -476,3 +519,4 @@ export class PipelineHost extends Disposable {
     });
   }
 }
+
