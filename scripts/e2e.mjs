@@ -337,6 +337,21 @@ function startDriver() {
       }
       return null;
     },
+    async '/notifications'({ includes, timeoutMs }) {
+      // The notification toasts as shown (message, buttons), once one's message includes `includes`.
+      const handle = await page().waitForFunction(
+        (inc) => {
+          const toasts = [...document.querySelectorAll('.notifications-toasts .notification-toast')].map((t) => ({
+            message: (t.querySelector('.notification-list-item-message')?.textContent ?? '').replace(/\u00a0/g, ' '),
+            buttons: [...t.querySelectorAll('.notification-list-item-buttons-container .monaco-button')].map((b) => (b.textContent ?? '').replace(/\u00a0/g, ' ').trim()),
+          }));
+          return toasts.some((t) => t.message.includes(inc)) ? toasts : false;
+        },
+        String(includes ?? ''),
+        { timeout: Number(timeoutMs) || 20_000, polling: 200 },
+      );
+      return handle.jsonValue();
+    },
     async '/dialog/state'({ timeoutMs }) {
       // The modal dialog as a person sees it: message, detail, the buttons left to right, and which
       // one has the keyboard focus (what Enter presses).
