@@ -262,7 +262,7 @@ export class PipelineHost extends Disposable {
     // Every deployment is also reported as a GitHub deployment with statuses, when GitHub is configured.
     const githubToken = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
     // A GitHub host named by the repository receives the token only when you trust it.
-    const runConfig = await this.trustRepositoryHosts(config, !!githubToken);
+    const runConfig = await this.trustRepositoryHosts(config, !!(githubToken ?? process.env.GH_TOKEN));
     if (!runConfig) return undefined;
     config = runConfig;
     this.running = what;
