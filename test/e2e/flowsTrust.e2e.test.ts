@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import { parse, parseDocument } from 'yaml';
 import type { PipelineOutcome } from '../../src/pipeline/outcome';
 import { choose, confirm, input, pickOrType, useScriptedFlows, type Asked, type Flows, type ScriptedPrompter } from './flowsPrompter';
-import { rowAt, workspaceRoot, type TestApi } from './helpers';
+import { hasUiDriver, rowAt, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiKeys, uiOpenWindow, uiQuickInput, uiRunCommand, uiType, waitFor, workspaceRoot, type TestApi } from './helpers';
 
 function git(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile('git', args, { cwd: workspaceRoot() }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut}`)) : resolve(out))));
@@ -48,6 +48,15 @@ async function repositoryNames(host: string): Promise<void> {
   const doc = parseDocument(await fs.readFile(CONFIG(), 'utf8'));
   doc.setIn(['github', 'apiUrl'], `http://${host}`);
   await fs.writeFile(CONFIG(), doc.toString());
+}
+
+/**
+ * Until a load of the repository that started after the change has finished (a refresh asked while
+ * one is loading returns that one and queues another: the second refresh is the queued one).
+ */
+async function reloaded(api: TestApi): Promise<void> {
+  await api.refresh!();
+  await api.refresh!();
 }
 
 async function payments(env: string): Promise<string | undefined> {
@@ -102,6 +111,7 @@ describe('A repository-named GitHub host gets your token only when you trust it 
     const l = await listen();
     listeners.push(l);
     await repositoryNames(l.host);
+    await reloaded(api);
     const head = await originHead();
 
     const cancelled = await deploy('5.2.0', 'cancel');
@@ -143,10 +153,65 @@ describe('A repository-named GitHub host gets your token only when you trust it 
     const l = await listen();
     listeners.push(l);
     await repositoryNames(l.host);
+    await reloaded(api);
     const trusted = await deploy('5.2.0', 'trust');
     assert.equal(trusted.asked?.message, `The repository asks to send your GitHub token to ${l.host}. Trust this host?`);
     assert.equal(trusted.outcome?.kind, 'deployed', trusted.outcome?.message);
     assert.ok(l.seen.some((x) => x.method === 'POST' && x.url === '/repos/acme/gitops/deployments'), JSON.stringify(l.seen.map((x) => `${x.method} ${x.url}`)));
     assert.ok(l.seen.every((x) => x.authorization === `token ${token}`), 'every request carries the token');
+  });
+
+  it('as a person meets it (a window without the test payload, the real modal, the mouse): Cancel sends nothing, Trust sends the token', async function () {
+    if (!hasUiDriver) this.skip(); // needs the browser harness (scripts/e2e.mjs)
+    const personToken = process.env.GH_TOKEN;
+    assert.ok(personToken, 'scripts/e2e.mjs gives the workbench a GH_TOKEN');
+    const l = await listen();
+    listeners.push(l);
+    await repositoryNames(l.host);
+    const head = await originHead();
+    const prodBefore = parse(await git(['show', 'origin/main:helm/environments/prod-env/image-tags.yaml'])).payments.image.tag;
+    await uiOpenWindow();
+    try {
+      /** F1 → Promote to Production → payments → the reason → Deploy on the real plan dialog; resolves with the next dialog. */
+      const promote = async () => {
+        await uiRunCommand('GitOps Deploy: Promote to Production');
+        await uiQuickInput({ title: 'Promote to prod: which service?' });
+        await uiType('payments');
+        await uiKeys('Enter');
+        await uiQuickInput({ title: 'Promote payments 5.2.0 from stag to prod: reason' });
+        await uiType('CHG-5200 payments to prod');
+        await uiKeys('Enter');
+        const plan = (await uiDialogState(60_000))!;
+        assert.equal(plan.message, `Deploy payments to prod: ${prodBefore} → 5.2.0?`);
+        // The plan's detail is long: its buttons may be below the window's edge; Enter presses the focused one.
+        assert.deepEqual(plan.buttons.filter((b) => b.focused).map((b) => b.label), ['Deploy']);
+        await uiKeys('Enter');
+        await uiDialogHidden();
+        return (await uiDialogState(60_000))!;
+      };
+
+      const q = await promote();
+      await screenshot('trust-host-question');
+      assert.equal(q.message, `The repository asks to send your GitHub token to ${l.host}. Trust this host?`);
+      assert.deepEqual(q.buttons.map((b) => b.label).sort(), ['Cancel', "Don't trust", `Trust ${l.host}`]);
+      assert.deepEqual(q.buttons.filter((b) => b.focused).map((b) => b.label), ["Don't trust"], 'Enter does not trust');
+      await uiClick('.monaco-dialog-box .dialog-buttons .monaco-button', 'Cancel');
+      await uiDialogHidden();
+      assert.equal(l.seen.length, 0, 'Cancel: no request reached the host');
+      assert.equal(await originHead(), head, 'Cancel: nothing was pushed');
+
+      const again = await promote();
+      assert.equal(again.message, q.message, 'Cancel is not remembered: asked again');
+      await uiClick('.monaco-dialog-box .dialog-buttons .monaco-button', `Trust ${l.host}`);
+      await uiDialogHidden();
+      await waitFor(api, 'the deployment reported to the trusted host', async () => l.seen.some((x) => x.method === 'POST' && x.url === '/repos/acme/gitops/deployments'), 180_000);
+      assert.ok(l.seen.every((x) => x.authorization === `token ${personToken}`), JSON.stringify(l.seen.map((x) => `${x.method} ${x.url} ${x.authorization ? 'with a token' : 'without'}`)));
+      await waitFor(api, 'payments 5.2.0 on origin for prod', async () => {
+        await git(['fetch', '--quiet', 'origin']);
+        return parse(await git(['show', 'origin/main:helm/environments/prod-env/image-tags.yaml'])).payments.image.tag === '5.2.0';
+      }, 180_000);
+    } finally {
+      await uiCloseWindow();
+    }
   });
 });
