@@ -22,7 +22,7 @@ export class EcrApi {
     // Bundles are signed (against the local Fulcio/Rekor) right after the registry loads.
     await this.registry.ready;
     const reqId = `${Date.now().toString(16)}-sandbox-${Math.random().toString(16).slice(2, 10)}`;
-    if (req.method === 'GET' && url.pathname.startsWith('/layers/')) return this.layer(res, url);
+    if (req.method === 'GET' && url.pathname.startsWith('/layers/')) return this.layer(req, res, url);
     const target = String(req.headers['x-amz-target'] ?? '');
     const headers = { 'x-amzn-requestid': reqId, 'Content-Type': 'application/x-amz-json-1.1' };
     try {
@@ -46,7 +46,9 @@ export class EcrApi {
     }
   };
 
-  private layer(res: http.ServerResponse, url: URL): void {
+  private layer(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+    // A pre-signed URL carries its own authorization: like S3, a second mechanism is refused.
+    if (req.headers.authorization) return sendText(res, 400, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified</Message></Error>', 'application/xml');
     const digest = decodeURIComponent(url.pathname.split('/').pop() ?? '');
     const blob = this.registry.blobs.get(digest);
     if (!blob) return sendText(res, 404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>', 'application/xml');
@@ -129,6 +131,8 @@ export class EcrApi {
       }
       case 'ListImageReferrers': {
         this.repo(input);
+        // A registry without the referrers API (scenario registry.referrers: false).
+        if (!this.registry.referrersApi) throw new AwsError('UnknownOperationException', 'Unknown operation ListImageReferrers');
         const subject = input.subjectId?.imageDigest;
         if (typeof subject !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(subject)) {
           throw new AwsError('InvalidParameterException', `1 validation error detected: Value '${subject ?? 'null'}' at 'subjectId.imageDigest' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_+.]+:[a-fA-F0-9]+`);

@@ -7,6 +7,7 @@ import { listen, sendJson, sendText, type Listening } from './http';
 import { Faults, type FaultSpec } from './faults';
 import { KubeApi } from './kube/server';
 import { EcrApi } from './ecr';
+import { OciApi } from './oci';
 import { FakePrometheus, startRealPrometheus, type RealPrometheus } from './prometheus';
 import { GithubApi } from './github';
 import { Registry, generateKeys, REGION, type KeyPair } from './registry';
@@ -48,6 +49,8 @@ export interface SandboxEndpoints {
   /** The fake Prometheus API (always running). */
   fakePrometheus: string;
   github: string;
+  /** The OCI distribution API over the same images (registry.type: oci). */
+  oci: string;
   /** Service endpoints: /metrics (all) and /{env}/{service}/actuator/health, /{env}/{service}/metrics. */
   services: string;
 }
@@ -190,6 +193,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       }
     }, log, 'ecr');
     servers.push(ecr);
+    const registryPassword = 'sandbox-' + crypto.randomBytes(12).toString('hex');
+    const ociApi = new OciApi(registry, { mode: () => scenario.registry.auth, username: 'sandbox', password: registryPassword }, () => oci.url, log, () => ecr.url);
+    const oci = await listen(ociApi.handle, log, 'oci');
+    servers.push(oci);
     const promServer = await listen((req, res, body, url) => (prom ? prom.handle(req, res, body, url) : notReady(res)), log, 'prometheus');
     servers.push(promServer);
     const gh = new GithubApi({
@@ -224,9 +231,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     fs.writeFileSync(cosignPubPath, keys.trusted.publicPem);
     fs.writeFileSync(path.join(dir, 'cosign-untrusted.pub'), keys.untrusted.publicPem);
     const endpoints: SandboxEndpoints = {
-      kubernetes: kube.url, ecr: ecr.url, layers: `${ecr.url}/layers`, prometheus: real?.url ?? promServer.url, fakePrometheus: promServer.url, github: github.url, services: services.url,
+      kubernetes: kube.url, ecr: ecr.url, layers: `${ecr.url}/layers`, prometheus: real?.url ?? promServer.url, fakePrometheus: promServer.url, github: github.url, services: services.url, oci: oci.url,
     };
-    const repo = await createRepo(dir, scenario, { ecr: ecr.url, prometheus: endpoints.prometheus, github: github.url, kubeconfig: kubeconfigPath, context: 'sandbox', owner: 'acme', repo: 'gitops' }, keys.trusted.publicPem, (s, t) => registry.find(s, { imageTag: t })?.digest, sigstore.trustedRoot());
+    const repo = await createRepo(dir, scenario, { ecr: ecr.url, oci: oci.url, registryType: scenario.registry.type, prometheus: endpoints.prometheus, github: github.url, kubeconfig: kubeconfigPath, context: 'sandbox', owner: 'acme', repo: 'gitops' }, keys.trusted.publicPem, (s, t) => registry.find(s, { imageTag: t })?.digest, sigstore.trustedRoot());
     const w = new World(scenario, registry, repo.originDir, log);
     await w.init(repo.head);
     world = w;
@@ -273,6 +280,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const env: Record<string, string> = {
       KUBECONFIG: kubeconfigPath, AWS_ACCESS_KEY_ID: 'AKIASANDBOXEXAMPLE', AWS_SECRET_ACCESS_KEY: 'sandbox/secret/EXAMPLEKEY', AWS_REGION: REGION, AWS_ENDPOINT_URL_ECR: ecr.url,
       GITHUB_TOKEN: githubToken, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/gitops', PROMETHEUS_URL: endpoints.prometheus, GITOPS_SANDBOX_DIR: dir,
+      // The OCI stand-in (read when the config says registry.type: oci): named from the user's side, so trusted with the credentials.
+      GITOPS_DEPLOY_REGISTRY_URL: oci.url, GITOPS_DEPLOY_REGISTRY_USERNAME: 'sandbox', GITOPS_DEPLOY_REGISTRY_PASSWORD: registryPassword,
     };
     fs.writeFileSync(path.join(dir, 'sandbox.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
     const pids: Record<string, number> = { sandbox: process.pid, ...(real ? { prometheus: real.pid } : {}) };
@@ -286,6 +295,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         const next = normalizeScenario({ ...s, environments: { ...scenario.environments, ...(s.environments ?? {}) } }, {});
         scenario.services = next.services;
         scenario.signature = next.signature;
+        scenario.registry = { ...next.registry, type: scenario.registry.type };
         scenario.timing = { ...next.timing, ...(s.timing ?? {}) };
         scenario.trafficRps = next.trafficRps;
         registry.load(scenario);

@@ -10,6 +10,7 @@ export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const SIMPLESIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 export interface KeyPair { privateKey: crypto.KeyObject; publicPem: string }
 
@@ -46,6 +47,10 @@ export class Registry {
   /** Resolves when every bundle of the last load() is signed and stored (the ECR stand-in waits for it). */
   ready: Promise<void> = Promise.resolve();
   private generation = 0;
+  /** The scenario's default signature form (images pushed later are signed this way unless they say otherwise). */
+  private defaultForm: SignatureForm = 'bundle';
+  /** false: the registry has no referrers API; each bundle is also listed in the `sha256-<hex>` tag index (as cosign does then). */
+  referrersApi = true;
 
   constructor(scenario: NormalizedScenario, private readonly keys: { trusted: KeyPair; untrusted: KeyPair }, private readonly sigstore?: LocalSigstore, now = Date.now()) {
     this.load(scenario, now);
@@ -60,6 +65,8 @@ export class Registry {
   /** (Re)builds every repository from the scenario's images; bundles are signed asynchronously (see ready). */
   load(scenario: NormalizedScenario, now = Date.now()): void {
     this.repos.clear();
+    this.defaultForm = scenario.signature;
+    this.referrersApi = scenario.registry.referrers;
     const gen = ++this.generation;
     const pending: (() => Promise<void>)[] = [];
     for (const [service, spec] of Object.entries(scenario.services)) {
@@ -76,7 +83,7 @@ export class Registry {
         if (form === 'bundle' || form === 'keyless') {
           pending.push(async () => {
             const json = await this.signBundle(service, stored, form, img, key);
-            if (gen === this.generation) images.push(this.makeReferrer(service, stored, json, pushedAt));
+            if (gen === this.generation) this.attach(images, service, stored, this.makeReferrer(service, stored, json, pushedAt));
           });
         }
       });
@@ -128,6 +135,25 @@ export class Registry {
     return { repository: service, tags: [], digest: sha256(manifest), manifest, mediaType: OCI_MANIFEST, sizeInBytes: bundle.length + empty.size, pushedAt: new Date(pushedAt.getTime() + 30_000), signatureOf: image.digest, subject: image.digest, artifactType: BUNDLE_V03 };
   }
 
+  /**
+   * Store a referrer; without the referrers API, also (re)write the fallback index tagged
+   * `sha256-<hex>` listing every referrer of the subject (what cosign pushes to such a registry).
+   */
+  private attach(images: StoredImage[], service: string, subject: StoredImage, referrer: StoredImage): void {
+    images.push(referrer);
+    if (this.referrersApi) return;
+    const tag = subject.digest.replace(':', '-');
+    const old = images.findIndex((i) => i.tags.includes(tag));
+    if (old >= 0) images.splice(old, 1);
+    const refs = images.filter((i) => i.subject === subject.digest);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: refs.map((r) => ({ mediaType: r.mediaType, digest: r.digest, size: Buffer.byteLength(r.manifest), artifactType: r.artifactType, annotations: (JSON.parse(r.manifest) as { annotations?: Record<string, string> }).annotations ?? {} })),
+    });
+    images.push({ repository: service, tags: [tag], digest: sha256(manifest), manifest, mediaType: OCI_INDEX, sizeInBytes: Buffer.byteLength(manifest), pushedAt: referrer.pushedAt, signatureOf: subject.digest });
+  }
+
   /** Referrers of a digest (OCI 1.1 `subject`). */
   referrers(repository: string, digest: string): StoredImage[] {
     return (this.repos.get(repository) ?? []).filter((i) => i.subject === digest);
@@ -147,14 +173,28 @@ export class Registry {
     return rebuilt;
   }
 
-  /** A new tag arrives (a build pushed it); signed per the spec. Refuses a tag that exists: ECR repositories here are IMMUTABLE. */
+  /**
+   * A new tag arrives (a build pushed it); signed per the spec, else the scenario's form (a cosign v3
+   * bundle referrer by default, keyless in the demo, like the other images). A bundle is signed
+   * against the local Fulcio/Rekor right after: `ready` covers it, so the registry APIs answer with
+   * it. Refuses a tag that exists: ECR repositories here are IMMUTABLE.
+   */
   push(service: string, tag: string, spec: ImageSpec, pushedAt: Date): StoredImage {
     const images = this.repos.get(service) ?? [];
     if (images.some((i) => i.tags.includes(tag))) throw new Error(`ImageTagAlreadyExistsException: The image tag '${tag}' already exists in the '${service}' repository and cannot be overwritten because the repository is immutable.`);
     const stored = this.makeImage(service, tag, pushedAt, spec);
     images.push(stored);
-    // A pushed build is signed the classic way (cosign sign -a commit=…), synchronously, whatever the scenario's form.
-    if (spec.signed !== false) images.push(this.makeSignature(service, stored, spec.signedBy === 'untrusted' ? this.keys.untrusted : this.keys.trusted, pushedAt, spec.tampered === true, spec.commit));
+    const form = Registry.formOf(spec, this.defaultForm);
+    const key = spec.signedBy === 'untrusted' ? this.keys.untrusted : this.keys.trusted;
+    // cosign sign -a commit=… (classic): synchronously.
+    if (form === 'classic') images.push(this.makeSignature(service, stored, key, pushedAt, spec.tampered === true, spec.commit));
+    if (form === 'bundle' || form === 'keyless') {
+      const gen = this.generation;
+      this.ready = this.ready.catch(() => undefined).then(async () => {
+        const json = await this.signBundle(service, stored, form, spec, key);
+        if (gen === this.generation) this.attach(images, service, stored, this.makeReferrer(service, stored, json, pushedAt));
+      });
+    }
     this.repos.set(service, images);
     return stored;
   }
@@ -210,9 +250,9 @@ export class Registry {
   layerDigests(repository: string): Set<string> {
     const out = new Set<string>();
     for (const img of this.repos.get(repository) ?? []) {
-      const m = JSON.parse(img.manifest) as { config: { digest: string }; layers: { digest: string }[] };
-      out.add(m.config.digest);
-      for (const l of m.layers) out.add(l.digest);
+      const m = JSON.parse(img.manifest) as { config?: { digest: string }; layers?: { digest: string }[] };
+      if (m.config) out.add(m.config.digest);
+      for (const l of m.layers ?? []) out.add(l.digest);
     }
     return out;
   }

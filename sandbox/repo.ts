@@ -8,7 +8,7 @@ import { REGISTRY_ID, REGION } from './registry';
 import type { NormalizedScenario, SeedRecord } from './scenario';
 import { valuesFile } from './world';
 
-export interface RepoEndpoints { ecr: string; prometheus: string; github: string; kubeconfig: string; context: string; owner: string; repo: string }
+export interface RepoEndpoints { ecr: string; oci?: string; registryType?: 'ecr' | 'oci'; prometheus: string; github: string; kubeconfig: string; context: string; owner: string; repo: string }
 
 function valuesText(s: NormalizedScenario, env: string): string {
   const lines = [
@@ -47,7 +47,7 @@ export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
       ...(env === 'prod' ? { requireReason: true, window: { timeZone: 'America/New_York', blocked: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] } } : {}),
     })),
     tagPath: 'auto',
-    registry: { region: REGION, endpoint: e.ecr, registryId: REGISTRY_ID },
+    registry: e.registryType === 'oci' && e.oci ? { type: 'oci', url: e.oci } : { region: REGION, endpoint: e.ecr, registryId: REGISTRY_ID },
     // Keyless from the release workflow, like a real team; cosign.pub for key-signed images; the
     // local Fulcio/Rekor's trusted root.
     signing: { mode: 'verify', publicKeys: ['cosign.pub'], trustedRoot: 'sigstore/trusted_root.json', identities: [{ issuer: GITHUB_ISSUER, subjectRegExp: RELEASE_SUBJECT_REGEXP }] },

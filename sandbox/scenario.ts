@@ -79,9 +79,20 @@ export interface SeedRecord {
 /** Injected API errors: key "VERB /path" (VERB may be LIST/WATCH/GET/PATCH/...; path may end in *). */
 export type FaultMap = Record<string, number | { code: number; message?: string; times?: number }>;
 
+/** Which registry API the demo repository's config points to, and how strict the registry is. */
+export interface RegistrySpec {
+  /** ecr (default): the ECR stand-in; oci: the OCI distribution API stand-in (registry.type: oci in the config). */
+  type?: 'ecr' | 'oci';
+  /** false: no referrers API (OCI 404, ECR UnknownOperationException); bundles are indexed under the `sha256-<hex>` tag instead (default true). */
+  referrers?: boolean;
+  /** How the OCI stand-in authenticates pulls: basic (default), bearer (the Docker/OCI token flow) or anonymous. */
+  auth?: 'basic' | 'bearer' | 'anonymous';
+}
+
 export interface Scenario {
   /** Default signature form of every image (default bundle; the demo uses keyless). */
   signature?: SignatureForm;
+  registry?: RegistrySpec;
   services?: Record<string, ServiceSpec>;
   environments?: Record<string, Record<string, string>>;
   /** Kubernetes namespace of each environment (default: the environment name). */
@@ -101,6 +112,7 @@ export interface Scenario {
 
 export interface NormalizedScenario {
   signature: SignatureForm;
+  registry: Required<RegistrySpec>;
   services: Record<string, ServiceSpec>;
   environments: Record<string, Record<string, string>>;
   envOrder: string[];
@@ -185,8 +197,12 @@ export function normalizeScenario(input: Scenario | undefined, overrides: Partia
   const namespaces: Record<string, string> = {};
   for (const env of envOrder) namespaces[env] = s.namespaces?.[env] ?? env;
   if (s.signature !== undefined && !SIGNATURE_FORMS.includes(s.signature)) throw new Error(`scenario: signature must be ${SIGNATURE_FORMS.join('|')}`);
+  const reg = s.registry ?? {};
+  if (reg.type !== undefined && !['ecr', 'oci'].includes(reg.type)) throw new Error('scenario: registry.type must be ecr|oci');
+  if (reg.auth !== undefined && !['basic', 'bearer', 'anonymous'].includes(reg.auth)) throw new Error('scenario: registry.auth must be basic|bearer|anonymous');
   return {
     signature: s.signature ?? 'bundle',
+    registry: { type: reg.type ?? 'ecr', referrers: reg.referrers ?? true, auth: reg.auth ?? 'basic' },
     services,
     environments,
     envOrder,

@@ -18,6 +18,19 @@ function templateHash(s: string): string {
 
 export const valuesFile = (env: string): string => `helm/environments/${env}-env/image-tags.yaml`;
 
+/** The digest pinned beside a service's tag (`pinDigest`: `image.digest` or `digest`), if any. */
+export function digestFromValues(text: string, service: string): string | undefined {
+  let doc: any;
+  try {
+    doc = YAML.parse(text);
+  } catch {
+    return undefined;
+  }
+  const v = doc?.[service];
+  const d = v?.image?.tag !== undefined ? v.image.digest : v?.digest;
+  return typeof d === 'string' && d ? d : undefined;
+}
+
 /** Reads a service's tag from an image-tags.yaml in any of the shapes the product recognises. */
 export function tagFromValues(text: string, service: string): string | undefined {
   let doc: any;
@@ -52,7 +65,7 @@ interface PodState {
   uid: string;
 }
 
-interface RsState { name: string; hash: string; tag: string; replicas: number; revision: number; pods: PodState[]; uid?: string }
+interface RsState { name: string; hash: string; tag: string; /** Pinned by the values file (repo:tag@digest): what the pods pull whatever the tag points to. */ digest?: string; replicas: number; revision: number; pods: PodState[]; uid?: string }
 
 interface DeployState {
   env: string;
@@ -64,6 +77,8 @@ interface DeployState {
   observedGeneration: number;
   revision: number;
   tag: string;
+  /** The digest the values file pins beside the tag, if any. */
+  digest?: string;
   rsets: RsState[];
   failedDeadline: boolean;
   progressingSince: string;
@@ -206,14 +221,14 @@ export class World {
 
   // ---------- pods & replica sets ----------
 
-  private newRs(d: DeployState, tag: string): RsState {
-    const hash = templateHash(`${d.env}/${d.service}:${this.imageOf(d.service, tag)}`);
+  private newRs(d: DeployState, tag: string, digest?: string): RsState {
+    const hash = templateHash(`${d.env}/${d.service}:${this.imageOf(d.service, tag)}${digest ? `@${digest}` : ''}`);
     const existing = d.rsets.find((r) => r.hash === hash);
     if (existing) {
       existing.revision = d.revision;
       return existing;
     }
-    return { name: `${d.name}-${hash}`, hash, tag, replicas: 0, revision: d.revision, pods: [] };
+    return { name: `${d.name}-${hash}`, hash, tag, ...(digest ? { digest } : {}), replicas: 0, revision: d.revision, pods: [] };
   }
 
   private newPod(d: DeployState, rs: RsState, at = now()): PodState {
@@ -291,7 +306,7 @@ export class World {
       metadata: { labels: { app: d.service, ...(hash ? { 'pod-template-hash': hash } : {}) }, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/actuator/prometheus' } },
       spec: {
         containers: [{
-          name: d.service, image: this.imageOf(d.service, tag), imagePullPolicy: 'IfNotPresent',
+          name: d.service, image: this.imageOf(d.service, tag) + (d.digest && tag === d.tag ? `@${d.digest}` : ''), imagePullPolicy: 'IfNotPresent',
           ports: [{ containerPort: port, name: 'http', protocol: 'TCP' }],
           env: [{ name: 'SPRING_PROFILES_ACTIVE', value: d.env }],
           resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
@@ -305,7 +320,7 @@ export class World {
   }
 
   private conditions(d: DeployState): KObj['status'] {
-    const current = d.rsets.find((r) => r.tag === d.tag);
+    const current = d.rsets.find((r) => r.tag === d.tag && r.digest === d.digest);
     const all = d.rsets.flatMap((r) => r.pods);
     const upd = current?.pods ?? [];
     const ready = all.filter((p) => p.ready).length;
@@ -369,7 +384,7 @@ export class World {
     const tpl = this.podTemplate(d, rs.tag, rs.hash);
     const cond = (type: string, ok: boolean): Record<string, unknown> => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: p.startedAt ?? p.createdAt, ...(ok ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${d.service}]` }) });
     const state = p.waiting ? { waiting: p.waiting } : p.startedAt ? { running: { startedAt: p.startedAt } } : { waiting: { reason: 'ContainerCreating' } };
-    const digest = this.registry.find(d.service, { imageTag: rs.tag })?.digest;
+    const digest = rs.digest ?? this.registry.find(d.service, { imageTag: rs.tag })?.digest;
     return {
       apiVersion: 'v1', kind: 'Pod',
       metadata: { name: p.name, namespace: d.ns, uid: p.uid, generateName: `${rs.name}-`, labels: tpl.metadata.labels, annotations: tpl.metadata.annotations, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.name, uid: rsObj.metadata.uid, controller: true, blockOwnerDeletion: true }], creationTimestamp: p.createdAt },
@@ -380,7 +395,7 @@ export class World {
         hostIP: '172.18.0.2', podIP: `10.244.0.${(parseInt(crypto.createHash('md5').update(p.name).digest('hex').slice(0, 2), 16) % 250) + 2}`,
         startTime: p.createdAt, qosClass: 'Burstable',
         containerStatuses: [{
-          name: d.service, image: this.imageOf(d.service, rs.tag), imageID: digest && !p.waiting?.reason.includes('Image') ? `${this.registry.imageRef(d.service)}@${digest}` : '',
+          name: d.service, image: this.imageOf(d.service, rs.tag) + (rs.digest ? `@${rs.digest}` : ''), imageID: digest && !p.waiting?.reason.includes('Image') ? `${this.registry.imageRef(d.service)}@${digest}` : '',
           ready: p.ready, started: Boolean(p.startedAt) && !p.waiting, restartCount: p.restartCount, state,
           ...(p.lastTerminated ? { lastState: { terminated: p.lastTerminated } } : { lastState: {} }),
           containerID: p.startedAt ? `containerd://${crypto.createHash('sha256').update(p.name + p.restartCount).digest('hex')}` : undefined,
@@ -420,11 +435,12 @@ export class World {
   // ---------- rollout ----------
 
   /** Rolls a Deployment to a tag, like the deployment controller with maxSurge 1 / maxUnavailable 0 (25 % of 2). */
-  rollout(env: string, service: string, tag: string): void {
+  rollout(env: string, service: string, tag: string, digest?: string): void {
     const d = this.deployment(env, service);
-    if (!d || d.tag === tag) return;
+    if (!d || (d.tag === tag && d.digest === digest)) return;
     const token = ++d.token;
     d.tag = tag;
+    d.digest = digest;
     d.generation++;
     d.revision++;
     d.failedDeadline = false;
@@ -435,13 +451,13 @@ export class World {
     const spec = this.spec(service, tag);
     // The tag is pushed again after validation: the pods pull another digest than the one checked.
     if (spec.repushedBeforeRollout) this.registry.repoint(service, tag);
-    const pullFails = spec.pullFail || !this.exists(service, tag);
+    const pullFails = spec.pullFail || !this.exists(service, tag) || (digest !== undefined && !this.registry.find(service, { imageDigest: digest }));
     const live = (): boolean => d.token === token && !this.stopped;
     this.log(`rollout ${env}/${service} → ${tag}`);
     this.after(0, () => {
       if (!live()) return;
       d.observedGeneration = d.generation;
-      const rs = this.newRs(d, tag);
+      const rs = this.newRs(d, tag, digest);
       if (!d.rsets.includes(rs)) d.rsets.push(rs);
       const depObj = this.store.get(T.deployments, d.ns, d.name)!;
       this.render(d);
@@ -503,7 +519,7 @@ export class World {
       this.after(0, stepUp);
       this.after(this.scenario.timing.progressDeadlineSeconds, () => {
         if (!live()) return;
-        const current = d.rsets.find((r) => r.tag === d.tag);
+        const current = d.rsets.find((r) => r.tag === d.tag && r.digest === d.digest);
         const done = current && current.pods.length === d.replicas && current.pods.every((p) => p.ready);
         if (done) return;
         d.failedDeadline = true;
@@ -755,6 +771,7 @@ export class World {
     }
     const text = await showFile(this.originDir, sha, valuesFile(key.env));
     const desired = text === undefined ? undefined : tagFromValues(text, key.service);
+    const pinned = text === undefined ? undefined : digestFromValues(text, key.service);
     const d = this.deployment(key.env, key.service)!;
     if (desired === undefined) {
       this.patchApp(name, (a) => {
@@ -765,7 +782,7 @@ export class World {
       });
       return;
     }
-    const inSync = desired === d.tag;
+    const inSync = desired === d.tag && pinned === d.digest;
     this.patchApp(name, (a) => {
       clearRefresh(a);
       a.status.conditions = (a.status.conditions ?? []).filter((c: any) => c.type !== 'ComparisonError');
@@ -774,10 +791,10 @@ export class World {
       a.status.reconciledAt = now();
     });
     const automated = Boolean(app.spec?.syncPolicy?.automated);
-    if (why.operation || (!inSync && automated)) await this.runSync(name, key, sha, desired, why.operation);
+    if (why.operation || (!inSync && automated)) await this.runSync(name, key, sha, desired, why.operation, pinned);
   }
 
-  private async runSync(name: string, key: AppKey, sha: string, tag: string, operation: any): Promise<void> {
+  private async runSync(name: string, key: AppKey, sha: string, tag: string, operation: any, digest?: string): Promise<void> {
     const spec = this.spec(key.service, tag);
     const op = operation ?? { sync: { revision: sha }, initiatedBy: { automated: true }, retry: { limit: 5 } };
     const startedAt = now();
@@ -800,8 +817,9 @@ export class World {
       this.events.emit('sync-finished', { app: name, ...key, revision: sha, phase: 'Failed' });
       return;
     }
-    const changed = this.deployment(key.env, key.service)!.tag !== tag;
-    this.rollout(key.env, key.service, tag);
+    const dep = this.deployment(key.env, key.service)!;
+    const changed = dep.tag !== tag || dep.digest !== digest;
+    this.rollout(key.env, key.service, tag, digest);
     this.patchApp(name, (a) => {
       a.status.operationState = { ...a.status.operationState, phase: 'Succeeded', message: 'successfully synced (all tasks run)', finishedAt, syncResult: { revision: sha, source, resources: [{ ...this.syncedResource(key.env, key.service), hookPhase: 'Succeeded' }] } };
       a.status.sync = { ...(a.status.sync ?? {}), status: 'Synced', revision: sha };

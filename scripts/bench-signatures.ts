@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSandbox } from '../sandbox/index';
 import { EcrRegistry } from '../src/clients/ecr';
+import { OciRegistry } from '../src/clients/oci';
+import type { RegistryPort } from '../src/pipeline/ports';
 import { GITHUB_ISSUER, RELEASE_SUBJECT_REGEXP } from '../sandbox/sigstore';
 import { verifyImage } from '../src/pipeline/signatures';
 
@@ -18,10 +20,11 @@ async function main(): Promise<void> {
     scenario: { signature: 'keyless', services: { accounts: { images: { '1.0.0': {}, '1.1.0': { signature: 'bundle' }, '1.2.0': { signature: 'classic' } } } }, environments: { dev: { accounts: '1.0.0' } } },
   });
   try {
-    const registry = new EcrRegistry({ region: 'us-east-1', endpoint: sb.env.AWS_ENDPOINT_URL_ECR, credentials: { accessKeyId: sb.env.AWS_ACCESS_KEY_ID, secretAccessKey: sb.env.AWS_SECRET_ACCESS_KEY } });
+    const ecr = new EcrRegistry({ region: 'us-east-1', endpoint: sb.env.AWS_ENDPOINT_URL_ECR, credentials: { accessKeyId: sb.env.AWS_ACCESS_KEY_ID, secretAccessKey: sb.env.AWS_SECRET_ACCESS_KEY } });
     const trustedRoot = JSON.parse(fs.readFileSync(path.join(sb.repoDir, 'sigstore/trusted_root.json'), 'utf8'));
     const policy = { keys: [{ name: 'cosign.pub', pem: sb.trustedPublicKeyPem }], identities: [{ issuer: GITHUB_ISSUER, subjectRegExp: RELEASE_SUBJECT_REGEXP }], trustedRoot, trustedRootName: 'trusted_root.json' };
-    const check = async (tag: string) => {
+    const oci = new OciRegistry({ url: sb.endpoints.oci, credentials: { username: sb.env.GITOPS_DEPLOY_REGISTRY_USERNAME, password: sb.env.GITOPS_DEPLOY_REGISTRY_PASSWORD } });
+    const check = async (tag: string, registry: RegistryPort = ecr) => {
       const t0 = performance.now();
       const img = await registry.describeImage('accounts', tag);
       const [bundles, classic] = await Promise.all([registry.bundles('accounts', img!.digest), registry.signatures('accounts', img!.digest)]);
@@ -35,6 +38,11 @@ async function main(): Promise<void> {
       for (let i = 0; i < 15; i++) warm.push(await check(tag));
       console.log(`signature check, ${form.padEnd(14)}: cold ${cold.toFixed(1)} ms (first of this form${form === 'keyless bundle' ? ', libraries loading' : ''}), warm median ${median(warm).toFixed(1)} ms${form === 'keyless bundle' ? ' (target < 300 ms)' : ''}`);
     }
+    // The same keyless bundle through the OCI distribution API (registry.type: oci).
+    const ociCold = await check('1.0.0', oci);
+    const ociWarm: number[] = [];
+    for (let i = 0; i < 15; i++) ociWarm.push(await check('1.0.0', oci));
+    console.log(`signature check, keyless (OCI) : cold ${ociCold.toFixed(1)} ms (first over the OCI API), warm median ${median(ociWarm).toFixed(1)} ms`);
   } finally {
     await sb.stop();
     fs.rmSync(dir, { recursive: true, force: true });

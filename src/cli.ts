@@ -1,4 +1,5 @@
 // The headless entry: the same core as the editor, for terminals and CI.
+import type { ResumeAction } from './pipeline/steps/resume';
 import { checkText } from './pipeline/evidence';
 import * as path from 'node:path';
 import { exportCommand, insightsCommand, verifyCommand } from './cliRecords';
@@ -19,7 +20,9 @@ import { stringFlag, type CliWiring, type ParsedArgs } from './cli/wiring';
 import { maskSecrets } from './pipeline/mask';
 import { overrideReasonProblem } from './pipeline/model/override';
 import { cliOverrideReasonProblem, cliRemedy } from './cliRemedy';
-import { CHECK_MARK, relativeTime } from './pipeline/model/format';
+import { CHECK_MARK, relativeTime, shortSha } from './pipeline/model/format';
+import { GitCli } from './clients/git';
+import { unfinishedRuns, type UnfinishedRun } from './pipeline/journal';
 import { compareNewestFirst, type LoadedRecord } from './pipeline/model/records';
 import { buildRepoState, loadRepoState } from './pipeline/model/repoState';
 import type { DeployRequest, PipelineDeps, PipelineOutcome, RollbackRequest } from './pipeline/outcome';
@@ -39,11 +42,42 @@ export function parseArgs(argv: string[]): ParsedArgs {
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
-async function status(args: ParsedArgs, io: Out): Promise<number> {
+/** Unfinished runs from origin (fetched first; what was last fetched when origin cannot be reached). */
+async function unfinishedAt(root: string, config: GitOpsConfig, now: Date, signal: AbortSignal): Promise<{ runs: UnfinishedRun[]; originProblem?: string }> {
+  const git = new GitCli({ root, remote: config.git.remote, branch: config.git.branch });
+  let originProblem: string | undefined;
+  try {
+    await git.fetch(signal);
+  } catch (err) {
+    originProblem = `could not fetch ${config.git.remote}: ${errorMessage(err)}; unfinished deployments are as last fetched`;
+  }
+  try {
+    return { runs: await unfinishedRuns(git, config, `refs/remotes/${config.git.remote}/${config.git.branch}`, now, signal), originProblem };
+  } catch (err) {
+    return { runs: [], originProblem: `could not read the journal on ${config.git.remote}: ${errorMessage(err)}` };
+  }
+}
+
+function unfinishedJson(u: UnfinishedRun) {
+  const st = u.state;
+  if (st.kind === 'running') return { environment: u.environment, service: u.service, state: 'running', runId: st.runId, holder: st.lease.holder, host: st.lease.host, startedAt: st.lease.startedAt, expiresAt: st.lease.expiresAt, tag: st.lease.tag };
+  return { environment: u.environment, service: u.service, state: 'interrupted', runId: st.runId, phase: st.phase, from: st.change.from, to: st.change.to, commit: st.change.commit, rollbackCommit: st.rollback?.commit, actor: st.change.actor, pushedAt: st.change.date, originTag: st.originTag };
+}
+
+function unfinishedLine(u: UnfinishedRun, root: string, withRepo: boolean): string {
+  const st = u.state;
+  if (st.kind === 'running') return `⟳ ${u.service} in ${u.environment}: being deployed by ${st.lease.holder} on ${st.lease.host} since ${st.lease.startedAt} (run ${st.runId})`;
+  const cmd = `gitops-deploy resume ${u.service} --env ${u.environment}${withRepo ? ` --repo ${root}` : ''}`;
+  const what = st.phase === 'rolling-back' ? `its automatic rollback to ${st.change.from} (${shortSha(st.rollback?.commit)}) is on origin, never verified` : `${st.change.to} is on origin (${shortSha(st.change.commit)}), never verified`;
+  return `⚠ INTERRUPTED DEPLOYMENT: ${u.service} in ${u.environment}, ${st.change.from} → ${st.change.to} by ${st.change.actor ?? 'unknown'} (run ${st.runId}): ${what}, no record.\n  finish it: ${cmd}  ·  ${cmd} --rollback --reason "…"  ·  ${cmd} --accept --reason "…"`;
+}
+
+async function status(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<number> {
   const root = path.resolve(String(args.flags.repo ?? process.cwd()));
   const now = new Date();
   const state = await loadRepoState(root, now);
   if (state.configProblem) throw new UserError(state.configProblem);
+  const { runs, originProblem } = await unfinishedAt(root, state.config!, now, signal);
   if (args.flags.json) {
     io.out(JSON.stringify({
       root,
@@ -56,6 +90,8 @@ async function status(args: ParsedArgs, io: Out): Promise<number> {
       })),
       recordProblems: state.recordProblems,
       futureRecords: state.futureRecords.map((r) => ({ file: path.relative(root, r.file), startedAt: r.startedAt })),
+      unfinished: runs.map(unfinishedJson),
+      ...(originProblem ? { originProblem } : {}),
     }, null, 2));
     return EXIT.ok;
   }
@@ -68,6 +104,8 @@ async function status(args: ParsedArgs, io: Out): Promise<number> {
       io.out(`  ${s.service.padEnd(16)} ${s.tag}${drift}${last}`);
     }
   }
+  for (const u of runs) io.err(unfinishedLine(u, root, args.flags.repo !== undefined));
+  if (originProblem) io.err(`warning: ${originProblem}`);
   for (const p of state.recordProblems) io.err(`warning: record skipped: ${path.relative(root, p.file)}: ${p.message}`);
   for (const r of state.futureRecords) io.err(`warning: ${path.relative(root, r.file)} is dated ${r.startedAt}, in the future: not taken as the last deployment (check the clock of whoever wrote it, or the file)`);
   return EXIT.ok;
@@ -128,7 +166,7 @@ interface PipelineContext {
 }
 
 /** Runs a deployment or a rollback, streaming the transcript (unless --json); the caller prints the outcome. */
-async function streamPipeline(kind: 'deploy' | 'rollback', c: PipelineContext, request: DeployRequest & RollbackRequest, opts: { json: boolean; dryRun: boolean }, io: Out, signal: AbortSignal): Promise<PipelineOutcome> {
+async function streamPipeline(kind: 'deploy' | 'rollback', c: PipelineContext, request: DeployRequest & RollbackRequest & { resume?: ResumeAction }, opts: { json: boolean; dryRun: boolean }, io: Out, signal: AbortSignal): Promise<PipelineOutcome> {
   const { config, ports, vars, mask } = c;
   const deps: PipelineDeps = { config, ports, env: vars, ...c.w.depsOverride, ...(c.actor ? { actor: c.actor } : {}) };
   // GitHub Deployments when config.github names the repo and GITHUB_TOKEN is set; failures are warnings.
@@ -206,6 +244,30 @@ async function pipelineCommand(kind: 'deploy' | 'rollback', args: ParsedArgs, io
     const where = `${service} --env ${envName}${args.flags.repo !== undefined ? ` --repo ${root}` : ''}`;
     if (outcome.manualFix) io.err(mask(`  or let gitops-deploy do it: gitops-deploy fix ${where}`));
     if (outcome.commit && (outcome.kind === 'rolled-back' || outcome.kind === 'failed-needs-human')) io.err(mask(`  troubleshoot: gitops-deploy logs ${where} · gitops-deploy events ${where} · gitops-deploy argocd ${where}`));
+  }
+  return outcome.exitCode;
+}
+
+/** `resume <service> --env E [--rollback | --accept --reason R]`: finish an interrupted deployment found on origin. */
+async function resumeCommand(args: ParsedArgs, io: Out, signal: AbortSignal, w: Wiring): Promise<number> {
+  const vars = process.env;
+  const mask = (t: string) => maskSecrets(t, vars);
+  const { service, envName } = serviceAndEnv('resume', args);
+  const rollback = !!args.flags.rollback;
+  const accept = !!args.flags.accept;
+  if (rollback && accept) throw new UserError('choose one: --rollback or --accept');
+  const reason = stringFlag(args, 'reason');
+  if (reason !== undefined && reason.length > REASON_MAX) throw new UserError(`--reason is ${reason.length} characters; the limit is ${REASON_MAX}: give the ticket and a short summary`);
+  if ((rollback || accept) && !reason?.trim()) throw new UserError(`resume --${accept ? 'accept' : 'rollback'} needs --reason "why" (recorded in the record)`);
+  const { root, config } = await configFor(args, envName, vars, io);
+  const ports = w.portsFactory(config, envName, vars);
+  const json = !!args.flags.json;
+  const action: ResumeAction = rollback ? 'rollback' : accept ? 'accept' : 'resume';
+  const outcome = await streamPipeline('deploy', { config, ports, envName, service, vars, mask, w }, { service, environment: envName, reason, resume: action }, { json, dryRun: false }, io, signal);
+  if (json) io.out(mask(JSON.stringify(outcome, null, 2)));
+  else {
+    printOutcome(outcome, io, mask);
+    if (outcome.manualFix) io.err(mask(`  or let gitops-deploy do it: gitops-deploy fix ${service} --env ${envName}${args.flags.repo !== undefined ? ` --repo ${root}` : ''}`));
   }
   return outcome.exitCode;
 }
@@ -369,6 +431,7 @@ export const commands: Record<string, CommandHandler> = {
   insights: insightsCommand,
   deploy: (a, io, signal, w) => pipelineCommand('deploy', a, io, signal, w),
   rollback: (a, io, signal, w) => pipelineCommand('rollback', a, io, signal, w),
+  resume: resumeCommand,
   logs: logsCommand,
   events: eventsCommand,
   argocd: (a, io, _signal, w) => argocdCommand(a, io, w),

@@ -19,6 +19,10 @@ import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
 import { registerForgetTrustedHosts, registerRecheck } from './commands/recheck';
 import { registerRetrySync } from './commands/retrySync';
+import { registerResumeInterrupted } from './commands/resumeInterrupted';
+import { UnfinishedRunNodes } from './providers/unfinishedRuns';
+import { unfinishedRuns } from './pipeline/journal';
+import { GitCli } from './clients/git';
 import { registerShowEvents } from './commands/showEvents';
 import { registerShowLog } from './commands/showLog';
 import { registerShowLogs } from './commands/showLogs';
@@ -106,6 +110,22 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     await followSchedule.reload();
   };
   context.subscriptions.push(followSchedule, tree.contribute(followSchedule), registerCancelScheduled(host, reload), ...registerPauseFollowing(host, reload), host.onDidSchedule(() => void reload()));
+
+  // Unfinished deployments from origin's journal (interrupted, or running elsewhere), with Resume / Roll Back / Accept.
+  let fetchedAt = 0;
+  const unfinished = new UnfinishedRunNodes(model, log, async (config) => {
+    const git = new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch });
+    // A fetch at most every 30 s (a refresh after each file change must not hammer origin).
+    if (Date.now() - fetchedAt > 30_000) {
+      fetchedAt = Date.now();
+      await git.fetch().catch((err: unknown) => log.warn(`git fetch: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    return unfinishedRuns(git, config, `refs/remotes/${config.git.remote}/${config.git.branch}`, new Date());
+  });
+  context.subscriptions.push(unfinished, tree.contribute(unfinished), ...registerResumeInterrupted(host, unfinished), host.onDidFinish(() => {
+    fetchedAt = 0;
+    void unfinished.reload();
+  }));
 
   // Load after registration; the tree asks for it too, whichever comes first shares the load.
   void model.refresh();

@@ -2,7 +2,8 @@
 // (src/providers/pipelineHost.ts) — where the core's flows meet the adapters. It sits above
 // src/pipeline and src/clients (it imports both) and below the entries.
 import { describeRateLimit, gitHubPortFor } from './clients/githubActions';
-import { runDeployment, runRollback } from './pipeline/deploy';
+import { runDeployment, runResume, runRollback } from './pipeline/deploy';
+import type { ResumeAction } from './pipeline/steps/resume';
 import { createDeploymentReporter, runUrlFromEnv, type DeploymentReporter } from './pipeline/github/deployments';
 import type { DeployRequest, EventSink, PipelineDeps, PipelineOutcome, RollbackRequest } from './pipeline/outcome';
 import { serverUrlFromApi } from './pipeline/github/port';
@@ -58,7 +59,7 @@ export interface Launch {
  * Deployments reporter (when configured) and to `onEvent`; the reporter is flushed before returning.
  * The CLI and the editor each only render the events and the outcome.
  */
-export async function launchRun(mode: 'deploy' | 'rollback', request: DeployRequest & RollbackRequest, l: Launch): Promise<PipelineOutcome> {
+export async function launchRun(mode: 'deploy' | 'rollback', request: DeployRequest & RollbackRequest & { resume?: ResumeAction }, l: Launch): Promise<PipelineOutcome> {
   const { deps } = l;
   const reporter = l.report === false || request.dryRun ? undefined : deploymentReporterFor(deps.config, { service: request.service, environment: request.environment, mode }, { env: l.env, token: l.token, warn: l.warn, headSha: () => deps.ports.git.headSha() });
   const control = {
@@ -69,6 +70,7 @@ export async function launchRun(mode: 'deploy' | 'rollback', request: DeployRequ
     },
   };
   try {
+    if (request.resume) return await runResume({ service: request.service, environment: request.environment, action: request.resume, reason: request.reason, dryRun: request.dryRun }, deps, control);
     return mode === 'rollback' ? await runRollback({ ...request, to: request.to ?? request.tag }, deps, control) : await runDeployment(request, deps, control);
   } finally {
     await reporter?.flush().catch((err: unknown) => l.warn(`GitHub: ${err instanceof Error ? err.message : String(err)}`));

@@ -63,6 +63,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: { ...env(), to: { type: 'string', value: 'TAG', help: 'the tag to go back to (default: the one before)' }, reason: { type: 'string', value: 'R', help: 'why (required)' }, ...override, 'dry-run': { type: 'boolean', help: 'validate and print the plan; change nothing' }, ...json, ...repo, ...trustHost },
     required: ['env', 'reason'],
   },
+  {
+    name: 'resume', args: '<service>', summary: 'finish a deployment that was interrupted (pushed, no record): continue it, or --rollback, or --accept',
+    options: {
+      ...env(),
+      rollback: { type: 'boolean', help: 'roll it back to the tag that ran before it, verified' },
+      accept: { type: 'boolean', help: 'verify what runs now and record it as succeeded (needs --reason)' },
+      reason: { type: 'string', value: 'R', help: 'why (required with --accept and --rollback)' },
+      ...json, ...repo, ...trustHost,
+    },
+    required: ['env'],
+    notes: 'A run killed after its push (kill -9, a lost CI runner) leaves its commit on origin without a record. Any later run finds it from origin (the commit trailers) and refuses to deploy the service until it is finished with this command. The final record says interrupted: true.',
+  },
   { name: 'logs', args: '<service>', summary: 'the failing container’s last log lines', options: { ...env(), tail: { type: 'string', value: 'N', help: 'how many lines' }, ...json, ...repo, ...trustHost }, required: ['env'] },
   { name: 'events', args: '<service>', summary: 'the last events of the Deployment and its pods', options: { ...env(), ...json, ...repo, ...trustHost }, required: ['env'] },
   { name: 'argocd', args: '<service>', summary: 'the Argo CD Application’s state and its link', options: { ...env(), ...repo, ...trustHost }, required: ['env'] },

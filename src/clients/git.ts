@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { GitCommit, GitPort, PushResult } from '../pipeline/ports';
+import type { CheckoutSync, GitCommit, GitMessage, GitPort, LeaseWrite, PushResult, RemoteLease } from '../pipeline/ports';
+import { randomBytes } from 'node:crypto';
 import { abortError, redactUrls, throwIfAborted } from './util';
 
 export interface GitResult {
@@ -16,6 +17,8 @@ export interface GitRunOptions {
   signal?: AbortSignal;
   /** Do not throw on a non-zero exit. */
   allowFail?: boolean;
+  /** Extra environment (e.g. GIT_INDEX_FILE for a private index). */
+  env?: Record<string, string>;
 }
 
 export class GitError extends Error {
@@ -73,7 +76,7 @@ export function runGit(cwd: string, args: string[], opts: GitRunOptions = {}): P
   const { signal } = opts;
   return new Promise<GitResult>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
-    const child = spawn('git', args, { cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn('git', args, { cwd, env: opts.env ? { ...gitEnv(), ...opts.env } : gitEnv(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let aborted = false;
@@ -108,6 +111,8 @@ export interface GitAdapterOptions {
   remote: string;
   branch: string;
   log?: (line: string) => void;
+  /** Sign the commits the pipeline makes (`git commit-tree -S`, the user's GPG or SSH signing config). */
+  signCommits?: boolean;
 }
 
 export class GitCli implements GitPort {
@@ -115,8 +120,10 @@ export class GitCli implements GitPort {
   private readonly remote: string;
   private readonly branch: string;
   private readonly logLine?: (line: string) => void;
+  private readonly sign: boolean;
 
   constructor(opts: GitAdapterOptions) {
+    this.sign = !!opts.signCommits;
     this.root = opts.root;
     this.remote = opts.remote;
     this.branch = opts.branch;
@@ -251,5 +258,136 @@ export class GitCli implements GitPort {
     const r = await this.git(['rev-parse', '--verify', '--quiet', this.remoteRef], { signal, allowFail: true });
     if (r.code !== 0) throw new Error(`${this.remote}/${this.branch} is unknown: fetch first (git fetch ${this.remote} ${this.branch})`);
     return r.stdout.trim();
+  }
+
+  // ---------------------------------------------------------------- isolated changes
+
+  private async gitDirPath(signal?: AbortSignal): Promise<string> {
+    const p = (await this.git(['rev-parse', '--git-dir'], { signal })).stdout.trim();
+    return path.resolve(this.root, p);
+  }
+
+  async commitOnto(base: string, files: Record<string, string>, message: string, signal?: AbortSignal): Promise<string> {
+    // A private index under the git directory: the user's index and working tree are never read or written.
+    const dir = path.join(await this.gitDirPath(signal), 'gitops-deploy');
+    await fs.promises.mkdir(dir, { recursive: true });
+    const index = path.join(dir, `index-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      await this.git(['read-tree', base], { signal, env });
+      for (const [p, text] of Object.entries(files)) {
+        const rel = this.rel(p);
+        const blob = (await this.git(['hash-object', '-w', '--stdin'], { input: text, signal })).stdout.trim();
+        await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${rel}`], { signal, env });
+      }
+      const tree = (await this.git(['write-tree'], { signal, env })).stdout.trim();
+      const args = ['commit-tree', tree, '-p', base, '-F', '-'];
+      if (this.sign) args.splice(1, 0, '-S');
+      return (await this.git(args, { input: message, signal })).stdout.trim();
+    } finally {
+      await fs.promises.rm(index, { force: true }).catch(() => undefined);
+      await fs.promises.rm(`${index}.lock`, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async pushCommit(sha: string, signal?: AbortSignal): Promise<PushResult> {
+    const r = await this.git(['push', '--porcelain', this.remote, `${sha}:refs/heads/${this.branch}`], { signal, allowFail: true });
+    if (r.code === 0) {
+      // What origin now has, without another fetch.
+      await this.git(['update-ref', this.remoteRef, sha], { signal, allowFail: true });
+      return { ok: true };
+    }
+    return this.pushFailure(r);
+  }
+
+  private pushFailure(r: GitResult): PushResult {
+    const text = redactUrls(`${r.stdout}\n${r.stderr}`);
+    // `--porcelain`: "!<TAB>src:dst<TAB>[remote rejected] (pre-receive hook declined)"; the server's own words are "remote: …" lines.
+    const remote = redactUrls(r.stderr)
+      .split('\n')
+      .map((l) => /^remote:\s?(.*)$/.exec(l.trim())?.[1]?.trim())
+      .filter((l): l is string => !!l);
+    const status = redactUrls(r.stdout)
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .filter((f) => f[0] === '!' && f.length >= 3)
+      .map((f) => f.slice(2).join(' ').trim());
+    const other = redactUrls(r.stderr)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('hint:') && !/^To\s/.test(l) && !l.startsWith('remote:') && !/^error: failed to push some refs/.test(l));
+    const parts = [...remote, ...status, ...(remote.length || status.length ? [] : other)];
+    return { ok: false, rejected: classifyPushFailure(text), message: parts.join('; ') || `git push failed (exit ${r.code})` };
+  }
+
+  private async isAncestor(a: string, b: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.git(['merge-base', '--is-ancestor', a, b], { signal, allowFail: true })).code === 0;
+  }
+
+  async syncCheckout(sha: string, signal?: AbortSignal): Promise<CheckoutSync> {
+    const branchRef = `refs/heads/${this.branch}`;
+    const current = (await this.git(['symbolic-ref', '-q', 'HEAD'], { signal, allowFail: true })).stdout.trim();
+    const local = (await this.git(['rev-parse', '--verify', '--quiet', branchRef], { signal, allowFail: true })).stdout.trim();
+    if (current !== branchRef) {
+      if (!local) return { kind: 'up-to-date' };
+      if (local === sha) return { kind: 'up-to-date' };
+      if (!(await this.isAncestor(local, sha, signal))) return { kind: 'diverged', detail: `your ${this.branch} has commits origin has not; it was left as it is` };
+      await this.git(['update-ref', branchRef, sha, local], { signal });
+      return { kind: 'branch-updated' };
+    }
+    if (local === sha) return { kind: 'up-to-date' };
+    if (!(await this.isAncestor(local, sha, signal))) {
+      return { kind: 'ahead', detail: `your ${this.branch} has commits origin has not (not pushed by the deployment); pull with git pull --rebase` };
+    }
+    const r = await this.git(['merge', '--ff-only', '--quiet', sha], { signal, allowFail: true });
+    if (r.code === 0) return { kind: 'fast-forwarded' };
+    return { kind: 'dirty', detail: `your uncommitted changes are in the way of ${this.remote}/${this.branch}; your checkout was left at ${local.slice(0, 7)}: commit or stash them, then git pull` };
+  }
+
+  async localAhead(signal?: AbortSignal): Promise<number> {
+    const r = await this.git(['rev-list', '--count', `${this.remoteRef}..refs/heads/${this.branch}`], { signal, allowFail: true });
+    return r.code === 0 ? Number(r.stdout.trim()) || 0 : 0;
+  }
+
+  async listFiles(rev: string, dir: string, signal?: AbortSignal): Promise<string[]> {
+    const r = await this.git(['ls-tree', '-r', '--name-only', '-z', rev, '--', this.rel(dir)], { signal, allowFail: true });
+    return r.code === 0 ? r.stdout.split('\0').filter(Boolean) : [];
+  }
+
+  async history(rev: string, p: string, limit: number, signal?: AbortSignal): Promise<GitMessage[]> {
+    const r = await this.git(['log', `--max-count=${Math.max(1, Math.floor(limit))}`, '--format=%H%x1f%cI%x1f%B%x1e', rev, '--', this.rel(p)], { signal, allowFail: true });
+    if (r.code !== 0) return [];
+    return r.stdout
+      .split('\x1e')
+      .map((x) => x.replace(/^\n/, ''))
+      .filter((x) => x.includes('\x1f'))
+      .map((x) => {
+        const [sha, date, message] = x.split('\x1f');
+        return { sha, date, message };
+      });
+  }
+
+  // ---------------------------------------------------------------- leases on origin
+
+  async readLease(ref: string, signal?: AbortSignal): Promise<RemoteLease | undefined> {
+    const ls = await this.git(['ls-remote', '--refs', this.remote, ref], { signal });
+    const sha = ls.stdout.split('\n').map((l) => l.split('\t')).find((f) => f[1] === ref)?.[0];
+    if (!sha) return undefined;
+    const have = await this.git(['cat-file', '-e', `${sha}^{commit}`], { signal, allowFail: true });
+    if (have.code !== 0) await this.git(['fetch', '--quiet', '--no-tags', this.remote, ref], { signal });
+    const message = (await this.git(['log', '-1', '--format=%B', sha], { signal })).stdout;
+    return { sha, message };
+  }
+
+  async writeLease(ref: string, expect: string | undefined, message: string | undefined, signal?: AbortSignal): Promise<LeaseWrite> {
+    let sha: string | undefined;
+    if (message !== undefined) {
+      const empty = (await this.git(['mktree'], { input: '', signal })).stdout.trim();
+      sha = (await this.git(['commit-tree', empty, '-F', '-'], { input: message, signal })).stdout.trim();
+    }
+    const r = await this.git(['push', '--porcelain', `--force-with-lease=${ref}:${expect ?? ''}`, this.remote, `${sha ?? ''}:${ref}`], { signal, allowFail: true });
+    if (r.code === 0) return { ok: true, sha };
+    const failed = this.pushFailure(r);
+    return { ok: false, message: failed.ok ? 'rejected' : failed.message };
   }
 }

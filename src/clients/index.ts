@@ -3,6 +3,7 @@
 import type { GitOpsConfig } from '../pipeline/config/types';
 import type { Clock, Ports } from '../pipeline/ports';
 import { EcrRegistry } from './ecr';
+import { OciRegistry, REGISTRY_PASSWORD_VAR, REGISTRY_USERNAME_VAR } from './oci';
 import { GitCli } from './git';
 import { ArgoCdApplications, KubeConnection, KubernetesCluster, type KubeHints } from './kubernetes';
 import { PrometheusMetrics, UnconfiguredMetrics } from './prometheus';
@@ -11,6 +12,7 @@ import { WebhookNotifier } from './webhook';
 
 export { createGitHubClient } from './github';
 export { EcrRegistry } from './ecr';
+export { OciRegistry } from './oci';
 export { GitCli } from './git';
 export { ArgoCdApplications, KubeConnection, KubernetesCluster } from './kubernetes';
 export { PrometheusMetrics } from './prometheus';
@@ -78,7 +80,14 @@ export function createPorts(config: GitOpsConfig, opts: CreatePortsOptions = {})
   });
 
   return {
-    registry: new EcrRegistry({
+    registry: config.registry.type === 'oci' && config.registry.url ? new OciRegistry({
+      url: config.registry.url,
+      untrustedHost: config.registry.untrustedHost,
+      // Credentials only from the environment; withheld by the adapter from an untrusted host.
+      credentials: env[REGISTRY_USERNAME_VAR] && env[REGISTRY_PASSWORD_VAR] ? { username: env[REGISTRY_USERNAME_VAR], password: env[REGISTRY_PASSWORD_VAR] } : undefined,
+      servicesByRepository,
+      fetch: opts.fetch,
+    }) : new EcrRegistry({
       region: config.registry.region,
       endpoint: config.registry.endpoint,
       registryId: config.registry.registryId,

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import { maskSecrets } from './mask';
 import type { Ports } from './ports';
-import { setImageTag } from './model/imageTags';
+import { editValuesText } from './model/imageTags';
 import type { CheckResult } from './model/records';
 import {
   EXIT_CODES,
@@ -21,9 +21,11 @@ import {
   type EventSink,
   renderCommand,
 } from './outcome';
-import { changeCommitMessage, unifiedDiff } from './plan';
+import { unifiedDiff } from './plan';
 import { iso, runSteps, sleep as realSleep, type RunResult, type Step, type StepReport } from './runner';
-import { commitFacts, commitStep, pushStep, syncStep, undoLocal, updateValuesStep } from './steps/execute';
+import { commitStep, pushStep, syncStep, updateValuesStep, changeMessage } from './steps/execute';
+import { argoNowStep, resumeStep, type ResumeAction } from './steps/resume';
+import { newRunId } from './model/journal';
 import { recordStep, type RecordPlan } from './steps/record';
 import { resolveStep } from './steps/resolve';
 import { rollbackCommitStep, rollbackPushStep, rollbackSyncStep, rollbackValuesStep, rollbackRolloutStep, rollbackVerifyStep } from './steps/rollback';
@@ -98,6 +100,7 @@ export async function newState(mode: 'deploy' | 'rollback', req: { service: stri
     autoRollback: req.autoRollback !== false,
     actor: await resolveActor(deps.actor, env, deps.ports.git),
     startedAt: clock.now(),
+    runId: newRunId(clock.now()),
     checks: [],
   };
 }
@@ -108,7 +111,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
   try {
     const before = s.valuesBefore;
     if (before === undefined) throw new Error('no text');
-    diff = unifiedDiff(s.valuesRel!, before, setImageTag(before, s.service, s.tag, s.settings.config.tagPath).text);
+    diff = unifiedDiff(s.valuesRel!, before, editValuesText(before, s.service, s.tag, s.env.pinDigest ? s.digest : undefined, s.settings.config.tagPath, s.valuesRel).text);
   } catch {
     diff = '';
   }
@@ -121,7 +124,7 @@ function buildPlan(s: RunState, wouldProceed: boolean, refusal?: string): Deploy
     digest: s.digest,
     valuesFile: s.valuesRel!,
     diff,
-    commitMessage: changeCommitMessage(s.mode, commitFacts(s)),
+    commitMessage: changeMessage(s),
     application: s.application!,
     checks: s.checks,
     preflight: s.preflight,
@@ -189,7 +192,7 @@ function rollbackCommand(s: RunState): string {
   return `gitops-deploy rollback ${s.service} --env ${s.environment} --to ${s.previousTag} --reason "undo interrupted deployment of ${s.tag}"`;
 }
 
-async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps, control: RunControl): Promise<PipelineOutcome> {
+async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps, control: RunControl, resume?: ResumeAction): Promise<PipelineOutcome> {
   const env = s.settings.env;
   const clock = s.settings.clock;
   const sink = control.onEvent;
@@ -217,8 +220,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     }
   };
   try {
-    const pre = track(await runSteps(steps.before, s, opts));
-    if (s.valuesBefore === undefined && s.env) s.valuesBefore = await fs.readFile(s.env.valuesFile, 'utf8').catch(() => undefined);
+    const pre = track(await runSteps(resume ? [resumeStep(resume)] : steps.before, s, opts));
     if (pre.status !== 'succeeded') {
       const message = pre.status === 'aborted' ? `interrupted before any change: ${pre.message}; nothing was changed` : pre.status === 'failed' ? `could not check the deployment (${stepText(pre)}); nothing was changed` : (pre.cause?.text ?? 'refused');
       const exitCode = s.usage ? EXIT_CODES.usage : EXIT_CODES.refused;
@@ -232,23 +234,49 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
     }
 
     const checksBeforeChange = s.checks.length;
-    const change = track(await runSteps(steps.change, s, opts));
+    // Where the state machine is entered: from the change (a normal run), at the sync wait (resume
+    // of a pushed run), at the rollback (of an interrupted run, or resuming an interrupted rollback),
+    // or at the verification of what runs now (already running, accept).
+    const verifyNow = [argoNowStep, ...steps.change.slice(4)];
+    const interrupted = s.resume?.interrupted;
+    if (interrupted && (resume === 'rollback' || interrupted.phase === 'rolling-back')) {
+      if (resume === 'accept') {
+        const text = `run ${interrupted.runId} was interrupted during its automatic rollback; accept it by finishing the rollback: gitops-deploy resume ${s.service} --env ${s.environment}`;
+        return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: text }, reports, clock);
+      }
+      if (interrupted.phase === 'pushed') {
+        s.cause = `the run was interrupted after pushing ${s.tag}; rolled back by ${s.actor}${s.reason ? `: ${s.reason}` : ''}`;
+        s.causeStep = 'interrupted';
+      }
+      return await rollBack({ status: 'failed', step: 'interrupted', message: s.cause, cause: { code: 'interrupted', text: s.cause! }, reports: [] } as unknown as RunResult, interrupted.phase === 'rolling-back' ? steps.rollback.slice(3) : steps.rollback);
+    }
+    const changeSteps = resume === 'accept' || s.alreadyRunning ? verifyNow : resume === 'resume' ? steps.change.slice(3) : steps.change;
+    const change = track(await runSteps(changeSteps, s, opts));
     if (change.status === 'succeeded') {
       const status = mode === 'rollback' ? 'rollback' : 'succeeded';
       const ref = await writeRecord({ status, finishedAt: clock.now() });
-      const message = `${mode === 'rollback' ? 'rolled back' : 'deployed'} ${s.service} ${s.previousTag} → ${s.tag} in ${s.environment} (commit ${shortSha(s.commit)}) and verified${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
+      const what = s.alreadyRunning ? `${s.service} ${s.tag} already runs in ${s.environment}: verified, nothing pushed` : `${mode === 'rollback' ? 'rolled back' : 'deployed'} ${s.service} ${s.previousTag} → ${s.tag} in ${s.environment} (commit ${shortSha(s.commit)}) and verified${resume === 'accept' ? ` — interrupted run ${s.runId} accepted` : resume ? ` — interrupted run ${s.runId} finished` : ''}`;
+      const message = `${what}${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
       await notify('succeeded', message);
       return outcome(s, { kind: 'deployed', exitCode: EXIT_CODES.ok, message, record: ref }, reports, clock);
     }
+    if (resume === 'accept' && change.status !== 'aborted') {
+      const text = `not accepted: ${stepText(change)}. Nothing was recorded; roll it back with gitops-deploy resume ${s.service} --env ${s.environment} --rollback, or continue it with gitops-deploy resume ${s.service} --env ${s.environment}`;
+      return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: text }, reports, clock);
+    }
+    if (s.alreadyRunning && change.status !== 'aborted') {
+      // Nothing of this run is on origin: there is nothing to roll back, a human looks.
+      const why = stepText(change);
+      const ref = await writeRecord({ status: change.status === 'inconclusive' ? 'inconclusive' : 'failed', finishedAt: clock.now(), cause: `${s.tag} already runs but its verification ${change.status === 'inconclusive' ? 'was inconclusive' : 'failed'}: ${why}`, failedStep: change.step, causeCode: change.cause?.code, todo: 'Nothing was pushed by this run. Look at the evidence; fix forward or roll back to an earlier tag.' });
+      const message = `${s.service} ${s.tag} already runs in ${s.environment} but ${why}; nothing was pushed`;
+      await notify('failed', message);
+      return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message, record: ref }, reports, clock);
+    }
 
     if (!s.pushed) {
-      // Nothing reached origin: undo the local change.
-      if (s.changedLocally || s.commit) {
-        const problem = await undoLocal(s, deps.ports.git, new AbortController().signal);
-        if (problem) emit({ type: 'log', level: 'error', message: `could not undo the local change: ${problem}`, at: iso(clock.now()) });
-      }
+      // Nothing reached origin, and the user's checkout was never touched: nothing to undo.
       if (change.status === 'aborted') {
-        return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: `interrupted at ${change.step} before anything was pushed: ${change.message}; the local change was undone, nothing changed on origin` }, reports, clock);
+        return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: `interrupted at ${change.step} before anything was pushed: ${change.message}; nothing changed on origin or in your checkout` }, reports, clock);
       }
       const refused = change.status === 'refused';
       const why = refused ? (change.cause?.text ?? '') : stepText(change);
@@ -292,9 +320,17 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       await notify('failed', todo);
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: todo, record: ref }, reports, clock);
     }
-    emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.previousTag}`, at: iso(clock.now()) });
+    emit({ type: 'log', level: 'warn', message: `${change.step} failed; rolling back ${s.service} in ${s.environment} to ${s.previousTag} (the tag origin had, verified, before this run)`, at: iso(clock.now()) });
+    return await rollBack(change, steps.rollback);
+  } finally {
+    await s.releaseLock?.().catch(() => undefined);
+    s.releaseLock = undefined;
+  }
+
+  async function rollBack(change: RunResult, rollbackSteps: Step<RunState, any>[]): Promise<PipelineOutcome> {
+    const failure = { failedStep: change.step, causeCode: change.cause?.code };
     const checksBeforeRollback = s.checks.length;
-    const rb = track(await runSteps(steps.rollback, s, opts));
+    const rb = track(await runSteps(rollbackSteps, s, opts));
     const rbWhy = oneLine(rb.cause?.text ?? rb.message ?? '');
     if (rb.status === 'inconclusive') {
       // The rollback is on origin; only its verification could not observe: never "ROLLBACK FAILED".
@@ -318,18 +354,10 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
       await notify('rolled-back', message);
       return outcome(s, { kind: 'rolled-back', exitCode: EXIT_CODES.rolledBack, message, record: ref }, reports, clock);
     }
-    if (!s.rollbackPushed) {
-      // Leave the working tree as origin has it, so the manual fix starts from a clean state.
-      if (s.rollbackCommit) await deps.ports.git.resetHard(s.commit!, new AbortController().signal).catch(() => undefined);
-      else await deps.ports.git.restore([s.valuesRel!], new AbortController().signal).catch(() => undefined);
-    }
     const fix = manualFix(s, rb.step, rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy);
     const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}. The automatic rollback failed at ${rb.step}: ${rbWhy}`, ...failure, todo: fix });
     await notify('rollback-failed', fix);
     return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message: fix, record: ref, manualFix: fix }, reports, clock);
-  } finally {
-    await s.releaseLock?.().catch(() => undefined);
-    s.releaseLock = undefined;
   }
 
   function outcome(st: RunState, f: Finish, steps: StepReport[], c: typeof clock): PipelineOutcome {
@@ -357,6 +385,7 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
         windowOverride: st.windowOverride,
         estimate: st.estimate,
         ...failureOf(steps, st.checks),
+        runId: st.runId,
         startedAt: iso(st.startedAt),
         finishedAt: iso(c.now()),
       },
@@ -371,6 +400,16 @@ async function run(mode: 'deploy' | 'rollback', s: RunState, deps: PipelineDeps,
 export async function runDeployment(request: DeployRequest, deps: PipelineDeps, control: RunControl = {}): Promise<PipelineOutcome> {
   const s = await newState('deploy', request, deps);
   return run('deploy', s, deps, control);
+}
+
+/**
+ * Finish a deployment of a service that was interrupted (found in origin's journal: pushed, no
+ * record): `resume` continues at the sync wait (rolling back if verification fails), `rollback`
+ * goes back to the tag before it, `accept` records it as succeeded after verifying it now.
+ */
+export async function runResume(request: { service: string; environment: string; action: ResumeAction; reason?: string; dryRun?: boolean }, deps: PipelineDeps, control: RunControl = {}): Promise<PipelineOutcome> {
+  const s = await newState('deploy', { service: request.service, environment: request.environment, reason: request.reason, dryRun: request.dryRun }, deps);
+  return run('deploy', s, deps, control, request.action);
 }
 
 /** Roll a service back to an earlier tag (default: the last succeeded record's tag before the current one). */

@@ -158,6 +158,8 @@ export interface PipelineOutcome {
   fault?: { system: FaultSystem; kind: FaultKind };
   /** The run-duration estimate and its basis (window.finishBy), also when the check refused the run. */
   estimate?: import('./model/duration').RunEstimate;
+  /** The run's id (its commits' Run-Id trailer, its record's name and front matter). */
+  runId?: string;
   startedAt: string;
   finishedAt: string;
 }

@@ -52,6 +52,11 @@ export function recordCommitMessage(service: string, environment: string, tag: s
   return `Record ${service} ${tag} in ${environment}: ${status}\n\n${file}\n`;
 }
 
+/** Add trailer lines to a message that ends with a trailer block (they join that block). */
+export function withTrailers(message: string, lines: readonly string[]): string {
+  return lines.length ? `${message.replace(/\n+$/, '')}\n${lines.join('\n')}\n` : message;
+}
+
 /** A unified diff of the lines that differ (one, for a tag edit), without context. */
 export function unifiedDiff(file: string, before: string, after: string): string {
   const a = before.split('\n');

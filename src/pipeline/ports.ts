@@ -57,6 +57,28 @@ export interface GitCommit {
 
 export type PushResult = { ok: true } | { ok: false; rejected: 'non-fast-forward' | 'other'; message: string };
 
+/** What became of the user's checkout after a run pushed a commit built elsewhere. */
+export type CheckoutSync =
+  | { kind: 'fast-forwarded' | 'up-to-date' | 'branch-updated' }
+  /** Left alone: on another branch whose deploy branch diverged, local commits ahead, or local edits in the way. */
+  | { kind: 'ahead' | 'diverged' | 'dirty'; detail: string };
+
+/** A commit with its whole message (for trailers). */
+export interface GitMessage {
+  sha: string;
+  /** Committer date, ISO. */
+  date: string;
+  message: string;
+}
+
+/** A lease ref on origin (`refs/gitops-deploy/locks/…`): the commit it points at and that commit's message. */
+export interface RemoteLease {
+  sha: string;
+  message: string;
+}
+
+export type LeaseWrite = { ok: true; sha?: string } | { ok: false; message: string };
+
 export interface GitPort {
   /** The repository root (working tree). */
   readonly root: string;
@@ -81,6 +103,25 @@ export interface GitPort {
   userName(signal?: AbortSignal): Promise<string | undefined>;
   /** The remote's sha of the branch after a fetch (`origin/main`). */
   remoteSha(signal?: AbortSignal): Promise<string>;
+
+  // ---- isolated changes: built on origin's commit, never in the user's working tree or index
+  /** A new commit on `base` whose tree is base's with these files (repo-relative path → text); nothing else is touched. */
+  commitOnto(base: string, files: Record<string, string>, message: string, signal?: AbortSignal): Promise<string>;
+  /** Push that commit id to the deploy branch on origin (fast-forward only). */
+  pushCommit(sha: string, signal?: AbortSignal): Promise<PushResult>;
+  /** Move the user's deploy branch (and checkout, when on it) to `sha` if that is a safe fast-forward. */
+  syncCheckout(sha: string, signal?: AbortSignal): Promise<CheckoutSync>;
+  /** How many commits the local deploy branch has that origin's has not (after a fetch). */
+  localAhead(signal?: AbortSignal): Promise<number>;
+  /** Paths (repo-relative) of the files under `dir` at `rev`. */
+  listFiles(rev: string, dir: string, signal?: AbortSignal): Promise<string[]>;
+  /** Commits reachable from `rev` touching `path`, newest first, with their whole messages. */
+  history(rev: string, path: string, limit: number, signal?: AbortSignal): Promise<GitMessage[]>;
+
+  // ---- leases on origin (compare-and-swap pushes of a ref)
+  readLease(ref: string, signal?: AbortSignal): Promise<RemoteLease | undefined>;
+  /** Point `ref` on origin at a new commit carrying `message` if it is still at `expect` (undefined: absent); message undefined deletes it. */
+  writeLease(ref: string, expect: string | undefined, message: string | undefined, signal?: AbortSignal): Promise<LeaseWrite>;
 }
 
 /** The subset of an Argo CD Application's status the pipeline reads. */

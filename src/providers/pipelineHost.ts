@@ -40,6 +40,8 @@ export interface RunRequest {
   overrideReason?: string;
   /** false: no automatic rollback when it fails (the manual fix of a failed rollback). */
   autoRollback?: false;
+  /** Finish an interrupted deployment found on origin instead of starting one. */
+  resume?: import('../pipeline/steps/resume').ResumeAction;
 }
 
 /** A service in an environment: what the troubleshooting commands take (from the tree or a notification). */
@@ -248,7 +250,7 @@ export class PipelineHost extends Disposable {
 
   async run(config: GitOpsConfig, mode: RunMode, req: RunRequest): Promise<PipelineOutcome | undefined> {
     // The workflow always rolls back automatically, which would re-deploy the broken tag of a manual fix: that runs here.
-    if (this.remote && req.autoRollback !== false && vscode.workspace.getConfiguration('gitopsDeploy').get<string>('executor') === 'github-actions') {
+    if (this.remote && req.autoRollback !== false && !req.resume && vscode.workspace.getConfiguration('gitopsDeploy').get<string>('executor') === 'github-actions') {
       // The plan was checked here; the workflow runs the same pipeline in GitHub Actions.
       await this.remote(mode, req);
       await this.model.refresh();
@@ -325,7 +327,7 @@ export class PipelineHost extends Disposable {
             this.log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'debug'](`[${e.step ?? 'pipeline'}] ${e.message}`);
           }
         };
-        const request = { service: req.service, environment: req.environment, tag: req.tag, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason, autoRollback: req.autoRollback };
+        const request = { service: req.service, environment: req.environment, tag: req.tag, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason, autoRollback: req.autoRollback, resume: req.resume };
         return launchRun(mode, request, { deps, env: { ...process.env }, token: githubToken, warn: (m) => this.log.warn(`GitHub: ${m}`), signal: controller.signal, onEvent });
       });
     } catch (err) {

@@ -104,7 +104,7 @@ describe('Deployment flows against the sandbox', function () {
     assert.ok(record.checks.some((c: { name: string; status: string }) => c.name === 'health' && c.status === 'passed'), JSON.stringify(record.checks));
 
     const transcript = flows.transcript();
-    for (const re of [/━━━ Deploy accounts 1\.5\.0 to prod ━━━/, /by E2E Deployer/, /✓ Pre-validate \(/, /✓ Push \(/, /✓ Wait for Argo CD \(/, /✓ Verify \(/, /✓ DONE/, /record {10}docs\/deployments\/prod\/\S+-accounts\.md \(succeeded, pushed\)/]) {
+    for (const re of [/━━━ Deploy accounts 1\.5\.0 to prod ━━━/, /by E2E Deployer/, /✓ Pre-validate \(/, /✓ Push \(/, /✓ Wait for Argo CD \(/, /✓ Verify \(/, /✓ DONE/, /record {10}docs\/deployments\/prod\/\d{8}T\d{6}Z-accounts-[a-z]{6}\.md \(succeeded, pushed\)/]) {
       assert.match(transcript, re);
     }
     assert.ok(transcript.includes(outcome.record!.absolutePath), 'the record is linked by its path');

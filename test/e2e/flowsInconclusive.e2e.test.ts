@@ -1,4 +1,4 @@
-// An inconclusive run in the real VS Code against the sandbox: ledger 4.1.0 is deployed to stag from
+// An inconclusive run in the real VS Code against the sandbox: treasury 4.1.0 is deployed to stag from
 // the editor while Prometheus answers 503 once the change is on origin (the sandbox's fault switch,
 // armed through its control endpoint so the pre-flight sees Prometheus healthy). The run holds for a
 // human: the record on origin says inconclusive, origin keeps 4.1.0 (nothing rolled back), and the
@@ -55,7 +55,7 @@ describe('An inconclusive run in the editor: held, recorded, and decided from th
     api = await activateExtension();
     flows = api.flows!;
     restore = flows.setPrompter(prompter);
-    await waitFor(api, 'ledger in stag at 4.0.0', async () => (await rowAt(api, 'stag', 'ledger')).description.startsWith('4.0.0'), 60_000);
+    await waitFor(api, 'treasury in stag at 4.0.0', async () => (await rowAt(api, 'stag', 'treasury')).description.startsWith('4.0.0'), 60_000);
   });
 
   after(async () => {
@@ -74,22 +74,22 @@ describe('An inconclusive run in the editor: held, recorded, and decided from th
     await fault(true, true);
     prompter.script(
       pickOrType((q) => {
-        assert.equal(q.title, 'Deploy ledger to stag (now 4.0.0): which tag?');
+        assert.equal(q.title, 'Deploy treasury to stag (now 4.0.0): which tag?');
         const def = q.items.find((i) => i.picked)!;
         assert.equal(def.tag, '4.1.0');
         return def;
       }),
-      input(() => 'CHG-4101 ledger rounding'),
+      input(() => 'CHG-4101 treasury rounding'),
       confirm(() => 'Deploy'),
     );
-    const outcome = await vscode.commands.executeCommand<PipelineOutcome | undefined>('gitopsDeploy.deploy', { service: 'ledger', environment: 'stag' });
+    const outcome = await vscode.commands.executeCommand<PipelineOutcome | undefined>('gitopsDeploy.deploy', { service: 'treasury', environment: 'stag' });
     assert.equal(prompter.pending, 0, 'every prompt was asked');
     assert.ok(outcome, 'the command returns the outcome');
     assert.equal(outcome.kind, 'inconclusive', outcome.message);
     assert.equal(outcome.exitCode, 4);
     assert.equal(outcome.rollbackCommit, undefined, 'nothing rolled back');
     assert.deepEqual(outcome.decision?.unobserved, ['error-rate']);
-    assert.deepEqual(outcome.decision?.recheck, { command: 'verify', service: 'ledger', environment: 'stag' });
+    assert.deepEqual(outcome.decision?.recheck, { command: 'verify', service: 'treasury', environment: 'stag' });
     assert.equal(outcome.decision?.rollback?.to, '4.0.0');
 
     // Origin, read with git: the record says inconclusive, the values file keeps the new tag, no rollback commit.
@@ -98,18 +98,18 @@ describe('An inconclusive run in the editor: held, recorded, and decided from th
     assert.equal(record.tag, '4.1.0');
     assert.equal(record.checks.find((c: { name: string }) => c.name === 'error-rate')?.status, 'inconclusive');
     const values = parse(await onOrigin('helm/environments/stag-env/image-tags.yaml'));
-    assert.equal(values.ledger.image.tag, '4.1.0', 'origin keeps the new tag');
+    assert.equal(values.treasury.image.tag, '4.1.0', 'origin keeps the new tag');
     const subjects = (await git(['log', '-n', '3', '--format=%s', 'origin/main'])).trim().split('\n');
-    assert.deepEqual(subjects.slice(0, 2), ['Record ledger 4.1.0 in stag: inconclusive', 'Deploy ledger to stag: 4.0.0 → 4.1.0']);
+    assert.deepEqual(subjects.slice(0, 2), ['Record treasury 4.1.0 in stag: inconclusive', 'Deploy treasury to stag: 4.0.0 → 4.1.0']);
 
     // The notification: the decision's buttons, by what the outcome holds.
     const n = prompter.notified.at(-1)!;
     assert.equal(n.severity, 'warning');
-    assert.match(n.message, /^ledger 4\.1\.0 in stag: verification inconclusive, nothing rolled back — could not observe error-rate/);
+    assert.match(n.message, /^treasury 4\.1\.0 in stag: verification inconclusive, nothing rolled back — could not observe error-rate/);
     assert.deepEqual(n.actions, ['Re-check', 'Roll back to 4.0.0', 'More…']);
     if (!hasUiDriver) return; // the mouse needs the browser harness (scripts/e2e.mjs)
     const toasts = (await uiNotifications('verification inconclusive'))!;
-    const toast = toasts.find((t) => t.message.includes('ledger 4.1.0 in stag: verification inconclusive'))!;
+    const toast = toasts.find((t) => t.message.includes('treasury 4.1.0 in stag: verification inconclusive'))!;
     assert.deepEqual(toast.buttons, ['Re-check', 'Roll back to 4.0.0', 'More…']);
     await screenshot('inconclusive-notification');
 
@@ -118,11 +118,11 @@ describe('An inconclusive run in the editor: held, recorded, and decided from th
     const head = await originHead();
     const shown = prompter.notified.length;
     await uiClick('.notifications-toasts .notification-toast .monaco-button', 'Re-check');
-    await waitFor(api, 'the re-check to end', async () => flows.transcript().includes('RE-CHECK PASSED: ledger 4.1.0 in stag') || /RE-CHECK (FAILED|INCONCLUSIVE): ledger/.test(flows.transcript()), 180_000);
-    assert.match(flows.transcript(), /━━━ Re-check ledger in stag ━━━/);
-    assert.ok(flows.transcript().includes('✓ RE-CHECK PASSED: ledger 4.1.0 in stag'), flows.transcript().split('\n').slice(-20).join('\n'));
+    await waitFor(api, 'the re-check to end', async () => flows.transcript().includes('RE-CHECK PASSED: treasury 4.1.0 in stag') || /RE-CHECK (FAILED|INCONCLUSIVE): treasury/.test(flows.transcript()), 180_000);
+    assert.match(flows.transcript(), /━━━ Re-check treasury in stag ━━━/);
+    assert.ok(flows.transcript().includes('✓ RE-CHECK PASSED: treasury 4.1.0 in stag'), flows.transcript().split('\n').slice(-20).join('\n'));
     await waitFor(api, 'the re-check notification', async () => prompter.notified.length > shown);
-    assert.deepEqual(prompter.notified.at(-1), { severity: 'info', message: 'Re-check of ledger 4.1.0 in stag: every check passed.', actions: ['Show output'] });
+    assert.deepEqual(prompter.notified.at(-1), { severity: 'info', message: 'Re-check of treasury 4.1.0 in stag: every check passed.', actions: ['Show output'] });
     assert.equal(await originHead(), head, 'the re-check changes nothing on origin');
   });
 });

@@ -263,7 +263,7 @@ describe('CLI deploy/rollback against the sandbox', function () {
     assert.deepEqual((await originLog(s)).slice(0, 3), ['Record accounts 1.5.0 in stag: succeeded', 'Deploy accounts to stag: 1.4.0 → 1.5.0', 'Deploy cards to stag: 2.1.0 → 2.2.0']);
   });
 
-  it('a push race on the same service: the local commit is undone and the deployment refused (exit 2)', async () => {
+  it("a stale checkout (origin changed the same service since the last pull): the run builds on origin's head, never on the checkout", async () => {
     const s = await start(scenario());
     const other = path.join(dir, 'other');
     await git(['clone', '-q', s.originDir, other], dir);
@@ -271,14 +271,17 @@ describe('CLI deploy/rollback against the sandbox', function () {
     fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('tag: "1.4.0"', 'tag: "1.3.0"'));
     await git(['-c', 'user.name=Other', '-c', 'user.email=o@x', 'commit', '-qam', 'Deploy accounts to stag: 1.4.0 → 1.3.0'], other);
     await git(['push', '-q', 'origin', 'HEAD:main'], other);
-    const localHead = (await git(['rev-parse', 'HEAD'], s.repoDir)).trim();
-    const r = await cli(s, ['deploy', 'accounts', '--env', 'stag']);
-    assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stdout + r.stderr, /origin moved and changed accounts there: .* has 1\.3\.0, expected 1\.4\.0\. Someone else deployed accounts meanwhile\. The local commit was undone/);
-    assert.ok(!(await originLog(s)).includes('Deploy accounts to stag: 1.4.0 → 1.5.0'));
-    assert.match(await originFile(s, VALUES('stag')), /tag: "1\.3\.0"/);
-    assert.equal(await git(['status', '--porcelain', '--', VALUES('stag')], s.repoDir), '');
-    void localHead;
+    const r = await cli(s, ['deploy', 'accounts', '--env', 'stag', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const o = JSON.parse(r.stdout);
+    assert.equal(o.previousTag, '1.3.0');
+    assert.deepEqual((await originLog(s)).slice(0, 3), ['Record accounts 1.5.0 in stag: succeeded', 'Deploy accounts to stag: 1.3.0 → 1.5.0', 'Deploy accounts to stag: 1.4.0 → 1.3.0']);
+    // the deploy commit's parent is the other clone's commit: built on origin, pushed by id
+    const parent = (await git(['rev-parse', `${o.commit}^`], s.originDir)).trim();
+    assert.equal(parent, (await git(['rev-parse', 'HEAD'], other)).trim());
+    // the checkout was fast-forwarded to origin and is clean
+    assert.equal((await git(['rev-parse', 'HEAD'], s.repoDir)).trim(), (await git(['rev-parse', 'main'], s.originDir)).trim());
+    assert.equal(await git(['status', '--porcelain'], s.repoDir), '');
   });
 
   it('Ctrl-C during the Argo CD wait stops cleanly, says the state and prints the rollback command (exit 4)', async () => {

@@ -45,6 +45,8 @@ async function recordOnOrigin(sb: Sandbox, file: string): Promise<LoadedRecord> 
 
 function scenario(extra: Partial<Scenario> = {}): Scenario {
   return {
+    // Builds are signed keyless by the release workflow (the commit is in the certificate), like a real team.
+    signature: 'keyless',
     services: { accounts: { images: { '1.4.0': {}, '1.5.0': {} } }, cards: { images: { '2.1.0': {}, '2.2.0': {} } } },
     environments: { dev: { accounts: '1.5.0', cards: '2.2.0' }, stag: { accounts: '1.4.0', cards: '2.1.0' }, prod: { accounts: '1.4.0', cards: '2.1.0' } },
     ...extra,

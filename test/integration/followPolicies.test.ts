@@ -153,8 +153,9 @@ describe('follow: minAge, signedBy and polling (CLI against the sandbox)', funct
     const ours = TAG('b');
     const theirs = TAG('c');
     const ago = (min: number) => new Date(Date.now() - min * 60_000).toISOString();
-    s.pushImage('accounts', ours, { commit: SHA('b'), pushedAt: ago(10) });
-    s.pushImage('accounts', theirs, { commit: SHA('c'), signedBy: 'untrusted', pushedAt: ago(5) });
+    // Key-signed the classic way (cosign sign --key … -a commit=…): the payload names the commit.
+    s.pushImage('accounts', ours, { signature: 'classic', commit: SHA('b'), pushedAt: ago(10) });
+    s.pushImage('accounts', theirs, { signature: 'classic', commit: SHA('c'), signedBy: 'untrusted', pushedAt: ago(5) });
 
     // The general signing policy accepts the other key's build: the refusal below is signedBy's alone.
     const plan = await cli(s, ['deploy', 'accounts', '--env', 'dev', '--tag', theirs, '--reason', 'check', '--dry-run', '--json']);

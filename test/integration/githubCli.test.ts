@@ -46,7 +46,7 @@ describe('CLI in a GitHub Actions run (sandbox)', function () {
     assert.deepEqual(statuses.map(([id, state]) => [created.indexOf(id), state]), [[0, 'in_progress'], [0, 'failure'], [1, 'success']]);
     assert.equal(statuses[0][2], runUrl);
     const recordDir = path.join(sb.repoDir, 'docs', 'deployments', 'stag');
-    const newest = fs.readdirSync(recordDir).filter((f) => f.endsWith('-accounts.md')).sort().at(-1)!;
+    const newest = fs.readdirSync(recordDir).filter((f) => /-accounts(-[a-z]{6})?\.md$/.test(f)).sort().at(-1)!;
     const text = fs.readFileSync(path.join(recordDir, newest), 'utf8');
     const rec = parseRecord(text, newest);
     assert.equal(rec.status, 'rolled-back');

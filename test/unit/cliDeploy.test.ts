@@ -25,10 +25,10 @@ describe('CLI deploy / rollback (fake ports)', () => {
     const r = await run(['deploy', 'accounts', '--env', 'stag', '--tag', '1.6.0']);
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /^▸ Resolve service, environment and tag$/m);
-    assert.match(r.out, /^✓ Pre-validate \(\d+ ms\) — 7 checks passed$/m);
+    assert.match(r.out, /^✓ Pre-validate \(\d+ ms\) — 8 checks passed$/m);
     assert.match(r.out, /^ {4}✓ signature: verified classic \.sig signature, key cosign\.pub \(ECDSA P-256\)$/m);
     assert.match(r.out, /✓ DEPLOYED \(exit 0\)/);
-    assert.match(r.out, /record: docs\/deployments\/stag\/20261121T150000Z-accounts\.md/);
+    assert.match(r.out, /record: docs\/deployments\/stag\/20261121T150000Z-accounts-[a-z]{6}\.md/);
   });
 
   it('--json prints exactly one JSON object with the outcome and every check', async () => {
@@ -36,7 +36,9 @@ describe('CLI deploy / rollback (fake ports)', () => {
     const o = JSON.parse(r.out);
     assert.equal(o.kind, 'deployed');
     assert.equal(o.exitCode, 0);
-    assert.equal(o.record.path, 'docs/deployments/stag/20261121T150000Z-accounts.md');
+    assert.match(o.runId, /^20261121T150000Z-[a-z]{6}$/);
+    // the record's name carries the run id: two runs can never write the same file
+    assert.equal(o.record.path, `docs/deployments/stag/20261121T150000Z-accounts-${o.runId.slice(-6)}.md`);
     assert.ok(o.checks.length >= 15);
   });
 
@@ -64,8 +66,8 @@ describe('CLI deploy / rollback (fake ports)', () => {
     w.registry.images.set('accounts:1.6.5', w.registry.images.get('accounts:1.6.0')!);
     w.git.historyCommit(w.valuesRel('dev'), w.read(w.valuesRel('dev')).replace('1.6.0', '1.6.5'));
     let n = 0;
-    const push = w.git.push.bind(w.git);
-    w.git.push = async () => (++n === 2 ? { ok: false, rejected: 'other', message: 'denied' } : push());
+    const push = w.git.pushCommit.bind(w.git);
+    w.git.pushCommit = async (sha: string) => (++n === 2 ? { ok: false, rejected: 'other', message: 'denied' } : push(sha));
     const r = await run(['deploy', 'accounts', '--env', 'stag', '--tag', '1.6.5']);
     assert.equal(r.code, 4, r.out + r.err);
     assert.match(r.err, /✗✗ FAILED-NEEDS-HUMAN \(exit 4\)/);

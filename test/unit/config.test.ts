@@ -37,6 +37,15 @@ describe('.gitops-deploy.yaml', () => {
     assert.equal(applicationName(c.environments[2], 'accounts'), 'accounts-prod');
   });
 
+  it('pinDigest: off by default, on per environment; a non-boolean is refused with its line', () => {
+    assert.deepEqual(parseConfig(ROOT, undefined).environments.map((e) => e.pinDigest), [false, false, false]);
+    const c = parseConfig(ROOT, 'environments:\n  - name: stag\n  - name: prod\n    pinDigest: true\n');
+    assert.deepEqual(c.environments.map((e) => [e.name, e.pinDigest]), [['stag', false], ['prod', true]]);
+    const p = problem('environments:\n  - name: prod\n    pinDigest: "yes"\n');
+    assert.equal(p.line, 3);
+    assert.match(p.message, /environments\[0\]\.pinDigest must be a boolean/);
+  });
+
   it('the starter config is valid and equals the defaults', () => {
     const c = parseConfig(ROOT, STARTER_CONFIG);
     const d = parseConfig(ROOT, undefined);

@@ -56,7 +56,7 @@ describe('pipeline deploy', () => {
       assert.equal(rec.commit, deployCommit.sha);
       assert.equal(rec.actor, 'alice');
       assert.match(rec.digest!, /^sha256:/);
-      assert.deepEqual(rec.checks.map((c) => c.name), ['image-exists', 'signature', 'previous-environment', 'window', 'reason', 'working-tree', 'lock', 'preflight-kubernetes', 'preflight-kubernetes-permissions', 'preflight-argocd', 'preflight-argocd-permissions', 'preflight-prometheus', 'preflight-health', 'sync', 'rollout', 'pods', 'restarts', 'running-digest', 'health', 'smoke', 'error-rate', 'resources']);
+      assert.deepEqual(rec.checks.map((c) => c.name), ['image-exists', 'signature', 'previous-environment', 'window', 'reason', 'working-tree', 'journal', 'lock', 'preflight-kubernetes', 'preflight-kubernetes-permissions', 'preflight-argocd', 'preflight-argocd-permissions', 'preflight-prometheus', 'preflight-health', 'sync', 'rollout', 'pods', 'restarts', 'running-digest', 'health', 'smoke', 'error-rate', 'resources']);
       assert.ok(rec.checks.every((c) => c.status === 'passed' || c.status === 'skipped'), JSON.stringify(rec.checks));
       assert.match(text, /^# accounts 1\.5\.0 → 1\.6\.0 in stag: succeeded$/m);
       assert.ok(w.git.remote.some((c) => c.paths.includes(rel)), 'the record is pushed');
@@ -211,9 +211,21 @@ describe('pipeline deploy', () => {
       assert.match(out.message, /unknown environment "nope"; environments: dev, stag, prod/);
     });
 
-    it('same tag as current', async () => {
-      const out = await refused({}, { service: 'accounts', environment: 'stag', tag: '1.5.0' });
-      assert.match(out.message, /accounts in stag already runs 1\.5\.0: nothing to deploy/);
+    it('the tag that already runs: verified and recorded as already running, nothing pushed, no sync wait', async () => {
+      world();
+      const before = w.git.remote.length;
+      const out = await deploy({ service: 'accounts', environment: 'stag', tag: '1.5.0' });
+      assert.equal(out.kind, 'deployed', out.message);
+      assert.equal(out.commit, undefined);
+      // only the record reached origin
+      assert.equal(w.git.remote.length, before + 1);
+      assert.deepEqual(w.git.remote[w.git.remote.length - 1].paths, [out.record!.path]);
+      assert.ok(!out.steps.some((r) => r.step === 'sync' || r.step === 'push'));
+      assert.deepEqual(out.steps.filter((r) => r.step === 'argo-now').map((r) => r.status), ['succeeded']);
+      const rec = parseRecord(w.git.originText(out.record!.path)!, out.record!.path);
+      assert.equal(rec.alreadyRunning, true);
+      assert.equal(rec.status, 'succeeded');
+      assert.equal(rec.runId, out.runId);
     });
 
     it('a concurrent deployment holds the lock: says who and since when', async () => {
@@ -238,12 +250,18 @@ describe('pipeline deploy', () => {
       await assert.rejects(fs.access(file));
     });
 
-    it('an uncommitted change to the values file refuses', async () => {
+    it("an uncommitted change to the values file is left out, named, and left as it is: origin's file is deployed", async () => {
       world();
       await fs.appendFile(path.join(w.root, w.valuesRel('stag')), '# local edit\n');
       const out = await deploy({ service: 'accounts', environment: 'stag', tag: '1.6.0' });
-      assert.equal(out.kind, 'refused');
-      assert.match(failed(out)['working-tree'], /uncommitted changes/);
+      assert.equal(out.kind, 'deployed', out.message);
+      const wt = out.checks.find((c) => c.name === 'working-tree')!;
+      assert.equal(wt.status, 'warning');
+      assert.deepEqual(wt.checkout, { dirty: true, localAhead: 0, policyIgnored: false });
+      assert.ok(!w.git.originText(w.valuesRel('stag'))!.includes('# local edit'));
+      assert.match(w.git.originText(w.valuesRel('stag'))!, /tag: "1\.6\.0"/);
+      // the user's edit is still there, and the checkout was not moved over it
+      assert.ok(w.read(w.valuesRel('stag')).endsWith('# local edit\n'));
     });
 
     it('an earlier tag seen in the upstream values file history passes the upstream check', async () => {
@@ -332,9 +350,9 @@ describe('pipeline deploy', () => {
     it('a failed rollback needs a human: loud, with the manual fix (exit 4)', async () => {
       world({ behaviour: { '1.6.0': { health: 'DOWN' } } });
       // the deploy push succeeds, the rollback push is refused by the server
-      const origPush = w.git.push.bind(w.git);
+      const origPush = w.git.pushCommit.bind(w.git);
       let n = 0;
-      w.git.push = async () => (++n === 2 ? { ok: false, rejected: 'other', message: 'permission denied' } : origPush());
+      w.git.pushCommit = async (sha: string) => (++n === 2 ? { ok: false, rejected: 'other', message: 'permission denied' } : origPush(sha));
       const out = await deploy({ service: 'accounts', environment: 'stag', tag: '1.6.0' });
       assert.equal(out.kind, 'failed-needs-human', out.message);
       assert.equal(out.exitCode, 4);
@@ -348,27 +366,33 @@ describe('pipeline deploy', () => {
   });
 
   describe('push race', () => {
-    it('origin moved on another service: fetch, rebase once, push', async () => {
+    it('origin moved on another service between the build and the push: built again on the new head, pushed', async () => {
       world();
-      w.git.remoteCommit(w.valuesRel('stag'), w.read(w.valuesRel('stag')).replace('tag: "2.1.0"', 'tag: "2.2.0"'));
+      const text = w.git.originText(w.valuesRel('stag'))!;
+      w.git.beforePush = () => w.git.remoteCommit(w.valuesRel('stag'), text.replace('tag: "2.1.0"', 'tag: "2.2.0"'));
       const out = await deploy({ service: 'accounts', environment: 'stag', tag: '1.6.0' });
       assert.equal(out.kind, 'deployed', out.message);
       const origin = w.git.originText(w.valuesRel('stag'))!;
       assert.match(origin, /accounts:\n {2}image:\n {4}tag: "1\.6\.0"/);
       assert.match(origin, /cards:\n {2}image:\n {4}tag: "2\.2\.0"/);
-      assert.ok(w.git.calls.includes('rebase'));
+      assert.equal(w.git.calls.filter((c) => c.startsWith('commitOnto helm/')).length, 2);
+      assert.ok(!w.git.calls.includes('rebase'));
     });
 
-    it('origin changed the same service: undo and refuse with the reason', async () => {
+    it('origin changed the same service between the build and the push: refused, nothing reached origin, the checkout untouched', async () => {
       world();
       const before = w.read(w.valuesRel('stag'));
-      w.git.remoteCommit(w.valuesRel('stag'), before.replace('tag: "1.5.0"', 'tag: "1.5.1"'));
+      w.git.beforePush = () => w.git.remoteCommit(w.valuesRel('stag'), before.replace('tag: "1.5.0"', 'tag: "1.5.1"'));
       const out = await deploy({ service: 'accounts', environment: 'stag', tag: '1.6.0' });
       assert.equal(out.kind, 'refused', out.message);
       assert.equal(out.exitCode, 2);
-      assert.match(out.message, /origin moved and changed accounts there: .* has 1\.5\.1, expected 1\.5\.0\. Someone else deployed accounts meanwhile\. The local commit was undone/);
-      assert.equal(w.read(w.valuesRel('stag')).replace('1.5.1', '1.5.0'), before);
+      assert.equal(out.failedStep, 'push');
+      assert.equal(out.cause?.code, 'conflict');
       assert.ok(!w.git.remote.some((c) => c.message.startsWith('Deploy')));
+      // the checkout never got a commit of this run; it was only brought up to origin (the other change, the record)
+      assert.ok(!w.git.local.some((c) => c.message.startsWith('Deploy')));
+      assert.equal(w.read(w.valuesRel('stag')), w.git.originText(w.valuesRel('stag')));
+      assert.equal(w.read(w.valuesRel('stag')), before.replace('tag: "1.5.0"', 'tag: "1.5.1"'));
     });
   });
 

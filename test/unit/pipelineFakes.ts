@@ -37,6 +37,7 @@ interface Commit {
   paths: string[];
   files: Record<string, string>;
   date: string;
+  parent?: string;
 }
 
 let counter = 0;
@@ -140,8 +141,7 @@ export class FakeGit implements GitPort {
   }
   async show(rev: string, p: string) {
     if (rev === 'origin/main') return this.head(this.remote).files[p];
-    const c = [...this.local, ...this.remote].find((x) => x.sha === rev);
-    return c?.files[p];
+    return this.find(rev)?.files[p];
   }
   async log(p: string, limit: number): Promise<GitCommit[]> {
     return this.local
@@ -155,6 +155,86 @@ export class FakeGit implements GitPort {
   }
   async remoteSha() {
     return this.head(this.remote).sha;
+  }
+  /** Commits built by commitOnto, not (yet) on any branch. */
+  objects = new Map<string, Commit>();
+  leases = new Map<string, { sha: string; message: string }>();
+  private find(sha: string): Commit | undefined {
+    return this.objects.get(sha) ?? [...this.remote, ...this.local].find((c) => c.sha === sha);
+  }
+  async commitOnto(base: string, files: Record<string, string>, message: string) {
+    this.calls.push(`commitOnto ${Object.keys(files).join(',')}`);
+    if (this.failCommit) throw new Error(this.failCommit);
+    const b = this.find(base === 'origin/main' ? this.head(this.remote).sha : base);
+    if (!b) throw new Error(`unknown base ${base}`);
+    const c: Commit = { sha: fakeSha(message), message, paths: Object.keys(files), files: { ...b.files, ...files }, date: new Date().toISOString(), parent: b.sha };
+    this.objects.set(c.sha, c);
+    return c.sha;
+  }
+  /** Runs once, just before the next pushCommit (someone else pushes in between). */
+  beforePush?: () => void;
+  async pushCommit(sha: string): Promise<PushResult> {
+    this.calls.push('push');
+    const hook = this.beforePush;
+    this.beforePush = undefined;
+    hook?.();
+    const forced = this.pushResults.shift();
+    if (forced) return forced;
+    const c = this.find(sha);
+    if (!c) return { ok: false, rejected: 'other', message: `unknown commit ${sha}` };
+    if (c.parent !== this.head(this.remote).sha) return { ok: false, rejected: 'non-fast-forward', message: 'rejected (fetch first)' };
+    this.remote = [...this.remote, c];
+    return { ok: true };
+  }
+  async syncCheckout(sha: string): Promise<import('../../src/pipeline/ports').CheckoutSync> {
+    this.calls.push('sync-checkout');
+    const i = this.remote.findIndex((c) => c.sha === sha);
+    if (i < 0) return { kind: 'diverged', detail: 'not on origin' };
+    if (this.head().sha === sha) return { kind: 'up-to-date' };
+    if (!this.remote.slice(0, i + 1).some((c) => c.sha === this.head().sha)) return { kind: 'ahead', detail: 'local commits ahead' };
+    const dirty = await this.dirtyFiles();
+    const incoming = this.remote[i].files;
+    if (dirty.some((f) => incoming[f] !== this.head().files[f])) return { kind: 'dirty', detail: 'local edits in the way' };
+    const before = this.head().files;
+    this.local = this.remote.slice(0, i + 1);
+    for (const [p, t] of Object.entries(this.head().files)) if (before[p] !== t) {
+      mkdirSync(path.dirname(path.join(this.root, p)), { recursive: true });
+      writeFileSync(path.join(this.root, p), t);
+    }
+    return { kind: 'fast-forwarded' };
+  }
+  async localAhead() {
+    return this.local.filter((c) => !this.remote.some((r) => r.sha === c.sha)).length;
+  }
+  async listFiles(rev: string, dir: string) {
+    const c = rev === 'origin/main' ? this.head(this.remote) : this.find(rev);
+    const d = dir.endsWith('/') ? dir : `${dir}/`;
+    return Object.keys(c?.files ?? {}).filter((f) => f.startsWith(d));
+  }
+  async history(rev: string, p: string, limit: number) {
+    const start = rev === 'origin/main' ? this.head(this.remote) : this.find(rev);
+    const list = this.remote.some((c) => c.sha === start?.sha) ? this.remote : this.local;
+    const end = list.findIndex((c) => c.sha === start?.sha);
+    return list
+      .slice(0, end + 1)
+      .filter((c) => c.paths.some((x) => x === p || x.startsWith(`${p}/`)))
+      .reverse()
+      .slice(0, limit)
+      .map((c) => ({ sha: c.sha, date: c.date, message: c.message }));
+  }
+  async readLease(ref: string) {
+    return this.leases.get(ref);
+  }
+  async writeLease(ref: string, expect: string | undefined, message: string | undefined) {
+    this.calls.push(`lease ${ref} ${message === undefined ? 'delete' : 'write'}`);
+    if (this.leases.get(ref)?.sha !== expect) return { ok: false as const, message: 'stale info' };
+    if (message === undefined) {
+      this.leases.delete(ref);
+      return { ok: true as const };
+    }
+    const sha = fakeSha(message);
+    this.leases.set(ref, { sha, message });
+    return { ok: true as const, sha };
   }
   /** Someone else pushes a change of one file to origin. */
   remoteCommit(p: string, text: string, message = 'someone else') {

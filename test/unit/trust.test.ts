@@ -31,6 +31,21 @@ describe('trust boundary of the configuration', () => {
     assert.equal(mine.github.untrustedHost, undefined);
   });
 
+  it('registry.type oci: a repository-named registry.url is untrusted (no credentials) unless the user named it (GITOPS_DEPLOY_REGISTRY_URL) or trusted the host', () => {
+    const repo = 'registry:\n  type: oci\n  url: https://registry.evil.example:5000/\n';
+    const c = parseConfig(ROOT, repo, undefined, {});
+    assert.deepEqual([c.registry.type, c.registry.url, c.registry.untrustedHost], ['oci', 'https://registry.evil.example:5000', 'registry.evil.example:5000']);
+    const trusted = parseUserSettings(undefined, undefined, { GITOPS_DEPLOY_TRUSTED_HOSTS: 'registry.evil.example' });
+    assert.equal(parseConfig(ROOT, repo, undefined, {}, trusted).registry.untrustedHost, undefined);
+    const mine = parseConfig(ROOT, repo, undefined, { GITOPS_DEPLOY_REGISTRY_URL: 'https://ghcr.io' });
+    assert.deepEqual([mine.registry.url, mine.registry.untrustedHost], ['https://ghcr.io', undefined]);
+    // ECR (the default) ignores the variable; oci without any URL is a clear error.
+    assert.equal(parseConfig(ROOT, '', undefined, { GITOPS_DEPLOY_REGISTRY_URL: 'https://ghcr.io' }).registry.type, 'ecr');
+    assert.equal(parseConfig(ROOT, '', undefined, { GITOPS_DEPLOY_REGISTRY_URL: 'https://ghcr.io' }).registry.url, undefined);
+    assert.throws(() => parseConfig(ROOT, 'registry:\n  type: oci\n', undefined, {}), (e: Error & { line?: number }) => /registry\.url is required when registry\.type is oci/.test(e.message) && e.line === 2);
+    assert.throws(() => parseConfig(ROOT, 'registry:\n  type: gcr\n', undefined, {}), /registry\.type must be one of "ecr", "oci"/);
+  });
+
   it('escapes control characters (ESC, CR, C1, bidi overrides) but keeps newlines and tabs', () => {
     assert.equal(escapeControl('a\x1b[2Jb\rc\u009bd\u202ee\n\tf'), 'a\\x1b[2Jb\\x0dc\\x9bd\\u202ee\n\tf');
   });

@@ -9,6 +9,7 @@ export const finishBy: BeforeCheck<never> = {
   phase: 'before',
   needs: [],
   async run({ run: s, now }) {
+    if (s.alreadyRunning) return undefined; // nothing changes: a gate of a change does not apply
     const env = s.env!;
     if (!env.window) return undefined;
     const { records } = await readRecords([env.recordsDir]);

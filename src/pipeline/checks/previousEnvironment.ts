@@ -32,6 +32,7 @@ export const previousEnvironment: BeforeCheck<'git'> = {
   phase: 'before',
   needs: ['git'],
   async run({ run: s, tag }, ctx) {
+    if (s.alreadyRunning) return undefined; // nothing changes: a gate of a change does not apply
     const config = s.settings.config;
     const env = s.env!;
     if (s.mode === 'rollback') {

@@ -6,6 +6,7 @@ export const reason: BeforeCheck<never> = {
   phase: 'before',
   needs: [],
   async run({ run: s }) {
+    if (s.alreadyRunning) return undefined; // nothing changes: a gate of a change does not apply
     const env = s.env!;
     const has = !!s.reason && s.reason.trim().length > 0;
     const fix = (forOverride?: boolean) => ({ kind: 'give-reason' as const, environment: env.name, mode: s.mode, ...(forOverride ? { forOverride } : {}) });

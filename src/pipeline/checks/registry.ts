@@ -5,6 +5,7 @@ import { errorRate } from './errorRate';
 import { finishBy } from './finishBy';
 import { health } from './health';
 import { imageExists } from './imageExists';
+import { journal } from './journal';
 import { lock } from './lock';
 import { pods } from './pods';
 import { previousEnvironment } from './previousEnvironment';
@@ -27,6 +28,7 @@ export const CHECKS: readonly Check[] = [
   finishBy,
   reason,
   workingTree,
+  journal,
   lock,
   // rollout
   rollout,

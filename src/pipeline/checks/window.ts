@@ -18,6 +18,7 @@ export const window: BeforeCheck<never> = {
   phase: 'before',
   needs: [],
   async run({ run: s, now }) {
+    if (s.alreadyRunning) return undefined; // nothing changes: a gate of a change does not apply
     const env = s.env!;
     const state = windowState(env.window, now);
     const at = { open: state.open, ...(state.opensAt ? { opensAt: state.opensAt.toISOString() } : {}), ...(state.closesAt ? { closesAt: state.closesAt.toISOString() } : {}) };

@@ -173,6 +173,7 @@ function resolve(
       window,
       ...finishByOf(e.window, isProd, window),
       ...(e.signing?.identities ? { identities: e.signing.identities } : {}),
+      pinDigest: e.pinDigest ?? false,
     };
   });
 
@@ -187,11 +188,7 @@ function resolve(
     environments,
     services,
     tagPath: raw.tagPath ?? 'auto',
-    registry: {
-      region: raw.registry?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      endpoint: raw.registry?.endpoint,
-      registryId: raw.registry?.registryId,
-    },
+    registry: registrySettings(raw, env, user, file, (keyPath) => (doc ? lineOf(doc, lines, keyPath) : undefined)),
     signing: {
       mode: raw.signing?.mode ?? 'verify',
       publicKeys: (raw.signing?.publicKeys ?? ['cosign.pub']).map((p: string) => path.resolve(root, p)),
@@ -271,6 +268,29 @@ function githubSettings(raw: any, env: NodeJS.ProcessEnv, user: UserSettings): G
   const apiUrl = mine ?? raw.github?.apiUrl ?? 'https://api.github.com';
   const untrusted = !mine && raw.github?.apiUrl && !hostTrusted(apiUrl, user) ? hostOf(apiUrl) ?? apiUrl : undefined;
   return { apiUrl, owner: raw.github?.owner, repo: raw.github?.repo, ...(untrusted ? { untrustedHost: untrusted } : {}) };
+}
+
+/** The environment variable naming the OCI registry's URL from the user's side (wins over registry.url). */
+export const REGISTRY_URL_VAR = 'GITOPS_DEPLOY_REGISTRY_URL';
+
+/** registry: ECR (default) or an OCI registry; a repository-named OCI URL gets no credentials unless its host is trusted. */
+function registrySettings(raw: any, env: NodeJS.ProcessEnv, user: UserSettings, file: string, lineAt: (keyPath: (string | number)[]) => number | undefined): GitOpsConfig['registry'] {
+  const type = raw.registry?.type ?? 'ecr';
+  const base = {
+    type,
+    region: raw.registry?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    endpoint: raw.registry?.endpoint,
+    registryId: raw.registry?.registryId,
+  };
+  if (type !== 'oci') return base;
+  const mine = env[REGISTRY_URL_VAR] || undefined;
+  const url = mine ?? raw.registry?.url;
+  if (!url) {
+    throw new FileProblem(file, `${CONFIG_FILE}: registry.url is required when registry.type is oci (the registry's base URL, e.g. https://ghcr.io), or set ${REGISTRY_URL_VAR}`, lineAt(['registry', 'type']));
+  }
+  if (mine && !/^https?:\/\//.test(mine)) throw new FileProblem(file, `${REGISTRY_URL_VAR} must be an http(s) URL (got ${JSON.stringify(mine)})`);
+  const untrusted = !mine && !hostTrusted(url, user) ? hostOf(url) ?? url : undefined;
+  return { ...base, url: url.replace(/\/+$/, ''), ...(untrusted ? { untrustedHost: untrusted } : {}) };
 }
 
 async function exists(p: string): Promise<boolean> {

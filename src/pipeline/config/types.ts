@@ -50,6 +50,8 @@ export interface EnvironmentConfig {
   finishBy?: { marginMinutes: number };
   /** Keyless identities for this environment (replaces signing.identities when set). */
   identities?: { issuer: string; subjectRegExp: string }[];
+  /** Write the verified digest next to the tag (`digest:` beside `tag:`) in the values file. */
+  pinDigest: boolean;
 }
 
 export interface ServiceConfig {
@@ -67,7 +69,18 @@ export interface ServiceConfig {
 
 export type SigningMode = 'verify' | 'exists' | 'off';
 
+export type RegistryType = 'ecr' | 'oci';
+
 export interface RegistryConfig {
+  /** ecr (default): the ECR API; oci: the OCI distribution API at `url`. */
+  type: RegistryType;
+  /** oci: base URL of the registry (GITOPS_DEPLOY_REGISTRY_URL wins over the repository's registry.url). */
+  url?: string;
+  /**
+   * Set when `url` came from the repository and its host is not trusted: no credentials are sent
+   * there (trust it with --trust-host, GITOPS_DEPLOY_TRUSTED_HOSTS or trustedHosts in the user config).
+   */
+  untrustedHost?: string;
   region: string;
   /** Optional endpoint override (a stand-in or a VPC endpoint). */
   endpoint?: string;

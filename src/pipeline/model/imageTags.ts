@@ -188,3 +188,110 @@ export async function writeImageTag(file: string, service: string, tag: string, 
   if (edit.text !== before) await writeFileAtomic(file, edit.text);
   return { ...edit, before };
 }
+
+/** The key written beside the tag when an environment pins digests (`pinDigest: true`). */
+export const DIGEST_KEY = 'digest';
+
+export interface ValuesEdit extends TagEdit {
+  /** The digest beside the tag before the edit, when there was one. */
+  previousDigest?: string;
+}
+
+function lineStart(text: string, at: number): number {
+  return text.lastIndexOf('\n', at - 1) + 1;
+}
+
+/** The index of the line break ending the line that holds `at` (text.length on the last line), before a CR. */
+function lineEnd(text: string, at: number): number {
+  const nl = text.indexOf('\n', at);
+  if (nl < 0) return text.length;
+  return text[nl - 1] === '\r' ? nl - 1 : nl;
+}
+
+/**
+ * The values-file edit of a deployment: set the service's tag and, beside it (the same mapping,
+ * e.g. `image.tag` → `image.digest`), its verified digest — or, with `digest` undefined (an
+ * environment without `pinDigest`), remove a digest left there, which would otherwise still
+ * decide what runs. Only those bytes change: comments, quoting, key order and every other key
+ * stay as they were; a new `digest:` line goes right after the tag's line, indented like it.
+ * Refuses (FileProblem, nothing changed) a digest for a tag that is not in a mapping (`svc: "1.2.3"`).
+ */
+export function editValuesText(text: string, service: string, tag: string, digest: string | undefined, tagPath: TagPath = 'auto', file = 'image-tags.yaml'): ValuesEdit {
+  if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+    throw new FileProblem(file, `refusing to write: ${JSON.stringify(digest)} is not an image digest (sha256:<64 hex>)`);
+  }
+  const tagged = setImageTag(text, service, tag, tagPath, file);
+  const out = tagged.text;
+  const keys = tagged.entry.path;
+  if (keys.length < 2) {
+    if (digest === undefined) return tagged;
+    throw new FileProblem(file, `pinDigest: the tag of "${service}" is a bare value (${keys.join('.')}), with no mapping to hold a ${DIGEST_KEY} beside it`, tagged.entry.line, `Write it as ${service}: {image: {tag, ${DIGEST_KEY}}} (and use the digest in the chart), or turn pinDigest off for this environment.`);
+  }
+  const { doc, lines } = parseDoc(out, file);
+  let parent: YamlNode | undefined = doc.contents as YamlNode;
+  for (const k of keys.slice(0, -1)) parent = child(parent, k);
+  if (!isMap(parent)) throw new FileProblem(file, `internal check failed: the mapping holding the tag of "${service}" was not found; nothing was written`, tagged.entry.line);
+  const tagPair = parent.items.find((p) => keyOf(p) === keys[keys.length - 1]);
+  const digestIndex = parent.items.findIndex((p) => keyOf(p) === DIGEST_KEY);
+  const digestPair = digestIndex >= 0 ? parent.items[digestIndex] : undefined;
+  const at = (path: string): string => [...keys.slice(0, -1), path].join('.');
+  let previousDigest: string | undefined;
+  if (digestPair) {
+    const v = digestPair.value as YamlNode | null;
+    if (!isScalar(v) || v.range == null || (v.type !== Scalar.PLAIN && v.type !== Scalar.QUOTE_DOUBLE && v.type !== Scalar.QUOTE_SINGLE) || (v.value !== null && typeof v.value !== 'string')) {
+      throw new FileProblem(file, `${at(DIGEST_KEY)} is not a plain or quoted value; nothing was written`, v?.range ? lines.linePos(v.range[0]).line : tagged.entry.line, `Write it as ${DIGEST_KEY}: "sha256:…" or remove it.`);
+    }
+    previousDigest = typeof v.value === 'string' ? v.value : undefined;
+  }
+  const tagNode = tagPair!.value as Scalar;
+  const style = (tagNode.type ?? Scalar.PLAIN) as Scalar.Type;
+  let result = out;
+  if (digest !== undefined && digestPair) {
+    const v = digestPair.value as Scalar;
+    const [start, end] = v.range!;
+    // An empty `digest:` has a zero-width value right after the colon: keep a space before the new one.
+    const gap = v.value === null && out[start - 1] === ':' ? ' ' : '';
+    result = out.slice(0, start) + gap + render(digest, v.value === null ? style : ((v.type ?? Scalar.PLAIN) as Scalar.Type)) + out.slice(end);
+  } else if (digest !== undefined) {
+    const valueEnd = tagNode.range![1];
+    if (parent.flow) {
+      result = out.slice(0, valueEnd) + `, ${DIGEST_KEY}: ${render(digest, style)}` + out.slice(valueEnd);
+    } else {
+      const keyStart = (tagPair!.key as YamlNode).range![0];
+      const indent = ' '.repeat(keyStart - lineStart(out, keyStart));
+      const end = lineEnd(out, valueEnd);
+      const eol = out[end] === '\r' ? '\r\n' : '\n';
+      result = out.slice(0, end) + `${eol}${indent}${DIGEST_KEY}: ${render(digest, style)}` + out.slice(end);
+    }
+  } else if (digestPair) {
+    const keyStart = (digestPair.key as YamlNode).range![0];
+    const valueEnd = (digestPair.value as Scalar).range![1];
+    if (parent.flow) {
+      const prev = parent.items[digestIndex - 1];
+      const next = parent.items[digestIndex + 1];
+      if (prev) result = out.slice(0, ((prev.value ?? prev.key) as YamlNode).range![1]) + out.slice(valueEnd);
+      else if (next) result = out.slice(0, keyStart) + out.slice((next.key as YamlNode).range![0]);
+      else result = out.slice(0, keyStart) + out.slice(valueEnd);
+    } else {
+      const start = lineStart(out, keyStart);
+      if (out.slice(start, keyStart).trim() !== '') {
+        throw new FileProblem(file, `${at(DIGEST_KEY)} does not start its line; remove it by hand (pinDigest is off for this environment)`, lines.linePos(keyStart).line);
+      }
+      const end = lineEnd(out, valueEnd);
+      const after = out.indexOf('\n', end);
+      result = out.slice(0, start) + out.slice(after < 0 ? out.length : after + 1);
+    }
+  }
+  // Self-check: every tag as before but this one, and the digest beside it as asked.
+  const before = collect(text, tagPath, file).entries;
+  const { entries: afterTags, doc: afterDoc } = collect(result, tagPath, file);
+  const mismatch = [...before.keys()].find((s) => (s === service ? afterTags.get(s)?.tag !== tag : afterTags.get(s)?.tag !== before.get(s)!.tag));
+  let holder: unknown = afterDoc.contents;
+  for (const k of keys.slice(0, -1)) holder = child(holder, k);
+  const written = child(holder, DIGEST_KEY);
+  const writtenDigest = isScalar(written) ? written.value : written;
+  if (mismatch !== undefined || afterTags.size !== before.size || (digest === undefined ? written !== undefined : writtenDigest !== digest)) {
+    throw new FileProblem(file, `internal check failed: setting the ${DIGEST_KEY} of "${service}" would change more than it; nothing was written`, tagged.entry.line);
+  }
+  return { ...tagged, text: result, ...(previousDigest !== undefined ? { previousDigest } : {}) };
+}

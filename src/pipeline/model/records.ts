@@ -33,6 +33,10 @@ export interface CheckResult {
   signatureRefusal?: import('../signatures').SignatureRefusal;
   /** running-digest: the verified digest and what the pods run instead. */
   runningDigest?: { verified: string; running: string[] };
+  /** The journal check: an unfinished run of this service on origin (interrupted, or running elsewhere). */
+  journal?: { state: 'running' | 'interrupted'; runId: string; phase?: 'pushed' | 'rolling-back'; commit?: string; from?: string; to?: string };
+  /** The working-tree check: what of the user's checkout is not part of the deployment. */
+  checkout?: { dirty: boolean; localAhead: number; policyIgnored: boolean };
   /** What fixes a failed check, as data (worded by the CLI or the editor); not part of the record. */
   fix?: import('./remedy').Remedy;
 }
@@ -75,6 +79,12 @@ export interface DeploymentRecord {
    * environment form a chain, so editing or removing one afterwards breaks it.
    */
   previousRecord?: string;
+  /** The run that wrote it (also the `Run-Id` trailer of its commits); records before 1.0 lack it. */
+  runId?: string;
+  /** The run was interrupted (killed, crashed) and finished later by resume, rollback or accept. */
+  interrupted?: boolean;
+  /** The tag already ran, synced and healthy: verified, nothing pushed. */
+  alreadyRunning?: boolean;
 }
 
 export interface LoadedRecord extends DeploymentRecord {
@@ -103,6 +113,12 @@ export function compactUtc(at: Date): string {
 
 export function recordFileName(startedAt: Date, service: string, n = 1): string {
   return `${compactUtc(startedAt)}-${service}${n > 1 ? `-${n}` : ''}.md`;
+}
+
+/** `20261204T063000Z-accounts-kqzxmt.md`: with the run id's suffix two runs can never pick the same name. */
+export function runRecordFileName(startedAt: Date, service: string, runId: string): string {
+  const suffix = runId.slice(runId.lastIndexOf('-') + 1);
+  return `${compactUtc(startedAt)}-${service}-${suffix}.md`;
 }
 
 /** A record path in `dir` that no record uses yet: two runs in the same second never overwrite each other. */
@@ -180,13 +196,16 @@ export function parseRecord(text: string, file: string): LoadedRecord {
     ...(typeof data.failedStep === 'string' ? { failedStep: data.failedStep } : {}),
     ...(typeof data.causeCode === 'string' ? { causeCode: data.causeCode } : {}),
     previousRecord: asString(data.previousRecord),
+    ...(typeof data.runId === 'string' ? { runId: data.runId } : {}),
+    ...(data.interrupted === true ? { interrupted: true } : {}),
+    ...(data.alreadyRunning === true ? { alreadyRunning: true } : {}),
   };
 }
 
 /** The record's Markdown: front matter with every field set, then the readable body. */
 export function serializeRecord(record: DeploymentRecord, body: string): string {
   const ordered: Record<string, unknown> = {};
-  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'imagePushedAt', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'failedStep', 'causeCode', 'checks', 'previousRecord'];
+  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'imagePushedAt', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'failedStep', 'causeCode', 'runId', 'interrupted', 'alreadyRunning', 'checks', 'previousRecord'];
   for (const k of keys) {
     const v = record[k];
     if (v !== undefined) ordered[k] = v;

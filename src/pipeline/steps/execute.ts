@@ -1,14 +1,16 @@
-// Step 3: edit the one scalar, commit only that file, push (one fetch+rebase when origin moved
-// and nobody touched this service's line), then wait for Argo CD to be done at the commit.
+// Step 3: set the one scalar in origin's values file, commit it on origin's head without touching the
+// user's checkout, push that commit by id (built again on the new head when origin moved and nobody
+// touched this service's line), then wait for Argo CD to be done at the commit.
 import { appEvidence, argoCdAppUrl, gatherWorkload, type Evidence } from '../evidence';
 import type { CauseCode } from '../model/cause';
 import { maskSecrets } from '../mask';
-import { writeFileAtomic } from '../model/atomic';
-import { parseImageTags, writeImageTag } from '../model/imageTags';
+import { editValuesText, parseImageTags } from '../model/imageTags';
+import { FileProblem } from '../errors';
+import { journalTrailers } from '../model/journal';
 import type { CheckResult } from '../model/records';
 import { evidenceSignal } from '../observe';
 import { WaitTimeoutError, type AppStatus, type PodStatus, type Ports } from '../ports';
-import { changeCommitMessage } from '../plan';
+import { changeCommitMessage, withTrailers } from '../plan';
 import type { Step, StepContext } from '../runner';
 import { shortSha, type RunState } from './state';
 import { newPods } from './pods';
@@ -21,18 +23,49 @@ export function commitFacts(s: RunState) {
   return { service: s.service, environment: s.environment, previousTag: s.previousTag!, tag: s.tag!, reason: s.reason === undefined ? undefined : m(s.reason), actor: m(s.actor), windowOverride: s.windowOverride && { reason: m(s.windowOverride.reason), by: m(s.windowOverride.by) } };
 }
 
-export const updateValuesStep: Step<RunState, never> = {
+/** The deploy (or manual rollback) commit: the message plan.ts writes plus the journal's trailers. */
+export function changeMessage(s: RunState): string {
+  return withTrailers(changeCommitMessage(s.mode, commitFacts(s)), journalTrailers({ runId: s.runId, kind: s.mode === 'rollback' ? 'rollback' : 'deploy', digest: s.digest }));
+}
+
+/**
+ * origin's values file at `base` with the service set to `tag` (and, in an environment with
+ * `pinDigest`, its digest beside it), or why that cannot be built (someone changed the line, or a
+ * digest cannot be pinned in that shape).
+ */
+export async function valuesAt(s: RunState, git: Ports['git'], base: string, expectTag: string, tag: string, digest: string | undefined, signal: AbortSignal): Promise<{ text: string; line: number; previousDigest?: string } | { refuse: string }> {
+  const text = await git.show(base, s.valuesRel!, signal);
+  let now: string | undefined;
+  try {
+    now = text === undefined ? undefined : parseImageTags(text, s.settings.config.tagPath).entries.get(s.service)?.tag;
+  } catch {
+    now = undefined;
+  }
+  if (text === undefined || now !== expectTag) {
+    return { refuse: `origin moved and changed ${s.service} there: ${s.valuesRel} at ${shortSha(base)} has ${now ?? 'no tag'}, expected ${expectTag}. Someone else deployed ${s.service} meanwhile.` };
+  }
+  try {
+    const edit = editValuesText(text, s.service, tag, s.env!.pinDigest ? digest : undefined, s.settings.config.tagPath, s.valuesRel);
+    return { text: edit.text, line: edit.entry.line, previousDigest: edit.previousDigest };
+  } catch (err) {
+    if (err instanceof FileProblem) return { refuse: `${s.valuesRel}${err.line ? `:${err.line}` : ''}: ${err.message}` };
+    throw err;
+  }
+}
+
+export const updateValuesStep: Step<RunState, 'git'> = {
   name: 'update-values',
   title: 'Update the values file',
-  needs: [],
+  needs: ['git'],
   timeoutMs: 30_000,
   async run(s, ctx) {
-    const edit = await writeImageTag(s.env!.valuesFile, s.service, s.tag!, s.settings.config.tagPath);
-    s.valuesBefore = edit.before;
-    s.valuesAfter = edit.text;
-    s.changedLocally = true;
-    ctx.log(`${s.valuesRel}:${edit.entry.line}: ${s.service} ${edit.previousTag} → ${s.tag}`);
-    return { status: 'succeeded', message: `${s.valuesRel}:${edit.entry.line} ${edit.previousTag} → ${s.tag}` };
+    // Built from origin's commit, in memory: the user's working tree is never the source, nor touched.
+    const v = await valuesAt(s, ctx.ports.git, s.base!, s.previousTag!, s.tag!, s.digest, ctx.signal);
+    if ('refuse' in v) return { status: 'refused', message: v.refuse, cause: { code: 'conflict', text: v.refuse, retryable: true } };
+    s.valuesAfter = v.text;
+    s.previousDigest = v.previousDigest;
+    ctx.log(`${s.valuesRel}:${v.line}: ${s.service} ${s.previousTag} → ${s.tag} (on origin's ${shortSha(s.base)})`);
+    return { status: 'succeeded', message: `${s.valuesRel}:${v.line} ${s.previousTag} → ${s.tag}` };
   },
 };
 
@@ -42,59 +75,48 @@ export const commitStep: Step<RunState, 'git'> = {
   needs: ['git'],
   timeoutMs: 30_000,
   async run(s, ctx) {
-    s.commit = await ctx.ports.git.commit([s.valuesRel!], changeCommitMessage(s.mode, commitFacts(s)), ctx.signal);
-    ctx.log(`committed ${shortSha(s.commit)}`);
+    s.commit = await ctx.ports.git.commitOnto(s.base!, { [s.valuesRel!]: s.valuesAfter! }, changeMessage(s), ctx.signal);
+    ctx.log(`committed ${shortSha(s.commit)} on origin's ${shortSha(s.base)} (run ${s.runId}); your checkout is untouched`);
     return { status: 'succeeded', message: shortSha(s.commit), output: { commit: s.commit } };
   },
 };
 
-export type PushOutcome = { ok: true; sha: string; rebased: boolean } | { ok: false; race: boolean; message: string };
+export type PushOutcome = { ok: true; sha: string; base: string; rebuilt: number } | { ok: false; race: boolean; message: string };
 
 /**
- * Push HEAD. When origin moved: fetch, and if origin's values file still has `expectTag` for the
- * service (nobody touched this line), rebase once and push again.
+ * Push `sha` (built on `base`) by id. When origin moved: fetch, and build the change again on the
+ * new head as long as `build` accepts it (nobody touched this service's line), then push again.
  */
-export async function pushWithRace(
+export async function pushOnto(
   git: Ports['git'],
-  opts: { file: string; service: string; expectTag: string; tagPath: string; remoteRef: string; sha: string },
+  first: { sha: string; base: string },
+  build: (base: string) => Promise<{ files: Record<string, string>; message: string } | { refuse: string }>,
   log: (m: string, level?: 'info' | 'warn' | 'error') => void,
   signal: AbortSignal,
+  attempts = 4,
 ): Promise<PushOutcome> {
-  const first = await git.push(signal);
-  if (first.ok) return { ok: true, sha: opts.sha, rebased: false };
-  if (first.rejected !== 'non-fast-forward') return { ok: false, race: false, message: `push failed: ${first.message}` };
-  log(`push rejected: ${opts.remoteRef} moved; fetching`, 'warn');
-  await git.fetch(signal);
-  const remoteText = await git.show(opts.remoteRef, opts.file, signal);
-  let remoteTag: string | undefined;
-  try {
-    remoteTag = remoteText === undefined ? undefined : parseImageTags(remoteText, opts.tagPath).entries.get(opts.service)?.tag;
-  } catch {
-    remoteTag = undefined;
+  let { sha, base } = first;
+  for (let n = 0; ; n++) {
+    const r = await git.pushCommit(sha, signal);
+    if (r.ok) return { ok: true, sha, base, rebuilt: n };
+    if (r.rejected !== 'non-fast-forward') return { ok: false, race: false, message: `push failed: ${r.message}` };
+    if (n + 1 >= attempts) return { ok: false, race: true, message: `origin kept moving: the push was rejected ${attempts} times` };
+    log(`push rejected: origin moved; fetching`, 'warn');
+    await git.fetch(signal);
+    base = await git.remoteSha(signal);
+    const change = await build(base);
+    if ('refuse' in change) return { ok: false, race: true, message: change.refuse };
+    log(`building the change again on origin's ${shortSha(base)}`);
+    sha = await git.commitOnto(base, change.files, change.message, signal);
   }
-  if (remoteTag !== opts.expectTag) {
-    const remoteSha = await git.remoteSha(signal).catch(() => undefined);
-    return { ok: false, race: true, message: `origin moved and changed ${opts.service} there: ${opts.file} on ${opts.remoteRef}${remoteSha ? ` (${shortSha(remoteSha)})` : ''} has ${remoteTag ?? 'no tag'}, expected ${opts.expectTag}. Someone else deployed ${opts.service} meanwhile.` };
-  }
-  log(`origin moved but ${opts.service}'s line is untouched (${opts.expectTag}); rebasing`);
-  if (!(await git.rebaseOntoRemote(signal))) return { ok: false, race: true, message: `origin moved and the rebase onto ${opts.remoteRef} conflicted` };
-  const sha = await git.headSha(signal);
-  const second = await git.push(signal);
-  if (second.ok) return { ok: true, sha, rebased: true };
-  return { ok: false, race: second.rejected === 'non-fast-forward', message: `push failed after rebasing: ${second.message}` };
 }
 
-/** Undo an unpushed commit and restore the values file; returns a problem, or undefined. */
-export async function undoLocal(s: RunState, git: Ports['git'], signal: AbortSignal): Promise<string | undefined> {
-  try {
-    if (s.headBefore && s.commit) await git.resetHard(s.headBefore, signal);
-    else if (s.valuesBefore !== undefined) await writeFileAtomic(s.env!.valuesFile, s.valuesBefore);
-    s.changedLocally = false;
-    s.commit = undefined;
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
+/** After a push: bring the user's checkout along when that is safe, and say what was done. */
+export async function syncCheckout(s: RunState, git: Ports['git'], sha: string, log: (m: string, level?: 'info' | 'warn' | 'error') => void, signal: AbortSignal): Promise<void> {
+  const r = await git.syncCheckout(sha, signal).catch((err: unknown) => ({ kind: 'dirty' as const, detail: err instanceof Error ? err.message : String(err) }));
+  s.checkout = r;
+  if (r.kind === 'fast-forwarded' || r.kind === 'branch-updated') log(`your checkout now has ${shortSha(sha)}`);
+  else if (r.kind === 'ahead' || r.kind === 'diverged' || r.kind === 'dirty') log(`your checkout was not moved: ${r.detail}`, 'warn');
 }
 
 export const pushStep: Step<RunState, 'git'> = {
@@ -103,21 +125,24 @@ export const pushStep: Step<RunState, 'git'> = {
   needs: ['git'],
   timeoutMs: 120_000,
   async run(s, ctx) {
-    const cfg = s.settings.config;
-    const r = await pushWithRace(ctx.ports.git, { file: s.valuesRel!, service: s.service, expectTag: s.previousTag!, tagPath: cfg.tagPath, remoteRef: `${cfg.git.remote}/${cfg.git.branch}`, sha: s.commit! }, ctx.log, ctx.signal);
+    const build = async (base: string) => {
+      const v = await valuesAt(s, ctx.ports.git, base, s.previousTag!, s.tag!, s.digest, ctx.signal);
+      return 'refuse' in v ? v : { files: { [s.valuesRel!]: v.text }, message: changeMessage(s) };
+    };
+    const r = await pushOnto(ctx.ports.git, { sha: s.commit!, base: s.base! }, build, ctx.log, ctx.signal);
     if (r.ok) {
       s.commit = r.sha;
+      s.base = r.base;
       s.pushed = true;
-      s.changedLocally = false;
-      return { status: 'succeeded', message: `pushed ${shortSha(r.sha)}${r.rebased ? ' (rebased onto origin)' : ''}`, output: { commit: r.sha } };
+      await syncCheckout(s, ctx.ports.git, r.sha, ctx.log, evidenceSignal(ctx.deadline));
+      return { status: 'succeeded', message: `pushed ${shortSha(r.sha)}${r.rebuilt ? ' (built again on the new origin head)' : ''}`, output: { commit: r.sha } };
     }
-    const undoProblem = await undoLocal(s, ctx.ports.git, new AbortController().signal);
-    const undone = undoProblem ? ` Undoing the local commit failed too (${undoProblem}): reset the branch to ${s.headBefore} by hand.` : ' The local commit was undone; nothing reached origin.';
+    s.commit = undefined;
     if (r.race) {
-      const text = `${r.message}${undone} Re-run to deploy on top of the current state.`;
+      const text = `${r.message} Nothing reached origin. Re-run to deploy on top of the current state.`;
       return { status: 'refused', message: text, cause: { code: 'conflict', text, retryable: true } };
     }
-    const text = `${r.message}.${undone}`;
+    const text = `${r.message}. Nothing reached origin.`;
     return { status: 'failed', message: text, cause: { code: 'error', text } };
   },
 };

@@ -1,15 +1,17 @@
-// Step 6: the audit record, committed and pushed (a push race is retried with fetch + rebase).
+// Step 6: the audit record, built on origin's head and pushed by id (a race builds it again on the new head).
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { checkText, evidenceSection } from '../evidence';
 import type { CauseCode } from '../model/cause';
 import { maskSecrets } from '../mask';
-import { writeFileAtomic } from '../model/atomic';
 import { recordHash } from '../model/chain';
 import { CHECK_MARK } from '../model/format';
-import { compareNewestFirst, readRecords, uniqueRecordFile, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
+import { compareNewestFirst, parseRecord, readRecords, runRecordFileName, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
 import { recordCommitMessage } from '../plan';
 import type { Step } from '../runner';
 import type { RecordRef } from '../outcome';
+import type { Ports } from '../ports';
+import { pushOnto, syncCheckout } from './execute';
 import { rel, shortSha, type RunState } from './state';
 
 export interface RecordPlan {
@@ -57,6 +59,9 @@ export function buildRecord(s: RunState, p: RecordPlan): DeploymentRecord {
     estimate: s.estimate,
     ...(p.failedStep ? { failedStep: p.failedStep } : {}),
     ...(p.causeCode ? { causeCode: p.causeCode } : {}),
+    runId: s.runId,
+    ...(s.resume ? { interrupted: true } : {}),
+    ...(s.alreadyRunning ? { alreadyRunning: true } : {}),
     checks: s.checks.map((c) => ({
       name: c.name,
       status: c.status,
@@ -105,7 +110,40 @@ export async function chainHead(dir: string): Promise<string | undefined> {
   return newest ? recordHash(await fs.readFile(newest.file)) : undefined;
 }
 
-/** Write, commit and push the record. Never throws; problems are in the result. */
+/**
+ * recordHash of the newest record in `dirRel` at origin's `rev` (what the next record links to), or
+ * undefined for the first. Names start with the start time, so only the newest second is read.
+ */
+export async function chainHeadAt(git: Ports['git'], rev: string, dirRel: string, signal?: AbortSignal): Promise<string | undefined> {
+  const names = (await git.listFiles(rev, dirRel, signal)).filter((f) => f.endsWith('.md') && !f.slice(dirRel.length + 1).includes('/')).sort().reverse();
+  if (!names.length) return undefined;
+  const stamp = (f: string) => /^\d{8}T\d{6}Z/.exec(f.slice(dirRel.length + 1))?.[0];
+  const top = stamp(names[0]);
+  const candidates = top ? names.filter((f) => stamp(f) === top) : names;
+  let best: { r: DeploymentRecord & { file: string }; text: string } | undefined;
+  for (const f of candidates) {
+    const text = await git.show(rev, f, signal);
+    if (text === undefined) continue;
+    let r: DeploymentRecord & { file: string };
+    try {
+      r = parseRecord(text, f);
+    } catch {
+      continue; // a malformed file is not part of the chain
+    }
+    if (!best || compareNewestFirst(r, best.r) < 0) best = { r, text };
+  }
+  return best ? recordHash(best.text) : undefined;
+}
+
+/** The commit of a record: what it records, then the run's id as a trailer (the journal's "finished"). */
+export function recordMessage(s: RunState, status: string, relFile: string): string {
+  return `${recordCommitMessage(s.service, s.environment, s.tag!, status, relFile)}\nRun-Id: ${s.runId}\n`;
+}
+
+/**
+ * Build the record on origin's head (never in the user's checkout), push it by id, and on a race
+ * build it again on the new head — a record is never dropped. Never throws; problems are in `out`.
+ */
 export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; problem?: string }): Step<RunState, 'git'> {
   return {
     name: 'record',
@@ -113,36 +151,40 @@ export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; probl
     needs: ['git'],
     timeoutMs: 120_000,
     async run(s, ctx) {
+      const git = ctx.ports.git;
       const p = plan();
       const record = buildRecord(s, p);
-      const dir = s.env!.recordsDir;
       const root = s.settings.config.root;
-      await fs.mkdir(dir, { recursive: true });
-      const file = await uniqueRecordFile(dir, s.startedAt, s.service);
-      record.previousRecord = await chainHead(dir);
-      const relFile = rel(root, file);
-      out.ref = { path: relFile, absolutePath: file, status: p.status, pushed: false };
-      await fs.mkdir(dir, { recursive: true });
-      await writeFileAtomic(file, serializeRecord(record, recordBody(s, record, p)));
-      const git = ctx.ports.git;
-      const sha = await git.commit([relFile], recordCommitMessage(s.service, s.environment, s.tag!, p.status, relFile), ctx.signal);
-      out.ref.commit = sha;
-      for (let attempt = 1; attempt <= 3; attempt++) {
-        const r = await git.push(ctx.signal);
-        if (r.ok) {
-          out.ref.commit = await git.headSha(ctx.signal);
-          out.ref.pushed = true;
-          return { status: 'succeeded', message: `${relFile} (${shortSha(out.ref.commit)})`, output: { path: relFile } };
-        }
-        if (r.rejected !== 'non-fast-forward') {
-          out.problem = `the record ${relFile} is committed locally (${shortSha(sha)}) but the push failed: ${r.message}. Push it with git push.`;
-          return { status: 'failed', message: out.problem };
-        }
-        ctx.log(`record push rejected (origin moved); fetch + rebase, attempt ${attempt}`, 'warn');
+      const dirRel = rel(root, s.env!.recordsDir);
+      const relFile = `${dirRel}/${runRecordFileName(s.startedAt, s.service, s.runId)}`;
+      out.ref = { path: relFile, absolutePath: path.join(root, relFile), status: p.status, pushed: false };
+      const message = recordMessage(s, p.status, relFile);
+      const build = async (base: string) => {
+        record.previousRecord = await chainHeadAt(git, base, dirRel, ctx.signal);
+        return { files: { [relFile]: serializeRecord(record, recordBody(s, record, p)) }, message };
+      };
+      let sha: string | undefined;
+      try {
         await git.fetch(ctx.signal);
-        if (!(await git.rebaseOntoRemote(ctx.signal))) break;
+        const base = await git.remoteSha(ctx.signal);
+        const first = await build(base);
+        sha = await git.commitOnto(base, first.files, first.message, ctx.signal);
+        const r = await pushOnto(git, { sha, base }, build, ctx.log, ctx.signal, 6);
+        if (r.ok) {
+          out.ref.commit = r.sha;
+          out.ref.pushed = true;
+          await syncCheckout(s, git, r.sha, ctx.log, ctx.signal);
+          return { status: 'succeeded', message: `${relFile} (${shortSha(r.sha)})`, output: { path: relFile } };
+        }
+        out.problem = `the record ${relFile} could not be pushed: ${r.message}`;
+      } catch (err) {
+        out.problem = `the record ${relFile} could not be pushed: ${err instanceof Error ? err.message : String(err)}`;
       }
-      out.problem = `the record ${relFile} is committed locally but could not be pushed (origin kept moving or the rebase conflicted). Run git pull --rebase && git push.`;
+      // Nothing lost: the record commit stays under a local ref; the next run finds the run unfinished and finishes it.
+      if (sha) {
+        out.ref.commit = sha;
+        out.problem += `. It is kept in the commit ${shortSha(sha)}; the next run of ${s.service} in ${s.environment} will offer to finish this one`;
+      }
       return { status: 'failed', message: out.problem };
     },
   };

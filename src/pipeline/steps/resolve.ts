@@ -1,7 +1,14 @@
-// Step 1: which service, which environment, which tag; the tag now in place (for rollback).
-import { applicationName, environment, serviceConfig, upstreamOf } from '../config/load';
+// Step 1: fetch origin; which service, which environment, which tag — all read from origin's head
+// (the policy too), never from the user's working tree; the tag now in place (for rollback).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { applicationName, CONFIG_FILE, environment, parseConfig, serviceConfig, upstreamOf } from '../config/load';
+import type { GitOpsConfig } from '../config/types';
 import { FileProblem } from '../errors';
-import { readImageTags } from '../model/imageTags';
+import { parseImageTags } from '../model/imageTags';
+import { shortSha } from '../model/format';
+import type { GitPort } from '../ports';
+import { syncCheckout } from './execute';
 import { readRecords } from '../model/records';
 import { tagProblem } from '../model/tags';
 import { REASON_MAX } from '../terminal';
@@ -13,14 +20,38 @@ function usage(s: RunState, message: string): StepResult {
   return { status: 'refused', message };
 }
 
-async function tagsOf(file: string, tagPath: string): Promise<Map<string, string> | FileProblem> {
+/** A values file's tags at origin's `base` (a FileProblem when it is missing or malformed there). */
+async function tagsAt(git: GitPort, base: string, root: string, file: string, tagPath: string, signal: AbortSignal): Promise<{ tags: Map<string, string>; text: string } | FileProblem> {
+  const relFile = rel(root, file);
+  const text = await git.show(base, relFile, signal);
+  if (text === undefined) return new FileProblem(file, `not in origin's ${shortSha(base)}`, undefined, 'Commit and push the values file first.');
   try {
-    const t = await readImageTags(file, tagPath);
-    return new Map([...t.entries].map(([k, v]) => [k, v.tag]));
+    const t = parseImageTags(text, tagPath, file);
+    return { tags: new Map([...t.entries].map(([k, v]) => [k, v.tag])), text };
   } catch (err) {
     if (err instanceof FileProblem) return err;
     throw err;
   }
+}
+
+/**
+ * The policy as origin's commit has it (environments, services, windows, signing, verification,
+ * follow); where and who (registry, git, GitHub, Kubernetes, notifications) stay the user's.
+ * `ignored` says when the working tree's file differs and was not used.
+ */
+export async function policyAt(config: GitOpsConfig, git: GitPort, base: string, env: Record<string, string | undefined>, signal: AbortSignal): Promise<{ config: GitOpsConfig; ignored?: string } | FileProblem> {
+  const originText = await git.show(base, CONFIG_FILE, signal);
+  const localText = await fs.readFile(path.join(config.root, CONFIG_FILE), 'utf8').catch(() => undefined);
+  if (originText === localText) return { config };
+  let origin: GitOpsConfig;
+  try {
+    origin = parseConfig(config.root, originText, path.join(config.root, CONFIG_FILE), env as NodeJS.ProcessEnv);
+  } catch (err) {
+    if (err instanceof FileProblem) return new FileProblem(err.file, `origin's ${CONFIG_FILE} (${shortSha(base)}): ${err.message}`, err.line, err.hint);
+    throw err;
+  }
+  const merged: GitOpsConfig = { ...config, environments: origin.environments, services: origin.services, tagPath: origin.tagPath, signing: origin.signing, verification: origin.verification, follow: origin.follow };
+  return { config: merged, ignored: `your ${CONFIG_FILE} differs from origin's (an uncommitted or unpushed edit); origin's policy applies` };
 }
 
 export const resolveStep: Step<RunState, 'git'> = {
@@ -29,13 +60,42 @@ export const resolveStep: Step<RunState, 'git'> = {
   needs: ['git'],
   timeoutMs: 30_000,
   async run(s, ctx) {
+    const git = ctx.ports.git;
+    // origin first: the run reads and builds on origin's head, whatever the checkout has.
+    try {
+      await git.fetch(ctx.signal);
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      const text = `cannot fetch origin: ${err instanceof Error ? err.message : String(err)}; nothing was changed`;
+      return { status: 'failed', message: text, cause: { code: 'error', text, system: 'git' } };
+    }
+    s.base = await git.remoteSha(ctx.signal);
+    // A plain pull when it is safe (clean, nothing ahead), so records and history read the same as origin.
+    if (!s.dryRun) await syncCheckout(s, git, s.base, ctx.log, ctx.signal);
+    const policy = await policyAt(s.settings.config, git, s.base, s.settings.env, ctx.signal);
+    if (policy instanceof FileProblem) return usage(s, `${policy.message}${policy.line ? ` (line ${policy.line})` : ''}${policy.hint ? ` — ${policy.hint}` : ''}`);
+    s.settings.config = policy.config;
+    s.policyIgnored = policy.ignored;
+    if (policy.ignored) ctx.log(policy.ignored, 'warn');
     const config = s.settings.config;
+    const base = s.base;
+    const readKey = s.settings.readKey;
+    // Trusted keys under the repository are origin's too.
+    s.settings.readKey = async (file) => {
+      const r = path.relative(config.root, file);
+      if (r.startsWith('..') || path.isAbsolute(r)) return readKey(file);
+      const text = await git.show(base, r.split(path.sep).join('/'));
+      if (text === undefined) throw new Error(`${r} is not in origin's ${shortSha(base)} (commit and push it)`);
+      return text;
+    };
     const env = environment(config, s.environment);
     if (!env) return usage(s, `unknown environment "${s.environment}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
     s.env = env;
     s.valuesRel = rel(config.root, env.valuesFile);
-    const tags = await tagsOf(env.valuesFile, config.tagPath);
-    if (tags instanceof FileProblem) return usage(s, `${s.valuesRel}${tags.line ? `:${tags.line}` : ''}: ${tags.message}${tags.hint ? ` — ${tags.hint}` : ''}`);
+    const at = await tagsAt(git, base, config.root, env.valuesFile, config.tagPath, ctx.signal);
+    if (at instanceof FileProblem) return usage(s, `${s.valuesRel}${at.line ? `:${at.line}` : ''}: ${at.message}${at.hint ? ` — ${at.hint}` : ''}`);
+    const tags = at.tags;
+    s.valuesBefore = at.text;
     const current = tags.get(s.service);
     if (current === undefined) {
       return usage(s, `unknown service "${s.service}" in ${env.name}: ${s.valuesRel} has no tag for it (services: ${[...tags.keys()].join(', ') || 'none'})`);
@@ -61,19 +121,20 @@ export const resolveStep: Step<RunState, 'git'> = {
     } else {
       const up = s.upstream;
       if (!up) return usage(s, `${env.name} is the first environment: pass --tag (there is no upstream environment to take the tag from)`);
-      const upTags = await tagsOf(up.valuesFile, config.tagPath);
-      if (upTags instanceof FileProblem) return usage(s, `${rel(config.root, up.valuesFile)}: ${upTags.message}`);
-      const upTag = upTags.get(s.service);
+      const upAt = await tagsAt(git, base, config.root, up.valuesFile, config.tagPath, ctx.signal);
+      if (upAt instanceof FileProblem) return usage(s, `${rel(config.root, up.valuesFile)}: ${upAt.message}`);
+      const upTag = upAt.tags.get(s.service);
       if (upTag === undefined) return usage(s, `${up.name} has no tag for ${s.service}, so there is nothing to promote; pass --tag`);
       s.tag = upTag;
       s.tagSource = `${up.name}'s current tag`;
     }
     if (s.tag === current) {
-      return { status: 'refused', message: `${s.service} in ${env.name} already runs ${current}: nothing to deploy${s.mode === 'deploy' && s.requestedTag === undefined && s.upstream ? ` (${s.upstream.name} runs the same tag)` : ''}` };
+      if (s.mode === 'rollback') return { status: 'refused', message: `${s.service} in ${env.name} already runs ${current}: nothing to roll back to` };
+      // Idempotent: nothing to push; the run verifies what runs and records it.
+      s.alreadyRunning = true;
     }
     if (s.reason && s.reason.length > REASON_MAX) return usage(s, `the reason is ${s.reason.length} characters; the limit is ${REASON_MAX}: give the ticket and a short summary`);
-    s.headBefore = await ctx.ports.git.headSha(ctx.signal);
-    ctx.log(`${s.service} in ${env.name}: ${current} → ${s.tag} (${s.tagSource}); application ${s.application}`);
+    ctx.log(s.alreadyRunning ? `${s.service} in ${env.name} already has ${current} on origin (${s.tagSource}): verifying it, nothing to push; application ${s.application}` : `${s.service} in ${env.name}: ${current} → ${s.tag} (${s.tagSource}) on origin's ${shortSha(base)}; application ${s.application}`);
     return { status: 'succeeded', message: `${s.service} ${env.name}: ${current} → ${s.tag}`, output: { tag: s.tag, previousTag: current, application: s.application } };
   },
 };

@@ -1,28 +1,40 @@
-// Step 5: put the previous tag back, commit, push, have Argo CD sync that commit, verify again.
-import { writeImageTag } from '../model/imageTags';
+// Step 5: put the previous tag back (on origin's head, built outside the checkout), commit, push by
+// id, have Argo CD sync that commit, verify again.
+import { journalTrailers } from '../model/journal';
 import type { CheckResult } from '../model/records';
-import { rollbackCommitMessage } from '../plan';
+import { evidenceSignal } from '../observe';
+import { rollbackCommitMessage, withTrailers } from '../plan';
 import type { Step } from '../runner';
-import { commitFacts, pushWithRace, waitForSync } from './execute';
+import { commitFacts, pushOnto, syncCheckout, valuesAt, waitForSync } from './execute';
 import { shortSha, type RunState } from './state';
 import { rolloutStep, verifyStep } from './verify';
-
-export const rollbackValuesStep: Step<RunState, never> = {
-  name: 'rollback-values',
-  title: 'Rollback: restore the previous tag',
-  needs: [],
-  timeoutMs: 30_000,
-  async run(s, ctx) {
-    const edit = await writeImageTag(s.env!.valuesFile, s.service, s.previousTag!, s.settings.config.tagPath);
-    ctx.log(`${s.valuesRel}:${edit.entry.line}: ${s.service} ${edit.previousTag} → ${s.previousTag}`);
-    return { status: 'succeeded', message: `${s.valuesRel}:${edit.entry.line} ${edit.previousTag} → ${s.previousTag}` };
-  },
-};
 
 export function rollbackFacts(s: RunState) {
   const f = commitFacts(s);
   return { ...f, previousTag: f.tag, tag: f.previousTag };
 }
+
+function rollbackMessage(s: RunState): string {
+  const cause = `Automatic rollback: ${s.causeStep ? `${s.causeStep} failed: ` : ''}${s.cause ?? 'verification failed'}`;
+  return withTrailers(rollbackCommitMessage(rollbackFacts(s), cause), journalTrailers({ runId: s.runId, kind: 'auto-rollback', digest: s.digest }));
+}
+
+export const rollbackValuesStep: Step<RunState, 'git'> = {
+  name: 'rollback-values',
+  title: 'Rollback: restore the previous tag',
+  needs: ['git'],
+  timeoutMs: 30_000,
+  async run(s, ctx) {
+    // Back to the tag that ran and was verified before this run, on origin's head as it is now.
+    await ctx.ports.git.fetch(ctx.signal);
+    s.rollbackBase = await ctx.ports.git.remoteSha(ctx.signal);
+    const v = await valuesAt(s, ctx.ports.git, s.rollbackBase, s.tag!, s.previousTag!, s.previousDigest, ctx.signal);
+    if ('refuse' in v) return { status: 'failed', message: v.refuse, cause: { code: 'conflict', text: v.refuse } };
+    s.rollbackValues = v.text;
+    ctx.log(`${s.valuesRel}:${v.line}: ${s.service} ${s.tag} → ${s.previousTag} (the tag origin had before this run)`);
+    return { status: 'succeeded', message: `${s.valuesRel}:${v.line} ${s.tag} → ${s.previousTag}` };
+  },
+};
 
 export const rollbackCommitStep: Step<RunState, 'git'> = {
   name: 'rollback-commit',
@@ -30,8 +42,7 @@ export const rollbackCommitStep: Step<RunState, 'git'> = {
   needs: ['git'],
   timeoutMs: 30_000,
   async run(s, ctx) {
-    const cause = `Automatic rollback: ${s.causeStep ? `${s.causeStep} failed: ` : ''}${s.cause ?? 'verification failed'}`;
-    s.rollbackCommit = await ctx.ports.git.commit([s.valuesRel!], rollbackCommitMessage(rollbackFacts(s), cause), ctx.signal);
+    s.rollbackCommit = await ctx.ports.git.commitOnto(s.rollbackBase!, { [s.valuesRel!]: s.rollbackValues! }, rollbackMessage(s), ctx.signal);
     return { status: 'succeeded', message: shortSha(s.rollbackCommit) };
   },
 };
@@ -42,11 +53,18 @@ export const rollbackPushStep: Step<RunState, 'git'> = {
   needs: ['git'],
   timeoutMs: 120_000,
   async run(s, ctx) {
-    const cfg = s.settings.config;
-    const r = await pushWithRace(ctx.ports.git, { file: s.valuesRel!, service: s.service, expectTag: s.tag!, tagPath: cfg.tagPath, remoteRef: `${cfg.git.remote}/${cfg.git.branch}`, sha: s.rollbackCommit! }, ctx.log, ctx.signal);
-    if (!r.ok) return { status: 'failed', message: r.message, cause: { code: r.race ? 'conflict' : 'error', text: r.message, retryable: r.race } };
+    const build = async (base: string) => {
+      const v = await valuesAt(s, ctx.ports.git, base, s.tag!, s.previousTag!, s.previousDigest, ctx.signal);
+      return 'refuse' in v ? v : { files: { [s.valuesRel!]: v.text }, message: rollbackMessage(s) };
+    };
+    const r = await pushOnto(ctx.ports.git, { sha: s.rollbackCommit!, base: s.rollbackBase! }, build, ctx.log, ctx.signal);
+    if (!r.ok) {
+      s.rollbackCommit = undefined;
+      return { status: 'failed', message: r.message, cause: { code: r.race ? 'conflict' : 'error', text: r.message, retryable: r.race } };
+    }
     s.rollbackCommit = r.sha;
     s.rollbackPushed = true;
+    await syncCheckout(s, ctx.ports.git, r.sha, ctx.log, evidenceSignal(ctx.deadline));
     return { status: 'succeeded', message: `pushed ${shortSha(r.sha)}` };
   },
 };

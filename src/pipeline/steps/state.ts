@@ -30,6 +30,10 @@ export interface RunState {
   autoRollback: boolean;
   actor: string;
   startedAt: Date;
+  /** This run's id: in its commits' trailers, its lease, its record's name and front matter. */
+  runId: string;
+  /** Set when this run finishes an interrupted one (resume, accept, or its rollback). */
+  resume?: { action: 'resume' | 'accept' | 'rollback'; interrupted: import('../model/journal').Interrupted };
 
   // resolve
   env?: EnvironmentConfig;
@@ -41,7 +45,16 @@ export interface RunState {
   tag?: string;
   tagSource?: string;
   previousTag?: string;
-  headBefore?: string;
+  /** origin's head the run started from (fetched first): what it reads and builds on. */
+  base?: string;
+  /** Commits on the user's branch that origin has not (never pushed by a run; named in the plan). */
+  localAhead?: number;
+  /** The policy in the working tree differs from origin's and was ignored (named in the plan). */
+  policyIgnored?: string;
+  /** The tag already runs: verify it, push nothing. */
+  alreadyRunning?: boolean;
+  /** What became of the user's checkout after the last push. */
+  checkout?: import('../ports').CheckoutSync;
   /** A resolve refusal is bad input (exit 64), not a failed check. */
   usage?: boolean;
 
@@ -61,10 +74,11 @@ export interface RunState {
   releaseLock?: () => Promise<void>;
 
   // execute
+  /** The values file's text at `base` (origin), and after the edit. */
   valuesBefore?: string;
   valuesAfter?: string;
-  /** The values file in the working tree was changed by this run (and not restored yet). */
-  changedLocally?: boolean;
+  /** The digest pinned beside the tag before this run (pinDigest), restored by a rollback. */
+  previousDigest?: string;
   commit?: string;
   pushed?: boolean;
   syncedAt?: string;
@@ -72,6 +86,9 @@ export interface RunState {
   // rollback
   cause?: string;
   causeStep?: string;
+  /** origin's head the rollback was built on, and the values file's text it sets. */
+  rollbackBase?: string;
+  rollbackValues?: string;
   rollbackCommit?: string;
   rollbackPushed?: boolean;
 

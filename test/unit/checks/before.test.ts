@@ -29,7 +29,7 @@ describe('checks registry', () => {
     assert.equal(new Set(names).size, names.length);
     const phases = CHECKS.map((c) => c.phase);
     assert.deepEqual(phases, [...phases].sort((a, b) => ['before', 'rollout', 'after'].indexOf(a) - ['before', 'rollout', 'after'].indexOf(b)));
-    assert.deepEqual(names, ['image-exists', 'signature', 'previous-environment', 'window', 'finish-by', 'reason', 'working-tree', 'lock', 'rollout', 'pods', 'restarts', 'running-digest', 'health', 'smoke', 'error-rate', 'resources']);
+    assert.deepEqual(names, ['image-exists', 'signature', 'previous-environment', 'window', 'finish-by', 'reason', 'working-tree', 'journal', 'lock', 'rollout', 'pods', 'restarts', 'running-digest', 'health', 'smoke', 'error-rate', 'resources']);
   });
 });
 
@@ -140,11 +140,17 @@ describe('check reason', () => {
 });
 
 describe('check working-tree', () => {
-  it('a modified values file: failed; clean: passed', async () => {
+  it('clean: passed; a modified values file, local commits, an ignored policy edit: a warning naming each, as fields', async () => {
     const { w, s } = await setup();
-    assert.equal((await runBefore(workingTree, w, s))?.status, 'passed');
+    const clean = await runBefore(workingTree, w, s);
+    assert.equal(clean?.status, 'passed');
+    assert.deepEqual(clean?.checkout, { dirty: false, localAhead: 0, policyIgnored: false });
     w.git.dirtyFiles = async () => [w.valuesRel('stag')];
-    assert.equal((await runBefore(workingTree, w, s))?.status, 'failed');
+    w.git.localAhead = async () => 2;
+    s.policyIgnored = 'your .gitops-deploy.yaml differs from origin';
+    const v = await runBefore(workingTree, w, s);
+    assert.equal(v?.status, 'warning');
+    assert.deepEqual(v?.checkout, { dirty: true, localAhead: 2, policyIgnored: true });
   });
 });
 
