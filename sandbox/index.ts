@@ -158,8 +158,23 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const kube = await listen((req, res, body, url) => (kubeApi ? kubeApi.handle(req, res, body, url) : notReady(res)), log, 'kubernetes');
     servers.push(kube);
     const ecrApi = new EcrApi(registry, faults.ecr, () => ecr.url, log);
-    const control: { pushNow?: (p: PushSpec) => { digest: string; pushedAt: string } } = {};
+    const control: { pushNow?: (p: PushSpec) => { digest: string; pushedAt: string }; fault?: (name: FaultSwitch, on: boolean, afterPush: boolean) => void } = {};
     const ecr = await listen((req, res, body, url) => {
+      if (url.pathname === '/sandbox/fault') {
+        // The sandbox's control endpoint for a process outside it (the e2e tests): a named fault switch,
+        // now or once origin next moves ({"afterPush": true}: the pre-flight sees every system healthy).
+        if (req.method !== 'POST') return sendJson(res, 405, { message: `POST {name: ${FAULT_SWITCHES.join('|')}, on: boolean, afterPush?: boolean}` });
+        if (!control.fault) return notReady(res);
+        let input: { name?: unknown; on?: unknown; afterPush?: unknown };
+        try {
+          input = JSON.parse(body.toString('utf8'));
+        } catch {
+          return sendJson(res, 400, { message: 'body must be JSON: {name, on, afterPush?}' });
+        }
+        if (!FAULT_SWITCHES.includes(input?.name as FaultSwitch) || typeof input.on !== 'boolean') return sendJson(res, 400, { message: `name must be one of ${FAULT_SWITCHES.join(', ')} and on a boolean` });
+        control.fault(input.name as FaultSwitch, input.on, input.afterPush === true);
+        return sendJson(res, 200, { name: input.name, on: input.on, afterPush: input.afterPush === true });
+      }
       if (url.pathname !== '/sandbox/push') return ecrApi.handle(req, res, body, url);
       // The sandbox's control endpoint: a build pushes one tag now.
       if (req.method !== 'POST') return sendJson(res, 405, { message: 'POST {service, tag, signed?, signedBy?, crashLoop?, health?, commit?}' });
@@ -241,6 +256,19 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       return out;
     };
     control.pushNow = (p) => pushImage(p.service, p.tag, p);
+    // One armed switch at a time; any new call (e.g. a test's clean-up) disarms the pending one.
+    let armed: (() => void) | undefined;
+    control.fault = (name, on, afterPush) => {
+      if (armed) w.events.off('origin-moved', armed);
+      armed = undefined;
+      if (!afterPush) return sandbox.faultSwitch(name, on);
+      const fire = (): void => {
+        armed = undefined;
+        sandbox.faultSwitch(name, on);
+      };
+      armed = fire;
+      w.events.once('origin-moved', fire);
+    };
     const pushTimers = scenario.pushes.map((p) => setTimeout(() => {
       try {
         pushImage(p.service, p.tag, p);

@@ -114,7 +114,12 @@ async function main() {
       const sb = await startSandboxProcess({ dir: path.join(base, 'sandbox'), scenario: path.join(ROOT, 'test', 'e2e', 'scenarios', 'flows.yaml'), quiet: !verbose });
       cleanups.push(() => sb.stop());
       workspace = sb.repo;
-      env = sb.env;
+      // The person's GitHub as on a workstation: a token (GH_TOKEN — code-server keeps GITHUB_TOKEN for
+      // itself) and the sandbox's GitHub trusted as a user trusts a host (GITOPS_DEPLOY_TRUSTED_HOSTS);
+      // no GITHUB_API_URL of theirs, so the API URL is the repository's github.apiUrl and a host the
+      // repository names instead is asked about (flowsTrust.e2e.test.ts).
+      const { GITHUB_API_URL, ...rest } = sb.env;
+      env = { ...rest, GH_TOKEN: sb.env.GITHUB_TOKEN, GITOPS_DEPLOY_TRUSTED_HOSTS: new URL(GITHUB_API_URL).host };
     }
     const result = await runWorkbench({ name, base, workspace, env, suite, browser, setPage, driverUrl });
     if (result !== 0) code = 1;
@@ -336,6 +341,21 @@ function startDriver() {
         else throw new Error(`unknown webview action ${JSON.stringify(a)}`);
       }
       return null;
+    },
+    async '/notifications'({ includes, timeoutMs }) {
+      // The notification toasts as shown (message, buttons), once one's message includes `includes`.
+      const handle = await page().waitForFunction(
+        (inc) => {
+          const toasts = [...document.querySelectorAll('.notifications-toasts .notification-toast')].map((t) => ({
+            message: (t.querySelector('.notification-list-item-message')?.textContent ?? '').replace(/\u00a0/g, ' '),
+            buttons: [...t.querySelectorAll('.notification-list-item-buttons-container .monaco-button')].map((b) => (b.textContent ?? '').replace(/\u00a0/g, ' ').trim()),
+          }));
+          return toasts.some((t) => t.message.includes(inc)) ? toasts : false;
+        },
+        String(includes ?? ''),
+        { timeout: Number(timeoutMs) || 20_000, polling: 200 },
+      );
+      return handle.jsonValue();
     },
     async '/dialog/state'({ timeoutMs }) {
       // The modal dialog as a person sees it: message, detail, the buttons left to right, and which

@@ -17,6 +17,7 @@ import { registerOpenInArgoCd } from './commands/openInArgoCd';
 import { registerPauseFollowing } from './commands/pauseFollowing';
 import { registerPending } from './commands/pending';
 import { registerRefresh } from './commands/refresh';
+import { registerForgetTrustedHosts, registerRecheck } from './commands/recheck';
 import { registerRetrySync } from './commands/retrySync';
 import { registerResumeInterrupted } from './commands/resumeInterrupted';
 import { UnfinishedRunNodes } from './providers/unfinishedRuns';
@@ -29,6 +30,7 @@ import { registerShowRecords } from './commands/showRecords';
 import { ValuesCodeLens } from './providers/codeLens';
 import { registerCredentials } from './providers/credentials';
 import { EnvironmentsTree, type TreeNode } from './providers/environmentsTree';
+import { escapingLog } from './providers/escapingLog';
 import { FollowScheduleNodes, registryInspector } from './providers/followScheduleTree';
 import { PipelineHost } from './providers/pipelineHost';
 import type { Prompter } from './providers/prompter';
@@ -54,7 +56,7 @@ export interface GitOpsDeployApi {
 }
 
 export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
-  const log = vscode.window.createOutputChannel('GitOps Deploy (log)', { log: true });
+  const log = escapingLog(vscode.window.createOutputChannel('GitOps Deploy (log)', { log: true }));
   const model = new WorkspaceModel(log);
   const tree = new EnvironmentsTree(model);
   context.subscriptions.push(log, model, tree);
@@ -79,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
 
   const transcript = new TranscriptChannel();
   const status = new RunStatusBar();
-  const host = new PipelineHost(model, log, transcript, status);
+  const host = new PipelineHost(model, log, transcript, status, context.globalState);
   host.remote = async (mode, req) => {
     await runViaGitHubActions(ctx, { operation: mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason ?? '' });
   };
@@ -93,6 +95,8 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     registerShowEvents(host),
     registerOpenInArgoCd(host),
     registerRetrySync(host),
+    registerRecheck(host),
+    registerForgetTrustedHosts(host),
     registerFixFailedRollback(host),
     ...registerCredentials(ctx, () => host.prompter),
     ...ValuesCodeLens.register(model),

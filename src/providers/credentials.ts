@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { WorkspaceModel } from './workspaceModel';
 import { awsProfiles, kubeconfigFiles, kubeContexts, type KubeContextInfo } from './credentialsParse';
 import type { Prompter } from './prompter';
+import { SETTING_KUBECONFIG, userScopeKubeconfig } from './userKubeconfig';
 
 export const SETTING_KUBE_CONTEXT = 'kubeContext';
 export const SETTING_AWS_PROFILE = 'awsProfile';
@@ -15,6 +16,11 @@ export const SETTING_ACTOR = 'actor';
 export function setting(key: string): string | undefined {
   const v = vscode.workspace.getConfiguration('gitopsDeploy').get<string>(key, '');
   return v?.trim() || undefined;
+}
+
+/** gitopsDeploy.kubeconfig from the user's (or the remote machine's) settings, never the workspace's. */
+export function userKubeconfig(): string | undefined {
+  return userScopeKubeconfig(vscode.workspace.getConfiguration('gitopsDeploy').inspect<string>(SETTING_KUBECONFIG), os.homedir());
 }
 
 async function store(key: string, value: string | undefined): Promise<void> {
@@ -33,7 +39,7 @@ const readOr = (file: string) => fs.readFile(file, 'utf8').catch((err: NodeJS.Er
 export function registerCredentials(ctx: { model: WorkspaceModel; log: vscode.LogOutputChannel }, prompter: () => Prompter): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('gitopsDeploy.selectKubeContext', async () => {
-      const configured = ctx.model.current?.config?.kubernetes.kubeconfig;
+      const configured = userKubeconfig() ?? ctx.model.current?.config?.kubernetes.kubeconfig;
       const files = kubeconfigFiles(process.env, os.homedir(), configured);
       const contexts: KubeContextInfo[] = [];
       const problems: string[] = [];
@@ -46,7 +52,7 @@ export function registerCredentials(ctx: { model: WorkspaceModel; log: vscode.Lo
         }
       }
       if (contexts.length === 0) {
-        void prompter().notify('error', `No Kubernetes contexts found in ${files.join(', ')}${problems.length ? ` (${problems.join('; ')})` : ''}. Create one with your cloud's CLI (e.g. aws eks update-kubeconfig) or set kubernetes.kubeconfig in .gitops-deploy.yaml.`, []);
+        void prompter().notify('error', `No Kubernetes contexts found in ${files.join(', ')}${problems.length ? ` (${problems.join('; ')})` : ''}. Create one with your cloud's CLI (e.g. aws eks update-kubeconfig) or point the gitopsDeploy.kubeconfig user setting at your kubeconfig.`, []);
         return;
       }
       const current = setting(SETTING_KUBE_CONTEXT);

@@ -3,6 +3,7 @@
 // output channel), and a lazily polled cache of waiting/running workflow runs and of each
 // service's last GitHub deployment status for the tree. Polls only when the executor is
 // github-actions or GitHub is configured, never blocks the tree's render.
+import { escapeControl } from '../pipeline/terminal';
 import * as vscode from 'vscode';
 import { explainNoRepo, windowNotify } from './noRepo';
 import { describeRateLimit, gitHubPortFor } from '../clients/githubActions';
@@ -81,7 +82,8 @@ export class GitHubRuns extends Disposable implements TreeContributor {
   }
 
   append(line: string): void {
-    const masked = this.mask(line);
+    // Run logs and messages are someone else's text: secrets masked, control characters escaped.
+    const masked = escapeControl(this.mask(line));
     this.output.appendLine(masked);
     this.lines.push(masked);
     if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 2000);

@@ -14,13 +14,16 @@ import { maskSecrets } from '../pipeline/mask';
 import type { RepoState } from '../pipeline/model/repoState';
 import { formatEvidence } from '../pipeline/transcript';
 import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
+import { runVerification, type VerificationReport } from '../pipeline/recheck';
 import { CREDENTIAL_FIX, credentialAction, credentialKind, credentialKindOfError } from './credentialsParse';
-import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting } from './credentials';
+import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting, userKubeconfig } from './credentials';
+import { withUserKubeconfig } from './userKubeconfig';
+import { githubTrustStep, HOST_TRUST_KEY, readAnswers, rememberAnswer, trustGitHubHost, trustQuestion } from './hostTrust';
 import { Disposable } from './lifecycle';
 import { notifyChoice, WindowPrompter, type Prompter } from './prompter';
 import { PLAN_SCHEME, REPORT_SCHEME, ReadOnlyDocuments } from './readOnlyDocuments';
 import type { RunStatusBar } from './statusBar';
-import { ACTION, commitWebUrl, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type ActionId, type TranscriptLinks } from './transcript';
+import { ACTION, checkLine, commitWebUrl, decisionCommand, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type ActionId, type TranscriptLinks } from './transcript';
 import type { TranscriptChannel } from './transcriptChannel';
 import type { WorkspaceModel } from './workspaceModel';
 
@@ -74,8 +77,43 @@ export class PipelineHost extends Disposable {
     private readonly log: vscode.LogOutputChannel,
     readonly transcript: TranscriptChannel,
     private readonly status: RunStatusBar,
+    /** Where answers about repository-named hosts are kept (the extension's globalState: this machine, not the workspace). */
+    private readonly memory?: vscode.Memento,
   ) {
     super();
+  }
+
+  /**
+   * Before a run: when the repository names the GitHub API host that would receive your token and
+   * you have not answered for that host, ask (modal) — Trust sends it, Don't trust runs without it,
+   * Cancel stops. The answer is remembered per host. Returns the configuration to run with, or
+   * undefined when cancelled.
+   */
+  async trustRepositoryHosts(config: GitOpsConfig, hasToken: boolean): Promise<GitOpsConfig | undefined> {
+    const remembered = readAnswers(this.memory?.get(HOST_TRUST_KEY));
+    const step = githubTrustStep(config.github, hasToken, remembered);
+    if (step.kind === 'none') return config;
+    if (step.kind === 'send') return trustGitHubHost(config);
+    if (step.kind === 'withhold') {
+      this.log.warn(`not sending the GitHub token to ${step.host}: you chose not to trust that host (named by .gitops-deploy.yaml github.apiUrl); no GitHub deployment is reported`);
+      return config;
+    }
+    const q = trustQuestion(step.request);
+    const choice = await this.prompter.choose('warning', q.message, q.detail, q.buttons, { focused: q.focused, dismiss: q.dismiss });
+    if (!choice || choice === 'cancel') {
+      this.transcript.append(['', `cancelled: the repository asked to send your ${step.request.credential} to ${step.request.host}; nothing was changed`]);
+      return undefined;
+    }
+    await this.memory?.update(HOST_TRUST_KEY, rememberAnswer(remembered, step.request.host, choice));
+    this.log.info(`${choice === 'trust' ? 'trusted' : 'did not trust'} ${step.request.host} with the ${step.request.credential}`);
+    return choice === 'trust' ? trustGitHubHost(config) : config;
+  }
+
+  /** Forgets every remembered answer about repository-named hosts. */
+  async forgetHostTrust(): Promise<string[]> {
+    const hosts = Object.keys(readAnswers(this.memory?.get(HOST_TRUST_KEY)));
+    await this.memory?.update(HOST_TRUST_KEY, undefined);
+    return hosts;
   }
 
   get prompter(): Prompter {
@@ -150,7 +188,9 @@ export class PipelineHost extends Disposable {
   }
 
   /** The pipeline's dependencies, wired as the CLI wires them (the editor's settings pick the credentials). */
-  deps(config: GitOpsConfig): PipelineDeps {
+  deps(repoConfig: GitOpsConfig): PipelineDeps {
+    // The kubeconfig is the user's (gitopsDeploy.kubeconfig, machine scope), never the repository's.
+    const config = withUserKubeconfig(repoConfig, userKubeconfig());
     const ports = createPorts(config, {
       log: (line) => this.log.debug(line),
       kubeContext: setting(SETTING_KUBE_CONTEXT),
@@ -221,6 +261,12 @@ export class PipelineHost extends Disposable {
       return undefined;
     }
     const what = mode === 'rollback' ? `the rollback of ${req.service} in ${req.environment}` : `${req.service}${req.tag ? ` ${req.tag}` : ''} to ${req.environment}`;
+    // Every deployment is also reported as a GitHub deployment with statuses, when GitHub is configured.
+    const githubToken = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
+    // A GitHub host named by the repository receives the token only when you trust it.
+    const runConfig = await this.trustRepositoryHosts(config, !!(githubToken ?? process.env.GH_TOKEN));
+    if (!runConfig) return undefined;
+    config = runConfig;
     this.running = what;
     let deps: PipelineDeps;
     try {
@@ -231,8 +277,6 @@ export class PipelineHost extends Disposable {
       return undefined;
     }
     const links = this.links(config);
-    // Every deployment is also reported as a GitHub deployment with statuses, when GitHub is configured.
-    const githubToken = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
     // The actor: the gitopsDeploy.actor setting, else git user.name (the pipeline falls back the same way).
     const actor = deps.actor ?? (await deps.ports.git.userName().catch(() => undefined));
     this.transcript.append(formatHeader({ mode, service: req.service, environment: req.environment, tag: req.tag, reason: req.reason, actor, overrideWindow: req.overrideWindow, at: new Date() }));
@@ -330,6 +374,12 @@ export class PipelineHost extends Disposable {
   /** What a chosen action does, by its id. */
   private async act(action: ActionId | undefined, o?: PipelineOutcome, target?: ServiceTarget): Promise<void> {
     if (!action) return;
+    if (action === 'recheck' || action === 'rollback') {
+      // The inconclusive run's decision, chosen by id: the command and its argument come from outcome.decision.
+      const d = o?.decision && decisionCommand(action, o.decision);
+      if (d) await vscode.commands.executeCommand(d.command, d.arg);
+      return;
+    }
     const command = TROUBLESHOOT_COMMANDS[action];
     if (target && command) await vscode.commands.executeCommand(command, target);
     else if (action === 'record' && o?.record) await vscode.window.showTextDocument(vscode.Uri.file(o.record.absolutePath), { preview: false });
@@ -395,6 +445,65 @@ export class PipelineHost extends Disposable {
     return result;
   }
 
+  /**
+   * Re-check (after an inconclusive run): only the verification, against what runs now — changes
+   * nothing, writes no record (runVerification, as `gitops-deploy verify`). Progress, the transcript,
+   * and a notification with the result; a failed re-check offers Rollback.
+   */
+  async recheck(config: GitOpsConfig, t: ServiceTarget): Promise<VerificationReport | undefined> {
+    if (this.running) {
+      void notifyChoice(this.prompter, 'warning', `GitOps Deploy is already running ${this.running}; wait for it to finish.`, [ACTION.output]).then((a) => a && this.transcript.show());
+      return undefined;
+    }
+    this.running = `the re-check of ${t.service} in ${t.environment}`;
+    let report: VerificationReport;
+    const links = this.links(config);
+    try {
+      const deps = this.deps(config);
+      this.transcript.append(['', `━━━ Re-check ${t.service} in ${t.environment} ━━━`, `started ${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} (times below are UTC); only the verification, nothing is changed`]);
+      this.transcript.show(true);
+      this.status.start('deploy', t.service, t.environment);
+      report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Re-checking ${t.service} in ${t.environment}`, cancellable: true }, async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort(new Error('cancelled by the user')));
+        const onEvent = (e: PipelineEvent) => {
+          if (e.type === 'step-finished') return; // the checks are listed once, below
+          this.transcript.append(formatEvent(e, links));
+          if (e.type === 'step-started') {
+            progress.report({ message: e.title });
+            this.status.step(e.title);
+          }
+        };
+        return runVerification({ service: t.service, environment: t.environment }, deps, { signal: controller.signal, onEvent });
+      });
+    } catch (err) {
+      this.transcript.append([`✗ re-check of ${t.service} in ${t.environment}: ${errorMessage(err)}`]);
+      this.failedToStart(err);
+      return undefined;
+    } finally {
+      this.running = undefined;
+      this.status.done();
+    }
+    const mark = report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '?';
+    this.transcript.append([...report.checks.map((c) => `  ${checkLine(c)}`), `${mark} RE-CHECK ${report.status.toUpperCase()}: ${t.service} ${report.tag} in ${t.environment}`]);
+    this.log.info(`re-check ${t.service} ${t.environment}: ${report.status}`);
+    const unobserved = report.checks.filter((c) => c.status === 'inconclusive').map((c) => c.name);
+    const failed = report.checks.filter((c) => c.status === 'failed').map((c) => c.name);
+    const text =
+      report.status === 'passed'
+        ? `Re-check of ${t.service} ${report.tag} in ${t.environment}: every check passed.`
+        : report.status === 'failed'
+          ? `Re-check of ${t.service} ${report.tag} in ${t.environment} failed: ${failed.join(', ')}. Roll back?`
+          : `Re-check of ${t.service} ${report.tag} in ${t.environment} still inconclusive — could not observe ${unobserved.join(', ')}.`;
+    const rollback = { id: 'rollback', label: 'Rollback' } as const;
+    const actions = report.status === 'passed' ? [ACTION.output] : [rollback, ACTION.output];
+    void notifyChoice(this.prompter, report.status === 'passed' ? 'info' : report.status === 'failed' ? 'error' : 'warning', text, actions).then(async (a) => {
+      if (a === 'rollback') await vscode.commands.executeCommand('gitopsDeploy.rollback', t);
+      else if (a === 'output') this.transcript.show(false);
+    });
+    return report;
+  }
+
   /** An error notification with "Show log" (and the credential fix when it is a credential problem). */
   showError(err: unknown): void {
     this.failedToStart(err);
@@ -412,3 +521,4 @@ export class PipelineHost extends Disposable {
     });
   }
 }
+

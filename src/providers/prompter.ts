@@ -2,6 +2,7 @@
 // editor's UI (quick picks, input boxes, modal and plain notifications); the e2e tests swap in a
 // scripted one through the extension's API, so the real commands run end to end.
 import * as vscode from 'vscode';
+import { escapeControl } from '../pipeline/terminal';
 import type { PickItem, TagItem } from './pickItems';
 
 export type Severity = 'info' | 'warning' | 'error';
@@ -70,7 +71,10 @@ export async function notifyChoice<Id extends string>(prompter: Prompter, severi
   return actions.find((a) => a.label === label)?.id;
 }
 
-function show(severity: Severity, message: string, options: vscode.MessageOptions, items: string[]): Thenable<string | undefined> {
+function show(severity: Severity, text: string, o: vscode.MessageOptions, items: string[]): Thenable<string | undefined> {
+  // Messages and details carry repository text (reasons, record fields): control characters escaped.
+  const message = escapeControl(text);
+  const options = o.detail === undefined ? o : { ...o, detail: escapeControl(o.detail) };
   if (severity === 'error') return vscode.window.showErrorMessage(message, options, ...items);
   if (severity === 'warning') return vscode.window.showWarningMessage(message, options, ...items);
   return vscode.window.showInformationMessage(message, options, ...items);
@@ -181,8 +185,9 @@ export class WindowPrompter implements Prompter {
       ...buttons.filter((b) => b.id !== o.focused && b.id !== o.dismiss).map((b) => ({ title: b.label, id: b.id })),
       { title: byId(o.dismiss).label, id: o.dismiss, isCloseAffordance: true },
     ];
-    const options: vscode.MessageOptions = { modal: true, detail };
-    const picked = await (severity === 'error' ? vscode.window.showErrorMessage(message, options, ...items) : severity === 'warning' ? vscode.window.showWarningMessage(message, options, ...items) : vscode.window.showInformationMessage(message, options, ...items));
+    const options: vscode.MessageOptions = { modal: true, detail: escapeControl(detail) };
+    const text = escapeControl(message);
+    const picked = await (severity === 'error' ? vscode.window.showErrorMessage(text, options, ...items) : severity === 'warning' ? vscode.window.showWarningMessage(text, options, ...items) : vscode.window.showInformationMessage(text, options, ...items));
     return picked?.id;
   }
 

@@ -4,6 +4,7 @@
 import { checkText } from '../pipeline/evidence';
 import * as path from 'node:path';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../pipeline/deploy';
+import type { Decision } from '../pipeline/outcome';
 import { CHECK_MARK, formatDuration } from '../pipeline/model/format';
 import { decisionLines, formatEvent as cliLines } from '../pipeline/transcript';
 import type { CheckResult } from '../pipeline/model/records';
@@ -260,7 +261,10 @@ function firstLine(s: string): string {
 }
 
 /** What a notification button does, by identity; its label is for people (and may change). */
-export type ActionId = 'logs' | 'events' | 'retry-sync' | 'argocd' | 'record' | 'output' | 'more' | 'fix-rollback' | CredentialKind;
+export type ActionId = 'logs' | 'events' | 'retry-sync' | 'argocd' | 'record' | 'output' | 'more' | 'fix-rollback' | DecisionActionId | CredentialKind;
+
+/** The two ways to decide after an inconclusive verification (outcome.decision). */
+export type DecisionActionId = 'recheck' | 'rollback';
 
 /** A notification button: what it does and what it says. */
 export type Action = Choice<ActionId>;
@@ -281,6 +285,28 @@ export function fixAction(previousTag: string): Action {
   return { id: 'fix-rollback', label: `Fix: restore ${previousTag}` };
 }
 
+/**
+ * The buttons of an inconclusive run's decision, exactly what `decision` holds: Re-check always,
+ * Roll back only when the decision has a rollback (not when the run already rolled back).
+ */
+export function decisionActions(d: Decision): Choice<DecisionActionId>[] {
+  return [{ id: 'recheck', label: 'Re-check' }, ...(d.rollback ? [{ id: 'rollback' as const, label: d.rollback.to ? `Roll back to ${d.rollback.to}` : 'Roll back' }] : [])];
+}
+
+/** The editor command a decision's action runs, with its argument (the rollback's `to` and reason from the decision). */
+export interface DecisionCommand {
+  command: 'gitopsDeploy.recheck' | 'gitopsDeploy.rollback';
+  arg: { service: string; environment: string; to?: string; reason?: string };
+}
+
+/** What pressing a decision button does, by its id; undefined when the decision does not offer it. */
+export function decisionCommand(id: DecisionActionId, d: Decision): DecisionCommand | undefined {
+  if (id === 'recheck') return { command: 'gitopsDeploy.recheck', arg: { service: d.recheck.service, environment: d.recheck.environment } };
+  const r = d.rollback;
+  if (!r) return undefined;
+  return { command: 'gitopsDeploy.rollback', arg: { service: r.service, environment: r.environment, ...(r.to ? { to: r.to } : {}), ...(r.reason ? { reason: r.reason } : {}) } };
+}
+
 /** How many actions a notification shows as buttons before "More…" (VS Code crowds more into one row). */
 export const MAX_BUTTONS = 3;
 
@@ -291,6 +317,11 @@ export const MAX_BUTTONS = 3;
  * MAX_BUTTONS are buttons; the rest are behind "More…". Undefined for other outcomes.
  */
 export function troubleshootActions(o: PipelineOutcome, opts: { argoCd: boolean; extra?: readonly Action[] }): { buttons: Action[]; more: Action[] } | undefined {
+  if (o.kind === 'inconclusive' && o.decision) {
+    // A human decides: the decision's commands are the buttons; looking around is behind "More…".
+    const more: Action[] = [...(opts.extra ?? []), ...(o.commit ? [ACTION.logs, ACTION.events, ...(opts.argoCd ? [ACTION.argoCd] : [])] : []), ...(o.record ? [ACTION.record] : []), ACTION.output];
+    return { buttons: [...decisionActions(o.decision), ACTION.more], more };
+  }
   if (!o.commit || (o.kind !== 'rolled-back' && o.kind !== 'failed-needs-human' && o.kind !== 'inconclusive')) return undefined;
   const argo: Action[] = opts.argoCd ? [ACTION.argoCd] : [];
   const all: Action[] =

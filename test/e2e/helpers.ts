@@ -292,3 +292,14 @@ export async function uiCloseWindow(): Promise<void> {
 export async function uiEditorTexts(includes?: string, timeoutMs = 20_000): Promise<string[] | undefined> {
   return driver<string[]>('/editor/text', { includes, timeoutMs });
 }
+
+export interface UiToast {
+  message: string;
+  /** Its buttons' labels, left to right. */
+  buttons: string[];
+}
+
+/** The notification toasts as shown, once one's message includes `includes` (waits for it). */
+export async function uiNotifications(includes: string, timeoutMs = 20_000): Promise<UiToast[] | undefined> {
+  return driver<UiToast[]>('/notifications', { includes, timeoutMs });
+}

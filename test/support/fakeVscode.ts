@@ -125,7 +125,7 @@ export function createFakeVscode(folders: string[] = []) {
       onDidChangeWorkspaceFolders: () => disposable,
       onDidGrantWorkspaceTrust: () => disposable,
       onDidChangeConfiguration: () => disposable,
-      getConfiguration: () => ({ get: (_k: string, d?: unknown) => d }),
+      getConfiguration: () => ({ get: (_k: string, d?: unknown) => d, inspect: () => undefined }),
       createFileSystemWatcher: () => ({ onDidChange: () => disposable, onDidCreate: () => disposable, onDidDelete: () => disposable, dispose() {} }),
     },
     languages: { registerCodeLensProvider: () => disposable },
