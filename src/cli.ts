@@ -51,8 +51,11 @@ async function unfinishedAt(root: string, config: GitOpsConfig, now: Date, signa
   } catch (err) {
     originProblem = `could not fetch ${config.git.remote}: ${errorMessage(err)}; unfinished deployments are as last fetched`;
   }
+  // No remote-tracking branch at all (a repository without origin): there is no journal to read.
+  const ref = `refs/remotes/${config.git.remote}/${config.git.branch}`;
+  if (!(await git.remoteSha(signal).then(() => true, () => false))) return { runs: [] };
   try {
-    return { runs: await unfinishedRuns(git, config, `refs/remotes/${config.git.remote}/${config.git.branch}`, now, signal), originProblem };
+    return { runs: await unfinishedRuns(git, config, ref, now, signal), originProblem };
   } catch (err) {
     return { runs: [], originProblem: `could not read the journal on ${config.git.remote}: ${errorMessage(err)}` };
   }

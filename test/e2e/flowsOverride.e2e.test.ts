@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse, parseDocument } from 'yaml';
-import { activateExtension, hasUiDriver, rowAt, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiEditorTexts, uiKeys, uiOpenWindow, uiRunCommand, uiQuickInput, uiType, waitFor, workspaceRoot, type TestApi } from './helpers';
+import { activateExtension, hasUiDriver, rowAt, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiEditorTexts, uiKeys, uiOpenWindow, uiRunCommand, uiQuickInput, uiType, waitFor, workspaceRoot, pushPolicy, type TestApi } from './helpers';
 
 function git(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile('git', args, { cwd: workspaceRoot() }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut}`)) : resolve(out))));
@@ -31,27 +31,27 @@ const EMERGENCY = 'SEV1 INC-3001: statement totals wrong for every customer';
 describe('Window override in the real VS Code, by keyboard and mouse', function () {
   this.timeout(240_000);
   let api: TestApi;
-  const configFile = () => path.join(workspaceRoot(), '.gitops-deploy.yaml');
-  let configBefore: string | undefined;
+  let restorePolicy: (() => Promise<void>) | undefined;
 
   before(async function () {
     if (!hasUiDriver) this.skip(); // needs the browser harness (scripts/e2e.mjs) to press keys
     api = await activateExtension();
     await waitFor(api, 'accounts in prod at 1.4.0', async () => (await rowAt(api, 'prod', 'accounts')).description.startsWith('1.4.0'));
     // Close prod's window whatever the hour: an incident freeze, as a team would declare one.
-    configBefore = await fs.readFile(configFile(), 'utf8');
-    const doc = parseDocument(configBefore);
-    const prod = (doc.get('environments') as any).items.find((e: any) => e.get('name') === 'prod');
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    prod.setIn(['window', 'freezes'], doc.createNode([{ name: 'incident freeze', from: day(-1), to: day(6) }]));
-    await fs.writeFile(configFile(), doc.toString());
+    restorePolicy = await pushPolicy((text) => {
+      const doc = parseDocument(text);
+      const prod = (doc.get('environments') as any).items.find((e: any) => e.get('name') === 'prod');
+      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+      prod.setIn(['window', 'freezes'], doc.createNode([{ name: 'incident freeze', from: day(-1), to: day(6) }]));
+      return doc.toString();
+    }, 'Freeze prod (incident freeze)');
     await waitFor(api, 'prod blocked by the freeze in the tree', async () => /closed|freeze|blocked/i.test((await rowAt(api, 'prod')).description + String((await rowAt(api, 'prod')).item.tooltip ?? '')));
     await uiOpenWindow();
   });
 
   after(async () => {
     if (hasUiDriver) await uiCloseWindow();
-    if (configBefore !== undefined) await fs.writeFile(configFile(), configBefore);
+    await restorePolicy?.();
   });
 
   /** F1 → Promote to Production → accounts → the reason; resolves when the refusal dialog shows. */

@@ -303,3 +303,25 @@ export interface UiToast {
 export async function uiNotifications(includes: string, timeoutMs = 20_000): Promise<UiToast[] | undefined> {
   return driver<UiToast[]>('/notifications', { includes, timeoutMs });
 }
+
+/**
+ * Change `.gitops-deploy.yaml` as a team does — committed and pushed to origin (a deployment reads
+ * its policy from origin's head, never from the working tree). Returns how to put it back (pushed too).
+ */
+export async function pushPolicy(edit: (text: string) => string, message: string): Promise<() => Promise<void>> {
+  const { execFile } = await import('node:child_process');
+  const fsp = await import('node:fs/promises');
+  const pathMod = await import('node:path');
+  const git = (args: string[]) => new Promise<string>((resolve, reject) => execFile('git', ['-c', 'user.name=Teammate', '-c', 'user.email=teammate@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: workspaceRoot() }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut}`)) : resolve(out))));
+  const file = pathMod.join(workspaceRoot(), '.gitops-deploy.yaml');
+  const commit = async (text: string, msg: string) => {
+    await git(['pull', '--quiet', '--rebase', '--autostash', 'origin', 'main']);
+    await fsp.writeFile(file, text);
+    await git(['commit', '--quiet', '-m', msg, '--', '.gitops-deploy.yaml']);
+    await git(['push', '--quiet', 'origin', 'HEAD:main']);
+  };
+  await git(['pull', '--quiet', '--rebase', '--autostash', 'origin', 'main']);
+  const before = await fsp.readFile(file, 'utf8');
+  await commit(edit(before), message);
+  return () => commit(before, `Revert: ${message}`);
+}
