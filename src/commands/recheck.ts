@@ -20,7 +20,7 @@ export function registerRecheck(host: PipelineHost): vscode.Disposable {
 /** Forget Trusted Hosts: the remembered answers to "The repository asks to send your … to <host>" are cleared. */
 export function registerForgetTrustedHosts(host: PipelineHost): vscode.Disposable {
   return vscode.commands.registerCommand('gitopsDeploy.forgetTrustedHosts', async () => {
-    const hosts = await host.forgetHostTrust();
+    const hosts = await host.hostTrust.forget();
     void host.prompter.notify('info', hosts.length ? `GitOps Deploy: forgot your answers for ${hosts.join(', ')}; you will be asked again before a token is sent there.` : 'GitOps Deploy: no remembered answers about repository-named hosts.', []);
     return hosts;
   });

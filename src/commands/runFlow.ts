@@ -98,7 +98,7 @@ async function scheduleFromRefusal(host: PipelineHost, state: LoadedState, req: 
   try {
     const s = await host.schedule(state.config, plan, reason, opening.at);
     host.transcript.append(['', `○ Scheduled ${s.service} ${s.previousTag} → ${s.tag} in ${s.environment} not before ${s.notBefore} (${s.file}); every check runs again then.`]);
-    await host.updatePlan(doc, planAfterRun(markdown, undefined, `○ Scheduled for ${s.notBefore} (${s.file}); cancel it from the tree`));
+    await host.documents.updatePlan(doc, planAfterRun(markdown, undefined, `○ Scheduled for ${s.notBefore} (${s.file}); cancel it from the tree`));
     void host.prompter.notify('info', `GitOps Deploy: scheduled ${s.service} ${s.previousTag} → ${s.tag} in ${s.environment} for when the window opens (${s.notBefore}). Cancel it from the tree.`, []);
   } catch (err) {
     void host.prompter.notify('error', `GitOps Deploy: could not schedule: ${errorMessage(err)}`, []);
@@ -125,7 +125,7 @@ export async function planAndRun(host: PipelineHost, state: LoadedState, mode: R
     }
     const p = planText(plan, { mode, reason: req.reason, autoRollback: req.autoRollback });
     const doc = `${mode === 'rollback' ? 'Rollback' : 'Plan'} ${plan.service} ${plan.environment} ${plan.previousTag} to ${plan.tag}`;
-    await host.showPlan(doc, p.markdown);
+    await host.documents.showPlan(doc, p.markdown);
     if (p.refusals.length) {
       host.transcript.append(['', `✗ ${p.title}`, ...p.detail.split('\n').map((l) => `  ${l}`)]);
       // Only the window said no: offer to schedule for when it opens (never the default), or an emergency override.
@@ -133,7 +133,7 @@ export async function planAndRun(host: PipelineHost, state: LoadedState, mode: R
       const opening = p.onlyWindow && mode === 'deploy' && !req.overrideWindow ? windowOpening(plan, zone, new Date()) : undefined;
       const buttons = [REFUSAL_BUTTONS.cancel, ...(opening ? [{ ...REFUSAL_BUTTONS.schedule, label: opening.label }] : []), ...(p.onlyWindow ? [REFUSAL_BUTTONS.override] : []), REFUSAL_BUTTONS.plan];
       const choice = await host.prompter.choose<RefusalChoice>('warning', p.title, p.detail, buttons, { focused: 'cancel', dismiss: 'plan' });
-      if (choice === 'plan') await host.focusPlan(doc, p.markdown);
+      if (choice === 'plan') await host.documents.focusPlan(doc, p.markdown);
       if (choice === 'schedule' && opening) {
         await scheduleFromRefusal(host, state, req, plan, opening, doc, p.markdown);
         return outcome;
@@ -148,12 +148,12 @@ export async function planAndRun(host: PipelineHost, state: LoadedState, mode: R
       ? await confirmOverride(host, plan.environment, p.title)
       : (await host.prompter.confirm('info', p.title, p.detail, [mode === 'rollback' ? 'Roll back' : 'Deploy'])) !== undefined; // its one button, or Cancel
     if (!approved) {
-      await host.updatePlan(doc, planAfterRun(p.markdown, undefined, `○ Not approved: ${p.title.replace(/\?$/, '')} — nothing was changed`));
+      await host.documents.updatePlan(doc, planAfterRun(p.markdown, undefined, `○ Not approved: ${p.title.replace(/\?$/, '')} — nothing was changed`));
       return undefined;
     }
     // Run exactly the approved tag, even if upstream moved since.
     const out = await host.run(state.config, mode, { ...req, tag: plan.tag });
-    await host.updatePlan(doc, planAfterRun(p.markdown, out, `${p.title.replace(/\?$/, '')} — approved; see the GitOps Deploy output for how it ended`));
+    await host.documents.updatePlan(doc, planAfterRun(p.markdown, out, `${p.title.replace(/\?$/, '')} — approved; see the GitOps Deploy output for how it ended`));
     return out;
   }
 }

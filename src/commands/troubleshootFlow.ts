@@ -51,7 +51,7 @@ export async function showReport(
       const ports = host.deps(state.config).ports;
       return o.read({ config: state.config, environment: t.environment, service: t.service }, ports, { record, signal: controller.signal });
     });
-    return await host.showReport(`${o.title(t)}`, reportText(report));
+    return await host.documents.showReport(`${o.title(t)}`, reportText(report));
   } catch (err) {
     host.showError(err);
     return undefined;

@@ -10,20 +10,20 @@ import { planDeployment, planRollback, resolveActor, type DeploymentPlan, type P
 import { createSchedule, type LoadedSchedule } from '../pipeline/schedule/schedule';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { errorMessage } from '../pipeline/errors';
-import { maskSecrets } from '../pipeline/mask';
 import type { RepoState } from '../pipeline/model/repoState';
 import { formatEvidence } from '../pipeline/transcript';
 import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
 import { runVerification, type VerificationReport } from '../pipeline/recheck';
-import { CREDENTIAL_FIX, credentialAction, credentialKind, credentialKindOfError } from './credentialsParse';
+import { CREDENTIAL_FIX, credentialAction, credentialKindOfError } from './credentialsParse';
 import { SETTING_ACTOR, SETTING_AWS_PROFILE, SETTING_KUBE_CONTEXT, setting, userKubeconfig } from './credentials';
 import { withUserKubeconfig } from './userKubeconfig';
-import { githubTrustStep, HOST_TRUST_KEY, readAnswers, rememberAnswer, trustGitHubHost, trustQuestion } from './hostTrust';
+import { HostTrustPrompt } from './hostTrustPrompt';
+import { RunDocuments } from './runDocuments';
 import { Disposable } from './lifecycle';
+import { act, announceOutcome, type OutcomeUi, type ServiceTarget } from './outcomeNotice';
 import { notifyChoice, WindowPrompter, type Prompter } from './prompter';
-import { PLAN_SCHEME, REPORT_SCHEME, ReadOnlyDocuments } from './readOnlyDocuments';
 import type { RunStatusBar } from './statusBar';
-import { ACTION, checkLine, commitWebUrl, decisionCommand, formatEvent, formatHeader, outcomeNotification, troubleshootActions, type ActionId, type TranscriptLinks } from './transcript';
+import { ACTION, checkLine, commitWebUrl, formatEvent, formatHeader, type TranscriptLinks } from './transcript';
 import type { TranscriptChannel } from './transcriptChannel';
 import type { WorkspaceModel } from './workspaceModel';
 
@@ -44,20 +44,8 @@ export interface RunRequest {
   resume?: import('../pipeline/steps/resume').ResumeAction;
 }
 
-/** A service in an environment: what the troubleshooting commands take (from the tree or a notification). */
-export interface ServiceTarget {
-  service: string;
-  environment: string;
-}
+export type { ServiceTarget } from './outcomeNotice';
 
-/** The command each troubleshooting action runs, by the action's id. */
-const TROUBLESHOOT_COMMANDS: Partial<Record<ActionId, string>> = {
-  logs: 'gitopsDeploy.showLogs',
-  events: 'gitopsDeploy.showEvents',
-  'retry-sync': 'gitopsDeploy.retrySync',
-  argocd: 'gitopsDeploy.openInArgoCd',
-  'fix-rollback': 'gitopsDeploy.fixFailedRollback',
-};
 
 export type LoadedState = RepoState & { config: GitOpsConfig };
 
@@ -78,42 +66,16 @@ export class PipelineHost extends Disposable {
     readonly transcript: TranscriptChannel,
     private readonly status: RunStatusBar,
     /** Where answers about repository-named hosts are kept (the extension's globalState: this machine, not the workspace). */
-    private readonly memory?: vscode.Memento,
+    memory?: vscode.Memento,
   ) {
     super();
+    this.documents = this.register(new RunDocuments(log));
+    this.hostTrust = new HostTrustPrompt(log, () => this.prompter, transcript, memory);
   }
 
-  /**
-   * Before a run: when the repository names the GitHub API host that would receive your token and
-   * you have not answered for that host, ask (modal) — Trust sends it, Don't trust runs without it,
-   * Cancel stops. The answer is remembered per host. Returns the configuration to run with, or
-   * undefined when cancelled.
-   */
-  async trustRepositoryHosts(config: GitOpsConfig, hasToken: boolean): Promise<GitOpsConfig | undefined> {
-    const remembered = readAnswers(this.memory?.get(HOST_TRUST_KEY));
-    const step = githubTrustStep(config.github, hasToken, remembered);
-    if (step.kind === 'none') return config;
-    if (step.kind === 'send') return trustGitHubHost(config);
-    if (step.kind === 'withhold') {
-      this.log.warn(`not sending the GitHub token to ${step.host}: you chose not to trust that host (named by .gitops-deploy.yaml github.apiUrl); no GitHub deployment is reported`);
-      return config;
-    }
-    const q = trustQuestion(step.request);
-    const choice = await this.prompter.choose('warning', q.message, q.detail, q.buttons, { focused: q.focused, dismiss: q.dismiss });
-    if (!choice || choice === 'cancel') {
-      this.transcript.append(['', `cancelled: the repository asked to send your ${step.request.credential} to ${step.request.host}; nothing was changed`]);
-      return undefined;
-    }
-    await this.memory?.update(HOST_TRUST_KEY, rememberAnswer(remembered, step.request.host, choice));
-    this.log.info(`${choice === 'trust' ? 'trusted' : 'did not trust'} ${step.request.host} with the ${step.request.credential}`);
-    return choice === 'trust' ? trustGitHubHost(config) : config;
-  }
-
-  /** Forgets every remembered answer about repository-named hosts. */
-  async forgetHostTrust(): Promise<string[]> {
-    const hosts = Object.keys(readAnswers(this.memory?.get(HOST_TRUST_KEY)));
-    await this.memory?.update(HOST_TRUST_KEY, undefined);
-    return hosts;
+  /** Where the end-of-run notices and their actions go. */
+  private get ui(): OutcomeUi {
+    return { prompter: this.prompter, transcript: this.transcript };
   }
 
   get prompter(): Prompter {
@@ -126,43 +88,10 @@ export class PipelineHost extends Disposable {
     return { dispose: () => { if (this.prompterOverride === p) this.prompterOverride = undefined; } };
   }
 
-  private plans: ReadOnlyDocuments | undefined;
-  private reports: ReadOnlyDocuments | undefined;
-
-  /** Shows a troubleshooting report (logs, events) as a read-only document; secrets masked. */
-  async showReport(name: string, text: string): Promise<vscode.TextDocument> {
-    this.reports ??= this.register(new ReadOnlyDocuments(REPORT_SCHEME, '.log'));
-    return this.reports.show(name, maskSecrets(text, process.env), { language: 'log' });
-  }
-
-  /** Shows a plan as a read-only document beside the approval dialog. */
-  async showPlan(name: string, markdown: string): Promise<void> {
-    try {
-      this.plans ??= this.register(new ReadOnlyDocuments(PLAN_SCHEME, '.md'));
-      await this.plans.show(name, markdown, { beside: true });
-    } catch (err) {
-      this.log.warn(`cannot show the plan document: ${errorMessage(err)}`);
-    }
-  }
-
-  /** Replaces a shown plan's text (its outcome once the run ended) without showing it again. */
-  async updatePlan(name: string, markdown: string): Promise<void> {
-    try {
-      await this.plans?.update(name, markdown);
-    } catch (err) {
-      this.log.warn(`cannot update the plan document: ${errorMessage(err)}`);
-    }
-  }
-
-  /** Brings a shown plan to the front (focused, not a preview). */
-  async focusPlan(name: string, markdown: string): Promise<void> {
-    try {
-      this.plans ??= this.register(new ReadOnlyDocuments(PLAN_SCHEME, '.md'));
-      await this.plans.show(name, markdown);
-    } catch (err) {
-      this.log.warn(`cannot show the plan document: ${errorMessage(err)}`);
-    }
-  }
+  /** The plan and report documents (read-only, beside the dialogs). */
+  readonly documents: RunDocuments;
+  /** The question before a token goes to a repository-named host, and its remembered answers. */
+  readonly hostTrust: HostTrustPrompt;
 
   /** Commands that push or reach a cluster refuse in an untrusted workspace. */
   trusted(action: string): boolean {
@@ -264,7 +193,7 @@ export class PipelineHost extends Disposable {
     // Every deployment is also reported as a GitHub deployment with statuses, when GitHub is configured.
     const githubToken = process.env.GITHUB_TOKEN ?? (await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], { silent: true })).then((s) => s?.accessToken, () => undefined));
     // A GitHub host named by the repository receives the token only when you trust it.
-    const runConfig = await this.trustRepositoryHosts(config, !!(githubToken ?? process.env.GH_TOKEN));
+    const runConfig = await this.hostTrust.ask(config, !!(githubToken ?? process.env.GH_TOKEN));
     if (!runConfig) return undefined;
     config = runConfig;
     this.running = what;
@@ -340,53 +269,13 @@ export class PipelineHost extends Disposable {
     }
     if (!outcome) return undefined;
     this.log.info(`${mode} ${req.service} ${req.environment}: ${outcome.kind} — ${outcome.message.split('\n')[0]}`);
-    this.announce(outcome, config);
+    announceOutcome(outcome, config, this.ui);
     this.finished.fire(outcome);
     if (afterCancel === 'rollback' && outcome.commit && outcome.previousTag && outcome.kind !== 'rolled-back') {
       const reason = `undo the cancelled deployment of ${outcome.tag ?? req.tag ?? 'the new tag'}${req.reason ? ` (${req.reason})` : ''}`;
       return (await this.run(config, 'rollback', { service: req.service, environment: req.environment, tag: outcome.previousTag, reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason })) ?? outcome;
     }
     return outcome;
-  }
-
-  /**
-   * The end-of-run notification (not awaited: it stays until dismissed). After a failure that
-   * changed something it offers the troubleshooting commands, the fix first when the automatic
-   * rollback failed; what does not fit as a button is behind "More…".
-   */
-  private announce(o: PipelineOutcome, config: GitOpsConfig): void {
-    const n = outcomeNotification(o);
-    const kind = credentialKind(o);
-    let actions = [...n.actions];
-    let text = n.text;
-    const credential = kind && o.kind !== 'deployed' && o.kind !== 'rolled-back' ? credentialAction(kind) : undefined;
-    if (credential) text += ` — ${CREDENTIAL_FIX[kind!].hint}`;
-    const troubleshoot = troubleshootActions(o, { argoCd: !!environment(config, o.environment)?.argocd.url, extra: credential ? [credential] : [] });
-    if (troubleshoot) actions = troubleshoot.buttons;
-    else if (credential) actions.push(credential);
-    const target = { service: o.service, environment: o.environment };
-    void notifyChoice(this.prompter, n.severity, text, actions).then(async (a) => {
-      if (a === 'more' && troubleshoot) a = (await this.prompter.pick(troubleshoot.more.map((x) => ({ label: x.label, id: x.id })), { title: `${o.service} in ${o.environment}: ${o.kind === 'rolled-back' ? 'rolled back' : 'needs a human'}`, placeholder: 'What next?' }))?.id;
-      await this.act(a, o, target);
-    });
-  }
-
-  /** What a chosen action does, by its id. */
-  private async act(action: ActionId | undefined, o?: PipelineOutcome, target?: ServiceTarget): Promise<void> {
-    if (!action) return;
-    if (action === 'recheck' || action === 'rollback') {
-      // The inconclusive run's decision, chosen by id: the command and its argument come from outcome.decision.
-      const d = o?.decision && decisionCommand(action, o.decision);
-      if (d) await vscode.commands.executeCommand(d.command, d.arg);
-      return;
-    }
-    const command = TROUBLESHOOT_COMMANDS[action];
-    if (target && command) await vscode.commands.executeCommand(command, target);
-    else if (action === 'record' && o?.record) await vscode.window.showTextDocument(vscode.Uri.file(o.record.absolutePath), { preview: false });
-    else if (action === 'output') this.transcript.show(false);
-    else if (action === 'aws') await vscode.commands.executeCommand('gitopsDeploy.selectAwsProfile');
-    else if (action === 'kube') await vscode.commands.executeCommand('gitopsDeploy.selectKubeContext');
-    else if (action === 'github') await vscode.authentication.getSession('github', ['repo', 'workflow'], { createIfNone: true });
   }
 
   /**
@@ -430,7 +319,7 @@ export class PipelineHost extends Disposable {
       else {
         // A sync may have been requested already: say where to look.
         const actions = [...(environment(config, t.environment)?.argocd.url ? [ACTION.argoCd] : []), ACTION.events, ACTION.output];
-        void notifyChoice(this.prompter, 'warning', `Retry sync of ${t.service} in ${t.environment} cancelled; a sync may already have been requested — check where the Argo CD application stands.`, actions).then((a) => this.act(a, undefined, t));
+        void notifyChoice(this.prompter, 'warning', `Retry sync of ${t.service} in ${t.environment} cancelled; a sync may already have been requested — check where the Argo CD application stands.`, actions).then((a) => act(this.ui, a, undefined, t));
       }
       return undefined;
     } finally {
@@ -441,7 +330,7 @@ export class PipelineHost extends Disposable {
     this.log.info(`retry sync ${t.service} ${t.environment}: ${result.ok ? 'ok' : 'failed'} — ${result.message}`);
     const actions = result.ok ? [ACTION.output] : [ACTION.logs, ACTION.events, ...(result.link ? [ACTION.argoCd] : []), ACTION.output];
     const text = result.ok ? `Retried the sync of ${t.service} in ${t.environment}: ${result.message}.` : `Retrying the sync of ${t.service} in ${t.environment} failed: ${result.message}`;
-    void notifyChoice(this.prompter, result.ok ? 'info' : 'error', text, actions).then((a) => this.act(a, undefined, t));
+    void notifyChoice(this.prompter, result.ok ? 'info' : 'error', text, actions).then((a) => act(this.ui, a, undefined, t));
     return result;
   }
 
@@ -517,7 +406,7 @@ export class PipelineHost extends Disposable {
     const showLog = { id: 'log', label: 'Show log' } as const;
     void notifyChoice(this.prompter, 'error', text, kind ? [credentialAction(kind), showLog] : [showLog]).then((a) => {
       if (a === 'log') this.log.show(true);
-      else if (a) void this.act(a);
+      else if (a) void act(this.ui, a);
     });
   }
 }
