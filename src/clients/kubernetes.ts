@@ -565,8 +565,9 @@ export class ArgoCdApplications implements ArgoCdPort {
         } catch (err) {
           if (finished) return;
           const code = err instanceof PortError ? err.httpStatus : undefined;
-          // A missing Application will not appear by waiting: that is a configuration problem.
-          if (code === 404 || code === 401 || code === 403) return finish(err as Error);
+          // A missing Application will not appear by waiting: that is a configuration problem; nor will
+          // credentials refused or an exec plugin that failed (the user must log in again).
+          if (code === 404 || code === 401 || code === 403 || (err instanceof PortError && err.kind === 'auth')) return finish(err as Error);
           lastWatchError = errorMessage(err);
           retry(getThenWatch);
         }
