@@ -17,6 +17,8 @@ export interface ExecCredential {
   clientKeyData?: string;
   /** Epoch ms; undefined: valid until the server refuses it. */
   expiresAt?: number;
+  /** Epoch ms when the plugin answered. */
+  obtainedAt?: number;
 }
 
 /** The kubeconfig's `exec` block (as client-node keeps it). */
@@ -74,11 +76,14 @@ export function parseExecCredential(stdout: string, apiVersion: string): ExecCre
   return { token, clientCertificateData: cert, clientKeyData: key, expiresAt };
 }
 
-/** Still usable at `now`: no expiry, or more than `skewMs` before it (a request must not arrive after expiry). */
+/**
+ * Still usable at `now`: no expiry, or more than a margin before it so that a request does not arrive after
+ * it — 5 s, or a quarter of the lifetime for very short-lived tokens.
+ */
 export function isFresh(c: ExecCredential, now: number, skewMs = 5000): boolean {
   if (c.expiresAt === undefined) return true;
-  const lifetimeLeft = c.expiresAt - now;
-  return lifetimeLeft > Math.min(skewMs, Math.max(0, lifetimeLeft / 2));
+  const margin = c.obtainedAt === undefined ? skewMs : Math.min(skewMs, Math.max(0, c.expiresAt - c.obtainedAt) / 4);
+  return c.expiresAt - now > margin;
 }
 
 export type PluginRunner = (command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) => Promise<{ stdout: string; stderr: string }>;
@@ -182,6 +187,7 @@ export class ExecCredentials {
     } catch (err) {
       throw fail(`gave no usable credential: ${(err as Error).message}`);
     }
+    cred.obtainedAt = (this.o.now ?? Date.now)();
     this.cache.set(user.name, cred);
     return cred;
   }
