@@ -123,7 +123,7 @@ export interface Sandbox {
  * The kubeconfig a cloud CLI would write (cf. `aws eks update-kubeconfig`): HTTPS with the CA's data, the
  * exec credential plugin as the current user, and a second user with a static token.
  */
-function kubeconfig(server: string, caPem: string, token: string, authDir: string, ttlSeconds: number): string {
+function kubeconfig(server: string, caPem: string, caFile: string, token: string, authDir: string, ttlSeconds: number): string {
   return YAML.stringify({
     apiVersion: 'v1', kind: 'Config', preferences: {},
     clusters: [{ name: 'sandbox', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
@@ -135,7 +135,7 @@ function kubeconfig(server: string, caPem: string, token: string, authDir: strin
           exec: {
             apiVersion: 'client.authentication.k8s.io/v1beta1',
             command: process.execPath,
-            args: [PLUGIN_SCRIPT, 'get-token', '--cluster-name', 'sandbox', '--user', 'sandbox-user', '--state', authDir, '--ttl-seconds', String(ttlSeconds)],
+            args: [PLUGIN_SCRIPT, 'get-token', '--cluster-name', 'sandbox', '--user', 'sandbox-user', '--server', server, '--ca-file', caFile, '--state', authDir, '--ttl-seconds', String(ttlSeconds)],
           },
         },
       },
@@ -239,7 +239,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
     if (opts.realPrometheus) real = await startRealPrometheus({ dir, scrapeTargets: [`${services.url}/metrics`], log });
     const kubeconfigPath = path.join(dir, 'kubeconfig');
-    fs.writeFileSync(kubeconfigPath, kubeconfig(kube.url, pki.caPem, kubeToken, kubeAuth.stateDir, opts.kubeTokenTtlSeconds ?? 900), { mode: 0o600 });
+    fs.writeFileSync(kubeconfigPath, kubeconfig(kube.url, pki.caPem, pki.caFile, kubeToken, kubeAuth.stateDir, opts.kubeTokenTtlSeconds ?? 900), { mode: 0o600 });
     const cosignPubPath = path.join(dir, 'cosign.pub');
     fs.writeFileSync(cosignPubPath, keys.trusted.publicPem);
     fs.writeFileSync(path.join(dir, 'cosign-untrusted.pub'), keys.untrusted.publicPem);

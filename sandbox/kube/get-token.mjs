@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// The sandbox's exec credential plugin, the stand-in of `aws eks get-token`: prints an ExecCredential
-// with a short-lived bearer token and its expirationTimestamp. Like the AWS CLI it signs locally with
-// credentials the user holds (here DIR/kube-auth/signing.key); the sandbox's API server checks the
-// signature and the expiry. Plain JavaScript so that any client (kubectl, client-node) runs it with node.
+// The sandbox's exec credential plugin, the stand-in of `aws eks get-token` / `kubelogin get-token`:
+// prints an ExecCredential with a short-lived bearer token and its expirationTimestamp. Like kubelogin
+// it exchanges a credential the user holds (DIR/kube-auth/credentials, as ~/.aws/credentials) at the
+// sandbox's token service (POST /sandbox/token on the API server's HTTPS port, trusting --ca-file), so
+// the token's times come from the server's clock, not from this process's (which a test may fake).
+// Plain JavaScript so that any client (kubectl, client-node) runs it with node.
 //
-//   node get-token.mjs get-token --cluster-name sandbox --user sandbox-user --state DIR/kube-auth [--ttl-seconds 900] [--api-version V]
+//   node get-token.mjs get-token --cluster-name sandbox --user sandbox-user --server https://127.0.0.1:PORT --ca-file DIR/pki/ca.crt --state DIR/kube-auth [--ttl-seconds 900] [--api-version V]
 //
-// Token: "k8s-sandbox-v1." + base64url(JSON {sub, cluster, iat, exp, jti}) + "." + base64url(HMAC-SHA256(key, that JSON part)).
 // While DIR/kube-auth/plugin-fails exists, the plugin fails as the AWS CLI does with expired credentials.
-import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -17,34 +18,38 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
 };
-if (args[0] !== 'get-token') {
-  process.stderr.write('usage: get-token.mjs get-token --cluster-name NAME --user USER --state DIR [--ttl-seconds N] [--api-version V]\n');
-  process.exit(2);
-}
+const die = (code, message) => {
+  process.stderr.write(message + '\n');
+  process.exit(code);
+};
+if (args[0] !== 'get-token') die(2, 'usage: get-token.mjs get-token --cluster-name NAME --user USER --server URL --ca-file FILE --state DIR [--ttl-seconds N] [--api-version V]');
 const state = opt('state');
-if (!state) {
-  process.stderr.write('get-token: --state DIR is required\n');
-  process.exit(2);
-}
+const server = opt('server');
+const caFile = opt('ca-file');
+if (!state || !server || !caFile) die(2, 'get-token: --state, --server and --ca-file are required');
 const failFile = join(state, 'plugin-fails');
-if (existsSync(failFile)) {
-  const why = readFileSync(failFile, 'utf8').trim();
-  process.stderr.write(`\n${why || 'An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The security token included in the request is expired'}\n`);
-  process.exit(254);
-}
-let key;
+if (existsSync(failFile)) die(254, `\n${readFileSync(failFile, 'utf8').trim() || 'An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The security token included in the request is expired'}`);
+let credential;
+let ca;
 try {
-  key = readFileSync(join(state, 'signing.key'));
+  credential = readFileSync(join(state, 'credentials'), 'utf8').trim();
+  ca = readFileSync(caFile, 'utf8');
 } catch (e) {
-  process.stderr.write(`get-token: cannot read the credentials in ${state}: ${e.message}\n`);
-  process.exit(253);
+  die(253, `get-token: cannot read the credentials: ${e.message}`);
 }
-const ttl = Math.max(1, Number(opt('ttl-seconds', '900')) || 900);
-// iat in fractional seconds: a token issued right after the sandbox revoked older ones is told apart from them.
-const nowMs = Date.now();
-const claims = { sub: opt('user', 'sandbox-user'), cluster: opt('cluster-name', 'sandbox'), iat: nowMs / 1000, exp: Math.floor(nowMs / 1000) + ttl, jti: randomBytes(8).toString('hex') };
-const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-const sig = createHmac('sha256', key).update(body).digest('base64url');
+const body = JSON.stringify({ user: opt('user', 'sandbox-user'), cluster: opt('cluster-name', 'sandbox'), ttlSeconds: Number(opt('ttl-seconds', '900')) || 900 });
+const answer = await new Promise((resolve) => {
+  const req = request(new URL('/sandbox/token', server), { method: 'POST', ca, headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 20_000 }, (res) => {
+    const chunks = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+  });
+  req.on('timeout', () => req.destroy(new Error('timed out')));
+  req.on('error', (e) => die(255, `get-token: the token service at ${server} did not answer: ${e.message}`));
+  req.end(body);
+});
+if (answer.status !== 200) die(254, `get-token: the token service refused (HTTP ${answer.status}): ${answer.text.trim()}`);
+const issued = JSON.parse(answer.text);
 // Answer in the apiVersion the client asked for (KUBERNETES_EXEC_INFO), as real plugins do.
 let apiVersion = opt('api-version', 'client.authentication.k8s.io/v1beta1');
 try {
@@ -53,9 +58,4 @@ try {
 } catch {
   // not given: the --api-version default
 }
-process.stdout.write(JSON.stringify({
-  kind: 'ExecCredential',
-  apiVersion,
-  spec: {},
-  status: { expirationTimestamp: new Date(claims.exp * 1000).toISOString(), token: `k8s-sandbox-v1.${body}.${sig}` },
-}) + '\n');
+process.stdout.write(JSON.stringify({ kind: 'ExecCredential', apiVersion, spec: {}, status: { expirationTimestamp: issued.expirationTimestamp, token: issued.token } }) + '\n');

@@ -66,6 +66,11 @@ export class KubeApi {
     const method = req.method ?? 'GET';
     const p = url.pathname.replace(/\/+$/, '') || '/';
     if (['/healthz', '/readyz', '/livez'].includes(p)) return sendText(res, 200, 'ok');
+    // The token service the exec plugin asks (an STS / OIDC issuer stand-in); not part of the Kubernetes API.
+    if (p === '/sandbox/token' && method === 'POST') {
+      const r = this.o.auth.issue(req.headers.authorization, body);
+      return sendJson(res, r.code, r.body);
+    }
     // As a real API server: a missing, unknown, badly signed or expired token is 401 with the bare "Unauthorized".
     const who = this.o.auth.check(req.headers.authorization);
     if (!who.ok) {

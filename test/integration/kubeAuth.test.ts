@@ -3,6 +3,7 @@
 // that fails, KUBECONFIG split over several files).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { startSandbox, type Sandbox } from '../../sandbox/index';
@@ -78,6 +79,29 @@ describe('Kubernetes API over HTTPS with an exec credential plugin (sandbox + ad
       assert.equal(r.status, 401, JSON.stringify(headers));
       assert.deepEqual(JSON.parse(r.body), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
     }
+  });
+
+  it('the token service issues tokens only for the credentials in kube-auth/ (as STS or an OIDC issuer would)', async () => {
+    const post = (credential: string): Promise<{ status: number; body: any }> =>
+      new Promise((resolve, reject) => {
+        const body = JSON.stringify({ user: 'sandbox-user', cluster: 'sandbox', ttlSeconds: 60 });
+        const req = https.request(`${sb.endpoints.kubernetes}/sandbox/token`, { method: 'POST', ca: sb.kubeCaPem, headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const refused = await post('not-the-credential');
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.error, 'invalid_client');
+    const ok = await post(fs.readFileSync(path.join(dir, 'kube-auth', 'credentials'), 'utf8').trim());
+    assert.equal(ok.status, 200);
+    const exp = Date.parse(ok.body.expirationTimestamp);
+    assert.ok(exp > Date.now() + 50_000 && exp <= Date.now() + 60_000, ok.body.expirationTimestamp);
+    const r = await getWithCa(`${sb.endpoints.kubernetes}/api/v1/namespaces`, { ca: sb.kubeCaPem, headers: { Authorization: `Bearer ${ok.body.token}` } });
+    assert.equal(r.status, 200);
   });
 
   it('the adapter authenticates with the plugin\'s token over HTTPS, runs the plugin once, and names it in the credential source', async () => {
