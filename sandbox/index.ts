@@ -6,6 +6,8 @@ import YAML from 'yaml';
 import { listen, sendJson, sendText, type Listening } from './http';
 import { Faults, type FaultSpec } from './faults';
 import { KubeApi } from './kube/server';
+import { KubeAuth, PLUGIN_SCRIPT, type IssuedToken } from './kube/auth';
+import { createServerPki } from './pki';
 import { EcrApi } from './ecr';
 import { OciApi } from './oci';
 import { FakePrometheus, startRealPrometheus, type RealPrometheus } from './prometheus';
@@ -36,10 +38,13 @@ export interface SandboxOptions {
   fast?: boolean;
   /** Use the real /usr/bin/prometheus scraping the sandbox as verification.prometheusUrl. */
   realPrometheus?: boolean;
+  /** Lifetime of the tokens the exec credential plugin issues (default 900 s, as EKS's). */
+  kubeTokenTtlSeconds?: number;
   log?: (s: string) => void;
 }
 
 export interface SandboxEndpoints {
+  /** https://127.0.0.1:PORT, a certificate of the sandbox's own CA (kubeCaPem). */
   kubernetes: string;
   ecr: string;
   /** Base for layer downloads handed out by GetDownloadUrlForLayer. */
@@ -61,8 +66,8 @@ export type FaultApi = 'kubernetes' | 'ecr' | 'github' | 'prometheus';
  * Named faults for the "cannot observe" cases: the Argo CD watch fails while GETs work; Prometheus
  * answers 503; the Kubernetes API refuses the token (expired: 401); the health route is missing (404).
  */
-export type FaultSwitch = 'argocd-watch-fails' | 'prometheus-503' | 'kube-token-expired' | 'health-route-missing';
-export const FAULT_SWITCHES: readonly FaultSwitch[] = ['argocd-watch-fails', 'prometheus-503', 'kube-token-expired', 'health-route-missing'];
+export type FaultSwitch = 'argocd-watch-fails' | 'prometheus-503' | 'kube-token-expired' | 'health-route-missing' | 'kube-exec-plugin-fails';
+export const FAULT_SWITCHES: readonly FaultSwitch[] = ['argocd-watch-fails', 'prometheus-503', 'kube-token-expired', 'health-route-missing', 'kube-exec-plugin-fails'];
 
 export interface Sandbox {
   dir: string;
@@ -73,8 +78,17 @@ export interface Sandbox {
   /** PEM of the untrusted key (signedBy: untrusted). */
   untrustedPublicKeyPem: string;
   trustedPublicKeyPem: string;
+  /** Context of the exec-plugin user (the kubeconfig's current context). */
   kubeContext: string;
+  /** Context of the second user, who has a static token (kubeToken). */
+  kubeTokenContext: string;
   kubeToken: string;
+  /** PEM of the CA that signed the Kubernetes API server's certificate (also DIR/pki/ca.crt). */
+  kubeCaPem: string;
+  /** Every token of the exec plugin that authenticated a request so far. */
+  kubeTokensSeen(): IssuedToken[];
+  /** The API server refuses every plugin token issued until now (401, as expired); fresh ones work. */
+  expireKubeTokens(): void;
   githubToken: string;
   github: { owner: string; repo: string; api: GithubApi };
   endpoints: SandboxEndpoints;
@@ -108,13 +122,32 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-function kubeconfig(server: string, token: string): string {
+/**
+ * The kubeconfig a cloud CLI would write (cf. `aws eks update-kubeconfig`): HTTPS with the CA's data, the
+ * exec credential plugin as the current user, and a second user with a static token.
+ */
+function kubeconfig(server: string, caPem: string, caFile: string, token: string, authDir: string, ttlSeconds: number): string {
   return YAML.stringify({
     apiVersion: 'v1', kind: 'Config', preferences: {},
-    // client-node 1.x refuses http:// servers unless insecure-skip-tls-verify is set
-    clusters: [{ name: 'sandbox', cluster: { server, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'sandbox-user', user: { token } }],
-    contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user: 'sandbox-user', namespace: 'default' } }],
+    clusters: [{ name: 'sandbox', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    users: [
+      {
+        name: 'sandbox-user',
+        user: {
+          // v1beta1 as EKS writes it; every kubectl since 1.11 (Debian 12's is 1.20) and client-node know it.
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1beta1',
+            command: process.execPath,
+            args: [PLUGIN_SCRIPT, 'get-token', '--cluster-name', 'sandbox', '--user', 'sandbox-user', '--server', server, '--ca-file', caFile, '--state', authDir, '--ttl-seconds', String(ttlSeconds)],
+          },
+        },
+      },
+      { name: 'sandbox-token', user: { token } },
+    ],
+    contexts: [
+      { name: 'sandbox', context: { cluster: 'sandbox', user: 'sandbox-user', namespace: 'default' } },
+      { name: 'sandbox-token', context: { cluster: 'sandbox', user: 'sandbox-token', namespace: 'default' } },
+    ],
     'current-context': 'sandbox',
   });
 }
@@ -145,6 +178,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   };
   const kubeToken = 'sandbox-' + crypto.randomBytes(12).toString('hex');
   const switches = { kubeTokenExpired: false, healthRouteMissing: false };
+  const kubeAuth = new KubeAuth(path.join(dir, 'kube-auth'), kubeToken, switches);
+  const pki = await createServerPki(path.join(dir, 'pki'));
   const denied = new Set<string>();
   const githubToken = 'ghp_sandbox' + crypto.randomBytes(12).toString('hex');
   const originDir = path.join(dir, 'origin.git');
@@ -155,7 +190,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   let real: RealPrometheus | undefined;
   const notReady = (res: import('node:http').ServerResponse): void => sendText(res, 503, 'sandbox starting\n');
   try {
-    const kube = await listen((req, res, body, url) => (kubeApi ? kubeApi.handle(req, res, body, url) : notReady(res)), log, 'kubernetes');
+    const kube = await listen((req, res, body, url) => (kubeApi ? kubeApi.handle(req, res, body, url) : notReady(res)), log, 'kubernetes', { key: pki.keyPem, cert: pki.certPem });
     servers.push(kube);
     const ecrApi = new EcrApi(registry, faults.ecr, () => ecr.url, log);
     const control: { pushNow?: (p: PushSpec) => { digest: string; pushedAt: string }; fault?: (name: FaultSwitch, on: boolean, afterPush: boolean) => void } = {};
@@ -226,7 +261,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
     if (opts.realPrometheus) real = await startRealPrometheus({ dir, scrapeTargets: [`${services.url}/metrics`], log });
     const kubeconfigPath = path.join(dir, 'kubeconfig');
-    fs.writeFileSync(kubeconfigPath, kubeconfig(kube.url, kubeToken), { mode: 0o600 });
+    fs.writeFileSync(kubeconfigPath, kubeconfig(kube.url, pki.caPem, pki.caFile, kubeToken, kubeAuth.stateDir, opts.kubeTokenTtlSeconds ?? 900), { mode: 0o600 });
     const cosignPubPath = path.join(dir, 'cosign.pub');
     fs.writeFileSync(cosignPubPath, keys.trusted.publicPem);
     fs.writeFileSync(path.join(dir, 'cosign-untrusted.pub'), keys.untrusted.publicPem);
@@ -237,7 +272,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const w = new World(scenario, registry, repo.originDir, log);
     await w.init(repo.head);
     world = w;
-    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, token: kubeToken, log, serverUrl: () => kube.url, switches, denied });
+    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, auth: kubeAuth, log, serverUrl: () => kube.url, switches, denied });
     prom = new FakePrometheus(w, faults.prometheus);
     for (const ev of ['run-updated', 'deployment-created', 'deployment-status']) gh.events.on(ev, (...a: unknown[]) => w.events.emit(ev, ...a));
     const pushImage = (service: string, tag: string, spec: ImageSpec = {}): { digest: string; pushedAt: string } => {
@@ -289,7 +324,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const sandbox: Sandbox = {
       dir, repoDir: repo.repoDir, originDir: repo.originDir, kubeconfigPath, cosignPubPath,
       untrustedPublicKeyPem: keys.untrusted.publicPem, trustedPublicKeyPem: keys.trusted.publicPem,
-      kubeContext: 'sandbox', kubeToken, githubToken, github: { owner: 'acme', repo: 'gitops', api: gh }, endpoints, env,
+      kubeContext: 'sandbox', kubeTokenContext: 'sandbox-token', kubeToken, kubeCaPem: pki.caPem,
+      kubeTokensSeen: () => [...kubeAuth.seen.values()],
+      expireKubeTokens: () => kubeAuth.expireIssuedTokens(),
+      githubToken, github: { owner: 'acme', repo: 'gitops', api: gh }, endpoints, env,
       events: w.events, world: w, registry, scenario, pids,
       setScenario(s: Scenario) {
         const next = normalizeScenario({ ...s, environments: { ...scenario.environments, ...(s.environments ?? {}) } }, {});
@@ -314,6 +352,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (name === 'argocd-watch-fails') faults.kubernetes.set('WATCH /apis/argoproj.io/*', on ? { code: 500, message: 'sandbox: the Argo CD watch fails (fault switch argocd-watch-fails)' } : null);
         else if (name === 'prometheus-503') faults.prometheus.set('* /api/v1/*', on ? { code: 503, message: 'sandbox: Prometheus unavailable (fault switch prometheus-503)' } : null);
         else if (name === 'kube-token-expired') switches.kubeTokenExpired = on;
+        else if (name === 'kube-exec-plugin-fails') kubeAuth.setPluginFailure(on ? 'An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The security token included in the request is expired' : undefined);
         else switches.healthRouteMissing = on;
       },
       waitFor<X>(event: string, pred: (x: X) => boolean = () => true, timeoutMs = 10000): Promise<X> {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { banner } from './banner';
 import { startSandbox, type Sandbox } from './index';
+import { getWithCa } from './http';
 
 function usage(msg?: string): never {
   if (msg) console.error(msg);
@@ -35,8 +36,9 @@ function parseArgs(argv: string[]): { dir: string; scenario?: string; fast: bool
 
 /** Every endpoint answers before the sandbox says it is ready. */
 async function selfCheck(sb: Sandbox): Promise<void> {
+  const kube = await getWithCa(`${sb.endpoints.kubernetes}/api/v1/namespaces`, { ca: sb.kubeCaPem, headers: { Authorization: `Bearer ${sb.kubeToken}` } });
+  if (kube.status !== 200) throw new Error(`self-check ${sb.endpoints.kubernetes}/api/v1/namespaces: HTTP ${kube.status}`);
   const checks: [string, RequestInit][] = [
-    [`${sb.endpoints.kubernetes}/api/v1/namespaces`, { headers: { Authorization: `Bearer ${sb.kubeToken}` } }],
     [`${sb.endpoints.fakePrometheus}/-/ready`, {}],
     [`${sb.endpoints.prometheus}/-/ready`, {}],
     [`${sb.endpoints.github}/user`, { headers: { Authorization: `token ${sb.githubToken}` } }],

@@ -7,6 +7,7 @@ import { Store, typeKey, type KObj, type ResourceType, type WatchEvent } from '.
 import { TYPES, T, findType } from './types';
 import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch';
+import type { KubeAuth } from './auth';
 
 const REASONS: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 410: 'Gone', 415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' };
 
@@ -28,7 +29,7 @@ function notFound(t: ResourceType, name: string): HttpError {
 }
 
 export interface KubeServerOptions {
-  world: World; faults: Faults; token: string; log: (s: string) => void; serverUrl: () => string;
+  world: World; faults: Faults; auth: KubeAuth; log: (s: string) => void; serverUrl: () => string;
   /** Fault switches: the token is refused as expired; the services' health route answers 404. */
   switches?: { kubeTokenExpired?: boolean; healthRouteMissing?: boolean };
   /** Denied permissions, "verb resource[.group]" (e.g. "patch applications.argoproj.io", "get services/proxy"). */
@@ -65,8 +66,17 @@ export class KubeApi {
     const method = req.method ?? 'GET';
     const p = url.pathname.replace(/\/+$/, '') || '/';
     if (['/healthz', '/readyz', '/livez'].includes(p)) return sendText(res, 200, 'ok');
-    const auth = req.headers.authorization ?? '';
-    if (auth !== `Bearer ${this.o.token}` || this.o.switches?.kubeTokenExpired) throw new HttpError(401, 'Unauthorized');
+    // The token service the exec plugin asks (an STS / OIDC issuer stand-in); not part of the Kubernetes API.
+    if (p === '/sandbox/token' && method === 'POST') {
+      const r = this.o.auth.issue(req.headers.authorization, body);
+      return sendJson(res, r.code, r.body);
+    }
+    // As a real API server: a missing, unknown, badly signed or expired token is 401 with the bare "Unauthorized".
+    const who = this.o.auth.check(req.headers.authorization);
+    if (!who.ok) {
+      this.o.log(`kubernetes: 401 for ${method} ${p}: ${who.why}`);
+      throw new HttpError(401, 'Unauthorized');
+    }
     const watching = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
     const segs = p.split('/').filter(Boolean).map(decodeURIComponent);
     const isCollection = this.isCollection(segs);
@@ -76,7 +86,7 @@ export class KubeApi {
 
     if (p === SSAR_PATH) return this.accessReview(req, res, method, body);
     if (p === '/version') return sendJson(res, 200, { major: '1', minor: '30', gitVersion: 'v1.30.4-sandbox', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2024-08-14T00:00:00Z', goVersion: 'go1.22.5', compiler: 'gc', platform: 'linux/amd64' });
-    if (p === '/api') return sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.o.serverUrl().replace('http://', '') }] });
+    if (p === '/api') return sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.o.serverUrl().replace(/^https?:\/\//, '') }] });
     if (p === '/apis') return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: this.groups() });
     if (segs[0] === 'apis' && segs.length === 2) {
       const g = this.groups().find((x) => x.name === segs[1]);

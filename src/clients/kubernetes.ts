@@ -9,6 +9,8 @@ import { PortError, type FaultKind, type FaultSystem } from '../pipeline/model/c
 import { WaitTimeoutError } from '../pipeline/ports';
 import type { AccessAttributes, AppStatus, ArgoCdPort, ClusterPort, DeploymentStatus, HealthResponse, PodStatus, PodUsage } from '../pipeline/ports';
 import { parseActuatorHealth } from './actuator';
+import { describePlugin, ExecCredentialError, ExecCredentials } from './kubeExec';
+import { kubeconfigList, readKubeconfigs } from './kubeconfigMerge';
 import { describeAppStatus, joinPodUsage, labelSelector, newestReplicaSetHash, REFRESH_ANNOTATION, toAppStatus, toDeploymentStatus, toPodStatus } from './kubeMap';
 import { abortable, abortError, errorMessage, fetchErrorMessage, isAbortError, redactUrls, safeUrl, throwIfAborted, truncate, withTimeout, type FetchLike } from './util';
 
@@ -28,7 +30,7 @@ export interface KubeHints {
 }
 
 export interface KubernetesOptions {
-  /** Absolute kubeconfig path; default: KUBECONFIG, then ~/.kube/config. */
+  /** Absolute kubeconfig path (the user's setting, never the repository's); default: every file of KUBECONFIG, merged, then ~/.kube/config. */
   kubeconfig?: string;
   /** Context to use; default: the kubeconfig's current context. */
   context?: string;
@@ -43,6 +45,9 @@ export interface KubernetesOptions {
 interface Loaded {
   k8s: K8s;
   kc: KubeConfig;
+  /** The kubeconfig files read, in order. */
+  files: string[];
+  execAuth: ExecCredentials;
   apps: AppsV1Api;
   core: CoreV1Api;
   custom: CustomObjectsApi;
@@ -80,6 +85,8 @@ export interface KubeErrorContext {
   hint?: string;
   context?: string;
   server?: string;
+  /** `user "u" (exec plugin "aws eks get-token")` — how the request authenticated; never a secret. */
+  credentials?: string;
 }
 
 const KIND_OF_STATUS: Record<number, FaultKind> = { 401: 'auth', 403: 'auth', 404: 'not-found', 409: 'conflict', 408: 'timeout', 504: 'timeout' };
@@ -88,12 +95,14 @@ const KIND_OF_STATUS: Record<number, FaultKind> = { 401: 'auth', 403: 'auth', 40
 export function kubeError(err: unknown, ctx: KubeErrorContext): Error {
   if (isAbortError(err)) return err as Error;
   const system = ctx.system ?? 'cluster';
+  // The plugin's message names it, the user and the context; nothing reached the API server.
+  if (err instanceof ExecCredentialError) return new PortError(system, 'auth', `Kubernetes credentials: ${err.message}`);
   const inNs = ctx.namespace ? ` in namespace "${ctx.namespace}"` : '';
   if (isApiException(err)) {
     const msg = statusMessage(err.body) ?? `${ctx.what}: HTTP ${err.code}`;
     let tail = '';
     if (err.code === 404 && ctx.hint) tail = ` — check ${ctx.hint}`;
-    else if (err.code === 401) tail = ` — the credentials of kubeconfig context "${ctx.context ?? '(current)'}" were refused`;
+    else if (err.code === 401) tail = ` — the credentials of kubeconfig context "${ctx.context ?? '(current)'}"${ctx.credentials ? `, ${ctx.credentials},` : ''} were refused`;
     else if (err.code === 403) tail = ` — the user of kubeconfig context "${ctx.context ?? '(current)'}" is not allowed to do this`;
     const msgHasNs = ctx.namespace !== undefined && msg.includes(`"${ctx.namespace}"`);
     return new PortError(system, KIND_OF_STATUS[err.code] ?? 'transport', `Kubernetes API: ${msg}${msgHasNs ? '' : inNs} (${err.code})${tail}`, err.code);
@@ -115,13 +124,26 @@ export class KubeConnection {
       const k8s = await import('@kubernetes/client-node');
       const kc = new k8s.KubeConfig();
       const env = this.opts.env ?? process.env;
-      const file = this.opts.kubeconfig ?? (env !== process.env ? firstExisting(env.KUBECONFIG) : undefined);
+      const wanted = this.kubeconfigPaths();
+      let files: string[] = [];
+      const file = wanted.join(path.delimiter);
       try {
-        if (file) kc.loadFromFile(file);
-        else kc.loadFromDefault();
+        if (wanted.length === 1 && this.opts.kubeconfig) {
+          // The user named one file: it must exist (kubectl --kubeconfig says so too).
+          if (!fs.existsSync(wanted[0])) throw new Error('no such file');
+        }
+        const read = readKubeconfigs(wanted);
+        files = read.files;
+        if (files.length) kc.loadFromString(read.text);
+        else if (!this.opts.kubeconfig && !env.KUBECONFIG && env === process.env) kc.loadFromDefault(); // in-cluster service account
+        else throw new Error(wanted.length > 1 ? 'none of these files exists' : 'no such file');
       } catch (err) {
-        throw new PortError('cluster', 'auth', `cannot read the kubeconfig${file ? ` ${file}` : ''}: ${errorMessage(err)}`);
+        throw new PortError('cluster', 'auth', `cannot read the kubeconfig ${file}: ${errorMessage(err)}`);
       }
+      // Exec credential plugins run with the caller's environment, refresh before expiry and after a 401.
+      const execAuth = new ExecCredentials({ env, context: () => kc.getCurrentContext(), log: this.opts.log });
+      const internals = kc as unknown as { authenticators: unknown[] };
+      internals.authenticators = [execAuth, ...internals.authenticators];
       if (this.opts.context) {
         if (!kc.getContextObject(this.opts.context)) {
           const names = kc.getContexts().map((c) => c.name);
@@ -133,25 +155,54 @@ export class KubeConnection {
       // (kubectl accepts it): mark such clusters so the kubeconfig works as it does with kubectl.
       kc.clusters = kc.clusters.map((c) => (c.server.startsWith('http:') && !c.skipTLSVerify ? { ...c, skipTLSVerify: true } : c));
       if (!kc.getCurrentCluster()) throw new PortError('cluster', 'auth', `no Kubernetes cluster in the kubeconfig${file ? ` ${file}` : ''} (context "${kc.getCurrentContext()}")`);
-      return { k8s, kc, apps: kc.makeApiClient(k8s.AppsV1Api), core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
+      return { k8s, kc, files, execAuth, apps: kc.makeApiClient(k8s.AppsV1Api), core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
     })();
     this.loaded = loading;
     loading.catch(() => (this.loaded = undefined));
     return loading;
   }
 
-  /** "kubeconfig FILE, context C, user U (token|exec CMD|client certificate)" — never a secret. */
-  async credentialSource(): Promise<string> {
+  /** The kubeconfig files to read, in order: the user's setting, else every file of KUBECONFIG, else ~/.kube/config. */
+  kubeconfigPaths(): string[] {
+    if (this.opts.kubeconfig) return [this.opts.kubeconfig];
     const env = this.opts.env ?? process.env;
-    const file = this.opts.kubeconfig ?? firstExisting(env.KUBECONFIG) ?? path.join(env.HOME ?? '~', '.kube', 'config');
+    const list = kubeconfigList(env.KUBECONFIG);
+    return list.length ? list : [path.join(env.HOME ?? env.USERPROFILE ?? '~', '.kube', 'config')];
+  }
+
+  /** "kubeconfig FILE[:FILE…], context C, user U (token|exec CMD|client certificate)" — never a secret. */
+  async credentialSource(): Promise<string> {
+    let file = this.kubeconfigPaths().join(path.delimiter);
     try {
       const l = await this.load();
+      if (l.files.length) file = l.files.join(path.delimiter);
       const user = l.kc.getCurrentUser();
-      const how = user?.exec ? `exec ${path.basename(String(user.exec.command ?? '?'))}` : user?.token || user?.authProvider ? 'token' : user?.certFile || user?.certData ? 'client certificate' : 'no credentials';
-      return `kubeconfig ${file}, context "${l.kc.getCurrentContext()}", user "${user?.name ?? '?'}" (${how})`;
+      return `kubeconfig ${file}, context "${l.kc.getCurrentContext()}", user "${user?.name ?? '?'}" (${userHow(user)})`;
     } catch {
       return `kubeconfig ${file}${this.opts.context ? `, context "${this.opts.context}"` : ''}`;
     }
+  }
+
+  /**
+   * Runs an API call; when the server answers 401 and the user's token came from an exec plugin, the
+   * cached token is dropped and the call made once more with a fresh one (client-go does the same).
+   */
+  async call<T>(l: Loaded, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(isApiException(err) && err.code === 401) || !this.refreshExecCredential(l)) throw err;
+      return await fn();
+    }
+  }
+
+  /** Drops the exec plugin's cached credential of the current user; false when the user has no plugin. */
+  refreshExecCredential(l: Loaded): boolean {
+    const user = l.kc.getCurrentUser();
+    if (!user?.exec) return false;
+    this.opts.log?.(`kubernetes: the API server refused the token of user "${user.name}" (401); asking its exec plugin for a fresh one`);
+    l.execAuth.invalidate(user.name);
+    return true;
   }
 
   get contextName(): string | undefined {
@@ -173,7 +224,8 @@ export class KubeConnection {
   }
 
   ctx(l: Loaded, what: string, namespace?: string, hint?: string): KubeErrorContext {
-    return { what, namespace, hint, context: l.kc.getCurrentContext(), server: l.kc.getCurrentCluster()?.server };
+    const user = l.kc.getCurrentUser();
+    return { what, namespace, hint, context: l.kc.getCurrentContext(), server: l.kc.getCurrentCluster()?.server, credentials: user ? `user "${user.name}" (${userHow(user)})` : undefined };
   }
 
   /** A GET through the API server with the kubeconfig's auth (for the service proxy). */
@@ -208,9 +260,11 @@ export class KubeConnection {
   }
 }
 
-function firstExisting(list: string | undefined): string | undefined {
-  if (!list) return undefined;
-  return list.split(path.delimiter).find((p) => p && fs.existsSync(p));
+function userHow(user: { exec?: unknown; token?: string; authProvider?: unknown; certFile?: string; certData?: string } | null | undefined): string {
+  if (user?.exec) return `exec plugin "${describePlugin(user.exec as Parameters<typeof describePlugin>[0])}"`;
+  if (user?.token || user?.authProvider) return 'token';
+  if (user?.certFile || user?.certData) return 'client certificate';
+  return 'no credentials';
 }
 
 export class KubernetesCluster implements ClusterPort {
@@ -224,9 +278,11 @@ export class KubernetesCluster implements ClusterPort {
     const l = await this.conn.load();
     const api = l.kc.makeApiClient(l.k8s.AuthorizationV1Api);
     try {
-      const r = await api.createSelfSubjectAccessReview(
-        { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { ...attrs } } } },
-        this.conn.callOptions(l, signal),
+      const r = await this.conn.call(l, () =>
+        api.createSelfSubjectAccessReview(
+          { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { ...attrs } } } },
+          this.conn.callOptions(l, signal),
+        ),
       );
       return { allowed: !!r.status?.allowed, reason: r.status?.reason || undefined };
     } catch (err) {
@@ -242,7 +298,7 @@ export class KubernetesCluster implements ClusterPort {
     throwIfAborted(signal);
     const l = await this.conn.load();
     try {
-      const d = await l.apps.readNamespacedDeployment({ name, namespace }, this.conn.callOptions(l, signal));
+      const d = await this.conn.call(l, () => l.apps.readNamespacedDeployment({ name, namespace }, this.conn.callOptions(l, signal)));
       return toDeploymentStatus(d);
     } catch (err) {
       throw kubeError(err, this.conn.ctx(l, `deployments.apps "${name}"`, namespace, this.conn.opts.hints?.deployment?.(name) ?? 'services.<service>.deployment'));
@@ -257,7 +313,7 @@ export class KubernetesCluster implements ClusterPort {
     throwIfAborted(signal);
     const l = await this.conn.load();
     try {
-      const list = await l.core.listNamespacedPod({ namespace, labelSelector: labelSelector(selector) || undefined }, this.conn.callOptions(l, signal));
+      const list = await this.conn.call(l, () => l.core.listNamespacedPod({ namespace, labelSelector: labelSelector(selector) || undefined }, this.conn.callOptions(l, signal)));
       return list.items ?? [];
     } catch (err) {
       throw kubeError(err, this.conn.ctx(l, `pods (${labelSelector(selector)})`, namespace));
@@ -269,13 +325,13 @@ export class KubernetesCluster implements ClusterPort {
     const l = await this.conn.load();
     let selector: Record<string, string> = {};
     try {
-      const d = await l.apps.readNamespacedDeployment({ name: deployment, namespace }, this.conn.callOptions(l, signal));
+      const d = await this.conn.call(l, () => l.apps.readNamespacedDeployment({ name: deployment, namespace }, this.conn.callOptions(l, signal)));
       selector = { ...(d.spec?.selector?.matchLabels ?? {}) };
     } catch (err) {
       throw kubeError(err, this.conn.ctx(l, `deployments.apps "${deployment}"`, namespace, this.conn.opts.hints?.deployment?.(deployment) ?? 'services.<service>.deployment'));
     }
     try {
-      const list = await l.apps.listNamespacedReplicaSet({ namespace, labelSelector: labelSelector(selector) || undefined }, this.conn.callOptions(l, signal));
+      const list = await this.conn.call(l, () => l.apps.listNamespacedReplicaSet({ namespace, labelSelector: labelSelector(selector) || undefined }, this.conn.callOptions(l, signal)));
       return newestReplicaSetHash(list.items ?? [], deployment);
     } catch (err) {
       throw kubeError(err, this.conn.ctx(l, `replicasets.apps of ${deployment}`, namespace));
@@ -288,7 +344,7 @@ export class KubernetesCluster implements ClusterPort {
     const l = await this.conn.load();
     let metrics: any;
     try {
-      metrics = await abortable(new l.k8s.Metrics(l.kc).getPodMetrics(namespace), signal);
+      metrics = await this.conn.call(l, () => abortable(new l.k8s.Metrics(l.kc).getPodMetrics(namespace), signal));
     } catch (err) {
       if (isApiException(err) && [404, 503].includes(err.code)) return []; // metrics-server not installed / not ready
       throw kubeError(err, this.conn.ctx(l, 'pods.metrics.k8s.io', namespace));
@@ -317,6 +373,7 @@ export class KubernetesCluster implements ClusterPort {
       let r: { status: number; body: string; contentType?: string };
       try {
         r = await this.conn.rawGet(l, apiPath, signal, 15_000);
+        if (r.status === 401 && isKubeStatus(r.body) && this.conn.refreshExecCredential(l)) r = await this.conn.rawGet(l, apiPath, signal, 15_000);
       } catch (err) {
         if (signal?.aborted) throw abortError(signal);
         throw kubeError(err, this.conn.ctx(l, `service proxy ${service}:${port}${p}`, namespace));
@@ -337,12 +394,12 @@ export class KubernetesCluster implements ClusterPort {
     throwIfAborted(signal);
     const l = await this.conn.load();
     const read = (container?: string) =>
-      l.core.readNamespacedPodLog({ name: pod, namespace, container, previous: opts.previous, tailLines: opts.tailLines }, this.conn.callOptions(l, signal));
+      this.conn.call(l, () => l.core.readNamespacedPodLog({ name: pod, namespace, container, previous: opts.previous, tailLines: opts.tailLines }, this.conn.callOptions(l, signal)));
     try {
       return String(await read());
     } catch (err) {
       if (isApiException(err) && err.code === 400 && /container name must be specified/i.test(statusMessage(err.body) ?? '')) {
-        const p = await l.core.readNamespacedPod({ name: pod, namespace }, this.conn.callOptions(l, signal)).catch(() => undefined);
+        const p = await this.conn.call(l, () => l.core.readNamespacedPod({ name: pod, namespace }, this.conn.callOptions(l, signal))).catch(() => undefined);
         const names = (p?.spec?.containers ?? []).map((c) => c.name);
         const parts: string[] = [];
         for (const c of names) {
@@ -359,7 +416,7 @@ export class KubernetesCluster implements ClusterPort {
     throwIfAborted(signal);
     const l = await this.conn.load();
     try {
-      const list = await l.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` }, this.conn.callOptions(l, signal));
+      const list = await this.conn.call(l, () => l.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` }, this.conn.callOptions(l, signal)));
       const items = (list.items ?? []).map((e: any) => {
         const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
         const time = t instanceof Date ? t.toISOString() : typeof t === 'string' ? t : undefined;
@@ -392,7 +449,7 @@ export class ArgoCdApplications implements ArgoCdPort {
 
   private async getRaw(l: Loaded, namespace: string, app: string, signal?: AbortSignal): Promise<any> {
     try {
-      return await l.custom.getNamespacedCustomObject({ group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: app }, this.conn.callOptions(l, signal));
+      return await this.conn.call(l, () => l.custom.getNamespacedCustomObject({ group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: app }, this.conn.callOptions(l, signal)));
     } catch (err) {
       throw kubeError(err, { ...this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace, this.hint(namespace, app)), system: 'argocd' });
     }
@@ -402,9 +459,11 @@ export class ArgoCdApplications implements ArgoCdPort {
     throwIfAborted(signal);
     const l = await this.conn.load();
     try {
-      await l.custom.patchNamespacedCustomObject(
-        { group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: app, body },
-        this.conn.callOptions(l, signal, l.k8s.PatchStrategy.MergePatch),
+      await this.conn.call(l, () =>
+        l.custom.patchNamespacedCustomObject(
+          { group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: app, body },
+          this.conn.callOptions(l, signal, l.k8s.PatchStrategy.MergePatch),
+        ),
       );
     } catch (err) {
       throw kubeError(err, { ...this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace, this.hint(namespace, app)), system: 'argocd' });
@@ -506,8 +565,9 @@ export class ArgoCdApplications implements ArgoCdPort {
         } catch (err) {
           if (finished) return;
           const code = err instanceof PortError ? err.httpStatus : undefined;
-          // A missing Application will not appear by waiting: that is a configuration problem.
-          if (code === 404 || code === 401 || code === 403) return finish(err as Error);
+          // A missing Application will not appear by waiting: that is a configuration problem; nor will
+          // credentials refused or an exec plugin that failed (the user must log in again).
+          if (code === 404 || code === 401 || code === 403 || (err instanceof PortError && err.kind === 'auth')) return finish(err as Error);
           lastWatchError = errorMessage(err);
           retry(getThenWatch);
         }
@@ -550,6 +610,7 @@ export class ArgoCdApplications implements ArgoCdPort {
             (err) => {
               if (finished) return;
               const code = (err as { statusCode?: number })?.statusCode;
+              if (code === 401) this.conn.refreshExecCredential(l);
               if (gone || code === 410) {
                 // resourceVersion too old: start again from a fresh GET.
                 resourceVersion = undefined;
@@ -578,7 +639,8 @@ export class ArgoCdApplications implements ArgoCdPort {
               watchdog = setTimeout(() => c.abort(), (WATCH_SERVER_TIMEOUT_S + 30) * 1000);
             },
             (err) => {
-              // No current cluster and the like.
+              // No current cluster, an exec plugin that failed, and the like.
+              if (err instanceof ExecCredentialError) return finish(kubeError(err, { ...this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace), system: 'argocd' }));
               finish(err instanceof Error ? err : new Error(String(err)));
             },
           );

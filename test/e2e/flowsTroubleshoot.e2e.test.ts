@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parse } from 'yaml';
@@ -37,12 +38,22 @@ async function frontMatter(file: string): Promise<Record<string, any>> {
 /** The sandbox cluster's pods of a service that are Ready now (read from the API the kubeconfig names, not through the extension). */
 async function readyPods(namespace: string, service: string): Promise<string[]> {
   // The kubeconfig is the user's (the sandbox's KUBECONFIG), never named by the repository.
+  // HTTPS with the sandbox's own CA; the second user's static token (the first runs the exec plugin).
   const kube = parse(await fs.readFile(process.env.KUBECONFIG!, 'utf8'));
   const server: string = kube.clusters[0].cluster.server;
-  const token: string = kube.users[0].user.token;
-  const res = await fetch(`${server.replace(/\/$/, '')}/api/v1/namespaces/${namespace}/pods`, { headers: { authorization: `Bearer ${token}` } });
+  const ca = Buffer.from(kube.clusters[0].cluster['certificate-authority-data'], 'base64').toString('utf8');
+  const token: string = kube.users.find((u: { user: { token?: string } }) => u.user.token).user.token;
+  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = https.get(`${server.replace(/\/$/, '')}/api/v1/namespaces/${namespace}/pods`, { ca, headers: { authorization: `Bearer ${token}` } }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      r.on('error', reject);
+    });
+    req.on('error', reject);
+  });
   assert.equal(res.status, 200, `list pods: ${res.status}`);
-  const list = (await res.json()) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] };
+  const list = JSON.parse(res.body) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] };
   return list.items.filter((p) => p.metadata.name.startsWith(`${service}-`) && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.metadata.name);
 }
 

@@ -60,7 +60,7 @@ describe('sandbox process (npm run sandbox)', function () {
         return undefined;
       }
     }, 30000, 'sandbox.json ready');
-    assert.ok(state.endpoints.kubernetes.startsWith('http://127.0.0.1:'));
+    assert.ok(state.endpoints.kubernetes.startsWith('https://127.0.0.1:'));
     assert.ok(fs.existsSync(path.join(dir, 'sandbox.env')));
     const env = fs.readFileSync(path.join(dir, 'sandbox.env'), 'utf8');
     assert.match(env, /^KUBECONFIG=/m);

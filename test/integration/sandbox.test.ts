@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import type * as K8sNs from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { BatchGetImageCommand, DescribeImagesCommand, GetDownloadUrlForLayerCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
 import { startSandbox, type Sandbox } from '../../sandbox/index';
+import { getWithCa } from '../../sandbox/http';
 import { GitHubActionsClient } from '../../src/clients/githubActions';
 import { BASE_SCENARIO, ecrClient, kubeClients, octokit, pushTag, tempDir, watchUntil, type KubeClients } from './helpers/sandbox';
 
@@ -222,9 +223,9 @@ describe('sandbox', function () {
     it('answers UP through the service proxy, and DOWN with 503', async () => {
       const up = await k.core.connectGetNamespacedServiceProxyWithPath({ name: 'accounts:8080', namespace: 'prod', path: 'actuator/health' });
       assert.equal((typeof up === 'string' ? JSON.parse(up) : up).status, 'UP');
-      const r = await fetch(`${sb.endpoints.kubernetes}/api/v1/namespaces/dev/services/accounts:8080/proxy/actuator/health`, { headers: { Authorization: `Bearer ${sb.kubeToken}` } });
+      const r = await getWithCa(`${sb.endpoints.kubernetes}/api/v1/namespaces/dev/services/accounts:8080/proxy/actuator/health`, { ca: sb.kubeCaPem, headers: { Authorization: `Bearer ${sb.kubeToken}` } });
       assert.equal(r.status, 503);
-      const body = await r.json() as any;
+      const body = JSON.parse(r.body) as any;
       assert.equal(body.status, 'DOWN');
       assert.equal(body.components.db.status, 'DOWN');
       const direct = await fetch(`${sb.endpoints.services}/stag/cards/actuator/health`);
