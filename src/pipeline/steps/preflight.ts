@@ -27,6 +27,8 @@ function kubeFix(err: unknown, what: string, configKey: string): string {
     case 404:
       return `${what} does not exist: check ${configKey}`;
     default:
+      // A credential plugin that failed (no HTTP status: the request never left) is a login problem, not the network.
+      if (portErrorOf(err)?.kind === 'auth') return 'the kubeconfig\'s credential plugin could not issue a token: log in again with your cloud CLI (e.g. aws sso login) so the exec plugin works, then re-run';
       return 'the Kubernetes API did not answer: check the cluster address in the kubeconfig and your network/VPN, then re-run';
   }
 }
