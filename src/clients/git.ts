@@ -39,6 +39,8 @@ export function classifyPushFailure(stderr: string): 'non-fast-forward' | 'other
   if (/(^|\s)\[rejected\][^\n]*\((fetch first|non-fast-forward)\)/m.test(stderr)) return 'non-fast-forward';
   if (/\bnon-fast-forward\b/i.test(stderr) && !/\[remote rejected\]/.test(stderr)) return 'non-fast-forward';
   if (/Updates were rejected because the (remote contains work|tip of your current branch is behind)/.test(stderr)) return 'non-fast-forward';
+  // Two pushes at the same instant: the server's ref moved between its advertisement and its update.
+  if (/cannot lock ref '[^']+': is at [0-9a-f]+ but expected [0-9a-f]+|incorrect old value provided/.test(stderr)) return 'non-fast-forward';
   return 'other';
 }
 

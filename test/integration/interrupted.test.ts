@@ -30,7 +30,8 @@ function cliEnv(sb: Sandbox, extra: Record<string, string> = {}): NodeJS.Process
  */
 function runCli(sb: Sandbox, args: string[], o: { repo?: string; killAt?: RegExp; onLine?: (line: string) => void; env?: Record<string, string> } = {}): Promise<Run> {
   const repo = o.repo ?? sb.repoDir;
-  const child = spawn(process.execPath, [CLI, ...args, '--repo', repo], { env: cliEnv(sb, o.env), cwd: repo });
+  // Its own process group: SIGKILL takes the CLI and every git it started at once, as a crash does.
+  const child = spawn(process.execPath, [CLI, ...args, '--repo', repo], { env: cliEnv(sb, o.env), cwd: repo, detached: true });
   let stdout = '';
   let stderr = '';
   let pending = '';
@@ -41,7 +42,7 @@ function runCli(sb: Sandbox, args: string[], o: { repo?: string; killAt?: RegExp
     pending = lines.pop()!;
     for (const line of lines) {
       o.onLine?.(line);
-      if (o.killAt?.test(line) && child.exitCode === null) child.kill('SIGKILL');
+      if (o.killAt?.test(line) && child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     }
   });
   child.stderr.on('data', (b: Buffer) => (stderr += b));
@@ -213,6 +214,35 @@ describe('interrupted deployments (kill -9) and races, from outside', function (
     // released at the end
     assert.equal(await git(['for-each-ref', '--format=%(refname)', 'refs/gitops-deploy/'], sb.originDir), '');
   });
+
+  for (const step of ['Resolve service, environment and tag', 'Pre-validate', 'Pre-flight: observe the systems the verification needs', 'Update the values file', 'Commit', 'Push', 'Wait for Argo CD', 'Wait for the rollout', 'Verify', 'Write the deployment record']) {
+    it(`killed at "▸ ${step}": origin, the checkout and status agree, and the next runs end in one truthful record`, async () => {
+      const sb = await box.start(scenario());
+      const killed = await runCli(sb, ['deploy', 'cards', '--env', 'dev', '--tag', '2.2.0'], { killAt: new RegExp(`^▸ ${step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) });
+      assert.equal(killed.signal, 'SIGKILL', killed.stdout);
+      // never ahead of origin, never dirty
+      assert.equal(await git(['status', '--porcelain'], sb.repoDir), '');
+      assert.equal(await git(['rev-list', '--count', 'origin/main..HEAD'], sb.repoDir), '0\n');
+      const pushed = (await originLog(sb)).includes('Deploy cards to dev: 2.1.0 → 2.2.0');
+      const recorded = (await recordsOf(sb)).some((r) => r.service === 'cards' && r.tag === '2.2.0' && r.runId);
+      const unfinished = (await statusJson(sb)).unfinished;
+      if (!pushed || recorded) assert.deepEqual(unfinished, [], 'nothing unfinished');
+      else {
+        assert.deepEqual(unfinished.map((u: any) => [u.service, u.state, u.phase]), [['cards', 'interrupted', 'pushed']]);
+        const resumed = await runCli(sb, ['resume', 'cards', '--env', 'dev']);
+        assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+      }
+      // and the deployment can be made (again) — the dead run's lease is taken over; the tag that runs is verified
+      const next = await runCli(sb, ['deploy', 'cards', '--env', 'dev', '--tag', '2.2.0', '--json']);
+      assert.equal(next.code, 0, next.stdout + next.stderr);
+      const recs = (await recordsOf(sb)).filter((r) => r.service === 'cards' && r.tag === '2.2.0' && r.runId);
+      // one record per run that changed something: the first run's (if it pushed), and the last one's
+      assert.equal(recs.length, pushed ? 2 : 1, JSON.stringify(recs.map((r) => [r.runId, r.status, r.interrupted])));
+      assert.ok(recs.every((r) => r.status === 'succeeded'));
+      assert.equal(tagOf(await originValues(sb), 'cards'), '2.2.0');
+      assert.deepEqual((await statusJson(sb)).unfinished, []);
+    });
+  }
 
   it('two clones and a CI runner race for the same service: one deploys, the others are refused at once with who holds it', async () => {
     const sb = await box.start(scenario());

@@ -72,6 +72,9 @@ describe('clients: git push rejection', () => {
     ].join('\n');
     assert.equal(classifyPushFailure(fetchFirst), 'non-fast-forward');
     assert.equal(classifyPushFailure(' ! [rejected]        main -> main (non-fast-forward)\nerror: failed to push some refs'), 'non-fast-forward');
+    // two pushes at the same instant (seen in the two-services race): the server's ref moved under the update
+    const lockRace = "remote: error: cannot lock ref 'refs/heads/main': is at 017f05b1a2810f2ee3c18df88ce15bdc8e0e5154 but expected 8b2d33027eb5591be013a301cc6ace37ad8ee759\n!\t8b2d330:refs/heads/main\t[remote rejected] (failed to update ref)";
+    assert.equal(classifyPushFailure(lockRace), 'non-fast-forward');
   });
   it('treats hook refusals, auth and network failures as other', () => {
     assert.equal(classifyPushFailure(' ! [remote rejected] HEAD -> main (protected branch hook declined)\nerror: failed to push some refs'), 'other');
