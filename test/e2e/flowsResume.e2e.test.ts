@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseRecord } from '../../src/pipeline/model/records';
-import { activateExtension, EXTENSION_ID, hasUiDriver, rowAt, uiClick, uiCloseWindow, uiDialogState, uiExpand, uiOpenWindow, uiTreeAction, waitFor, workspaceRoot, type TestApi } from './helpers';
+import { activateExtension, EXTENSION_ID, hasUiDriver, rowAt, screenshot, uiClick, uiCloseWindow, uiDialogState, uiExpand, uiOpenWindow, uiTreeAction, waitFor, workspaceRoot, type TestApi } from './helpers';
 
 const LABEL = 'Interrupted: ledger 1.0.0 → 1.1.0';
 
@@ -63,6 +63,7 @@ describe('An interrupted deployment in the tree, resumed by mouse', function () 
 
     await uiOpenWindow();
     await uiExpand(['dev']);
+    await screenshot('interrupted', { docs: true, sidebarWidth: 420 });
     await uiTreeAction(['dev', LABEL], 'Resume Interrupted Deployment');
     const dialog = (await uiDialogState(60_000))!;
     assert.ok(dialog, 'the confirmation dialog is shown');
