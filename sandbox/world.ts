@@ -18,28 +18,25 @@ function templateHash(s: string): string {
 
 export const valuesFile = (env: string): string => `helm/environments/${env}-env/image-tags.yaml`;
 
-/** The digest pinned beside a service's tag (`pinDigest`: `image.digest` or `digest`), if any. */
-export function digestFromValues(text: string, service: string): string | undefined {
-  let doc: any;
+/** A service's entry in an image-tags.yaml, parsed (undefined when the YAML does not parse). */
+function valuesEntry(text: string, service: string): any {
   try {
-    doc = YAML.parse(text);
+    return YAML.parse(text)?.[service];
   } catch {
     return undefined;
   }
-  const v = doc?.[service];
+}
+
+/** The digest pinned beside a service's tag (`pinDigest`: `image.digest` or `digest`), if any. */
+export function digestFromValues(text: string, service: string): string | undefined {
+  const v = valuesEntry(text, service);
   const d = v?.image?.tag !== undefined ? v.image.digest : v?.digest;
   return typeof d === 'string' && d ? d : undefined;
 }
 
 /** Reads a service's tag from an image-tags.yaml in any of the shapes the product recognises. */
 export function tagFromValues(text: string, service: string): string | undefined {
-  let doc: any;
-  try {
-    doc = YAML.parse(text);
-  } catch {
-    return undefined;
-  }
-  const v = doc?.[service];
+  const v = valuesEntry(text, service);
   if (typeof v === 'string' || typeof v === 'number') return String(v);
   if (v && typeof v === 'object') {
     if (v.image && typeof v.image === 'object' && v.image.tag !== undefined) return String(v.image.tag);

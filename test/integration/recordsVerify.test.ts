@@ -10,15 +10,12 @@ import { compareNewestFirst, parseRecord } from '../../src/pipeline/model/record
 import { deployCommitMessage } from '../../src/pipeline/plan';
 import { startSandbox, type Sandbox, type Scenario } from '../../sandbox/index';
 
+import { runCmd } from './helpers/cli';
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
 const ID = ['-c', 'user.name=Tester', '-c', 'user.email=tester@example.invalid'];
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(cmd, args, { cwd, env, maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : -1) : 0, stdout, stderr })),
-  );
-}
+const run = runCmd;
 async function git(args: string[], cwd: string): Promise<string> {
   const r = await run('git', args, cwd);
   if (r.code !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);

@@ -15,6 +15,13 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A command's exit code and output, never throwing (argument arrays only). */
+export function runCmd(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  return new Promise((resolve) =>
+    execFile(cmd, args, { cwd, env, maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0, stdout, stderr })),
+  );
+}
+
 export function git(args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => execFile('git', args, { cwd }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout))));
 }
