@@ -193,7 +193,8 @@ describe('pipeline deploy', () => {
     it('reports every failed check together', async () => {
       const out = await refused({ now: WEDNESDAY_10_ET, images: {} }, { service: 'accounts', environment: 'prod', tag: '1.9.0' });
       assert.deepEqual(Object.keys(failed(out)).sort(), ['image-exists', 'previous-environment', 'reason', 'window']);
-      assert.match(out.message, /4 pre-deployment checks failed; nothing was changed/);
+      assert.equal(out.failedStep, 'validate');
+      assert.equal(out.cause?.code, 'refused');
     });
 
     it('bad tag is a usage error (64)', async () => {
@@ -344,7 +345,9 @@ describe('pipeline deploy', () => {
       world({ behaviour: { '1.6.0': { syncHang: true } }, config: 'verification:\n  syncTimeoutSeconds: 0.05\n' });
       const out = await deploy({ service: 'accounts', environment: 'stag', tag: '1.6.0' });
       assert.equal(out.kind, 'rolled-back', out.message);
-      assert.match(out.message, /Argo CD did not report accounts-stag Synced and Healthy at [0-9a-f]{7} within 0\.05 s/);
+      assert.equal(out.failedStep, 'sync');
+      assert.equal(out.cause?.code, 'timeout');
+      assert.equal(out.checks.find((c) => c.name === 'sync')?.status, 'failed');
     });
 
     it('a failed rollback needs a human: loud, with the manual fix (exit 4)', async () => {
@@ -434,7 +437,8 @@ describe('pipeline deploy', () => {
       });
       const out = await p;
       assert.equal(out.kind, 'failed-needs-human', out.message);
-      assert.match(out.message, /interrupted at sync: accounts 1\.6\.0 is pushed/);
+      assert.equal(out.failedStep, 'sync');
+      assert.equal(out.commit, w.git.remote.find((c) => c.message.startsWith('Deploy accounts'))!.sha);
       assert.equal(out.rollbackCommand, 'gitops-deploy rollback accounts --env stag --to 1.5.0 --reason "undo interrupted deployment of 1.6.0"');
       assert.equal(record('stag').rec.status, 'failed');
       assert.ok(!w.git.remote.some((c) => c.message.startsWith('Rollback')));
