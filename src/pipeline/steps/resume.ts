@@ -5,6 +5,7 @@ import { lock } from '../checks/lock';
 import { FileProblem } from '../errors';
 import { readJournal } from '../journal';
 import { describeApp } from '../model/argo';
+import { editValuesText } from '../model/imageTags';
 import { shortSha } from '../model/format';
 import type { CheckResult } from '../model/records';
 import type { Step } from '../runner';
@@ -58,6 +59,15 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
       // The target is the interrupted run's, from its commit's trailers.
       s.target = Object.freeze({ env, upstream: upstreamOf(config, env.name), serviceConfig: serviceConfig(config, s.service), valuesRel: rel(config.root, env.valuesFile), application: applicationName(env, s.service), tag: c.to, tagSource: `run ${st.runId}`, previousTag: c.from });
       s.digest = c.digest;
+      // A pinned environment's rollback restores the digest pinned before the run (from the commit's parent).
+      const parentText = await git.show(`${c.commit}^`, s.target.valuesRel, ctx.signal).catch(() => undefined);
+      if (parentText !== undefined) {
+        try {
+          s.previousDigest = editValuesText(parentText, s.service, c.from, undefined, config.tagPath).previousDigest;
+        } catch {
+          s.previousDigest = undefined;
+        }
+      }
       s.commit = c.commit;
       s.pushed = true;
       s.mode = c.kind === 'rollback' ? 'rollback' : 'deploy';
