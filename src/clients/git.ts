@@ -231,9 +231,10 @@ export class GitCli implements GitPort {
 
   async show(rev: string, p: string, signal?: AbortSignal): Promise<string | undefined> {
     const rel = this.rel(p);
-    const r = await this.git(['show', `${rev}:${rel}`], { signal, allowFail: true });
+    // `./`: the path is the working tree's (the root may be a folder inside a bigger repository).
+    const r = await this.git(['show', `${rev}:./${rel}`], { signal, allowFail: true });
     if (r.code === 0) return r.stdout;
-    if (/does not exist in|exists on disk, but not in|path '.*' does not exist/i.test(r.stderr)) return undefined;
+    if (/does not exist in|exists on disk, but not in|exists, but not|path '.*' does not exist/i.test(r.stderr)) return undefined;
     throw new GitError(`git show ${rev}:${rel} failed: ${redactUrls(r.stderr.trim())}`, ['show'], r.code, r.stderr);
   }
 
@@ -277,8 +278,10 @@ export class GitCli implements GitPort {
     const env = { GIT_INDEX_FILE: index };
     try {
       await this.git(['read-tree', base], { signal, env });
+      // --cacheinfo takes paths from the repository's top, whatever the working directory.
+      const prefix = (await this.git(['rev-parse', '--show-prefix'], { signal })).stdout.trim();
       for (const [p, text] of Object.entries(files)) {
-        const rel = this.rel(p);
+        const rel = prefix + this.rel(p);
         const blob = (await this.git(['hash-object', '-w', '--stdin'], { input: text, signal })).stdout.trim();
         await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${rel}`], { signal, env });
       }

@@ -185,3 +185,42 @@ describe('clients: git adapter', function () {
     await assert.rejects(p, /abort/i);
   });
 });
+
+describe('clients: git adapter on a GitOps folder inside a bigger repository', function () {
+  this.timeout(30_000);
+
+  it('reads origin, builds a commit with a private index, pushes it by id and fast-forwards the checkout — paths are the folder’s', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clients-git-sub-'));
+    const origin = path.join(tmp, 'origin.git');
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', origin]);
+    const seed = path.join(tmp, 'seed');
+    execFileSync('git', ['init', '--quiet', '--initial-branch=main', seed]);
+    sh(seed, 'config', 'user.name', 'Seed');
+    sh(seed, 'config', 'user.email', 'seed@example.com');
+    write(seed, 'deploy/gitops/helm/environments/dev-env/image-tags.yaml', 'accounts: "1.0.0"\n');
+    write(seed, 'helm/environments/dev-env/image-tags.yaml', 'not: "this one"\n');
+    sh(seed, 'add', '-A');
+    sh(seed, 'commit', '--quiet', '-m', 'seed');
+    sh(seed, 'remote', 'add', 'origin', origin);
+    sh(seed, 'push', '--quiet', 'origin', 'main');
+    const work = path.join(tmp, 'work');
+    clone(origin, work, 'Alice');
+    const root = path.join(work, 'deploy', 'gitops');
+    const git = new GitCli({ root, remote: 'origin', branch: 'main' });
+    const values = 'helm/environments/dev-env/image-tags.yaml';
+    await git.fetch();
+    const base = await git.remoteSha();
+    assert.equal(await git.show(base, values), 'accounts: "1.0.0"\n');
+    assert.deepEqual(await git.listFiles(base, 'helm'), [values]);
+    const sha = await git.commitOnto(base, { [values]: 'accounts: "1.1.0"\n' }, 'Deploy accounts to dev: 1.0.0 → 1.1.0\n');
+    assert.deepEqual(await git.pushCommit(sha), { ok: true });
+    // the change is the folder's file; the top-level file of the same name is untouched
+    assert.equal(sh(origin, 'show', 'main:deploy/gitops/helm/environments/dev-env/image-tags.yaml'), 'accounts: "1.1.0"\n');
+    assert.equal(sh(origin, 'show', 'main:helm/environments/dev-env/image-tags.yaml'), 'not: "this one"\n');
+    assert.deepEqual((await git.history('origin/main', values, 5)).map((c) => c.sha), [sha, base]);
+    assert.deepEqual(await git.syncCheckout(sha), { kind: 'fast-forwarded' });
+    assert.equal(fs.readFileSync(path.join(root, values), 'utf8'), 'accounts: "1.1.0"\n');
+    assert.equal(sh(work, 'status', '--porcelain'), '');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+});
