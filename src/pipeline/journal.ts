@@ -43,20 +43,29 @@ export async function readLeaseState(git: GitPort, environment: string, service:
   return { sha: lease.sha, info, state: leaseState(info, { now, host: os.hostname(), alive: pidAlive, finished }) };
 }
 
-/** What origin's `rev` says about the service in the environment: clean, running elsewhere, or interrupted. */
-export async function readJournal(git: GitPort, config: GitOpsConfig, env: EnvironmentConfig, service: string, rev: string, now: Date, signal?: AbortSignal): Promise<OriginJournal> {
+/** One environment's journal at `rev`: the entries by service (newest first), the finished run ids, origin's tags. */
+async function environmentJournal(git: GitPort, config: GitOpsConfig, env: EnvironmentConfig, rev: string, signal?: AbortSignal): Promise<{ byService: Map<string, JournalEntry[]>; finished: (runId: string) => boolean; tags: Map<string, string> }> {
   const valuesRel = rel(config.root, env.valuesFile);
   const [history, finished, text] = await Promise.all([git.history(rev, valuesRel, JOURNAL_DEPTH, signal), finishedRuns(git, config, env, rev, signal), git.show(rev, valuesRel, signal)]);
-  const entries = history.map(parseJournal).filter((e): e is JournalEntry => !!e && e.service === service && e.environment === env.name);
-  let originTag: string | undefined;
-  try {
-    originTag = text === undefined ? undefined : parseImageTags(text, config.tagPath).entries.get(service)?.tag;
-  } catch {
-    originTag = undefined;
+  const byService = new Map<string, JournalEntry[]>();
+  for (const e of history.map(parseJournal)) {
+    if (e && e.environment === env.name) byService.set(e.service, [...(byService.get(e.service) ?? []), e]);
   }
-  const isFinished = (id: string) => finished.has(id);
-  const lease = entries.length ? await readLeaseState(git, env.name, service, now, isFinished, signal) : undefined;
-  return { state: journalState(entries, { finished: isFinished, originTag, lease }), entries, lease };
+  let tags = new Map<string, string>();
+  try {
+    if (text !== undefined) tags = new Map([...parseImageTags(text, config.tagPath).entries].map(([k, v]) => [k, v.tag]));
+  } catch {
+    tags = new Map();
+  }
+  return { byService, finished: (id) => finished.has(id), tags };
+}
+
+/** What origin's `rev` says about the service in the environment: clean, running elsewhere, or interrupted. */
+export async function readJournal(git: GitPort, config: GitOpsConfig, env: EnvironmentConfig, service: string, rev: string, now: Date, signal?: AbortSignal): Promise<OriginJournal> {
+  const j = await environmentJournal(git, config, env, rev, signal);
+  const entries = j.byService.get(service) ?? [];
+  const lease = entries.length ? await readLeaseState(git, env.name, service, now, j.finished, signal) : undefined;
+  return { state: journalState(entries, { finished: j.finished, originTag: j.tags.get(service), lease }), entries, lease };
 }
 
 export type LeaseAttempt = { ok: true; release: () => Promise<void>; tookOver?: LeaseInfo } | { ok: false; holder?: LeaseInfo; message: string };
@@ -99,24 +108,11 @@ export interface UnfinishedRun {
 export async function unfinishedRuns(git: GitPort, config: GitOpsConfig, rev: string, now: Date, signal?: AbortSignal): Promise<UnfinishedRun[]> {
   const out: UnfinishedRun[] = [];
   for (const env of config.environments) {
-    const valuesRel = rel(config.root, env.valuesFile);
-    const [history, finished, text] = await Promise.all([git.history(rev, valuesRel, JOURNAL_DEPTH, signal), finishedRuns(git, config, env, rev, signal), git.show(rev, valuesRel, signal)]);
-    const byService = new Map<string, JournalEntry[]>();
-    for (const e of history.map(parseJournal)) {
-      if (!e || e.environment !== env.name) continue;
-      byService.set(e.service, [...(byService.get(e.service) ?? []), e]);
-    }
-    let tags: Map<string, string> = new Map();
-    try {
-      if (text !== undefined) tags = new Map([...parseImageTags(text, config.tagPath).entries].map(([k, v]) => [k, v.tag]));
-    } catch {
-      tags = new Map();
-    }
-    const isFinished = (id: string) => finished.has(id);
-    for (const [service, entries] of byService) {
-      if (isFinished(entries[0].runId)) continue;
-      const lease = await readLeaseState(git, env.name, service, now, isFinished, signal).catch(() => undefined);
-      const state = journalState(entries, { finished: isFinished, originTag: tags.get(service), lease });
+    const j = await environmentJournal(git, config, env, rev, signal);
+    for (const [service, entries] of j.byService) {
+      if (j.finished(entries[0].runId)) continue;
+      const lease = await readLeaseState(git, env.name, service, now, j.finished, signal).catch(() => undefined);
+      const state = journalState(entries, { finished: j.finished, originTag: j.tags.get(service), lease });
       if (state.kind !== 'clean') out.push({ environment: env.name, service, state });
     }
   }

@@ -10,18 +10,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { deployCommitMessage } from '../../src/pipeline/plan';
 import { startSandbox, type Sandbox, type Scenario } from '../../sandbox/index';
+import { CLI, git, ROOT, runCmd } from './helpers/cli';
 
-import { runCmd } from './helpers/cli';
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/cli.js');
 const ID = ['-c', 'user.name=CI Bot', '-c', 'user.email=ci@example.invalid'];
 
 const run = runCmd;
-async function git(args: string[], cwd: string): Promise<string> {
-  const r = await run('git', args, cwd);
-  if (r.code !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 const SCENARIO = {
   services: { accounts: { images: { '1.4.0': {}, '1.5.0': {}, '1.6.0': {} } } },

@@ -9,18 +9,11 @@ import * as path from 'node:path';
 import { compareNewestFirst, parseRecord } from '../../src/pipeline/model/records';
 import { deployCommitMessage } from '../../src/pipeline/plan';
 import { startSandbox, type Sandbox, type Scenario } from '../../sandbox/index';
+import { CLI, git, ROOT, runCmd } from './helpers/cli';
 
-import { runCmd } from './helpers/cli';
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/cli.js');
 const ID = ['-c', 'user.name=Tester', '-c', 'user.email=tester@example.invalid'];
 
 const run = runCmd;
-async function git(args: string[], cwd: string): Promise<string> {
-  const r = await run('git', args, cwd);
-  if (r.code !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 const SCENARIO = {
   services: {

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { applicationName, CONFIG_FILE, environment, parseConfig, serviceConfig, upstreamOf } from '../config/load';
-import type { GitOpsConfig } from '../config/types';
+import type { EnvironmentConfig, GitOpsConfig } from '../config/types';
 import { FileProblem } from '../errors';
 import { parseImageTags } from '../model/imageTags';
 import { shortSha } from '../model/format';
@@ -12,7 +12,7 @@ import { syncCheckout } from './execute';
 import { readRecords } from '../model/records';
 import { tagProblem } from '../model/tags';
 import { REASON_MAX } from '../terminal';
-import type { Step, StepResult } from '../runner';
+import type { Step, StepContext, StepResult } from '../runner';
 import { rel, type RunState } from './state';
 
 function usage(s: RunState, message: string): StepResult {
@@ -54,6 +54,44 @@ export async function policyAt(config: GitOpsConfig, git: GitPort, base: string,
   return { config: merged, ignored: `your ${CONFIG_FILE} differs from origin's (an uncommitted or unpushed edit); origin's policy applies` };
 }
 
+/**
+ * The start every run shares (resolve, resume): fetch origin, take its head as the run's base, pull
+ * the checkout along when that is safe, take the policy (and trusted keys) from that commit, find the
+ * environment. Returns the environment, or the step's refusal or failure.
+ */
+export async function fromOrigin(s: RunState, ctx: StepContext<'git'>): Promise<{ env: EnvironmentConfig; base: string } | StepResult> {
+  const git = ctx.ports.git;
+  try {
+    await git.fetch(ctx.signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    const text = `cannot fetch origin: ${err instanceof Error ? err.message : String(err)}; nothing was changed`;
+    return { status: 'failed', message: text, cause: { code: 'error', text, system: 'git' } };
+  }
+  const base = await git.remoteSha(ctx.signal);
+  s.base = base;
+  // A plain pull when it is safe (clean, nothing ahead), so records and history read the same as origin.
+  if (!s.dryRun) await syncCheckout(s, git, base, ctx.log, ctx.signal);
+  const policy = await policyAt(s.settings.config, git, base, s.settings.env, ctx.signal);
+  if (policy instanceof FileProblem) return usage(s, `${policy.message}${policy.line ? ` (line ${policy.line})` : ''}${policy.hint ? ` — ${policy.hint}` : ''}`);
+  const config = policy.config;
+  s.settings.config = config;
+  s.policyIgnored = policy.ignored;
+  if (policy.ignored) ctx.log(policy.ignored, 'warn');
+  const readKey = s.settings.readKey;
+  // Trusted keys under the repository are origin's too.
+  s.settings.readKey = async (file) => {
+    const r = path.relative(config.root, file);
+    if (r.startsWith('..') || path.isAbsolute(r)) return readKey(file);
+    const text = await git.show(base, r.split(path.sep).join('/'));
+    if (text === undefined) throw new Error(`${r} is not in origin's ${shortSha(base)} (commit and push it)`);
+    return text;
+  };
+  const env = environment(config, s.environment);
+  if (!env) return usage(s, `unknown environment "${s.environment}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
+  return { env, base };
+}
+
 export const resolveStep: Step<RunState, 'git'> = {
   name: 'resolve',
   title: 'Resolve service, environment and tag',
@@ -61,35 +99,10 @@ export const resolveStep: Step<RunState, 'git'> = {
   timeoutMs: 30_000,
   async run(s, ctx) {
     const git = ctx.ports.git;
-    // origin first: the run reads and builds on origin's head, whatever the checkout has.
-    try {
-      await git.fetch(ctx.signal);
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      const text = `cannot fetch origin: ${err instanceof Error ? err.message : String(err)}; nothing was changed`;
-      return { status: 'failed', message: text, cause: { code: 'error', text, system: 'git' } };
-    }
-    s.base = await git.remoteSha(ctx.signal);
-    // A plain pull when it is safe (clean, nothing ahead), so records and history read the same as origin.
-    if (!s.dryRun) await syncCheckout(s, git, s.base, ctx.log, ctx.signal);
-    const policy = await policyAt(s.settings.config, git, s.base, s.settings.env, ctx.signal);
-    if (policy instanceof FileProblem) return usage(s, `${policy.message}${policy.line ? ` (line ${policy.line})` : ''}${policy.hint ? ` — ${policy.hint}` : ''}`);
-    s.settings.config = policy.config;
-    s.policyIgnored = policy.ignored;
-    if (policy.ignored) ctx.log(policy.ignored, 'warn');
+    const start = await fromOrigin(s, ctx);
+    if (!('env' in start)) return start;
+    const { env, base } = start;
     const config = s.settings.config;
-    const base = s.base;
-    const readKey = s.settings.readKey;
-    // Trusted keys under the repository are origin's too.
-    s.settings.readKey = async (file) => {
-      const r = path.relative(config.root, file);
-      if (r.startsWith('..') || path.isAbsolute(r)) return readKey(file);
-      const text = await git.show(base, r.split(path.sep).join('/'));
-      if (text === undefined) throw new Error(`${r} is not in origin's ${shortSha(base)} (commit and push it)`);
-      return text;
-    };
-    const env = environment(config, s.environment);
-    if (!env) return usage(s, `unknown environment "${s.environment}"; environments: ${config.environments.map((e) => e.name).join(', ')}`);
     const valuesRel = rel(config.root, env.valuesFile);
     const at = await tagsAt(git, base, config.root, env.valuesFile, config.tagPath, ctx.signal);
     if (at instanceof FileProblem) return usage(s, `${valuesRel}${at.line ? `:${at.line}` : ''}: ${at.message}${at.hint ? ` — ${at.hint}` : ''}`);

@@ -1,16 +1,14 @@
 // Entering the run's state machine somewhere else than at the start: finishing an interrupted run
 // found in origin's journal (resume, roll back, accept), and verifying a tag that already runs.
-import { applicationName, environment, serviceConfig, upstreamOf } from '../config/load';
+import { applicationName, serviceConfig, upstreamOf } from '../config/load';
 import { lock } from '../checks/lock';
-import { FileProblem } from '../errors';
 import { readJournal } from '../journal';
 import { describeApp } from '../model/argo';
 import { editValuesText } from '../model/imageTags';
 import { shortSha } from '../model/format';
 import type { CheckResult } from '../model/records';
 import type { Step } from '../runner';
-import { syncCheckout } from './execute';
-import { policyAt } from './resolve';
+import { fromOrigin } from './resolve';
 import { rel, type Resolved, type RunState } from './state';
 
 export type ResumeAction = 'resume' | 'accept' | 'rollback';
@@ -27,30 +25,18 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
     timeoutMs: 60_000,
     async run(s, ctx) {
       const git = ctx.ports.git;
-      await git.fetch(ctx.signal);
-      s.base = await git.remoteSha(ctx.signal);
-      if (!s.dryRun) await syncCheckout(s, git, s.base, ctx.log, ctx.signal);
-      const policy = await policyAt(s.settings.config, git, s.base, s.settings.env, ctx.signal);
-      if (policy instanceof FileProblem) {
-        s.usage = true;
-        return { status: 'refused', message: policy.message };
-      }
-      s.settings.config = policy.config;
-      s.policyIgnored = policy.ignored;
+      const start = await fromOrigin(s, ctx);
+      if (!('env' in start)) return start;
+      const { env, base } = start;
       const config = s.settings.config;
-      const env = environment(config, s.environment);
-      if (!env) {
-        s.usage = true;
-        return { status: 'refused', message: `unknown environment "${s.environment}"; environments: ${config.environments.map((e) => e.name).join(', ')}` };
-      }
-      const j = await readJournal(git, config, env, s.service, s.base, ctx.clock.now(), ctx.signal);
+      const j = await readJournal(git, config, env, s.service, base, ctx.clock.now(), ctx.signal);
       const st = j.state;
       if (st.kind === 'running') {
         const text = `the deployment of ${s.service} in ${s.environment} is still running: ${st.lease.holder} on ${st.lease.host} since ${st.lease.startedAt} (run ${st.runId}); nothing to resume`;
         return { status: 'refused', message: text, cause: { code: 'refused', text } };
       }
       if (st.kind !== 'interrupted') {
-        const text = `no interrupted deployment of ${s.service} in ${s.environment} on origin (${shortSha(s.base)}): every run of it has its record; nothing to resume`;
+        const text = `no interrupted deployment of ${s.service} in ${s.environment} on origin (${shortSha(base)}): every run of it has its record; nothing to resume`;
         return { status: 'refused', message: text, cause: { code: 'refused', text } };
       }
       const c = st.change;
