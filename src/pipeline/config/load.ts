@@ -174,6 +174,11 @@ function resolve(
       ...finishByOf(e.window, isProd, window),
       ...(e.signing?.identities ? { identities: e.signing.identities } : {}),
       pinDigest: e.pinDigest ?? false,
+      git: {
+        mode: e.git?.mode ?? raw.git?.mode ?? 'push',
+        merge: e.git?.merge ?? raw.git?.merge ?? 'manual',
+        labels: e.git?.labels ?? raw.git?.labels ?? ['gitops-deploy', `env:${e.name}`],
+      },
     };
   });
 

@@ -52,6 +52,22 @@ export interface EnvironmentConfig {
   identities?: { issuer: string; subjectRegExp: string }[];
   /** Write the verified digest next to the tag (`digest:` beside `tag:`) in the values file. */
   pinDigest: boolean;
+  /** How a change reaches origin's branch in this environment (git.mode / git.merge, per environment or the top-level default). */
+  git: EnvironmentGit;
+}
+
+/**
+ * `push` (default): the pipeline pushes its commit to the deploy branch. `pull-request`: it pushes
+ * to `gitops-deploy/{env}/{service}/{tag}`, opens a pull request and waits for it to be merged.
+ */
+export type GitMode = 'push' | 'pull-request';
+
+export interface EnvironmentGit {
+  mode: GitMode;
+  /** pull-request mode: `manual` (default) waits for a reviewer to merge; `auto` merges itself, or enables auto-merge, when the branch rules allow. */
+  merge: 'manual' | 'auto';
+  /** Labels put on the pull requests (default ["gitops-deploy", "env:{env}"]). */
+  labels: string[];
 }
 
 export interface ServiceConfig {
