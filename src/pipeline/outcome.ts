@@ -187,6 +187,23 @@ export function renderCommand(c: CommandRef, extra: string[] = []): string {
 }
 
 /** Events the CLI prints and the extension streams to its output channel: the steps', then the end. */
-export type PipelineEvent = RunnerEvent | { type: 'pipeline-finished'; outcome: PipelineOutcome; at: string };
+/**
+ * Pull-request mode: the run's pull request as it moves (opened, auto-merge turned on, waiting for
+ * a human, merged, closed unmerged). The editor's status bar and tree show it; the CLI prints it.
+ */
+export interface PullRequestEvent {
+  type: 'pull-request';
+  phase: 'opened' | 'auto-merge-enabled' | 'waiting-for-merge' | 'merged' | 'closed';
+  /** What the change is: the deployment itself or its automatic rollback. */
+  purpose: 'deploy' | 'rollback';
+  service: string;
+  environment: string;
+  pr: import('./github/pulls').PullRequestInfo;
+  /** waiting-for-merge: what the branch rules still ask for (a human review, required checks…). */
+  waitingFor?: import('./github/pulls').MergeRefusal;
+  at: string;
+}
+
+export type PipelineEvent = RunnerEvent | PullRequestEvent | { type: 'pipeline-finished'; outcome: PipelineOutcome; at: string };
 
 export type EventSink = (event: PipelineEvent) => void;

@@ -1,5 +1,6 @@
 // The human transcript of a pipeline run: one or more lines per event, and the closing summary.
 // Used by the CLI; the editor's output channel can use the same lines.
+import type { PullRequestEvent } from './outcome';
 import { renderCommand, type DeploymentPlan, type PipelineOutcome } from './outcome';
 import type { CheckResult } from './model/records';
 import type { PipelineEvent } from './outcome';
@@ -29,8 +30,36 @@ export function formatEvent(e: PipelineEvent): string[] {
     }
     case 'notification':
       return [`🔔 ${e.kind}: ${e.message.split('\n')[0]}`];
+    case 'pull-request':
+      return [`    ${pullRequestLine(e)}`];
     case 'pipeline-finished':
       return [];
+  }
+}
+
+const WAITING_FOR: Record<NonNullable<PullRequestEvent['waitingFor']>, string> = {
+  'review-required': 'an approving review',
+  'checks-required': 'the required status checks',
+  'not-mergeable': 'its conflicts to be resolved',
+  'head-changed': 'its head to settle',
+  forbidden: 'someone allowed to merge it',
+  closed: 'nothing (it is closed)',
+};
+
+/** One line for a pull request event (the transcript, the CLI). */
+export function pullRequestLine(e: PullRequestEvent): string {
+  const what = `${e.purpose === 'rollback' ? 'rollback ' : ''}pull request #${e.pr.number}`;
+  switch (e.phase) {
+    case 'opened':
+      return `opened ${what}: ${e.pr.htmlUrl}`;
+    case 'auto-merge-enabled':
+      return `auto-merge is on for ${what}; GitHub merges it once the branch rules are met`;
+    case 'waiting-for-merge':
+      return `waiting for ${what} to be merged${e.waitingFor ? ` — a human must act: it needs ${WAITING_FOR[e.waitingFor]}` : ''}: ${e.pr.htmlUrl}`;
+    case 'merged':
+      return `${what} merged${e.pr.mergedBy ? ` by ${e.pr.mergedBy}` : ''} as ${(e.pr.mergeCommitSha ?? '').slice(0, 7)}`;
+    case 'closed':
+      return `${what} was closed without merging`;
   }
 }
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../pipeline/deploy';
 import type { Decision } from '../pipeline/outcome';
 import { CHECK_MARK, formatDuration } from '../pipeline/model/format';
-import { decisionLines, formatEvent as cliLines } from '../pipeline/transcript';
+import { decisionLines, formatEvent as cliLines, pullRequestLine } from '../pipeline/transcript';
 import type { CheckResult } from '../pipeline/model/records';
 import { editorRemedy } from './remedyText';
 import type { CredentialKind } from './credentialsParse';
@@ -70,6 +70,8 @@ export function formatEvent(e: PipelineEvent, links: TranscriptLinks): string[] 
     }
     case 'notification':
       return []; // the editor shows its own notification
+    case 'pull-request':
+      return [`${clock(e.at)}     ${pullRequestLine(e)}`];
     case 'pipeline-finished':
       return formatOutcome(e.outcome, links);
   }
