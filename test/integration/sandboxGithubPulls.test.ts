@@ -161,6 +161,56 @@ describe('sandbox GitHub: protected main and pull requests', function () {
     assert.equal(await origin(['log', '-1', '--format=%B', m.sha]), 'Deploy cards 2.2.0 to prod (#squash)\n\nCHG-7');
   });
 
+  it('rebase-merges the branch commits onto main; a method the repository does not allow is refused', async () => {
+    const branch = 'gitops-deploy/stag/accounts/1.5.0';
+    const head = await pushBranch(branch, 'helm/environments/stag-env/image-tags.yaml');
+    const base = await origin(['rev-parse', 'refs/heads/main']);
+    const { data: pr } = await gh.rest.pulls.create({ owner: 'acme', repo: 'gitops', title: 'Deploy to stag', head: branch, base: 'main' });
+    await control(`/pulls/${pr.number}/approve`);
+    await control(`/pulls/${pr.number}/check`);
+    const saved = sb.scenario.github;
+    sb.scenario.github = { ...saved, mergeMethods: ['squash'] };
+    try {
+      const r = await status(gh.rest.pulls.merge({ owner: 'acme', repo: 'gitops', pull_number: pr.number, merge_method: 'rebase' }));
+      assert.deepEqual([r.status, r.data.message], [405, 'Rebase merges are not allowed on this repository.']);
+    } finally {
+      sb.scenario.github = saved;
+    }
+    const { data: m } = await gh.rest.pulls.merge({ owner: 'acme', repo: 'gitops', pull_number: pr.number, merge_method: 'rebase' });
+    assert.equal(await origin(['rev-parse', 'refs/heads/main']), m.sha);
+    assert.equal(await origin(['rev-list', '--parents', '-n', '1', m.sha]), `${m.sha} ${base}`);
+    assert.equal(await origin(['log', '-1', '--format=%s', m.sha]), `Change ${branch}`);
+    assert.equal(await origin(['rev-parse', `${m.sha}^{tree}`]), await origin(['rev-parse', `${head}^{tree}`]));
+    assert.deepEqual(await origin(['worktree', 'list', '--porcelain']).then((t) => t.split('\n').filter((l) => l.startsWith('worktree ')).length), 1, 'the rebase worktree is gone');
+  });
+
+  it('the scenario\'s reviewer and CI approve and pass a new pull request on their own (autoApproveSeconds, checksSucceedSeconds)', async () => {
+    const saved = sb.scenario.github;
+    sb.scenario.github = { ...saved, autoApproveSeconds: 0, checksSucceedSeconds: 0 };
+    try {
+      const branch = 'gitops-deploy/prod/cards/2.1.0';
+      await pushBranch(branch);
+      const after = sb.github.api.pulls.log.at(-1)?.id ?? 0;
+      const { data: pr } = await gh.rest.pulls.create({ owner: 'acme', repo: 'gitops', title: 'Deploy cards', head: branch, base: 'main' });
+      // Wait on the event log (no sleep) until the reviewer approved and the check run came in.
+      const seen: PullEvent[] = [];
+      while (!(seen.some((e) => e.type === 'review' && e.number === pr.number) && seen.some((e) => e.type === 'check-run'))) {
+        const more = await sb.github.api.pulls.eventsAfter(seen.at(-1)?.id ?? after, 10_000);
+        assert.ok(more.length, `no reviewer or check within 10 s: ${JSON.stringify(seen)}`);
+        seen.push(...more);
+      }
+      assert.equal((await gh.rest.pulls.get({ owner: 'acme', repo: 'gitops', pull_number: pr.number })).data.mergeable_state, 'clean');
+      const done = merged(pr.number);
+      await gh.rest.pulls.merge({ owner: 'acme', repo: 'gitops', pull_number: pr.number, merge_method: 'squash' });
+      const e = await done;
+      assert.equal(await origin(['rev-parse', 'refs/heads/main']), e.sha);
+      const { data: reviews } = await gh.rest.pulls.listReviews({ owner: 'acme', repo: 'gitops', pull_number: pr.number });
+      assert.deepEqual(reviews.map((r) => [r.user?.login, r.state]), [['reviewer', 'APPROVED']]);
+    } finally {
+      sb.scenario.github = saved;
+    }
+  });
+
   it('auto-merges through GraphQL once the review and the required check are in', async () => {
     const branch = 'gitops-deploy/prod/loans/0.9.3';
     const head = await pushBranch(branch);
