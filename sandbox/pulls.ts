@@ -17,7 +17,7 @@ export interface GithubSpec {
   protectedBranch?: boolean;
   /** Approving reviews a pull request into `main` needs (default 1 when protected, else 0). */
   requiredReviews?: number;
-  /** Status check / check run names that must succeed on the head commit (default none). */
+  /** Status check / check run names that must succeed on the head commit (default none); enforced when protected, reported by `checksSucceedSeconds` either way. */
   requiredChecks?: string[];
   /** The repository allows auto-merge (`allow_auto_merge`, default false as on GitHub). */
   autoMerge?: boolean;
@@ -57,7 +57,7 @@ export function normalizeGithub(g: GithubSpec | undefined): GithubSettings {
     const v = s[k];
     if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new Error(`scenario: github.${k} must be a number >= 0`);
   }
-  return { protectedBranch, requiredReviews: protectedBranch ? requiredReviews : 0, requiredChecks: protectedBranch ? requiredChecks : [], autoMerge: s.autoMerge === true, mergeMethods, deleteBranchOnMerge: s.deleteBranchOnMerge === true, autoApproveSeconds: s.autoApproveSeconds, checksSucceedSeconds: s.checksSucceedSeconds };
+  return { protectedBranch, requiredReviews: protectedBranch ? requiredReviews : 0, requiredChecks, autoMerge: s.autoMerge === true, mergeMethods, deleteBranchOnMerge: s.deleteBranchOnMerge === true, autoApproveSeconds: s.autoApproveSeconds, checksSucceedSeconds: s.checksSucceedSeconds };
 }
 
 /** GitHub's answer to a direct push to a protected branch, printed by the origin's pre-receive hook. */
@@ -148,7 +148,8 @@ interface CheckRun { id: number; sha: string; name: string; status: 'queued' | '
 export interface Evaluation {
   /** null while closed (GitHub: unknown). */
   mergeable: boolean | null;
-  mergeable_state: 'clean' | 'blocked' | 'dirty' | 'unknown';
+  /** clean; unstable (mergeable, but a check that is not required is pending or failing); blocked (rules unmet); dirty (conflicts); unknown (closed). */
+  mergeable_state: 'clean' | 'unstable' | 'blocked' | 'dirty' | 'unknown';
   /** Why a merge is refused now (HTTP 405 message), undefined when it may merge. */
   blockedBy?: string;
   reviewDecision: 'APPROVED' | 'REVIEW_REQUIRED' | 'CHANGES_REQUESTED' | null;
@@ -319,7 +320,10 @@ export class Pulls {
         }
       }
     }
-    return { mergeable: true, mergeable_state: blockedBy ? 'blocked' : 'clean', blockedBy, reviewDecision, head, base };
+    if (blockedBy) return { mergeable: true, mergeable_state: 'blocked', blockedBy, reviewDecision, head, base };
+    const names = new Set([...this.statuses.filter((x) => x.sha === head).map((x) => x.context), ...this.checkRuns.filter((c) => c.sha === head).map((c) => c.name)]);
+    const unstable = [...names].some((n) => this.checkState(head, n) !== 'success');
+    return { mergeable: true, mergeable_state: unstable ? 'unstable' : 'clean', reviewDecision, head, base };
   }
 
   // ---------------------------------------------------------------- actions
@@ -565,7 +569,7 @@ export class Pulls {
     if (pr.state === 'closed') throw new GhError(422, `Pull request ${pr.merged_at ? 'Pull request is already merged' : 'Pull request is closed'}`);
     if (!g.mergeMethods.includes(method)) throw new GhError(422, `Pull request ${{ merge: 'Merge commits', squash: 'Squash merges', rebase: 'Rebase merges' }[method]} are not allowed on this repository.`);
     const ev = await this.evaluate(pr);
-    if (ev.mergeable_state === 'clean') throw new GhError(422, 'Pull request Pull request is in clean status');
+    if (ev.mergeable_state === 'clean' || ev.mergeable_state === 'unstable') throw new GhError(422, `Pull request Pull request is in ${ev.mergeable_state} status`);
     if (ev.mergeable_state === 'dirty') throw new GhError(422, 'Pull request Pull request is in dirty status');
     pr.auto_merge = { enabled_by: user, merge_method: method, commit_title: title ?? null, commit_message: message ?? null, enabled_at: iso() };
     pr.updated_at = iso();
@@ -584,7 +588,7 @@ export class Pulls {
     setImmediate(() => {
       for (const pr of this.pulls.filter((p) => p.state === 'open' && p.auto_merge)) {
         void this.evaluate(pr).then(async (ev) => {
-          if (ev.mergeable_state !== 'clean' || pr.state !== 'open' || !pr.auto_merge) return;
+          if ((ev.mergeable_state !== 'clean' && ev.mergeable_state !== 'unstable') || pr.state !== 'open' || !pr.auto_merge) return;
           const am = pr.auto_merge;
           await this.merge(pr.number, { merge_method: am.merge_method, ...(am.commit_title ? { commit_title: am.commit_title } : {}), ...(am.commit_message ? { commit_message: am.commit_message } : {}) }, am.enabled_by);
         }).catch((e: Error) => this.o.log(`github: auto-merge of #${pr.number}: ${e.message}`));

@@ -161,6 +161,9 @@ export const DEMO_SCENARIO: Scenario = {
     stag: { accounts: '1.4.0', cards: '2.1.0', loans: '0.9.3', gateway: '3.0.1' },
     prod: { accounts: '1.3.0', cards: '2.1.0', loans: '0.9.2', gateway: '3.0.1' },
   },
+  // main stays unprotected (dev and stag deploy by push); a promotion by pull request still gets a
+  // reviewer and CI: `protectedBranch: true` protects main for every environment (README).
+  github: { protectedBranch: false, requiredChecks: ['validate'], autoMerge: true, autoApproveSeconds: 20, checksSucceedSeconds: 5 },
 };
 
 export function loadScenarioFile(file: string): Scenario {
