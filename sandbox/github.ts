@@ -302,6 +302,10 @@ export class GithubApi {
       if (sub === '' && method === 'PATCH') return [200, await P.json(await P.update(pr.number, input ?? {}))];
       if (sub === '/merge' && method === 'GET') return pr.merged_at ? [204, undefined] : [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/pulls/pulls#check-if-a-pull-request-has-been-merged', status: '404' }];
       if (sub === '/merge' && method === 'PUT') return [200, await P.merge(pr.number, input ?? {}, this.o.user)];
+      if (sub === '/update-branch' && method === 'PUT') {
+        await P.updateBranch(pr.number, input?.expected_head_sha, this.o.user);
+        return [202, { message: 'Updating pull request branch.', url: `${this.html}/pull/${pr.number}` }];
+      }
       if (sub === '/reviews' && method === 'GET') return [200, this.paginate(pr.reviews, url).map((r) => P.reviewJson(pr, r))];
       if (sub === '/reviews' && method === 'POST') return [200, P.reviewJson(pr, await P.review(pr.number, this.o.user, input?.event, input?.body, input?.commit_id))];
       if (sub === '/commits' && method === 'GET') {

@@ -19,6 +19,8 @@ export interface GithubSpec {
   requiredReviews?: number;
   /** Status check / check run names that must succeed on the head commit (default none); enforced when protected, reported by `checksSucceedSeconds` either way. */
   requiredChecks?: string[];
+  /** Require branches to be up to date before merging (protection's `required_status_checks.strict`, default false): a pull request behind main is `behind`. */
+  requireUpToDate?: boolean;
   /** The repository allows auto-merge (`allow_auto_merge`, default false as on GitHub). */
   autoMerge?: boolean;
   /** Merge methods the repository allows (default all three). */
@@ -35,6 +37,7 @@ export interface GithubSettings {
   protectedBranch: boolean;
   requiredReviews: number;
   requiredChecks: string[];
+  requireUpToDate: boolean;
   autoMerge: boolean;
   mergeMethods: MergeMethod[];
   deleteBranchOnMerge: boolean;
@@ -45,7 +48,7 @@ export interface GithubSettings {
 export function normalizeGithub(g: GithubSpec | undefined): GithubSettings {
   const s = g ?? {};
   if (typeof s !== 'object' || Array.isArray(s)) throw new Error('scenario: github must be a mapping');
-  const known = ['protectedBranch', 'requiredReviews', 'requiredChecks', 'autoMerge', 'mergeMethods', 'deleteBranchOnMerge', 'autoApproveSeconds', 'checksSucceedSeconds'];
+  const known = ['protectedBranch', 'requiredReviews', 'requiredChecks', 'requireUpToDate', 'autoMerge', 'mergeMethods', 'deleteBranchOnMerge', 'autoApproveSeconds', 'checksSucceedSeconds'];
   for (const k of Object.keys(s)) if (!known.includes(k)) throw new Error(`scenario: github.${k} is not a setting (${known.join(', ')})`);
   const protectedBranch = s.protectedBranch === true;
   const requiredReviews = s.requiredReviews ?? (protectedBranch ? 1 : 0);
@@ -57,7 +60,7 @@ export function normalizeGithub(g: GithubSpec | undefined): GithubSettings {
     const v = s[k];
     if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new Error(`scenario: github.${k} must be a number >= 0`);
   }
-  return { protectedBranch, requiredReviews: protectedBranch ? requiredReviews : 0, requiredChecks, autoMerge: s.autoMerge === true, mergeMethods, deleteBranchOnMerge: s.deleteBranchOnMerge === true, autoApproveSeconds: s.autoApproveSeconds, checksSucceedSeconds: s.checksSucceedSeconds };
+  return { protectedBranch, requiredReviews: protectedBranch ? requiredReviews : 0, requiredChecks, requireUpToDate: protectedBranch && s.requireUpToDate === true, autoMerge: s.autoMerge === true, mergeMethods, deleteBranchOnMerge: s.deleteBranchOnMerge === true, autoApproveSeconds: s.autoApproveSeconds, checksSucceedSeconds: s.checksSucceedSeconds };
 }
 
 /** GitHub's answer to a direct push to a protected branch, printed by the origin's pre-receive hook. */
@@ -149,7 +152,9 @@ export interface Evaluation {
   /** null while closed (GitHub: unknown). */
   mergeable: boolean | null;
   /** clean; unstable (mergeable, but a check that is not required is pending or failing); blocked (rules unmet); dirty (conflicts); unknown (closed). */
-  mergeable_state: 'clean' | 'unstable' | 'blocked' | 'dirty' | 'unknown';
+  mergeable_state: 'clean' | 'unstable' | 'blocked' | 'behind' | 'dirty' | 'unknown';
+  /** The HTTP status of the refusal (405, or 409 when behind). */
+  blockedStatus?: number;
   /** Why a merge is refused now (HTTP 405 message), undefined when it may merge. */
   blockedBy?: string;
   reviewDecision: 'APPROVED' | 'REVIEW_REQUIRED' | 'CHANGES_REQUESTED' | null;
@@ -315,12 +320,15 @@ export class Pulls {
         for (const name of g.requiredChecks) {
           const s = this.checkState(head, name);
           if (s === 'success') continue;
-          blockedBy = `Required status check "${name}" is ${s === 'failure' ? 'failing' : 'expected'}.`;
+          blockedBy = `Required status check "${name}" is ${s === 'failure' ? 'failing' : s === 'pending' ? 'in progress' : 'expected'}.`;
           break;
         }
       }
     }
     if (blockedBy) return { mergeable: true, mergeable_state: 'blocked', blockedBy, reviewDecision, head, base };
+    if (p.base === 'main' && g.protectedBranch && g.requireUpToDate && (await gitRun(['--git-dir', this.od, 'merge-base', '--is-ancestor', base, head])).code !== 0) {
+      return { mergeable: true, mergeable_state: 'behind', blockedBy: 'Head branch is out of date. Review and try the merge again.', blockedStatus: 409, reviewDecision, head, base };
+    }
     const names = new Set([...this.statuses.filter((x) => x.sha === head).map((x) => x.context), ...this.checkRuns.filter((c) => c.sha === head).map((c) => c.name)]);
     const unstable = [...names].some((n) => this.checkState(head, n) !== 'success');
     return { mergeable: true, mergeable_state: unstable ? 'unstable' : 'clean', reviewDecision, head, base };
@@ -503,7 +511,7 @@ export class Pulls {
     const ev = await this.evaluate(pr);
     if (input.sha !== undefined && input.sha !== ev.head) throw new GhError(409, 'Head branch was modified. Review and try the merge again.');
     if (!g.mergeMethods.includes(method)) throw new GhError(405, `${{ merge: 'Merge commits', squash: 'Squash merges', rebase: 'Rebase merges' }[method]} are not allowed on this repository.`);
-    if (ev.blockedBy) throw new GhError(405, ev.blockedBy);
+    if (ev.blockedBy) throw new GhError(ev.blockedStatus ?? 405, ev.blockedBy);
     const tree = (await this.mergeTree(ev.base, ev.head))!;
     const env = {
       GIT_AUTHOR_NAME: user, GIT_AUTHOR_EMAIL: `${user}@users.noreply.github.com`, GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com',
@@ -536,6 +544,23 @@ export class Pulls {
     this.o.log(`github: pull request #${pr.number} merged by ${user} (${method}) → ${sha}`);
     this.emit('merged', { number: pr.number, sha, method, user, auto: Boolean(pr.auto_merge) });
     return { sha, merged: true, message: 'Pull Request successfully merged' };
+  }
+
+  /** `PUT /pulls/{n}/update-branch`: merges the base into the head branch (a merge commit on the head). */
+  updateBranch(number: number, expected: unknown, user: string): Promise<void> {
+    return this.serial(async () => {
+      const pr = this.find(number);
+      if (pr.state !== 'open') throw new GhError(422, 'Pull request is not open');
+      const { head, base } = await this.heads(pr);
+      if (expected !== undefined && expected !== head) throw new GhError(422, 'expected head sha didn’t match current head ref.');
+      if ((await gitRun(['--git-dir', this.od, 'merge-base', '--is-ancestor', base, head])).code === 0) throw new GhError(422, 'There are no new commits on the base branch.');
+      const tree = await this.mergeTree(head, base);
+      if (!tree) throw new GhError(422, 'merge conflict between base and head');
+      const sha = await this.commitTree(tree, [head, base], `Merge branch '${pr.base}' into ${pr.head}`, { GIT_AUTHOR_NAME: user, GIT_AUTHOR_EMAIL: `${user}@users.noreply.github.com`, GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' });
+      if ((await gitRun(['--git-dir', this.od, 'update-ref', `refs/heads/${pr.head}`, sha, head])).code !== 0) throw new GhError(422, 'expected head sha didn’t match current head ref.');
+      this.emit('synchronize', { number, headSha: sha });
+      this.kick();
+    });
   }
 
   private async commitTree(tree: string, parents: string[], message: string, env: Record<string, string>): Promise<string> {
@@ -571,6 +596,7 @@ export class Pulls {
     const ev = await this.evaluate(pr);
     if (ev.mergeable_state === 'clean' || ev.mergeable_state === 'unstable') throw new GhError(422, `Pull request Pull request is in ${ev.mergeable_state} status`);
     if (ev.mergeable_state === 'dirty') throw new GhError(422, 'Pull request Pull request is in dirty status');
+    if (ev.mergeable_state === 'behind') throw new GhError(422, 'Pull request Pull request is in behind status');
     pr.auto_merge = { enabled_by: user, merge_method: method, commit_title: title ?? null, commit_message: message ?? null, enabled_at: iso() };
     pr.updated_at = iso();
     this.emit('auto_merge_enabled', { number: pr.number, method, user });
@@ -624,7 +650,7 @@ export class Pulls {
     const url = `${this.repoUrl}/branches/${branch}/protection`;
     return {
       url,
-      required_status_checks: { url: `${url}/required_status_checks`, strict: false, contexts: g.requiredChecks, contexts_url: `${url}/required_status_checks/contexts`, checks: g.requiredChecks.map((context) => ({ context, app_id: null })) },
+      required_status_checks: { url: `${url}/required_status_checks`, strict: g.requireUpToDate, contexts: g.requiredChecks, contexts_url: `${url}/required_status_checks/contexts`, checks: g.requiredChecks.map((context) => ({ context, app_id: null })) },
       required_pull_request_reviews: { url: `${url}/required_pull_request_reviews`, dismiss_stale_reviews: false, require_code_owner_reviews: false, require_last_push_approval: false, required_approving_review_count: g.requiredReviews },
       required_signatures: { url: `${url}/required_signatures`, enabled: false },
       enforce_admins: { url: `${url}/enforce_admins`, enabled: true },

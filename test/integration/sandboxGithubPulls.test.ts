@@ -262,6 +262,37 @@ describe('sandbox GitHub: protected main and pull requests', function () {
     assert.deepEqual(closed.map((p) => [p.number, p.merged_at]), [[pr.number, null]]);
   });
 
+  it('with requireUpToDate a pull request behind main is refused until its branch is updated; a pending check is in progress', async () => {
+    const saved = sb.scenario.github;
+    sb.scenario.github = { ...saved, requireUpToDate: true };
+    try {
+      const from = await origin(['rev-parse', 'refs/heads/main']);
+      const branch = 'gitops-deploy/prod/gateway/3.0.1';
+      const head = await pushBranch(branch, 'behind.txt', 'branch\n', from);
+      await control('/commit', { path: 'elsewhere.txt', content: 'main moved\n' });
+      const { data: pr } = await gh.rest.pulls.create({ owner: 'acme', repo: 'gitops', title: 'Behind', head: branch, base: 'main' });
+      await control(`/pulls/${pr.number}/approve`);
+      await control(`/pulls/${pr.number}/check`, { state: 'pending' });
+      const pending = await status(gh.rest.pulls.merge({ owner: 'acme', repo: 'gitops', pull_number: pr.number }));
+      assert.deepEqual([pending.status, pending.data.message], [405, 'Required status check "build" is in progress.']);
+      await control(`/pulls/${pr.number}/check`, { state: 'success' });
+      assert.equal((await gh.rest.pulls.get({ owner: 'acme', repo: 'gitops', pull_number: pr.number })).data.mergeable_state, 'behind');
+      const behind = await status(gh.rest.pulls.merge({ owner: 'acme', repo: 'gitops', pull_number: pr.number }));
+      assert.deepEqual([behind.status, behind.data.message], [409, 'Head branch is out of date. Review and try the merge again.']);
+      const upd = await gh.rest.pulls.updateBranch({ owner: 'acme', repo: 'gitops', pull_number: pr.number, expected_head_sha: head });
+      assert.equal(upd.status, 202);
+      const { data: updated } = await gh.rest.pulls.get({ owner: 'acme', repo: 'gitops', pull_number: pr.number });
+      assert.notEqual(updated.head.sha, head);
+      assert.equal(await origin(['rev-list', '--parents', '-n', '1', updated.head.sha]), `${updated.head.sha} ${head} ${updated.base.sha}`);
+      assert.equal(updated.mergeable_state, 'blocked', 'the new head has no check yet');
+      await control(`/pulls/${pr.number}/check`);
+      const { data: m } = await gh.rest.pulls.merge({ owner: 'acme', repo: 'gitops', pull_number: pr.number, sha: updated.head.sha });
+      assert.equal(await origin(['rev-parse', 'refs/heads/main']), m.sha);
+    } finally {
+      sb.scenario.github = saved;
+    }
+  });
+
   it('a conflict with main makes the pull request not mergeable (dirty)', async () => {
     const from = await origin(['rev-parse', 'refs/heads/main']);
     const branch = 'gitops-deploy/prod/accounts/1.6.0';
