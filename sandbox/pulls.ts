@@ -198,7 +198,11 @@ export class Pulls {
   stop(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const w of [...this.waiters]) w();
   }
+
+  /** Long polls in flight (answered at once on stop). */
+  private readonly waiters = new Set<() => void>();
 
   private after(s: number, fn: () => void): void {
     const t = setTimeout(() => {
@@ -236,10 +240,12 @@ export class Pulls {
       const done = (): void => {
         clearTimeout(t);
         this.events.off('pull-request', done);
+        this.waiters.delete(done);
         resolve(this.log.filter((e) => e.id > after));
       };
       const t = setTimeout(done, timeoutMs);
       this.events.on('pull-request', done);
+      this.waiters.add(done);
     });
   }
 

@@ -132,8 +132,10 @@ describe('sandbox GitHub: protected main and pull requests', function () {
 
     const stale = await status(gh.rest.pulls.merge({ owner: 'acme', repo: 'gitops', pull_number: pr.number, sha: base }));
     assert.deepEqual([stale.status, stale.data.message], [409, 'Head branch was modified. Review and try the merge again.']);
+    const moved = sb.waitFor<{ sha: string }>('origin-moved', () => true, 20_000);
     const { data: m } = await gh.rest.pulls.merge({ owner: 'acme', repo: 'gitops', pull_number: pr.number, sha: head });
     assert.deepEqual([m.merged, m.message], [true, 'Pull Request successfully merged']);
+    assert.equal((await moved).sha, m.sha, 'Argo CD sees main move to the merge commit');
     assert.equal(await origin(['rev-parse', 'refs/heads/main']), m.sha);
     assert.equal(await origin(['rev-list', '--parents', '-n', '1', m.sha]), `${m.sha} ${base} ${head}`);
     assert.equal(await origin(['log', '-1', '--format=%B', m.sha]), `Merge pull request #${pr.number} from acme/${branch}\n\nDeploy accounts 1.5.0 to prod`);
@@ -219,6 +221,14 @@ describe('sandbox GitHub: protected main and pull requests', function () {
     const res = await gh.graphql<{ enablePullRequestAutoMerge: { pullRequest: { autoMergeRequest: { mergeMethod: string } } } }>(mutation, { id: pr.node_id, how: 'MERGE' });
     assert.equal(res.enablePullRequestAutoMerge.pullRequest.autoMergeRequest.mergeMethod, 'MERGE');
     assert.equal((await gh.rest.pulls.get({ owner: 'acme', repo: 'gitops', pull_number: pr.number })).data.auto_merge?.merge_method, 'merge');
+    // Off and on again, the input written inline this time.
+    await gh.graphql(`mutation { disablePullRequestAutoMerge(input: {pullRequestId: "${pr.node_id}"}) { pullRequest { id } } }`);
+    assert.equal((await gh.rest.pulls.get({ owner: 'acme', repo: 'gitops', pull_number: pr.number })).data.auto_merge, null);
+    await gh.graphql(`mutation { enablePullRequestAutoMerge(input: {pullRequestId: "${pr.node_id}", mergeMethod: MERGE}) { clientMutationId } }`);
+    const q = await gh.graphql<{ repository: { pullRequest: { id: string; mergeStateStatus: string; autoMergeRequest: { mergeMethod: string } | null } } }>('query($n: Int!) { repository(owner: "acme", name: "gitops") { pullRequest(number: $n) { id mergeStateStatus autoMergeRequest { mergeMethod } } } }', { n: pr.number });
+    assert.deepEqual([q.repository.pullRequest.id, q.repository.pullRequest.mergeStateStatus, q.repository.pullRequest.autoMergeRequest?.mergeMethod], [pr.node_id, 'BLOCKED', 'MERGE']);
+    const unknown = await status(gh.graphql(mutation, { id: 'PR_nope', how: 'MERGE' }));
+    assert.deepEqual([unknown.data.errors[0].type, unknown.data.errors[0].message], ['NOT_FOUND', "Could not resolve to a node with the global id of 'PR_nope'."]);
     await control(`/pulls/${pr.number}/approve`);
     assert.equal((await gh.rest.pulls.get({ owner: 'acme', repo: 'gitops', pull_number: pr.number })).data.state, 'open', 'the check is still missing');
     const done = merged(pr.number);
