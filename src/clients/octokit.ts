@@ -31,6 +31,12 @@ export interface OctokitOptions {
   onRateLimit?: (e: RateLimitEvent) => void;
   /** Least time between two writes (POST, PATCH, PUT, DELETE) of this client (default 250 ms). */
   writeIntervalMs?: number;
+  /**
+   * Least time between two writes that notify people (opening or merging a pull request, a review,
+   * a comment) — GitHub asks for about a second between content-creating requests (default 1000 ms;
+   * the plugin's own group waits 3 s for every client of the process).
+   */
+  notificationIntervalMs?: number;
 }
 
 /**
@@ -82,7 +88,7 @@ export async function createOctokit(o: OctokitOptions): Promise<Octokit> {
     // 403 or 422 too. Here it retries 5xx and network errors, pausing retryCount² × retryAfterBaseValue;
     // 403 and 429 are the throttling plugin's (GitHub sends its limits as either).
     retry: { retries: o.retries ?? 3, retryAfterBaseValue: o.retryAfterUnitMs ?? 1000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
-    throttle: { onRateLimit: handler('primary'), onSecondaryRateLimit: handler('secondary'), retryAfterBaseValue: o.retryAfterUnitMs ?? 1000, write: spacedWrites(o.writeIntervalMs ?? 250) as never },
+    throttle: { onRateLimit: handler('primary'), onSecondaryRateLimit: handler('secondary'), retryAfterBaseValue: o.retryAfterUnitMs ?? 1000, write: spacedWrites(o.writeIntervalMs ?? 250) as never, notifications: spacedWrites(o.notificationIntervalMs ?? 1000) as never },
     log: quiet,
   }) as unknown as Octokit;
 }
