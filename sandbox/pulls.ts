@@ -15,6 +15,12 @@ export const MERGE_METHODS: readonly MergeMethod[] = ['merge', 'squash', 'rebase
 export interface GithubSpec {
   /** Protect `main`: direct pushes are refused (GH006), changes go through a pull request (default false). */
   protectedBranch?: boolean;
+  /**
+   * A push ruleset's "Restrict file paths" on `main`: a direct push that changes one of these paths
+   * (`dir/**` or an exact path) is refused (GH013); other pushes go through. Shows one environment
+   * behind a pull request while the others push (default none).
+   */
+  protectedPaths?: string[];
   /** Approving reviews a pull request into `main` needs (default 1 when protected, else 0). */
   requiredReviews?: number;
   /** Status check / check run names that must succeed on the head commit (default none); enforced when protected, reported by `checksSucceedSeconds` either way. */
@@ -35,6 +41,7 @@ export interface GithubSpec {
 
 export interface GithubSettings {
   protectedBranch: boolean;
+  protectedPaths: string[];
   requiredReviews: number;
   requiredChecks: string[];
   requireUpToDate: boolean;
@@ -48,7 +55,7 @@ export interface GithubSettings {
 export function normalizeGithub(g: GithubSpec | undefined): GithubSettings {
   const s = g ?? {};
   if (typeof s !== 'object' || Array.isArray(s)) throw new Error('scenario: github must be a mapping');
-  const known = ['protectedBranch', 'requiredReviews', 'requiredChecks', 'requireUpToDate', 'autoMerge', 'mergeMethods', 'deleteBranchOnMerge', 'autoApproveSeconds', 'checksSucceedSeconds'];
+  const known = ['protectedBranch', 'protectedPaths', 'requiredReviews', 'requiredChecks', 'requireUpToDate', 'autoMerge', 'mergeMethods', 'deleteBranchOnMerge', 'autoApproveSeconds', 'checksSucceedSeconds'];
   for (const k of Object.keys(s)) if (!known.includes(k)) throw new Error(`scenario: github.${k} is not a setting (${known.join(', ')})`);
   const protectedBranch = s.protectedBranch === true;
   const requiredReviews = s.requiredReviews ?? (protectedBranch ? 1 : 0);
@@ -60,7 +67,9 @@ export function normalizeGithub(g: GithubSpec | undefined): GithubSettings {
     const v = s[k];
     if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new Error(`scenario: github.${k} must be a number >= 0`);
   }
-  return { protectedBranch, requiredReviews: protectedBranch ? requiredReviews : 0, requiredChecks, requireUpToDate: protectedBranch && s.requireUpToDate === true, autoMerge: s.autoMerge === true, mergeMethods, deleteBranchOnMerge: s.deleteBranchOnMerge === true, autoApproveSeconds: s.autoApproveSeconds, checksSucceedSeconds: s.checksSucceedSeconds };
+  const protectedPaths = s.protectedPaths ?? [];
+  if (!Array.isArray(protectedPaths) || protectedPaths.some((p) => typeof p !== 'string' || !p || p.startsWith('/') || /[\s'"$`\\]/.test(p))) throw new Error('scenario: github.protectedPaths must be a list of repository paths (dir/** or a file)');
+  return { protectedBranch, protectedPaths, requiredReviews: protectedBranch ? requiredReviews : 0, requiredChecks, requireUpToDate: protectedBranch && s.requireUpToDate === true, autoMerge: s.autoMerge === true, mergeMethods, deleteBranchOnMerge: s.deleteBranchOnMerge === true, autoApproveSeconds: s.autoApproveSeconds, checksSucceedSeconds: s.checksSucceedSeconds };
 }
 
 /** GitHub's answer to a direct push to a protected branch, printed by the origin's pre-receive hook. */
@@ -71,25 +80,43 @@ export function protectionRefusal(g: GithubSettings, ref = 'refs/heads/main'): s
   return lines;
 }
 
+/** GitHub's answer to a direct push that changes a path a push ruleset restricts. */
+export function pathRuleRefusal(file: string, ref = 'refs/heads/main'): string[] {
+  return [`error: GH013: Repository rule violations found for ${ref}.`, `error: Review all repository rules at https://github.com/acme/gitops/rules?ref=${encodeURIComponent(ref)}`, `error: - Cannot change protected file path: ${file}`];
+}
+
 /**
  * Installs (or removes) the pre-receive hook that protects `refs/heads/main` of the bare origin:
  * every other ref (branches `gitops-deploy/…`, `refs/gitops-deploy/locks/…`) is accepted.
  */
 export function installBranchProtection(originDir: string, g: GithubSettings): void {
   const hook = path.join(originDir, 'hooks', 'pre-receive');
-  if (!g.protectedBranch) {
+  if (!g.protectedBranch && !g.protectedPaths.length) {
     fs.rmSync(hook, { force: true });
     return;
   }
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  // `dir/**` → the case pattern `dir/*` (a case pattern's * also matches /).
+  const patterns = g.protectedPaths.map((p) => p.replace(/\*\*$/, '*'));
+  const byPath = patterns.length
+    ? [
+        '    zero=0000000000000000000000000000000000000000',
+        '    if [ "$old" = "$zero" ]; then files=$(git ls-tree -r --name-only "$new"); else files=$(git diff --name-only "$old" "$new"); fi',
+        '    for f in $files; do',
+        `      case "$f" in ${patterns.join('|')})`,
+        ...pathRuleRefusal('FILE').map((l) => `        echo ${quote(l).replace('FILE', `'"$f"'`)} >&2`),
+        '        status=1; break ;;',
+        '      esac',
+        '    done',
+      ]
+    : [];
   const script = [
     '#!/bin/sh',
-    '# Branch protection of the sandbox GitHub stand-in: main changes only through a pull request.',
+    '# Branch protection of the sandbox GitHub stand-in: main changes only through a pull request (or, with a path ruleset, changes to those paths).',
     'status=0',
     'while read old new ref; do',
     '  if [ "$ref" = "refs/heads/main" ]; then',
-    ...protectionRefusal(g).map((l) => `    echo ${quote(l)} >&2`),
-    '    status=1',
+    ...(g.protectedBranch ? [...protectionRefusal(g).map((l) => `    echo ${quote(l)} >&2`), '    status=1'] : byPath),
     '  fi',
     'done',
     'exit $status',

@@ -320,3 +320,47 @@ describe('sandbox GitHub: protected main and pull requests', function () {
     assert.equal(await origin(['rev-parse', 'refs/heads/main']), moved.data.sha);
   });
 });
+
+describe('sandbox GitHub: a push ruleset restricting file paths on main', function () {
+  this.timeout(120_000);
+  let sb: Sandbox;
+  let dir: string;
+  let clone: string;
+
+  before(async () => {
+    dir = tempDir('gitops-gh-paths-');
+    sb = await startSandbox({ dir: path.join(dir, 'world'), scenario: { ...BASE_SCENARIO, github: { protectedPaths: ['helm/environments/prod-env/**'] } }, fast: true });
+    clone = path.join(dir, 'clone');
+    await git(['clone', '--quiet', sb.originDir, clone], dir);
+  });
+  after(async () => {
+    await sb?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const commitTo = async (file: string): Promise<void> => {
+    await git(['fetch', '--quiet', 'origin'], clone);
+    await git(['checkout', '--quiet', '-B', 'work', 'origin/main'], clone);
+    fs.appendFileSync(path.join(clone, file), '# change\n');
+    await git([...SANDBOX_GIT_IDENTITY, 'commit', '--quiet', '-am', `Change ${file}`], clone);
+  };
+
+  it('refuses a push to main that changes a restricted path (GH013, origin unchanged) and accepts one that does not', async () => {
+    const originMain = () => git(['--git-dir', sb.originDir, 'rev-parse', 'refs/heads/main'], dir).then((s) => s.trim());
+    const before = await originMain();
+    await commitTo(VALUES);
+    const refused = await runCmd('git', ['push', 'origin', 'HEAD:main'], clone);
+    assert.notEqual(refused.code, 0);
+    const lines = refused.stderr.split('\n').map((l) => l.trimEnd());
+    assert.ok(lines.includes('remote: error: GH013: Repository rule violations found for refs/heads/main.'), refused.stderr);
+    assert.ok(lines.includes(`remote: error: - Cannot change protected file path: ${VALUES}`), refused.stderr);
+    assert.equal(await originMain(), before);
+    // The same change on a branch is accepted (it goes through a pull request).
+    assert.equal((await runCmd('git', ['push', 'origin', 'HEAD:refs/heads/gitops-deploy/prod/accounts/x'], clone)).code, 0);
+
+    await commitTo('helm/environments/dev-env/image-tags.yaml');
+    const ok = await runCmd('git', ['push', 'origin', 'HEAD:main'], clone);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(await originMain(), (await git(['rev-parse', 'HEAD'], clone)).trim());
+  });
+});
