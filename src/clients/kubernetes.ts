@@ -443,6 +443,17 @@ function isKubeStatus(body: string): boolean {
 export class ArgoCdApplications implements ArgoCdPort {
   constructor(private readonly conn: KubeConnection) {}
 
+  /** SelfSubjectAccessReview in the cluster holding the Applications (its own context). */
+  async canI(attrs: AccessAttributes, signal?: AbortSignal): Promise<{ allowed: boolean; reason?: string }> {
+    return new KubernetesCluster(this.conn).canI(attrs, signal).catch((err) => {
+      throw err instanceof PortError ? new PortError('argocd', err.kind, err.message, err.httpStatus) : err;
+    });
+  }
+
+  async credentialSource(): Promise<string> {
+    return this.conn.credentialSource();
+  }
+
   private hint(namespace: string, app: string): string {
     return this.conn.opts.hints?.application?.(namespace, app) ?? 'the environment\'s argocd.application / argocd.namespace in .gitops-deploy.yaml';
   }
