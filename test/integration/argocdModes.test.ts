@@ -128,17 +128,16 @@ describe('Argo CD where it lives: same context, another context, the API server 
   });
 
   it('the API server\'s stream breaks mid-wait: re-read, reconnected, the deploy still succeeds', async () => {
-    const sb = await box.start(scenario({ cluster: 'separate', api: true }, 2));
+    const sb = await box.start(scenario({ cluster: 'separate', api: true }, 4));
     const api = sb.argocdApi!;
     const before = await recordsOnOrigin(sb, 'stag');
-    // The first stream the run opens (its wait for the 2 s sync) is broken at once, mid-response.
-    const broken = (async () => {
-      await once(api.server.events, 'stream-opened');
-      await new Promise((resolve) => setImmediate(resolve));
-      return api.server.breakStreams();
-    })();
-    const r = await deploy(sb);
-    assert.ok((await broken) >= 1, 'a stream was open and was broken');
+    const running = deploy(sb);
+    // The first stream the run opens (its wait for the 4 s sync) is broken at once, mid-response.
+    const opened = await Promise.race([once(api.server.events, 'stream-opened').then(() => true), running.then(() => false)]);
+    assert.ok(opened, 'the run waited on the stream');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(api.server.breakStreams(), 1, 'one stream was open and was broken');
+    const r = await running;
     await assertDeployed(sb, before, r);
     assert.ok(api.server.stats.streamsBroken >= 1, JSON.stringify(api.server.stats));
     assert.ok(api.server.stats.streamsOpened >= 2, `the stream was re-opened: ${JSON.stringify(api.server.stats)}`);
