@@ -152,6 +152,7 @@ describe('Argo CD where it lives: same context, another context, the API server 
     const failed = r.out.preflight.filter((x: any) => x.status === 'failed');
     const app = failed.find((x: any) => x.system === 'argocd' && x.check === 'application');
     assert.ok(app, JSON.stringify(r.out.preflight, null, 1));
+    assert.deepEqual(app.fault, { kind: 'auth', httpStatus: 401 });
     assert.match(app.fix, /argocd login 127\.0\.0\.1:\d+ --sso/);
     assert.equal(app.credentialSource.includes('ARGOCD_AUTH_TOKEN'), true, app.credentialSource);
     assert.ok(sb.argocdApi!.server.stats.unauthorized >= 1);
@@ -168,6 +169,7 @@ describe('Argo CD where it lives: same context, another context, the API server 
       assert.equal(r.code, 2, JSON.stringify(r.out).slice(-2000));
       const app = r.out.preflight.find((x: any) => x.system === 'argocd' && x.check === 'application');
       assert.equal(app.status, 'failed');
+      assert.deepEqual(app.fault, { kind: 'auth' }, 'withheld: no HTTP status, nothing was sent');
       assert.match(app.detail, /not trusted/);
       assert.equal(sb.argocdApi!.server.stats.requests, 0, 'nothing was sent to the untrusted host');
     } finally {

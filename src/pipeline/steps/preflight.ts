@@ -16,6 +16,11 @@ type Ctx = StepContext<'cluster' | 'argocd' | 'metrics'>;
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const codeOf = (err: unknown): number | undefined => portErrorOf(err)?.httpStatus;
+/** The typed cause of a failed call, when an adapter gave one. */
+const faultOf = (err: unknown): { fault?: PreflightResult['fault'] } => {
+  const p = portErrorOf(err);
+  return p ? { fault: { kind: p.kind, ...(p.httpStatus !== undefined ? { httpStatus: p.httpStatus } : {}) } } : {};
+};
 
 /** The fix for a failed Kubernetes API call, by its HTTP status (401 refused credentials, 403 RBAC, 404 config). */
 function kubeFix(err: unknown, what: string, configKey: string): string {
@@ -102,7 +107,7 @@ async function deployment(s: Resolved, ctx: Ctx, kubeSource: string): Promise<Pr
     const d = await ctx.ports.cluster.getDeployment(ns, name, ctx.signal);
     return { system: 'kubernetes', check: 'deployment', status: 'passed', detail: `deployment ${name} in ${ns} readable (${d.readyReplicas}/${d.replicas} ready)`, credentialSource: kubeSource };
   } catch (err) {
-    return { system: 'kubernetes', check: 'deployment', status: 'failed', detail: `cannot read deployment ${name} in ${ns}: ${errText(err)}`, credentialSource: kubeSource, fix: kubeFix(err, `deployment ${name}`, `services.${s.service}.deployment / environments.${s.environment}.namespace`) };
+    return { system: 'kubernetes', check: 'deployment', status: 'failed', detail: `cannot read deployment ${name} in ${ns}: ${errText(err)}`, credentialSource: kubeSource, fix: kubeFix(err, `deployment ${name}`, `services.${s.service}.deployment / environments.${s.environment}.namespace`), ...faultOf(err) };
   }
 }
 
@@ -115,7 +120,7 @@ async function application(s: Resolved, ctx: Ctx, kubeSource: string): Promise<P
   } catch (err) {
     const configKey = `environments.${s.environment}.argocd (application, namespace)`;
     const server = s.target.env.argocd.server;
-    return { system: 'argocd', check: 'application', status: 'failed', detail: `cannot read Argo CD application ${app} in ${ns}: ${errText(err)}`, credentialSource: kubeSource, fix: server ? argoApiFix(err, server, app, configKey) : kubeFix(err, `application ${app}`, configKey) };
+    return { system: 'argocd', check: 'application', status: 'failed', detail: `cannot read Argo CD application ${app} in ${ns}: ${errText(err)}`, credentialSource: kubeSource, fix: server ? argoApiFix(err, server, app, configKey) : kubeFix(err, `application ${app}`, configKey), ...faultOf(err) };
   }
 }
 
