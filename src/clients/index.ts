@@ -26,7 +26,7 @@ export interface CreatePortsOptions {
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   clock?: Clock;
-  /** fetch used for Prometheus, the webhook, signature blobs and direct health URLs (default: global fetch). */
+  /** fetch used for Prometheus, the webhook, signature blobs, direct health URLs and the Argo CD API server (default: global fetch). */
   fetch?: FetchLike;
   /** Kubernetes context (e.g. the gitopsDeploy.kubeContext setting); default: the environment's kubeContext, then config.kubernetes.context, then the kubeconfig's current context. */
   kubeContext?: string;
@@ -74,7 +74,7 @@ function argoCdPort(config: GitOpsConfig, envConfig: GitOpsConfig['environments'
     const a = e.argocd;
     switch (argoCdMode(a)) {
       case 'api-server':
-        return new ArgoCdApi({ server: a.server!, untrustedHost: a.untrustedHost, env, log: opts.log, hint: (ns, app) => hints.application?.(ns, app) });
+        return new ArgoCdApi({ server: a.server!, untrustedHost: a.untrustedHost, env, fetch: opts.fetch, log: opts.log, hint: (ns, app) => hints.application?.(ns, app) });
       case 'other-context':
         return new ArgoCdApplications(new KubeConnection({ kubeconfig: config.kubernetes.kubeconfig, context: a.kubeContext, env, hints, log: opts.log }));
       default:

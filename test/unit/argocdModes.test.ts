@@ -8,6 +8,8 @@ import { argoCdMode, parseConfig } from '../../src/pipeline/config/load';
 import { parseUserSettings } from '../../src/pipeline/config/userSettings';
 import { FileProblem } from '../../src/pipeline/errors';
 import { argoCdConfigFile, loadArgoCdToken, parseArgoCdLocalConfig, pickArgoCdToken, serverKey } from '../../src/clients/argocdAuth';
+import { ArgoCdApi } from '../../src/clients/argocdApi';
+import { createPorts } from '../../src/clients/index';
 
 const env = (argocd: string): string => `environments:\n  - name: stag\n    argocd:\n${argocd.split('\n').map((l) => `      ${l}`).join('\n')}\n`;
 
@@ -140,5 +142,94 @@ describe('the Argo CD token: ARGOCD_AUTH_TOKEN or the argocd login file', () => 
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the Argo CD ports: per environment, and routed by application for the editor\'s shared ports', () => {
+  const CONFIG = 'environments:\n  - name: stag\n  - name: prod\n    argocd: { server: "https://argocd.example.com", namespace: team-a, application: "{service}" }\nservices:\n  accounts: {}\n';
+  const app = { metadata: { name: 'accounts', namespace: 'team-a', resourceVersion: '7' }, spec: { project: 'default' }, status: { sync: { status: 'Synced', revision: 'abc' }, health: { status: 'Healthy' } } };
+
+  function fakeFetch(calls: { url: string; auth?: string; method: string; body?: string }[], answer: (url: URL) => Response = () => new Response(JSON.stringify(app), { status: 200 })): typeof fetch {
+    return (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = String(input);
+      calls.push({ url, method: init?.method ?? 'GET', auth: (init?.headers as Record<string, string> | undefined)?.Authorization, body: init?.body as string | undefined });
+      return answer(new URL(url));
+    }) as typeof fetch;
+  }
+
+  it('an API-server environment goes to its REST API with the bearer token and appNamespace; the editor\'s ports route there by application', async () => {
+    const config = parseConfig('/repo', CONFIG, undefined, { ARGOCD_SERVER: 'argocd.example.com' });
+    const calls: { url: string; auth?: string; method: string; body?: string }[] = [];
+    const shared = createPorts(config, { env: { ARGOCD_AUTH_TOKEN: 'tok-env' }, fetch: fakeFetch(calls) });
+    const s = await shared.argocd.get('team-a', 'accounts');
+    assert.equal(s.syncStatus, 'Synced');
+    assert.equal(s.healthStatus, 'Healthy');
+    await shared.argocd.refresh('team-a', 'accounts', 'hard');
+    await shared.argocd.sync('team-a', 'accounts', 'abc123', 'alice', 'CHG-1');
+    assert.deepEqual(calls.map((c) => `${c.method} ${c.url}`), [
+      'GET https://argocd.example.com/api/v1/applications/accounts?appNamespace=team-a',
+      'GET https://argocd.example.com/api/v1/applications/accounts?appNamespace=team-a&refresh=hard',
+      'POST https://argocd.example.com/api/v1/applications/accounts/sync',
+    ]);
+    assert.ok(calls.every((c) => c.auth === 'Bearer tok-env'));
+    assert.deepEqual(JSON.parse(calls[2].body!), { name: 'accounts', appNamespace: 'team-a', revision: 'abc123', prune: false, dryRun: false, infos: [{ name: 'Reason', value: 'CHG-1' }, { name: 'Requested by', value: 'alice' }] });
+    const perEnv: typeof calls = [];
+    await createPorts(config, { environment: 'prod', env: { ARGOCD_AUTH_TOKEN: 'tok-env' }, fetch: fakeFetch(perEnv) }).argocd.get('team-a', 'accounts');
+    assert.equal(perEnv.length, 1);
+  });
+
+  it('can-i: the application\'s project, sync for patch; 401 names the server and argocd login', async () => {
+    const calls: { url: string; auth?: string; method: string }[] = [];
+    const api = new ArgoCdApi({ server: 'https://argocd.example.com', env: { ARGOCD_AUTH_TOKEN: 't' }, fetch: fakeFetch(calls, (u) => new Response(JSON.stringify(u.pathname.includes('can-i') ? { value: u.pathname.includes('/sync/') ? 'no' : 'yes' } : app), { status: 200 })) });
+    assert.deepEqual(await api.canI({ verb: 'get', group: 'argoproj.io', resource: 'applications', namespace: 'team-a', name: 'accounts' }), { allowed: true, reason: undefined });
+    const patch = await api.canI({ verb: 'patch', group: 'argoproj.io', resource: 'applications', namespace: 'team-a', name: 'accounts' });
+    assert.equal(patch.allowed, false);
+    assert.ok(calls.some((c) => c.url === 'https://argocd.example.com/api/v1/account/can-i/applications/sync/default%2Fteam-a%2Faccounts'), calls.map((c) => c.url).join('\n'));
+    const refused = new ArgoCdApi({ server: 'https://argocd.example.com', env: { ARGOCD_AUTH_TOKEN: 'expired' }, fetch: fakeFetch([], () => new Response('{"error":"invalid session: token has invalid claims: token is expired","code":16,"message":"invalid session: token has invalid claims: token is expired"}', { status: 401 })) });
+    const err = await refused.get('argocd', 'accounts').then(() => undefined, (e: unknown) => e as { kind: string; system: string; httpStatus: number; message: string });
+    assert.equal(err?.kind, 'auth');
+    assert.equal(err?.system, 'argocd');
+    assert.equal(err?.httpStatus, 401);
+    assert.match(err!.message, /Argo CD API server argocd\.example\.com: get application argocd\/accounts: invalid session: token has invalid claims: token is expired \(401\) — the token from ARGOCD_AUTH_TOKEN was refused .*argocd login argocd\.example\.com --sso/);
+    assert.ok(!err!.message.includes('expired"') && !err!.message.includes('Bearer'), 'no token in the message');
+  });
+
+  it('waitFor: a stream that breaks is followed by a re-read and a new stream (counted), until done', async () => {
+    const at = (phase: string) => ({ ...app, status: { ...app.status, operationState: { phase } } });
+    let streams = 0;
+    let gets = 0;
+    const enc = new TextEncoder();
+    const fetchImpl = (async (input: string | URL | Request) => {
+      const u = new URL(String(input));
+      if (u.pathname === '/api/v1/stream/applications') {
+        streams++;
+        const n = streams;
+        const body = new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(enc.encode(JSON.stringify({ result: { type: 'ADDED', application: at('Running') } }) + '\n'));
+            // The first stream breaks mid-line; the second delivers the end of the operation in two chunks.
+            if (n === 1) {
+              c.enqueue(enc.encode('{"result":{"type":"MODI'));
+              c.error(new TypeError('terminated'));
+            } else {
+              const line = JSON.stringify({ result: { type: 'MODIFIED', application: at('Succeeded') } }) + '\n';
+              c.enqueue(enc.encode(line.slice(0, 20)));
+              c.enqueue(enc.encode(line.slice(20)));
+            }
+          },
+        });
+        return new Response(body, { status: 200 });
+      }
+      gets++;
+      return new Response(JSON.stringify(at('Running')), { status: 200 });
+    }) as typeof fetch;
+    const lines: string[] = [];
+    const api = new ArgoCdApi({ server: 'https://argocd.example.com', env: { ARGOCD_AUTH_TOKEN: 't' }, fetch: fetchImpl, log: (l) => lines.push(l) });
+    const s = await api.waitFor('argocd', 'accounts', (x) => x.operationPhase === 'Succeeded', 10_000);
+    assert.equal(s.operationPhase, 'Succeeded');
+    assert.equal(streams, 2);
+    assert.equal(gets, 2, 'one read before each stream');
+    assert.equal(api.reconnects, 1);
+    assert.ok(lines.some((l) => l.includes('re-opening the stream')), lines.join('\n'));
   });
 });
