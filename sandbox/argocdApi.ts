@@ -44,10 +44,17 @@ export class ArgoCdApiServer {
   /** 'stream-opened' {name, namespace}, 'synced' {name, namespace, revision}. */
   readonly events = new EventEmitter();
   private readonly streams = new Set<http.ServerResponse>();
+  /** Fault switch argocd-stream-breaks: every stream breaks right after its first events. */
+  breaking = false;
 
   constructor(private readonly o: ArgoCdApiOptions) {}
 
   /** Breaks every open stream mid-response (the connection is destroyed, no clean end); returns how many. */
+  setBreaking(on: boolean): void {
+    this.breaking = on;
+    if (on) this.breakStreams();
+  }
+
   breakStreams(): number {
     const n = this.streams.size;
     for (const r of this.streams) r.destroy();
@@ -196,5 +203,13 @@ export class ArgoCdApiServer {
     res.on('close', cleanup);
     req.on('close', cleanup);
     this.events.emit('stream-opened', { name, namespace: ns });
+    if (this.breaking) {
+      setImmediate(() => {
+        if (!res.destroyed && this.streams.delete(res)) {
+          this.stats.streamsBroken++;
+          res.destroy();
+        }
+      });
+    }
   }
 }

@@ -69,10 +69,11 @@ export type FaultApi = 'kubernetes' | 'ecr' | 'github' | 'prometheus';
 
 /**
  * Named faults for the "cannot observe" cases: the Argo CD watch fails while GETs work; Prometheus
- * answers 503; the Kubernetes API refuses the token (expired: 401); the health route is missing (404).
+ * answers 503; the Kubernetes API refuses the token (expired: 401); the health route is missing (404);
+ * the Argo CD API server's streams break right after their first events (scenario argocd.api).
  */
-export type FaultSwitch = 'argocd-watch-fails' | 'prometheus-503' | 'kube-token-expired' | 'health-route-missing' | 'kube-exec-plugin-fails';
-export const FAULT_SWITCHES: readonly FaultSwitch[] = ['argocd-watch-fails', 'prometheus-503', 'kube-token-expired', 'health-route-missing', 'kube-exec-plugin-fails'];
+export type FaultSwitch = 'argocd-watch-fails' | 'prometheus-503' | 'kube-token-expired' | 'health-route-missing' | 'kube-exec-plugin-fails' | 'argocd-stream-breaks';
+export const FAULT_SWITCHES: readonly FaultSwitch[] = ['argocd-watch-fails', 'prometheus-503', 'kube-token-expired', 'health-route-missing', 'kube-exec-plugin-fails', 'argocd-stream-breaks'];
 
 export interface Sandbox {
   dir: string;
@@ -230,7 +231,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
           return sendJson(res, 400, { message: 'body must be JSON: {name, on, afterPush?}' });
         }
         if (!FAULT_SWITCHES.includes(input?.name as FaultSwitch) || typeof input.on !== 'boolean') return sendJson(res, 400, { message: `name must be one of ${FAULT_SWITCHES.join(', ')} and on a boolean` });
-        control.fault(input.name as FaultSwitch, input.on, input.afterPush === true);
+        try {
+          control.fault(input.name as FaultSwitch, input.on, input.afterPush === true);
+        } catch (e) {
+          return sendJson(res, 400, { message: (e as Error).message });
+        }
         return sendJson(res, 200, { name: input.name, on: input.on, afterPush: input.afterPush === true });
       }
       if (url.pathname !== '/sandbox/push') return ecrApi.handle(req, res, body, url);
@@ -399,7 +404,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (name === 'argocd-watch-fails') faults.kubernetes.set('WATCH /apis/argoproj.io/*', on ? { code: 500, message: 'sandbox: the Argo CD watch fails (fault switch argocd-watch-fails)' } : null);
         else if (name === 'prometheus-503') faults.prometheus.set('* /api/v1/*', on ? { code: 503, message: 'sandbox: Prometheus unavailable (fault switch prometheus-503)' } : null);
         else if (name === 'kube-token-expired') switches.kubeTokenExpired = on;
-        else if (name === 'kube-exec-plugin-fails') kubeAuth.setPluginFailure(on ? 'An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The security token included in the request is expired' : undefined);
+        else if (name === 'argocd-stream-breaks') {
+          if (!argoApi) throw new Error('argocd-stream-breaks needs the Argo CD API server (scenario argocd: { api: true })');
+          argoApi.setBreaking(on);
+        } else if (name === 'kube-exec-plugin-fails') kubeAuth.setPluginFailure(on ? 'An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The security token included in the request is expired' : undefined);
         else switches.healthRouteMissing = on;
       },
       waitFor<X>(event: string, pred: (x: X) => boolean = () => true, timeoutMs = 10000): Promise<X> {

@@ -143,6 +143,16 @@ describe('Argo CD where it lives: same context, another context, the API server 
     assert.ok(api.server.stats.streamsOpened >= 2, `the stream was re-opened: ${JSON.stringify(api.server.stats)}`);
   });
 
+  it('fault switch argocd-stream-breaks (over HTTP): every stream breaks after its first events; the re-reads still see the sync through', async () => {
+    const sb = await box.start(scenario({ api: true }, 1));
+    const api = sb.argocdApi!;
+    const sw = await fetch(`${sb.endpoints.ecr}/sandbox/fault`, { method: 'POST', body: JSON.stringify({ name: 'argocd-stream-breaks', on: true }) });
+    assert.equal(sw.status, 200);
+    const before = await recordsOnOrigin(sb, 'stag');
+    await assertDeployed(sb, before, await deploy(sb));
+    assert.ok(api.server.stats.streamsBroken >= 1 && api.server.stats.streamsBroken === api.server.stats.streamsOpened, JSON.stringify(api.server.stats));
+  });
+
   it('a refused token (401): refused before any change, exit 2, the Argo CD pre-flight failed with an auth cause', async () => {
     const sb = await box.start(scenario({ api: true }));
     const head = (await originLog(sb))[0];
