@@ -76,7 +76,7 @@ function argoCdPort(config: GitOpsConfig, envConfig: GitOpsConfig['environments'
       case 'api-server':
         return new ArgoCdApi({ server: a.server!, untrustedHost: a.untrustedHost, env, fetch: opts.fetch, log: opts.log, hint: (ns, app) => hints.application?.(ns, app) });
       case 'other-context':
-        return new ArgoCdApplications(new KubeConnection({ kubeconfig: config.kubernetes.kubeconfig, context: a.kubeContext, env, hints, log: opts.log }));
+        return new ArgoCdApplications(new KubeConnection({ kubeconfig: config.kubernetes.kubeconfig, context: a.kubeContext, contextKey: `environments.${e.name}.argocd.kubeContext`, system: 'argocd', env, hints, log: opts.log }));
       default:
         return new ArgoCdApplications(kube);
     }

@@ -233,3 +233,21 @@ describe('the Argo CD ports: per environment, and routed by application for the 
     assert.ok(lines.some((l) => l.includes('re-opening the stream')), lines.join('\n'));
   });
 });
+
+describe('the Applications\' own context (argocd.kubeContext)', () => {
+  it('a context missing from the kubeconfig is an Argo CD refusal naming the key', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'argocd-kc-'));
+    try {
+      const kubeconfig = path.join(dir, 'config');
+      await fs.writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: work, context: {cluster: c, user: u}}]\ncurrent-context: work\n');
+      const config = parseConfig('/repo', env('kubeContext: mgmt'), undefined, {});
+      const ports = createPorts(config, { environment: 'stag', env: { KUBECONFIG: kubeconfig, HOME: dir } });
+      const err = await ports.argocd.get('argocd', 'accounts-stag').then(() => undefined, (e: unknown) => e as { system: string; kind: string; message: string });
+      assert.equal(err?.system, 'argocd');
+      assert.equal(err?.kind, 'auth');
+      assert.match(err!.message, /Kubernetes context "mgmt" is not in the kubeconfig .* \(contexts: work\): check environments\.stag\.argocd\.kubeContext in \.gitops-deploy\.yaml/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
