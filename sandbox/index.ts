@@ -13,6 +13,7 @@ import { OciApi } from './oci';
 import { FakePrometheus, startRealPrometheus, type RealPrometheus } from './prometheus';
 import { GithubApi } from './github';
 import { installBranchProtection } from './pulls';
+import { ArgoCdApiServer } from './argocdApi';
 import { Registry, generateKeys, REGION, type KeyPair } from './registry';
 import { LocalSigstore } from './sigstore';
 import { createRepo } from './repo';
@@ -59,16 +60,21 @@ export interface SandboxEndpoints {
   oci: string;
   /** Service endpoints: /metrics (all) and /{env}/{service}/actuator/health, /{env}/{service}/metrics. */
   services: string;
+  /** argocd.cluster: separate — the management cluster's API server (https, same CA), serving only the Applications. */
+  kubernetesMgmt?: string;
+  /** argocd.api: true — the Argo CD API server stand-in (https, same CA, bearer token). */
+  argocd?: string;
 }
 
 export type FaultApi = 'kubernetes' | 'ecr' | 'github' | 'prometheus';
 
 /**
  * Named faults for the "cannot observe" cases: the Argo CD watch fails while GETs work; Prometheus
- * answers 503; the Kubernetes API refuses the token (expired: 401); the health route is missing (404).
+ * answers 503; the Kubernetes API refuses the token (expired: 401); the health route is missing (404);
+ * the Argo CD API server's streams break right after their first events (scenario argocd.api).
  */
-export type FaultSwitch = 'argocd-watch-fails' | 'prometheus-503' | 'kube-token-expired' | 'health-route-missing' | 'kube-exec-plugin-fails';
-export const FAULT_SWITCHES: readonly FaultSwitch[] = ['argocd-watch-fails', 'prometheus-503', 'kube-token-expired', 'health-route-missing', 'kube-exec-plugin-fails'];
+export type FaultSwitch = 'argocd-watch-fails' | 'prometheus-503' | 'kube-token-expired' | 'health-route-missing' | 'kube-exec-plugin-fails' | 'argocd-stream-breaks';
+export const FAULT_SWITCHES: readonly FaultSwitch[] = ['argocd-watch-fails', 'prometheus-503', 'kube-token-expired', 'health-route-missing', 'kube-exec-plugin-fails', 'argocd-stream-breaks'];
 
 export interface Sandbox {
   dir: string;
@@ -86,6 +92,13 @@ export interface Sandbox {
   kubeToken: string;
   /** PEM of the CA that signed the Kubernetes API server's certificate (also DIR/pki/ca.crt). */
   kubeCaPem: string;
+  /** argocd.cluster: separate — the kube context of the management cluster holding the Applications (sandbox-mgmt). */
+  kubeMgmtContext?: string;
+  /**
+   * argocd.api: true — the Argo CD API server stand-in: its URL, the token it accepts, the folder of the
+   * argocd CLI configuration written for it (ARGOCD_CONFIG_DIR: DIR/argocd/config), and its counters.
+   */
+  argocdApi?: { url: string; token: string; configDir: string; server: ArgoCdApiServer };
   /** Every token of the exec plugin that authenticated a request so far. */
   kubeTokensSeen(): IssuedToken[];
   /** The API server refuses every plugin token issued until now (401, as expired); fresh ones work. */
@@ -127,10 +140,11 @@ export interface Sandbox {
  * The kubeconfig a cloud CLI would write (cf. `aws eks update-kubeconfig`): HTTPS with the CA's data, the
  * exec credential plugin as the current user, and a second user with a static token.
  */
-function kubeconfig(server: string, caPem: string, caFile: string, token: string, authDir: string, ttlSeconds: number): string {
+function kubeconfig(server: string, caPem: string, caFile: string, token: string, authDir: string, ttlSeconds: number, mgmtServer?: string): string {
+  const ca = Buffer.from(caPem).toString('base64');
   return YAML.stringify({
     apiVersion: 'v1', kind: 'Config', preferences: {},
-    clusters: [{ name: 'sandbox', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    clusters: [{ name: 'sandbox', cluster: { server, 'certificate-authority-data': ca } }, ...(mgmtServer ? [{ name: 'sandbox-mgmt', cluster: { server: mgmtServer, 'certificate-authority-data': ca } }] : [])],
     users: [
       {
         name: 'sandbox-user',
@@ -148,6 +162,8 @@ function kubeconfig(server: string, caPem: string, caFile: string, token: string
     contexts: [
       { name: 'sandbox', context: { cluster: 'sandbox', user: 'sandbox-user', namespace: 'default' } },
       { name: 'sandbox-token', context: { cluster: 'sandbox', user: 'sandbox-token', namespace: 'default' } },
+      // The management cluster (Argo CD and its Applications), reached by the same user, as with one SSO.
+      ...(mgmtServer ? [{ name: 'sandbox-mgmt', context: { cluster: 'sandbox-mgmt', user: 'sandbox-user', namespace: 'argocd' } }] : []),
     ],
     'current-context': 'sandbox',
   });
@@ -187,12 +203,20 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   let world: World | undefined;
   const servers: Listening[] = [sigstoreServer];
   let kubeApi: KubeApi | undefined;
+  let mgmtApi: KubeApi | undefined;
+  let argoApi: ArgoCdApiServer | undefined;
   let prom: FakePrometheus | undefined;
   let real: RealPrometheus | undefined;
   const notReady = (res: import('node:http').ServerResponse): void => sendText(res, 503, 'sandbox starting\n');
   try {
     const kube = await listen((req, res, body, url) => (kubeApi ? kubeApi.handle(req, res, body, url) : notReady(res)), log, 'kubernetes', { key: pki.keyPem, cert: pki.certPem });
     servers.push(kube);
+    const separate = scenario.argocd.cluster === 'separate';
+    const mgmt = separate ? await listen((req, res, body, url) => (mgmtApi ? mgmtApi.handle(req, res, body, url) : notReady(res)), log, 'kubernetes-mgmt', { key: pki.keyPem, cert: pki.certPem }) : undefined;
+    if (mgmt) servers.push(mgmt);
+    const argoServer = scenario.argocd.api ? await listen((req, res, body, url) => (argoApi ? argoApi.handle(req, res, body, url) : notReady(res)), log, 'argocd', { key: pki.keyPem, cert: pki.certPem }) : undefined;
+    if (argoServer) servers.push(argoServer);
+    const argoToken = 'argocd-' + crypto.randomBytes(16).toString('hex');
     const ecrApi = new EcrApi(registry, faults.ecr, () => ecr.url, log);
     const control: { pushNow?: (p: PushSpec) => { digest: string; pushedAt: string }; fault?: (name: FaultSwitch, on: boolean, afterPush: boolean) => void } = {};
     const ecr = await listen((req, res, body, url) => {
@@ -208,7 +232,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
           return sendJson(res, 400, { message: 'body must be JSON: {name, on, afterPush?}' });
         }
         if (!FAULT_SWITCHES.includes(input?.name as FaultSwitch) || typeof input.on !== 'boolean') return sendJson(res, 400, { message: `name must be one of ${FAULT_SWITCHES.join(', ')} and on a boolean` });
-        control.fault(input.name as FaultSwitch, input.on, input.afterPush === true);
+        try {
+          control.fault(input.name as FaultSwitch, input.on, input.afterPush === true);
+        } catch (e) {
+          return sendJson(res, 400, { message: (e as Error).message });
+        }
         return sendJson(res, 200, { name: input.name, on: input.on, afterPush: input.afterPush === true });
       }
       if (url.pathname !== '/sandbox/push') return ecrApi.handle(req, res, body, url);
@@ -262,20 +290,39 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
     if (opts.realPrometheus) real = await startRealPrometheus({ dir, scrapeTargets: [`${services.url}/metrics`], log });
     const kubeconfigPath = path.join(dir, 'kubeconfig');
-    fs.writeFileSync(kubeconfigPath, kubeconfig(kube.url, pki.caPem, pki.caFile, kubeToken, kubeAuth.stateDir, opts.kubeTokenTtlSeconds ?? 900), { mode: 0o600 });
+    fs.writeFileSync(kubeconfigPath, kubeconfig(kube.url, pki.caPem, pki.caFile, kubeToken, kubeAuth.stateDir, opts.kubeTokenTtlSeconds ?? 900, mgmt?.url), { mode: 0o600 });
+    // What `argocd login 127.0.0.1:PORT` writes (util/localconfig): one context, server and user named by host:port.
+    const argocdConfigDir = path.join(dir, 'argocd');
+    const argoHost = argoServer ? `127.0.0.1:${argoServer.port}` : undefined;
+    if (argoHost) {
+      fs.mkdirSync(argocdConfigDir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(path.join(argocdConfigDir, 'config'), YAML.stringify({
+        contexts: [{ name: argoHost, server: argoHost, user: argoHost }],
+        'current-context': argoHost,
+        servers: [{ 'grpc-web-root-path': '', server: argoHost }],
+        users: [{ 'auth-token': argoToken, name: argoHost }],
+      }), { mode: 0o600 });
+    }
     const cosignPubPath = path.join(dir, 'cosign.pub');
     fs.writeFileSync(cosignPubPath, keys.trusted.publicPem);
     fs.writeFileSync(path.join(dir, 'cosign-untrusted.pub'), keys.untrusted.publicPem);
     const endpoints: SandboxEndpoints = {
       kubernetes: kube.url, ecr: ecr.url, layers: `${ecr.url}/layers`, prometheus: real?.url ?? promServer.url, fakePrometheus: promServer.url, github: github.url, services: services.url, oci: oci.url,
+      ...(mgmt ? { kubernetesMgmt: mgmt.url } : {}), ...(argoServer ? { argocd: argoServer.url } : {}),
     };
-    const repo = await createRepo(dir, scenario, { ecr: ecr.url, oci: oci.url, registryType: scenario.registry.type, prometheus: endpoints.prometheus, github: github.url, kubeconfig: kubeconfigPath, context: 'sandbox', owner: 'acme', repo: 'gitops' }, keys.trusted.publicPem, (s, t) => registry.find(s, { imageTag: t })?.digest, sigstore.trustedRoot());
+    // The repository's config reads the Applications where they live: the API server, else the management cluster.
+    const argoConfig = argoServer ? { server: argoServer.url } : separate ? { kubeContext: 'sandbox-mgmt' } : {};
+    const repoScenario = { ...scenario, config: { ...scenario.config, argocd: { ...argoConfig, ...((scenario.config as { argocd?: object }).argocd ?? {}) } } };
+    const repo = await createRepo(dir, repoScenario, { ecr: ecr.url, oci: oci.url, registryType: scenario.registry.type, prometheus: endpoints.prometheus, github: github.url, kubeconfig: kubeconfigPath, context: 'sandbox', owner: 'acme', repo: 'gitops' }, keys.trusted.publicPem, (s, t) => registry.find(s, { imageTag: t })?.digest, sigstore.trustedRoot());
     // Protection goes on once the seed is pushed: from now on main moves only by a pull request's merge.
     installBranchProtection(repo.originDir, scenario.github);
     const w = new World(scenario, registry, repo.originDir, log);
     await w.init(repo.head);
     world = w;
-    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, auth: kubeAuth, log, serverUrl: () => kube.url, switches, denied });
+    kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, auth: kubeAuth, log, serverUrl: () => kube.url, switches, denied, serves: separate ? 'workloads' : 'all' });
+    // The same store and controllers behind the management cluster's API server and Argo CD's.
+    if (mgmt) mgmtApi = new KubeApi({ world: w, faults: faults.kubernetes, auth: kubeAuth, log, serverUrl: () => mgmt.url, switches, denied, serves: 'applications' });
+    if (argoServer) argoApi = new ArgoCdApiServer({ store: w.store, token: argoToken, user: 'sandbox-user', namespaces: ['argocd'], denied, log });
     prom = new FakePrometheus(w, faults.prometheus);
     for (const ev of ['run-updated', 'deployment-created', 'deployment-status']) gh.events.on(ev, (...a: unknown[]) => w.events.emit(ev, ...a));
     gh.pulls.events.on('pull-request', (e: unknown) => w.events.emit('pull-request', e));
@@ -321,6 +368,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       GITHUB_TOKEN: githubToken, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/gitops', PROMETHEUS_URL: endpoints.prometheus, GITOPS_SANDBOX_DIR: dir,
       // The OCI stand-in (read when the config says registry.type: oci): named from the user's side, so trusted with the credentials.
       GITOPS_DEPLOY_REGISTRY_URL: oci.url, GITOPS_DEPLOY_REGISTRY_USERNAME: 'sandbox', GITOPS_DEPLOY_REGISTRY_PASSWORD: registryPassword,
+      // The Argo CD API server as the argocd CLI is pointed at it: named from the user's side (so trusted),
+      // its token, the login file, and the sandbox's CA for Node's TLS.
+      ...(argoHost ? { ARGOCD_SERVER: argoHost, ARGOCD_AUTH_TOKEN: argoToken, ARGOCD_CONFIG_DIR: argocdConfigDir, NODE_EXTRA_CA_CERTS: pki.caFile } : {}),
     };
     fs.writeFileSync(path.join(dir, 'sandbox.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
     const pids: Record<string, number> = { sandbox: process.pid, ...(real ? { prometheus: real.pid } : {}) };
@@ -329,6 +379,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       dir, repoDir: repo.repoDir, originDir: repo.originDir, kubeconfigPath, cosignPubPath,
       untrustedPublicKeyPem: keys.untrusted.publicPem, trustedPublicKeyPem: keys.trusted.publicPem,
       kubeContext: 'sandbox', kubeTokenContext: 'sandbox-token', kubeToken, kubeCaPem: pki.caPem,
+      ...(mgmt ? { kubeMgmtContext: 'sandbox-mgmt' } : {}),
+      ...(argoServer && argoApi ? { argocdApi: { url: argoServer.url, token: argoToken, configDir: argocdConfigDir, server: argoApi } } : {}),
       kubeTokensSeen: () => [...kubeAuth.seen.values()],
       expireKubeTokens: () => kubeAuth.expireIssuedTokens(),
       githubToken, github: { owner: 'acme', repo: 'gitops', api: gh }, endpoints, env,
@@ -360,7 +412,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (name === 'argocd-watch-fails') faults.kubernetes.set('WATCH /apis/argoproj.io/*', on ? { code: 500, message: 'sandbox: the Argo CD watch fails (fault switch argocd-watch-fails)' } : null);
         else if (name === 'prometheus-503') faults.prometheus.set('* /api/v1/*', on ? { code: 503, message: 'sandbox: Prometheus unavailable (fault switch prometheus-503)' } : null);
         else if (name === 'kube-token-expired') switches.kubeTokenExpired = on;
-        else if (name === 'kube-exec-plugin-fails') kubeAuth.setPluginFailure(on ? 'An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The security token included in the request is expired' : undefined);
+        else if (name === 'argocd-stream-breaks') {
+          if (!argoApi) throw new Error('argocd-stream-breaks needs the Argo CD API server (scenario argocd: { api: true })');
+          argoApi.setBreaking(on);
+        } else if (name === 'kube-exec-plugin-fails') kubeAuth.setPluginFailure(on ? 'An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The security token included in the request is expired' : undefined);
         else switches.healthRouteMissing = on;
       },
       waitFor<X>(event: string, pred: (x: X) => boolean = () => true, timeoutMs = 10000): Promise<X> {
@@ -393,6 +448,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         w.stop();
         gh.stop();
         kubeApi?.closeWatches();
+        mgmtApi?.closeWatches();
+        argoApi?.closeStreams();
         await Promise.all(servers.map((s) => s.close()));
         await real?.stop();
         log('sandbox stopped');

@@ -111,6 +111,19 @@ export interface Scenario {
   pushes?: PushSpec[];
   /** The GitHub repository's settings and main's branch protection (pull requests, reviews, required checks, auto-merge). */
   github?: GithubSpec;
+  /** Where Argo CD lives (default: its Applications in the workload cluster, no API server). */
+  argocd?: ArgoCdSpec;
+}
+
+/**
+ * `cluster: separate` serves the Application resources from a second API server (the management
+ * cluster, kube context sandbox-mgmt) and the workload cluster has none; `api: true` starts an Argo CD
+ * API server stand-in. The generated config reads the Applications through the API server when there
+ * is one, else through sandbox-mgmt when separate.
+ */
+export interface ArgoCdSpec {
+  cluster?: 'same' | 'separate';
+  api?: boolean;
 }
 
 export interface NormalizedScenario {
@@ -128,6 +141,7 @@ export interface NormalizedScenario {
   trafficRps: number;
   pushes: PushSpec[];
   github: GithubSettings;
+  argocd: Required<ArgoCdSpec>;
 }
 
 export const DEFAULT_TIMING: Timing = { podReadySeconds: 0.3, syncSeconds: 0.2, progressDeadlineSeconds: 10, runStepSeconds: 0.5 };
@@ -207,7 +221,12 @@ export function normalizeScenario(input: Scenario | undefined, overrides: Partia
   const reg = s.registry ?? {};
   if (reg.type !== undefined && !['ecr', 'oci'].includes(reg.type)) throw new Error('scenario: registry.type must be ecr|oci');
   if (reg.auth !== undefined && !['basic', 'bearer', 'anonymous'].includes(reg.auth)) throw new Error('scenario: registry.auth must be basic|bearer|anonymous');
+  const argo = s.argocd ?? {};
+  if (typeof argo !== 'object' || Array.isArray(argo)) throw new Error('scenario: argocd must be a mapping {cluster: same|separate, api: boolean}');
+  if (argo.cluster !== undefined && !['same', 'separate'].includes(argo.cluster)) throw new Error('scenario: argocd.cluster must be same|separate');
+  if (argo.api !== undefined && typeof argo.api !== 'boolean') throw new Error('scenario: argocd.api must be true or false');
   return {
+    argocd: { cluster: argo.cluster ?? 'same', api: argo.api ?? false },
     signature: s.signature ?? 'bundle',
     registry: { type: reg.type ?? 'ecr', referrers: reg.referrers ?? true, auth: reg.auth ?? 'basic' },
     services,

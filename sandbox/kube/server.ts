@@ -34,7 +34,15 @@ export interface KubeServerOptions {
   switches?: { kubeTokenExpired?: boolean; healthRouteMissing?: boolean };
   /** Denied permissions, "verb resource[.group]" (e.g. "patch applications.argoproj.io", "get services/proxy"). */
   denied?: Set<string>;
+  /**
+   * What this API server serves: everything (default); the workloads only (a workload cluster of a
+   * hub-and-spoke setup: the argoproj.io group does not exist there); or Argo CD's Applications only
+   * (the management cluster, with namespaces).
+   */
+  serves?: 'all' | 'workloads' | 'applications';
 }
+
+const isArgo = (group: string): boolean => group === 'argoproj.io';
 
 const SSAR_PATH = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
 
@@ -94,7 +102,7 @@ export class KubeApi {
       return sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...g });
     }
     if ((segs[0] === 'api' && segs.length === 2) || (segs[0] === 'apis' && segs.length === 3)) return sendJson(res, 200, this.resourceList(segs[0] === 'api' ? '' : segs[1], segs[segs.length - 1]));
-    if (segs[0] === 'apis' && segs[1] === 'metrics.k8s.io') return this.metrics(res, segs.slice(3), url);
+    if (segs[0] === 'apis' && segs[1] === 'metrics.k8s.io' && this.o.serves !== 'applications') return this.metrics(res, segs.slice(3), url);
 
     let group: string;
     let version: string;
@@ -117,7 +125,7 @@ export class KubeApi {
     }
     const [plural, name, sub, ...subRest] = rest;
     const type = findType(group, version, plural);
-    if (!type) throw new HttpError(404, 'the server could not find the requested resource');
+    if (!type || !this.servesGroup(group, type.plural)) throw new HttpError(404, 'the server could not find the requested resource');
     if (type.namespaced && ns === undefined && name !== undefined) throw new HttpError(404, 'the server could not find the requested resource');
     const verb = method === 'GET' ? (watching ? 'watch' : name === undefined ? 'list' : 'get') : method === 'PATCH' ? 'patch' : method === 'PUT' ? 'update' : method.toLowerCase();
     const resource = sub && sub !== 'status' ? `${plural}/${sub}` : plural;
@@ -148,6 +156,14 @@ export class KubeApi {
       default:
         throw new HttpError(405, 'the server does not allow this method on the requested resource');
     }
+  }
+
+  /** Does this server serve the group (and, on the management cluster, the resource)? */
+  private servesGroup(group: string, plural?: string): boolean {
+    const serves = this.o.serves ?? 'all';
+    if (serves === 'workloads') return !isArgo(group);
+    if (serves === 'applications') return isArgo(group) || group === 'authorization.k8s.io' || (group === '' && (plural === undefined || plural === 'namespaces'));
+    return true;
   }
 
   private allowed(verb: string, group: string, resource: string): boolean {
@@ -197,9 +213,9 @@ export class KubeApi {
   private groups(): Record<string, unknown>[] {
     const out = new Map<string, Set<string>>();
     for (const t of TYPES) if (t.group) out.set(t.group, (out.get(t.group) ?? new Set()).add(t.version));
-    out.set('metrics.k8s.io', new Set(['v1beta1']));
+    if (this.o.serves !== 'applications') out.set('metrics.k8s.io', new Set(['v1beta1']));
     out.set('authorization.k8s.io', new Set(['v1']));
-    return [...out].map(([name, versions]) => {
+    return [...out].filter(([name]) => this.servesGroup(name)).map(([name, versions]) => {
       const vs = [...versions].map((v) => ({ groupVersion: `${name}/${v}`, version: v }));
       return { name, versions: vs, preferredVersion: vs[0] };
     });
@@ -212,7 +228,8 @@ export class KubeApi {
     if (group === 'metrics.k8s.io') {
       resources.push({ name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] }, { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] });
     }
-    for (const t of TYPES.filter((x) => x.group === group && x.version === version)) {
+    if (!this.servesGroup(group) || (group === 'metrics.k8s.io' && this.o.serves === 'applications')) throw new HttpError(404, 'the server could not find the requested resource');
+    for (const t of TYPES.filter((x) => x.group === group && x.version === version && this.servesGroup(group, x.plural))) {
       resources.push({ name: t.plural, singularName: t.kind.toLowerCase(), namespaced: t.namespaced, kind: t.kind, verbs: verbsOf(t), shortNames: t.shortNames });
       if (['deployments', 'replicasets', 'pods', 'namespaces', 'services'].includes(t.plural)) resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
       if (t.plural === 'pods') resources.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });

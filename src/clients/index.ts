@@ -6,6 +6,9 @@ import { EcrRegistry } from './ecr';
 import { OciRegistry, REGISTRY_PASSWORD_VAR, REGISTRY_USERNAME_VAR } from './oci';
 import { GitCli } from './git';
 import { ArgoCdApplications, KubeConnection, KubernetesCluster, type KubeHints } from './kubernetes';
+import { ArgoCdApi } from './argocdApi';
+import { argoCdMode } from '../pipeline/config/load';
+import type { ArgoCdPort } from '../pipeline/ports';
 import { PrometheusMetrics, UnconfiguredMetrics } from './prometheus';
 import type { FetchLike } from './util';
 import { WebhookNotifier } from './webhook';
@@ -15,6 +18,7 @@ export { EcrRegistry } from './ecr';
 export { OciRegistry } from './oci';
 export { GitCli } from './git';
 export { ArgoCdApplications, KubeConnection, KubernetesCluster } from './kubernetes';
+export { ArgoCdApi } from './argocdApi';
 export { PrometheusMetrics } from './prometheus';
 export { WebhookNotifier } from './webhook';
 
@@ -22,7 +26,7 @@ export interface CreatePortsOptions {
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   clock?: Clock;
-  /** fetch used for Prometheus, the webhook, signature blobs and direct health URLs (default: global fetch). */
+  /** fetch used for Prometheus, the webhook, signature blobs, direct health URLs and the Argo CD API server (default: global fetch). */
   fetch?: FetchLike;
   /** Kubernetes context (e.g. the gitopsDeploy.kubeContext setting); default: the environment's kubeContext, then config.kubernetes.context, then the kubeconfig's current context. */
   kubeContext?: string;
@@ -56,6 +60,53 @@ export function kubeHints(config: GitOpsConfig): KubeHints {
       return `argocd.application / argocd.namespace (looked for "${app}" in namespace "${namespace}")`;
     },
   };
+}
+
+/**
+ * The environment's Argo CD, where it lives: its API server (argocd.server), the Application resources
+ * in another kube context (argocd.kubeContext: a second connection, same kubeconfig), or the workloads' context.
+ * Without an environment (the editor's shared ports) each call goes to the mode of the environment whose
+ * application it names.
+ */
+function argoCdPort(config: GitOpsConfig, envConfig: GitOpsConfig['environments'][number] | undefined, kube: KubeConnection, opts: CreatePortsOptions, env: NodeJS.ProcessEnv): ArgoCdPort {
+  const hints = kubeHints(config);
+  const forEnv = (e: GitOpsConfig['environments'][number]): ArgoCdPort => {
+    const a = e.argocd;
+    switch (argoCdMode(a)) {
+      case 'api-server':
+        return new ArgoCdApi({ server: a.server!, untrustedHost: a.untrustedHost, env, fetch: opts.fetch, log: opts.log, hint: (ns, app) => hints.application?.(ns, app) });
+      case 'other-context':
+        return new ArgoCdApplications(new KubeConnection({ kubeconfig: config.kubernetes.kubeconfig, context: a.kubeContext, contextKey: `environments.${e.name}.argocd.kubeContext`, system: 'argocd', env, hints, log: opts.log }));
+      default:
+        return new ArgoCdApplications(kube);
+    }
+  };
+  if (envConfig) return forEnv(envConfig);
+  const byEnv = new Map<string, ArgoCdPort>();
+  const same = new ArgoCdApplications(kube);
+  const route = (namespace: string, app: string): ArgoCdPort => {
+    const e = config.environments.find((x) => x.argocd.namespace === namespace && applicationPattern(x.argocd.application, x.name).test(app));
+    if (!e || argoCdMode(e.argocd) === 'same-context') return same;
+    let p = byEnv.get(e.name);
+    if (!p) byEnv.set(e.name, (p = forEnv(e)));
+    return p;
+  };
+  return {
+    get: (ns, app, signal) => route(ns, app).get(ns, app, signal),
+    refresh: (ns, app, mode, signal) => route(ns, app).refresh(ns, app, mode, signal),
+    sync: (ns, app, rev, actor, reason, signal) => route(ns, app).sync(ns, app, rev, actor, reason, signal),
+    waitFor: (ns, app, done, timeoutMs, signal, onUpdate) => route(ns, app).waitFor(ns, app, done, timeoutMs, signal, onUpdate),
+    canI: (attrs, signal) => {
+      const p = route(attrs.namespace ?? '', attrs.name ?? '');
+      return p.canI ? p.canI(attrs, signal) : same.canI(attrs, signal);
+    },
+  };
+}
+
+/** An application name pattern ({service}, {env}) as a RegExp matching the names it makes. */
+function applicationPattern(pattern: string, envName: string): RegExp {
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp('^' + pattern.split('{service}').map((part) => esc(part.replace(/\{env\}/g, envName))).join('[A-Za-z0-9][A-Za-z0-9._-]*') + '$');
 }
 
 function awsCredentials(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
@@ -97,7 +148,7 @@ export function createPorts(config: GitOpsConfig, opts: CreatePortsOptions = {})
       fetch: opts.fetch,
     }),
     git: new GitCli({ root: config.root, remote: config.git.remote, branch: config.git.branch, signCommits: config.git.signCommits, log: opts.log }),
-    argocd: new ArgoCdApplications(kube),
+    argocd: argoCdPort(config, envConfig, kube, opts, env),
     cluster: new KubernetesCluster(kube, { fetch: opts.fetch }),
     metrics: config.verification.prometheusUrl ? new PrometheusMetrics({ url: config.verification.prometheusUrl, fetch: opts.fetch }) : new UnconfiguredMetrics(),
     notifier: new WebhookNotifier({ url: config.notify.webhookUrl, fetch: opts.fetch, log: opts.log }),

@@ -34,6 +34,10 @@ export interface KubernetesOptions {
   kubeconfig?: string;
   /** Context to use; default: the kubeconfig's current context. */
   context?: string;
+  /** The config key that named `context`, for the refusal when it is missing (default: kubeContext / kubernetes.context). */
+  contextKey?: string;
+  /** Whose fault a connection problem is (default cluster; argocd for the Applications' own context). */
+  system?: FaultSystem;
   env?: NodeJS.ProcessEnv;
   hints?: KubeHints;
   fetch?: FetchLike;
@@ -138,7 +142,7 @@ export class KubeConnection {
         else if (!this.opts.kubeconfig && !env.KUBECONFIG && env === process.env) kc.loadFromDefault(); // in-cluster service account
         else throw new Error(wanted.length > 1 ? 'none of these files exists' : 'no such file');
       } catch (err) {
-        throw new PortError('cluster', 'auth', `cannot read the kubeconfig ${file}: ${errorMessage(err)}`);
+        throw new PortError(this.opts.system ?? 'cluster', 'auth', `cannot read the kubeconfig ${file}: ${errorMessage(err)}`);
       }
       // Exec credential plugins run with the caller's environment, refresh before expiry and after a 401.
       const execAuth = new ExecCredentials({ env, context: () => kc.getCurrentContext(), log: this.opts.log });
@@ -147,14 +151,14 @@ export class KubeConnection {
       if (this.opts.context) {
         if (!kc.getContextObject(this.opts.context)) {
           const names = kc.getContexts().map((c) => c.name);
-          throw new PortError('cluster', 'auth', `Kubernetes context "${this.opts.context}" is not in the kubeconfig${file ? ` ${file}` : ''} (contexts: ${names.join(', ') || 'none'}): check kubeContext / kubernetes.context in .gitops-deploy.yaml`);
+          throw new PortError(this.opts.system ?? 'cluster', 'auth', `Kubernetes context "${this.opts.context}" is not in the kubeconfig${file ? ` ${file}` : ''} (contexts: ${names.join(', ') || 'none'}): check ${this.opts.contextKey ?? 'kubeContext / kubernetes.context'} in .gitops-deploy.yaml`);
         }
         kc.setCurrentContext(this.opts.context);
       }
       // A plain-http server has no TLS to verify, but client-node 1.x refuses http unless skipTLSVerify is set
       // (kubectl accepts it): mark such clusters so the kubeconfig works as it does with kubectl.
       kc.clusters = kc.clusters.map((c) => (c.server.startsWith('http:') && !c.skipTLSVerify ? { ...c, skipTLSVerify: true } : c));
-      if (!kc.getCurrentCluster()) throw new PortError('cluster', 'auth', `no Kubernetes cluster in the kubeconfig${file ? ` ${file}` : ''} (context "${kc.getCurrentContext()}")`);
+      if (!kc.getCurrentCluster()) throw new PortError(this.opts.system ?? 'cluster', 'auth', `no Kubernetes cluster in the kubeconfig${file ? ` ${file}` : ''} (context "${kc.getCurrentContext()}")`);
       return { k8s, kc, files, execAuth, apps: kc.makeApiClient(k8s.AppsV1Api), core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi) };
     })();
     this.loaded = loading;
@@ -442,6 +446,17 @@ function isKubeStatus(body: string): boolean {
 
 export class ArgoCdApplications implements ArgoCdPort {
   constructor(private readonly conn: KubeConnection) {}
+
+  /** SelfSubjectAccessReview in the cluster holding the Applications (its own context). */
+  async canI(attrs: AccessAttributes, signal?: AbortSignal): Promise<{ allowed: boolean; reason?: string }> {
+    return new KubernetesCluster(this.conn).canI(attrs, signal).catch((err) => {
+      throw err instanceof PortError ? new PortError('argocd', err.kind, err.message, err.httpStatus) : err;
+    });
+  }
+
+  async credentialSource(): Promise<string> {
+    return this.conn.credentialSource();
+  }
 
   private hint(namespace: string, app: string): string {
     return this.conn.opts.hints?.application?.(namespace, app) ?? 'the environment\'s argocd.application / argocd.namespace in .gitops-deploy.yaml';

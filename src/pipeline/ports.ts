@@ -170,6 +170,13 @@ export interface ArgoCdPort {
    * re-established. Rejects with a WaitTimeoutError after `timeoutMs`, or on abort.
    */
   waitFor(namespace: string, app: string, done: (s: AppStatus) => boolean, timeoutMs: number, signal?: AbortSignal, onUpdate?: (s: AppStatus) => void): Promise<AppStatus>;
+  /**
+   * May the credentials do this to Applications, asked where they live (another cluster's
+   * SelfSubjectAccessReview, the API server's account/can-i); absent: the workload cluster answers.
+   */
+  canI?(attrs: AccessAttributes, signal?: AbortSignal): Promise<{ allowed: boolean; reason?: string }>;
+  /** Where the Argo CD credentials come from, for messages ("Argo CD API server H, token from ARGOCD_AUTH_TOKEN"); never a secret. */
+  credentialSource?(): Promise<string>;
 }
 
 export interface DeploymentStatus {

@@ -8,6 +8,8 @@ import { resolveFollow } from '../model/subscriptions';
 import validateSchema from './schemaValidator.generated';
 import { hostOf, hostTrusted, loadUserSettings, parseUserSettings, type UserSettings } from './userSettings';
 import type {
+  ArgoCdMode,
+  ArgoCdSettings,
   BlockedRange,
   EnvironmentConfig,
   Freeze,
@@ -163,11 +165,7 @@ function resolve(
       recordsDir: path.resolve(root, e.recordsDir ?? `docs/deployments/${e.name}`),
       namespace: e.namespace ?? 'default',
       kubeContext: e.kubeContext,
-      argocd: {
-        namespace: e.argocd?.namespace ?? 'argocd',
-        application: e.argocd?.application ?? '{service}-{env}',
-        url: e.argocd?.url,
-      },
+      argocd: argoCdSettings(e.argocd, i, env, user, file, (keyPath) => (doc ? lineOf(doc, lines, keyPath) : undefined)),
       requireReason: e.requireReason ?? isProd,
       requireUpstreamRecord: e.requireUpstreamRecord ?? isProd,
       window,
@@ -273,6 +271,43 @@ function githubSettings(raw: any, env: NodeJS.ProcessEnv, user: UserSettings): G
   const apiUrl = mine ?? raw.github?.apiUrl ?? 'https://api.github.com';
   const untrusted = !mine && raw.github?.apiUrl && !hostTrusted(apiUrl, user) ? hostOf(apiUrl) ?? apiUrl : undefined;
   return { apiUrl, owner: raw.github?.owner, repo: raw.github?.repo, ...(untrusted ? { untrustedHost: untrusted } : {}) };
+}
+
+/** The mode of an environment's Argo CD: its API server, else another kube context, else the workloads' context. */
+export function argoCdMode(a: Pick<ArgoCdSettings, 'server' | 'kubeContext'>): ArgoCdMode {
+  if (a.server) return 'api-server';
+  if (a.kubeContext) return 'other-context';
+  return 'same-context';
+}
+
+/** environments[].argocd: a repository-named API server receives a token only when its host is trusted. */
+function argoCdSettings(raw: any, i: number, env: NodeJS.ProcessEnv, user: UserSettings, file: string, lineAt: (keyPath: (string | number)[]) => number | undefined): ArgoCdSettings {
+  const base: ArgoCdSettings = {
+    namespace: raw?.namespace ?? 'argocd',
+    application: raw?.application ?? '{service}-{env}',
+    url: raw?.url ?? undefined,
+  };
+  const at = (key: string) => lineAt(['environments', i, 'argocd', key]);
+  if (raw?.server !== undefined && raw?.kubeContext !== undefined) {
+    throw new FileProblem(file, `${CONFIG_FILE}: environments[${i}].argocd names both server and kubeContext; set one: server to go through the Argo CD API server, kubeContext to read the Application resources in another cluster`, at('kubeContext'));
+  }
+  if (raw?.kubeContext !== undefined) return { ...base, kubeContext: raw.kubeContext };
+  if (raw?.server === undefined) return base;
+  let u: URL;
+  try {
+    u = new URL(raw.server);
+  } catch {
+    throw new FileProblem(file, `${CONFIG_FILE}: environments[${i}].argocd.server is not a URL (got ${JSON.stringify(raw.server)}): expected the Argo CD API server's https base URL, e.g. https://argocd.example.com`, at('server'));
+  }
+  if (u.protocol !== 'https:' || u.username || u.password || u.search || u.hash) {
+    throw new FileProblem(file, `${CONFIG_FILE}: environments[${i}].argocd.server must be an https URL without credentials, query or fragment (got ${JSON.stringify(raw.server)}): a token is sent there, e.g. https://argocd.example.com`, at('server'));
+  }
+  const server = raw.server.replace(/\/+$/, '');
+  // The user's own ARGOCD_SERVER (host[:port], as the argocd CLI takes it) trusts that host.
+  const mine = env.ARGOCD_SERVER ? hostOf(/^[a-z]+:\/\//i.test(env.ARGOCD_SERVER) ? env.ARGOCD_SERVER : `https://${env.ARGOCD_SERVER}`) : undefined;
+  const host = hostOf(server) ?? server;
+  const untrusted = !hostTrusted(server, user) && mine !== host ? host : undefined;
+  return { ...base, url: base.url ?? server, server, ...(untrusted ? { untrustedHost: untrusted } : {}) };
 }
 
 /** The environment variable naming the OCI registry's URL from the user's side (wins over registry.url). */

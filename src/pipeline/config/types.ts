@@ -28,9 +28,25 @@ export interface ArgoCdSettings {
   namespace: string;
   /** Application name pattern; {service} and {env} are replaced. */
   application: string;
-  /** Optional URL of the Argo CD UI, for links. */
+  /** Optional URL of the Argo CD UI, for links (default: `server`, whose host serves the UI too). */
   url?: string;
+  /** Another kubeconfig context where the Application resources live (hub-and-spoke: Argo CD's management cluster). */
+  kubeContext?: string;
+  /** The Argo CD API server (https base URL): Applications are read, refreshed and synced through its REST API. */
+  server?: string;
+  /**
+   * Set when `server` came from the repository and its host is not trusted: no token from
+   * ARGOCD_AUTH_TOKEN or another server's login is sent there (trust it with --trust-host,
+   * GITOPS_DEPLOY_TRUSTED_HOSTS or trustedHosts in the user config).
+   */
+  untrustedHost?: string;
 }
+
+/**
+ * Where an environment's Applications are read and synced: the Argo CD API server (`argocd.server`),
+ * another kube context (`argocd.kubeContext`), or the workloads' own context.
+ */
+export type ArgoCdMode = 'api-server' | 'other-context' | 'same-context';
 
 export interface EnvironmentConfig {
   name: string;

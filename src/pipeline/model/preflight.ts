@@ -1,4 +1,5 @@
 // What the pre-flight learned about one system, as data (the text is made where it is shown).
+import type { FaultKind } from './cause';
 
 export type PreflightSystem = 'kubernetes' | 'argocd' | 'prometheus' | 'health';
 
@@ -12,4 +13,6 @@ export interface PreflightResult {
   credentialSource?: string;
   /** What to do when it failed. */
   fix?: string;
+  /** A failed call's typed cause: auth (refused, withheld or missing credentials), not-found, transport…, and the HTTP status when one came back. */
+  fault?: { kind: FaultKind; httpStatus?: number };
 }

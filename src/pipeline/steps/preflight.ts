@@ -16,6 +16,11 @@ type Ctx = StepContext<'cluster' | 'argocd' | 'metrics'>;
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const codeOf = (err: unknown): number | undefined => portErrorOf(err)?.httpStatus;
+/** The typed cause of a failed call, when an adapter gave one. */
+const faultOf = (err: unknown): { fault?: PreflightResult['fault'] } => {
+  const p = portErrorOf(err);
+  return p ? { fault: { kind: p.kind, ...(p.httpStatus !== undefined ? { httpStatus: p.httpStatus } : {}) } } : {};
+};
 
 /** The fix for a failed Kubernetes API call, by its HTTP status (401 refused credentials, 403 RBAC, 404 config). */
 function kubeFix(err: unknown, what: string, configKey: string): string {
@@ -30,6 +35,21 @@ function kubeFix(err: unknown, what: string, configKey: string): string {
       // A credential plugin that failed (no HTTP status: the request never left) is a login problem, not the network.
       if (portErrorOf(err)?.kind === 'auth') return 'the kubeconfig\'s credential plugin could not issue a token: log in again with your cloud CLI (e.g. aws sso login) so the exec plugin works, then re-run';
       return 'the Kubernetes API did not answer: check the cluster address in the kubeconfig and your network/VPN, then re-run';
+  }
+}
+
+/** The fix when the Argo CD API server refused or could not be reached. */
+function argoApiFix(err: unknown, server: string, app: string, configKey: string): string {
+  const host = server.replace(/^https:\/\//, '').replace(/\/.*$/, '');
+  const login = `log in again with "argocd login ${host} --sso" (or set ARGOCD_AUTH_TOKEN), then re-run`;
+  switch (codeOf(err)) {
+    case 401:
+      return `the Argo CD API server refused the token (expired or revoked): ${login}`;
+    case 403:
+      return `Argo CD answers "permission denied" when application ${app} does not exist or your account may not see it: check ${configKey} and your Argo CD RBAC (argocd account can-i get applications '*')`;
+    default:
+      if (portErrorOf(err)?.kind === 'auth') return `no usable Argo CD token: ${login}`;
+      return `the Argo CD API server did not answer: check environments[].argocd.server (${server}) and your network/VPN, then re-run`;
   }
 }
 
@@ -56,13 +76,16 @@ function describeAttrs(x: AccessAttributes): string {
   return `${x.verb} ${x.resource}${x.subresource ? `/${x.subresource}` : ''}${x.group ? `.${x.group}` : ''}${x.name ? ` "${x.name}"` : ''}${x.namespace ? ` in ${x.namespace}` : ''}`;
 }
 
-async function permissions(s: Resolved, ctx: Ctx, kubeSource: string): Promise<PreflightResult[]> {
+async function permissions(s: Resolved, ctx: Ctx, kubeSource: string, argoSource: string): Promise<PreflightResult[]> {
   const needed = permissionsNeeded(s);
   let answers: { allowed: boolean; reason?: string }[];
+  // Applications' permissions are asked where the Applications live (another cluster, the Argo CD API server).
+  const ask = (n: { system: PreflightSystem; attrs: AccessAttributes }) => (n.system === 'argocd' && ctx.ports.argocd.canI ? ctx.ports.argocd.canI(n.attrs, ctx.signal) : ctx.ports.cluster.canI(n.attrs, ctx.signal));
   try {
-    answers = await Promise.all(needed.map((n) => ctx.ports.cluster.canI(n.attrs, ctx.signal)));
+    answers = await Promise.all(needed.map(ask));
   } catch (err) {
-    return [{ system: 'kubernetes', check: 'permissions', status: 'failed', detail: `cannot check permissions (SelfSubjectAccessReview): ${errText(err)}`, credentialSource: kubeSource, fix: kubeFix(err, 'selfsubjectaccessreviews', 'kubernetes.context') }];
+    const source = portErrorOf(err)?.system === 'argocd' ? argoSource : kubeSource;
+    return [{ system: 'kubernetes', check: 'permissions', status: 'failed', detail: `cannot check permissions (SelfSubjectAccessReview): ${errText(err)}`, credentialSource: source, fix: kubeFix(err, 'selfsubjectaccessreviews', 'kubernetes.context') }];
   }
   const out: PreflightResult[] = [];
   for (const system of ['kubernetes', 'argocd'] as const) {
@@ -70,8 +93,8 @@ async function permissions(s: Resolved, ctx: Ctx, kubeSource: string): Promise<P
     const denied = mine.filter((n) => !n.answer.allowed);
     out.push(
       denied.length
-        ? { system, check: 'permissions', status: 'failed', detail: `not allowed: ${denied.map((d) => describeAttrs(d.attrs)).join('; ')}`, credentialSource: kubeSource, fix: `ask a cluster admin to grant ${denied.map((d) => `${d.attrs.verb} on ${d.attrs.resource}${d.attrs.subresource ? `/${d.attrs.subresource}` : ''}${d.attrs.group ? `.${d.attrs.group}` : ''} in ${d.attrs.namespace}`).join(', ')} (check with kubectl auth can-i)` }
-        : { system, check: 'permissions', status: 'passed', detail: `${mine.length} permissions allowed (${mine.map((d) => d.attrs.verb + ' ' + d.attrs.resource + (d.attrs.subresource ? `/${d.attrs.subresource}` : '')).join(', ')})`, credentialSource: kubeSource },
+        ? { system, check: 'permissions', status: 'failed', detail: `not allowed: ${denied.map((d) => describeAttrs(d.attrs)).join('; ')}`, credentialSource: system === 'argocd' ? argoSource : kubeSource, fix: `ask a cluster admin to grant ${denied.map((d) => `${d.attrs.verb} on ${d.attrs.resource}${d.attrs.subresource ? `/${d.attrs.subresource}` : ''}${d.attrs.group ? `.${d.attrs.group}` : ''} in ${d.attrs.namespace}`).join(', ')} (check with kubectl auth can-i)` }
+        : { system, check: 'permissions', status: 'passed', detail: `${mine.length} permissions allowed (${mine.map((d) => d.attrs.verb + ' ' + d.attrs.resource + (d.attrs.subresource ? `/${d.attrs.subresource}` : '')).join(', ')})`, credentialSource: system === 'argocd' ? argoSource : kubeSource },
     );
   }
   return out;
@@ -84,7 +107,7 @@ async function deployment(s: Resolved, ctx: Ctx, kubeSource: string): Promise<Pr
     const d = await ctx.ports.cluster.getDeployment(ns, name, ctx.signal);
     return { system: 'kubernetes', check: 'deployment', status: 'passed', detail: `deployment ${name} in ${ns} readable (${d.readyReplicas}/${d.replicas} ready)`, credentialSource: kubeSource };
   } catch (err) {
-    return { system: 'kubernetes', check: 'deployment', status: 'failed', detail: `cannot read deployment ${name} in ${ns}: ${errText(err)}`, credentialSource: kubeSource, fix: kubeFix(err, `deployment ${name}`, `services.${s.service}.deployment / environments.${s.environment}.namespace`) };
+    return { system: 'kubernetes', check: 'deployment', status: 'failed', detail: `cannot read deployment ${name} in ${ns}: ${errText(err)}`, credentialSource: kubeSource, fix: kubeFix(err, `deployment ${name}`, `services.${s.service}.deployment / environments.${s.environment}.namespace`), ...faultOf(err) };
   }
 }
 
@@ -95,7 +118,9 @@ async function application(s: Resolved, ctx: Ctx, kubeSource: string): Promise<P
     const a = await ctx.ports.argocd.get(ns, app, ctx.signal);
     return { system: 'argocd', check: 'application', status: 'passed', detail: `application ${app} in ${ns} readable (sync ${a.syncStatus ?? '?'}, health ${a.healthStatus ?? '?'})`, credentialSource: kubeSource };
   } catch (err) {
-    return { system: 'argocd', check: 'application', status: 'failed', detail: `cannot read Argo CD application ${app} in ${ns}: ${errText(err)}`, credentialSource: kubeSource, fix: kubeFix(err, `application ${app}`, `environments.${s.environment}.argocd (application, namespace)`) };
+    const configKey = `environments.${s.environment}.argocd (application, namespace)`;
+    const server = s.target.env.argocd.server;
+    return { system: 'argocd', check: 'application', status: 'failed', detail: `cannot read Argo CD application ${app} in ${ns}: ${errText(err)}`, credentialSource: kubeSource, fix: server ? argoApiFix(err, server, app, configKey) : kubeFix(err, `application ${app}`, configKey), ...faultOf(err) };
   }
 }
 
@@ -132,7 +157,8 @@ async function healthRoute(s: Resolved, ctx: Ctx, kubeSource: string): Promise<P
 /** Every pre-flight check of the target, in a fixed order. */
 export async function preflight(s: Resolved, ctx: Ctx): Promise<PreflightResult[]> {
   const kubeSource = (await ctx.ports.cluster.credentialSource?.().catch(() => undefined)) ?? 'the kubeconfig';
-  const [dep, perms, app, prom, health] = await Promise.all([deployment(s, ctx, kubeSource), permissions(s, ctx, kubeSource), application(s, ctx, kubeSource), prometheus(s, ctx), healthRoute(s, ctx, kubeSource)]);
+  const argoSource = (await ctx.ports.argocd.credentialSource?.().catch(() => undefined)) ?? kubeSource;
+  const [dep, perms, app, prom, health] = await Promise.all([deployment(s, ctx, kubeSource), permissions(s, ctx, kubeSource, argoSource), application(s, ctx, argoSource), prometheus(s, ctx), healthRoute(s, ctx, kubeSource)]);
   return [dep, perms[0], app, ...perms.slice(1), prom, health];
 }
 
