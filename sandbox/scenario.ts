@@ -175,9 +175,14 @@ export const DEMO_SCENARIO: Scenario = {
     stag: { accounts: '1.4.0', cards: '2.1.0', loans: '0.9.3', gateway: '3.0.1' },
     prod: { accounts: '1.3.0', cards: '2.1.0', loans: '0.9.2', gateway: '3.0.1' },
   },
-  // main stays unprotected (dev and stag deploy by push); a promotion by pull request still gets a
-  // reviewer and CI: `protectedBranch: true` protects main for every environment (README).
-  github: { protectedBranch: false, requiredChecks: ['validate'], autoMerge: true, autoApproveSeconds: 20, checksSucceedSeconds: 5 },
+  // The real shape: production's values file behind a push ruleset (a direct push to main that changes
+  // it is refused, GH013), so prod promotes by pull request, reviewed (a reviewer approves after 20 s)
+  // and checked (CI's `validate` passes after 5 s), merged by a human; dev and stag push.
+  // `protectedBranch: true` would protect all of main, and every environment would need pull requests.
+  github: { protectedPaths: ['helm/environments/prod-env/**'], requiredChecks: ['validate'], autoMerge: true, autoApproveSeconds: 20, checksSucceedSeconds: 5 },
+  config: { perEnvironment: { prod: { git: { mode: 'pull-request', merge: 'manual' } } } },
+  // Argo CD in its own (management) cluster, reached through its API server, as in a hub-and-spoke setup.
+  argocd: { cluster: 'separate', api: true },
 };
 
 export function loadScenarioFile(file: string): Scenario {
