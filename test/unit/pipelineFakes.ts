@@ -172,6 +172,8 @@ export class FakeGit implements GitPort {
     this.objects.set(c.sha, c);
     return c.sha;
   }
+  /** origin's main takes no direct push (GitHub's branch protection); merges of pull requests only. */
+  protectedMain = false;
   /** Runs once, just before the next pushCommit (someone else pushes in between). */
   beforePush?: () => void;
   async pushCommit(sha: string): Promise<PushResult> {
@@ -181,6 +183,7 @@ export class FakeGit implements GitPort {
     hook?.();
     const forced = this.pushResults.shift();
     if (forced) return forced;
+    if (this.protectedMain) return { ok: false, rejected: 'protected', message: 'error: GH006: Protected branch update failed for refs/heads/main.; error: Changes must be made through a pull request.' };
     const c = this.find(sha);
     if (!c) return { ok: false, rejected: 'other', message: `unknown commit ${sha}` };
     if (c.parent !== this.head(this.remote).sha) return { ok: false, rejected: 'non-fast-forward', message: 'rejected (fetch first)' };
