@@ -292,8 +292,8 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
       }
       return await rollBack({ status: 'failed', step: 'interrupted', message: s.cause, cause: { code: 'interrupted', text: s.cause! }, reports: [] } as unknown as RunResult, interrupted.phase === 'rolling-back' ? steps.rollback.slice(3) : steps.rollback);
     }
-    const changeSteps = resume === 'accept' || s.alreadyRunning ? verifyNow : resume === 'resume' ? steps.change.slice(3) : steps.change;
-    if (s.target.env.git.mode === 'pull-request') s.pullRequestBody = pullRequestBody(buildPlan(s, true), { mode, runId: s.runId, reason: s.reason, actor: s.actor, merge: s.target.env.git.merge, mergeTimeoutMinutes: s.target.env.git.mergeTimeoutMinutes });
+    const changeSteps = resume === 'accept' || s.alreadyRunning ? verifyNow : resume === 'resume' ? steps.change.slice(s.pullRequest && !s.pushed ? 2 : 3) : steps.change;
+    if (s.target.env.git.mode === 'pull-request' && !s.pullRequest) s.pullRequestBody = pullRequestBody(buildPlan(s, true), { mode, runId: s.runId, reason: s.reason, actor: s.actor, merge: s.target.env.git.merge, mergeTimeoutMinutes: s.target.env.git.mergeTimeoutMinutes });
     const change = track(await runSteps(changeSteps, s, opts));
     if (change.status === 'succeeded') {
       const status = mode === 'rollback' ? 'rollback' : 'succeeded';
