@@ -3,11 +3,32 @@
 // the bare origin for real. The test acts as the reviewer through the sandbox's control endpoints,
 // waiting on the stand-in's events, never on sleeps.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as os from 'node:os';
 import type { Sandbox, Scenario } from '../../sandbox/index';
 import type { PipelineOutcome } from '../../src/pipeline/outcome';
 import { parseRecord } from '../../src/pipeline/model/records';
 import { trailers } from '../../src/pipeline/model/journal';
-import { cli, git, originLog, recordsOnOrigin, sandboxPerTest } from './helpers/cli';
+import { CLI, cli, git, originLog, recordsOnOrigin, sandboxPerTest } from './helpers/cli';
+
+/** The CLI as a child process; resolves its exit once `until` shows in its output, after `act(child)` ran. */
+function spawnCli(sb: Sandbox, args: string[], until: RegExp, act: (kill: () => void) => Promise<void>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'UTC', ...sb.env, GIT_AUTHOR_NAME: 'CI Bot', GIT_AUTHOR_EMAIL: 'ci@example.invalid', GIT_COMMITTER_NAME: 'CI Bot', GIT_COMMITTER_EMAIL: 'ci@example.invalid', NODE_NO_WARNINGS: '1' } as NodeJS.ProcessEnv;
+  const child = spawn(process.execPath, [CLI, ...args, '--repo', sb.repoDir], { env, cwd: sb.repoDir });
+  let out = '';
+  let acted = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const onData = (b: Buffer) => {
+    out += b;
+    if (!acted && until.test(out)) {
+      acted = true;
+      void act(() => child.kill('SIGKILL'));
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return exited.then((e) => ({ ...e, out }));
+}
 
 const VALUES = 'helm/environments/stag-env/image-tags.yaml';
 
@@ -183,5 +204,35 @@ describe('pull-request mode through the CLI (protected main)', function () {
     const text = await cli(sb, ['deploy', 'accounts', '--env', 'stag', '--tag', '1.5.0', '--reason', 'CHG-15']);
     assert.equal(text.code, 2);
     assert.match(text.stderr + text.stdout, /git\.mode: pull-request/);
+  });
+
+  it('kill -9 while waiting for the merge: status shows the open pull request, resume re-attaches to it by its branch and finishes the run after the merge', async () => {
+    const sb = await world.start(scenario({ requiredReviews: 0 }, { mode: 'pull-request' }));
+    const killed = await spawnCli(sb, ['deploy', 'accounts', '--env', 'stag', '--tag', '1.5.0', '--reason', 'CHG-16'], /waiting for pull request #1 to be merged/, async (kill) => kill());
+    assert.equal(killed.signal, 'SIGKILL', killed.out);
+    const runId = /run (\d{8}T\d{6}Z-[a-z]{6})/.exec(killed.out)?.[1] ?? (await git(['log', '-1', '--format=%B', 'gitops-deploy/stag/accounts/1.5.0'], sb.originDir)).match(/Run-Id: (\S+)/)![1];
+
+    const st = JSON.parse((await cli(sb, ['status', '--json'])).stdout);
+    const stag = st.environments.find((e: { name: string }) => e.name === 'stag');
+    assert.deepEqual(stag.pullRequests.map((p: { number: number; purpose: string; service: string; tag: string }) => [p.number, p.purpose, p.service, p.tag]), [[1, 'deploy', 'accounts', '1.5.0']]);
+    assert.deepEqual(st.unfinished, [], 'nothing of the run is on main');
+    assert.ok((await git(['for-each-ref', '--format=%(refname)', 'refs/gitops-deploy/locks/stag/accounts'], sb.originDir)).trim(), 'the killed run left its lease');
+
+    const resumed = await spawnCli(sb, ['resume', 'accounts', '--env', 'stag'], /re-attached, waiting for its merge/, async () => {
+      await control(sb, 1, 'merge', { user: 'rev-bo' });
+    });
+    assert.equal(resumed.code, 0, resumed.out);
+    assert.match(resumed.out, /pull request #1 merged by rev-bo/);
+    const list = await pulls(sb);
+    assert.equal(list.filter((p) => p.head.ref === 'gitops-deploy/stag/accounts/1.5.0').length, 1, 'no second pull request');
+    const head = (await git(['rev-parse', 'main'], sb.originDir)).trim();
+    const recordCommit = (await parents(sb, head))[1];
+    const file = (await git(['diff-tree', '--no-commit-id', '--name-only', '-r', recordCommit], sb.originDir)).trim();
+    const rec = parseRecord(await git(['show', `main:${file}`], sb.originDir), file);
+    assert.equal(rec.runId, runId);
+    assert.equal(rec.interrupted, true);
+    assert.equal(rec.status, 'succeeded');
+    assert.equal(rec.commit, list.find((p) => p.number === 1)!.merge_commit_sha);
+    assert.equal((await git(['for-each-ref', '--format=%(refname)', 'refs/gitops-deploy/locks/stag/accounts'], sb.originDir)).trim(), '', 'the lease is released');
   });
 });

@@ -215,7 +215,7 @@ export class FakeGit implements GitPort {
     const d = dir.endsWith('/') ? dir : `${dir}/`;
     return Object.keys(c?.files ?? {}).filter((f) => f.startsWith(d));
   }
-  async history(rev: string, p: string, limit: number) {
+  async history(rev: string, p: string, limit: number): Promise<{ sha: string; date: string; message: string }[]> {
     const start = rev === 'origin/main' ? this.head(this.remote) : this.find(rev);
     if (start && this.objects.has(start.sha) && !this.remote.some((c) => c.sha === start.sha)) {
       // A commit only on a branch (pull-request mode): itself, then its parent's history.
