@@ -157,6 +157,21 @@ describe('pull-request mode (git.mode: pull-request)', () => {
     assert.equal(rec.rollbackPullRequest?.merged, true);
   });
 
+  it('a rollback pull request nobody merges in time: ROLLBACK FAILED with the pull request to merge as the fix', async () => {
+    world('  mode: pull-request\n  merge: auto\n  mergeTimeoutMinutes: 5\n', { behaviour: { '1.6.0': { crashLoop: true } } });
+    w.pulls.onPoll = (pr, polls) => {
+      if (pr.number === 1 && polls === 1) w.pulls.approve(1);
+    };
+    const out = await deploy();
+    assert.equal(out.kind, 'failed-needs-human', out.message);
+    assert.equal(out.exitCode, 4);
+    assert.equal(out.rollbackPullRequest?.state, 'open');
+    assert.equal(out.rollbackPullRequest?.waitingFor, 'review-required');
+    assert.match(out.manualFix ?? '', /1\. a human must merge rollback pull request #2 \(accounts: 1\.5\.0\): https:\/\/github\.example\/acme\/gitops\/pull\/2/);
+    assert.deepEqual(w.notifier.events.map((e) => e.kind), ['action-required', 'rollback-failed']);
+    assert.equal(newRecord('stag').rollbackPullRequest?.open, true);
+  });
+
   it('a protected main: the record goes to its own branch and pull request; the journal counts the run as finished', async () => {
     world('  mode: pull-request\n  merge: auto\n');
     w.pulls.rules.reviewRequired = false;
