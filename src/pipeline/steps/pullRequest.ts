@@ -95,8 +95,9 @@ export async function awaitMerge(s: Resolved, ctx: StepContext<'pulls'>, first: 
       event('closed', pr);
       return { kind: 'closed', pr };
     }
-    // Once merge: auto was refused for a lost race (head or base moved), try again.
-    if (tryMerge && !autoMerge && (refusal === 'head-changed' || (refusal === 'not-mergeable' && pr.mergeableState === 'clean')) && (await attemptMerge())) continue;
+    // merge: auto refused for a lost race (head or base moved), or the rules are met now (approved
+    // before auto-merge could be turned on): try again.
+    if (tryMerge && !autoMerge && (refusal === 'head-changed' || pr.mergeableState === 'clean') && (await attemptMerge())) continue;
     const waitingFor = refusal ?? waitingForOf(pr);
     onRef(pullRequestRef(pr, { ...(autoMerge ? { autoMerge: true } : {}), ...(waitingFor ? { waitingFor } : {}) }));
     const key = `${waitingFor ?? ''}`;
