@@ -235,6 +235,10 @@ describe('pull-request mode through the CLI (protected main)', function () {
     const stag = st.environments.find((e: { name: string }) => e.name === 'stag');
     assert.deepEqual(stag.pullRequests.map((p: { number: number; purpose: string; service: string; tag: string }) => [p.number, p.purpose, p.service, p.tag]), [[1, 'deploy', 'accounts', '1.5.0']]);
     assert.deepEqual(st.unfinished, [], 'nothing of the run is on main');
+    assert.equal(stag.pullRequests[0].runId, runId);
+    assert.deepEqual([stag.pullRequests[0].lease.state, stag.pullRequests[0].lease.runId], ['over', runId], 'the dead run’s lease, reported as over');
+    const text = await cli(sb, ['status']);
+    assert.match(text.stdout, new RegExp(`run ${runId}: no run is waiting for it; continue it with gitops-deploy resume accounts --env stag`));
     assert.ok((await git(['for-each-ref', '--format=%(refname)', 'refs/gitops-deploy/locks/stag/accounts'], sb.originDir)).trim(), 'the killed run left its lease');
 
     const resumed = await spawnCli(sb, ['resume', 'accounts', '--env', 'stag'], [[/re-attached, waiting for its merge/, () => control(sb, 1, 'merge', { user: 'rev-bo' })]]);
