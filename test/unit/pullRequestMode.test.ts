@@ -7,7 +7,7 @@ import { finishedRuns } from '../../src/pipeline/journal';
 import { parseRecord } from '../../src/pipeline/model/records';
 import { trailers } from '../../src/pipeline/model/journal';
 import type { PipelineEvent, PullRequestEvent } from '../../src/pipeline/outcome';
-import { formatEvent } from '../../src/pipeline/transcript';
+import { formatEvent, formatPlan } from '../../src/pipeline/transcript';
 import { mergeRefusal } from '../../src/clients/pulls';
 import { parsePromotionBranch } from '../../src/pipeline/github/pulls';
 import { depsOf, makeWorld, type World, type WorldOptions } from './pipelineFakes';
@@ -70,6 +70,15 @@ describe('pull-request mode (git.mode: pull-request)', () => {
     assert.equal(rec.commit, merge.sha);
     assert.deepEqual(rec.pullRequest, { number: 1, url: pr.htmlUrl, merged: true, mergeCommit: merge.sha, mergedBy: 'rev-ann' });
     assert.ok(w.events.some((e) => e.type === 'pull-request' && formatEvent(e)[0].includes('pull request #1 merged by rev-ann')));
+  });
+
+  it('a dry run says where the change would go and how it gets merged', async () => {
+    world('  mode: pull-request\n');
+    const out = await deploy({ dryRun: true });
+    assert.equal(out.kind, 'dry-run', out.message);
+    assert.deepEqual(out.plan?.pullRequest, { branch: 'gitops-deploy/stag/accounts/1.6.0', base: 'main', merge: 'manual', labels: ['gitops-deploy', 'env:stag'], mergeTimeoutMinutes: 60 });
+    assert.ok(formatPlan(out.plan!).includes('Would proceed: commit, push to gitops-deploy/stag/accounts/1.6.0, open a pull request into main (a reviewer merges it; waits up to 60 min), wait for Argo CD accounts-stag, verify.'));
+    assert.deepEqual(w.pulls.calls, []);
   });
 
   it('merge: auto with no review required: merged by the run at once, no waiting', async () => {
