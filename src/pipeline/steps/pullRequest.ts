@@ -59,6 +59,7 @@ export async function awaitMerge(s: Resolved, ctx: StepContext<'pulls'>, first: 
     if (m.merged) return true;
     refusal = m.refusal;
     ctx.log(`pull request #${pr.number} cannot be merged yet: ${m.message}`);
+    if (/merge commits are not allowed/i.test(m.message)) ctx.log(`the repository does not allow merge commits; pull-request mode merges with a merge commit so the deploy commit keeps the run's trailers (allow merge commits, or merge #${pr.number} by hand)`, 'warn');
     return false;
   };
   if (tryMerge) {
