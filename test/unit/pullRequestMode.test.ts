@@ -106,6 +106,19 @@ describe('pull-request mode (git.mode: pull-request)', () => {
     assert.equal(out.pullRequest?.autoMerge, true);
   });
 
+  it('merge: auto without auto-merge on the repository: approved later, the run merges it itself once GitHub says clean (once per change)', async () => {
+    world('  mode: pull-request\n  merge: auto\n');
+    w.pulls.rules.autoMergeAllowed = false;
+    w.pulls.onPoll = (pr, polls) => {
+      if (polls === 3) w.pulls.approve(pr.number);
+    };
+    const out = await deploy();
+    assert.equal(out.kind, 'deployed', out.message);
+    assert.deepEqual(w.pulls.calls, ['create gitops-deploy/stag/accounts/1.6.0', 'merge #1', 'auto-merge #1', 'merge #1']);
+    assert.equal(out.pullRequest?.mergedBy, 'gitops-deploy');
+    assert.ok(w.events.some((e) => e.type === 'log' && e.message.includes('auto-merge could not be turned on for pull request #1: Auto merge is not allowed for this repository; a human must act on it')));
+  });
+
   it('closed unmerged: refused (exit 2), nothing deployed, the record says why', async () => {
     world('  mode: pull-request\n');
     const before = w.git.originText(w.valuesRel('stag'));

@@ -77,13 +77,15 @@ export async function awaitMerge(s: Resolved, ctx: StepContext<'pulls'>, first: 
         event('auto-merge-enabled', pr);
         ctx.log(refusal === 'review-required' ? `auto-merge is on, but a human must still approve pull request #${pr.number}: ${pr.htmlUrl}` : `auto-merge is on: GitHub merges pull request #${pr.number} once its required checks pass`, refusal === 'review-required' ? 'warn' : 'info');
       } else {
-        ctx.log(`auto-merge could not be turned on for pull request #${pr.number}: ${a.message}; a human must merge it: ${pr.htmlUrl}`, 'warn');
+        ctx.log(`auto-merge could not be turned on for pull request #${pr.number}: ${a.message}; a human must act on it (the run merges it once the rules allow): ${pr.htmlUrl}`, 'warn');
       }
     }
   }
   const minutes = s.target.env.git.mergeTimeoutMinutes;
   const deadline = ctx.clock.now().getTime() + minutes * 60_000;
   let announced: string | undefined;
+  /** The run already tried to merge since GitHub last said clean (one attempt per change to clean). */
+  let triedClean = false;
   for (;;) {
     pr = await pulls.get(pr.number, ctx.signal);
     if (pr.merged) {
@@ -98,7 +100,9 @@ export async function awaitMerge(s: Resolved, ctx: StepContext<'pulls'>, first: 
     }
     // merge: auto refused for a lost race (head or base moved), or the rules are met now (approved
     // before auto-merge could be turned on): try again.
-    if (tryMerge && !autoMerge && (refusal === 'head-changed' || pr.mergeableState === 'clean') && (await attemptMerge())) continue;
+    const cleanNow = pr.mergeableState === 'clean' && !triedClean;
+    triedClean = pr.mergeableState === 'clean';
+    if (tryMerge && !autoMerge && (refusal === 'head-changed' || cleanNow) && (await attemptMerge())) continue;
     const waitingFor = refusal ?? waitingForOf(pr);
     onRef(pullRequestRef(pr, { ...(autoMerge ? { autoMerge: true } : {}), ...(waitingFor ? { waitingFor } : {}) }));
     const key = `${waitingFor ?? ''}`;
