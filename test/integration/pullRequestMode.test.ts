@@ -201,7 +201,6 @@ describe('pull-request mode through the CLI (protected main)', function () {
       [/waiting for pull request #1 to be merged/, () => control(sb, 1, 'approve')],
       [/a human must merge rollback pull request #2/, () => control(sb, 2, 'approve')],
     ]);
-    if (process.env.PRMODE_DEBUG) console.log(r.out);
     assert.equal(r.code, 3, r.out);
     assert.match(r.out, /auto-merge is on, but a human must still approve pull request #1/);
     assert.match(r.out, /🔔 action-required: a human must merge rollback pull request #2 \(accounts 1\.6\.0 → 1\.4\.0 in stag\)/);
