@@ -31,6 +31,9 @@ import { resolveStep } from './steps/resolve';
 import { rollbackCommitStep, rollbackPushStep, rollbackSyncStep, rollbackValuesStep, rollbackRolloutStep, rollbackVerifyStep } from './steps/rollback';
 import { isResolved, oneLine, shortSha, type Resolved, type RunState } from './steps/state';
 import { validateStep } from './steps/validate';
+import { pullRequestPushStep, rollbackPullRequestStep } from './steps/pullRequest';
+import { pullRequestBody } from './github/pullBody';
+import { promotionBranch } from './github/pulls';
 import { preflightStep } from './steps/preflight';
 import { rolloutStep, verifyStep } from './steps/verify';
 
@@ -45,11 +48,15 @@ export function deploymentSteps(s: RunState): { before: Step<Resolved, any>[]; c
   const v = s.settings.config.verification;
   const syncMs = v.syncTimeoutSeconds * 1000 + MARGIN_MS;
   const rolloutMs = v.rolloutTimeoutSeconds * 1000 + MARGIN_MS;
+  // pull-request mode: the push opens a pull request and waits for its merge (git.mergeTimeoutMinutes).
+  const pr = isResolved(s) && s.target.env.git.mode === 'pull-request' ? s.target.env.git.mergeTimeoutMinutes * 60_000 + 4 * MARGIN_MS : undefined;
+  const push = pr ? { ...pullRequestPushStep, timeoutMs: pr } : pushStep;
+  const rollbackPush = pr ? { ...rollbackPullRequestStep, timeoutMs: pr } : rollbackPushStep;
   return {
     before: [validateStep, preflightStep],
-    change: [updateValuesStep, commitStep, pushStep, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.target.tag), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.target.tag)],
+    change: [updateValuesStep, commitStep, push, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.target.tag), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.target.tag)],
     // The rollback's sync may first have to wait for a stuck operation of the bad commit to end.
-    rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPushStep, { ...rollbackSyncStep, timeoutMs: 2 * v.syncTimeoutSeconds * 1000 + MARGIN_MS }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
+    rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPush, { ...rollbackSyncStep, timeoutMs: 2 * v.syncTimeoutSeconds * 1000 + MARGIN_MS }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
   };
 }
 
@@ -130,6 +137,7 @@ function buildPlan(s: Resolved, wouldProceed: boolean, refusal?: string): Deploy
     refusal,
     ...(s.estimate ? { estimate: s.estimate } : {}),
     ...(s.windowOverride ? { windowOverride: s.windowOverride } : {}),
+    ...(s.target.env.git.mode === 'pull-request' ? { pullRequest: { branch: promotionBranch(s.environment, s.service, s.target.tag), base: s.settings.config.git.branch, merge: s.target.env.git.merge, labels: s.target.env.git.labels, mergeTimeoutMinutes: s.target.env.git.mergeTimeoutMinutes } } : {}),
   };
 }
 
@@ -175,9 +183,16 @@ function manualFix(s: Resolved, failedAt: string | undefined, why: string | unde
   const ns = s.target.env.argocd.namespace;
   const dep = s.target.serviceConfig.deployment;
   const lines = [`ROLLBACK FAILED — a human is needed.`, `${s.service} in ${s.environment}: ${s.target.tag} (commit ${shortSha(s.commit)}) failed verification: ${s.cause}.`, `The automatic rollback failed at ${failedAt ?? 'an unknown step'}: ${why ?? 'no detail'}.`, 'Do this now:'];
-  if (s.rollbackPushed) {
+  const rpr = s.rollbackPullRequest;
+  if (!s.rollbackPushed && rpr && rpr.state === 'open' && !rpr.merged) {
+    lines.push(`  1. a human must merge rollback pull request #${rpr.number} (${s.service}: ${s.target.previousTag}): ${rpr.url}`);
+    lines.push(`  2. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.target.env.namespace}`);
+  } else if (s.rollbackPushed) {
     lines.push(`  1. origin already has the rollback commit ${s.rollbackCommit} (${s.service}: ${s.target.previousTag}); make Argo CD sync it: argocd app sync ${app} --revision ${s.rollbackCommit} (or the Argo CD UI)`);
     lines.push(`  2. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.target.env.namespace}`);
+  } else if (s.target.env.git.mode === 'pull-request') {
+    lines.push(`  1. set ${s.service} back to ${s.target.previousTag} in ${vf} on a branch and open a pull request into ${cfg.git.branch} (or: gitops-deploy fix ${s.service} --env ${s.environment})`);
+    lines.push(`  2. merge it; watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.target.env.namespace}`);
   } else {
     lines.push(`  1. set ${s.service} back to ${s.target.previousTag} in ${vf}`);
     lines.push(`  2. git commit -m "Rollback ${s.service} in ${s.environment}: ${s.target.tag} → ${s.target.previousTag}" -- ${vf}`);
@@ -249,7 +264,7 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
       s.checks.push(
         rb.status === 'succeeded'
           ? { name: 'rollback', status: 'passed', detail: `${s.target.previousTag} restored (commit ${shortSha(s.rollbackCommit)}) and verified` }
-          : { name: 'rollback', status: 'failed', failedStep: rb.step, detail: `the automatic rollback to ${s.target.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
+          : { name: 'rollback', status: 'failed', failedStep: rb.step, detail: `the automatic rollback to ${s.target.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : s.rollbackPullRequest?.state === 'open' ? ` (rollback pull request #${s.rollbackPullRequest.number} is open: ${s.rollbackPullRequest.url})` : ' (nothing of it reached origin)'}` },
       );
       if (rb.status === 'succeeded') {
         const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, ...failure, todo: `${s.target.previousTag} is back in ${s.environment} and verified. Fix ${s.target.tag} (see the failed checks) before deploying it again.` });
@@ -286,7 +301,8 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
       }
       return await rollBack({ status: 'failed', step: 'interrupted', message: s.cause, cause: { code: 'interrupted', text: s.cause! }, reports: [] } as unknown as RunResult, interrupted.phase === 'rolling-back' ? steps.rollback.slice(3) : steps.rollback);
     }
-    const changeSteps = resume === 'accept' || s.alreadyRunning ? verifyNow : resume === 'resume' ? steps.change.slice(3) : steps.change;
+    const changeSteps = resume === 'accept' || s.alreadyRunning ? verifyNow : resume === 'resume' ? steps.change.slice(s.pullRequest && !s.pushed ? 2 : 3) : steps.change;
+    if (s.target.env.git.mode === 'pull-request' && !s.pullRequest) s.pullRequestBody = pullRequestBody(buildPlan(s, true), { mode, runId: s.runId, reason: s.reason, actor: s.actor, merge: s.target.env.git.merge, mergeTimeoutMinutes: s.target.env.git.mergeTimeoutMinutes });
     const change = track(await runSteps(changeSteps, s, opts));
     if (change.status === 'succeeded') {
       const status = mode === 'rollback' ? 'rollback' : 'succeeded';
@@ -309,10 +325,32 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message, record: ref }, reports, clock);
     }
 
+    if (!s.pushed && s.pullRequest && !s.pullRequest.merged) {
+      // pull-request mode: the change is on its own branch; the deploy branch was not changed by this run.
+      const pr = s.pullRequest;
+      const code = change.cause?.code;
+      if (code === 'pull-request-closed') {
+        const message = `pull request #${pr.number} was closed without merging; nothing was deployed: ${pr.url}`;
+        const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: message, failedStep: change.step, causeCode: 'pull-request-closed', todo: 'Nothing was deployed. Deploy again when the change is wanted (a new pull request is opened).' });
+        return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: `${message}${recordOut.problem ? `; ${recordOut.problem}` : ''}`, record: ref }, reports, clock);
+      }
+      const open = `pull request #${pr.number} is still open (${pr.url})`;
+      const why = change.status === 'aborted' ? `interrupted while waiting for pull request #${pr.number} to be merged: ${change.message}` : code === 'pull-request-open' ? (change.cause?.text ?? open) : stepText(change);
+      const todo = `Nothing is deployed until ${open} is merged. Merge it and check with gitops-deploy verify ${s.service} --env ${s.environment}, or close it to drop the change.`;
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: why, failedStep: change.step, causeCode: change.status === 'aborted' ? 'interrupted' : (code ?? 'error'), todo });
+      const message = `${why}. ${todo}${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
+      if (change.status !== 'aborted') await notify('failed', message);
+      return outcome(s, { kind: 'failed-needs-human', exitCode: code === 'pull-request-open' ? EXIT_CODES.pullRequestOpen : EXIT_CODES.needsHuman, message, record: ref }, reports, clock);
+    }
+
     if (!s.pushed) {
       // Nothing reached origin, and the user's checkout was never touched: nothing to undo.
       if (change.status === 'aborted') {
         return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: `interrupted at ${change.step} before anything was pushed: ${change.message}; nothing changed on origin or in your checkout` }, reports, clock);
+      }
+      if (change.cause?.code === 'branch-protected') {
+        // origin refuses every direct push to the branch, a record's too: nothing changed, nothing to record.
+        return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: change.cause.text }, reports, clock);
       }
       const refused = change.status === 'refused';
       const why = refused ? (change.cause?.text ?? '') : stepText(change);
@@ -377,6 +415,8 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
         digest: st.digest,
         commit: st.pushed ? st.commit : undefined,
         rollbackCommit: st.rollbackPushed ? st.rollbackCommit : undefined,
+        ...(st.pullRequest ? { pullRequest: st.pullRequest } : {}),
+        ...(st.rollbackPullRequest ? { rollbackPullRequest: st.rollbackPullRequest } : {}),
         record: f.record,
         checks: st.checks as CheckResult[],
         steps,

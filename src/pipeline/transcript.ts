@@ -77,7 +77,9 @@ export function formatEvidence(checks: readonly CheckResult[] | undefined): stri
 export function formatPlan(plan: DeploymentPlan): string[] {
   const lines = [`Plan: ${plan.service} ${plan.previousTag} → ${plan.tag} in ${plan.environment}${plan.digest ? ` (${plan.digest})` : ''}`, '', 'Values file change:', indent(plan.diff.trimEnd()), '', 'Commit message:', indent(plan.commitMessage.trimEnd()), '', 'Checks:'];
   for (const c of plan.checks) lines.push(`    ${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗ would fail' : c.status === 'warning' ? '!' : '-'} ${c.name}: ${c.detail ?? ''}`);
-  lines.push('', plan.wouldProceed ? `Would proceed: commit, push, wait for Argo CD ${plan.application}, verify.` : 'Would be refused.');
+  const pr = plan.pullRequest;
+  const change = pr ? `commit, push to ${pr.branch}, open a pull request into ${pr.base} (${pr.merge === 'auto' ? 'merged by the run when the branch rules allow' : 'a reviewer merges it'}; waits up to ${pr.mergeTimeoutMinutes} min)` : 'commit, push';
+  lines.push('', plan.wouldProceed ? `Would proceed: ${change}, wait for Argo CD ${plan.application}, verify.` : 'Would be refused.');
   return lines;
 }
 
@@ -90,9 +92,11 @@ export function formatOutcome(o: PipelineOutcome): string[] {
   const rest = o.message.split('\n').slice(1);
   if (o.kind === 'failed-needs-human' && o.manualFix) lines.push(...o.manualFix.split('\n').map((l) => `  ${l}`));
   else if (rest.length) lines.push(...rest);
+  if (o.pullRequest) lines.push(`  pull request: #${o.pullRequest.number} ${o.pullRequest.merged ? 'merged' : o.pullRequest.state === 'open' ? 'open' : 'closed without merging'}: ${o.pullRequest.url}`);
+  if (o.rollbackPullRequest) lines.push(`  rollback pull request: #${o.rollbackPullRequest.number} ${o.rollbackPullRequest.merged ? 'merged' : o.rollbackPullRequest.state === 'open' ? 'open — a human must merge it' : 'closed without merging'}: ${o.rollbackPullRequest.url}`);
   if (o.commit) lines.push(`  commit: ${o.commit}`);
   if (o.rollbackCommit) lines.push(`  rollback commit: ${o.rollbackCommit}`);
-  if (o.record) lines.push(`  record: ${o.record.path}${o.record.pushed ? '' : ' (not pushed)'}`);
+  if (o.record) lines.push(`  record: ${o.record.path}${o.record.pushed ? '' : ' (not pushed)'}${o.record.pullRequest ? ` (pull request #${o.record.pullRequest.number}${o.record.pullRequest.merged ? ', merged' : ' — a human must merge it'}: ${o.record.pullRequest.url})` : ''}`);
   if (o.rollbackCommand) lines.push(`  to roll back: ${o.rollbackCommand}`);
   if (o.decision) lines.push(...decisionLines(o.decision));
   return lines;
