@@ -1,8 +1,10 @@
 import type * as http from 'node:http';
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import { sendJson } from './http';
 import type { Faults } from './faults';
-import { git } from './git';
+import { git, SANDBOX_GIT_IDENTITY } from './git';
+import { GhError, MERGE_METHODS, normalizeGithub, Pulls, type GithubSettings, type MergeMethod } from './pulls';
 
 const iso = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -27,7 +29,9 @@ interface Run {
   actor: string;
 }
 
-export interface GithubOptions { owner: string; repo: string; token: string; user: string; originDir: string; protectedEnvironments: string[]; environments: string[]; runStepSeconds: () => number; faults: Faults; baseUrl: () => string; log: (s: string) => void }
+export interface GithubOptions { owner: string; repo: string; token: string; user: string; originDir: string; protectedEnvironments: string[]; environments: string[]; runStepSeconds: () => number; faults: Faults; baseUrl: () => string; log: (s: string) => void;
+  /** The repository's settings and main's branch protection (scenario `github:`; default unprotected). */
+  settings?: () => GithubSettings }
 
 /** A small GitHub REST API: repository, deployments and statuses, workflow dispatch, runs, jobs and environment reviews. */
 export class GithubApi {
@@ -43,11 +47,19 @@ export class GithubApi {
   /** Every request received (method and path), in order: tests count what a client asked for. */
   readonly requests: { method: string; path: string }[] = [];
 
+  /** Pull requests, reviews, statuses, branch protection, auto-merge (sandbox/pulls.ts). */
+  readonly pulls: Pulls;
+  private readonly settingsOf: () => GithubSettings;
+
   constructor(private readonly o: GithubOptions) {
     o.environments.forEach((e, i) => this.envIds.set(e, 161088068 + i));
+    const unprotected = normalizeGithub(undefined);
+    this.settingsOf = o.settings ?? (() => unprotected);
+    this.pulls = new Pulls({ owner: o.owner, repo: o.repo, originDir: o.originDir, user: o.user, settings: this.settingsOf, baseUrl: o.baseUrl, userJson: (l) => this.user(l), log: o.log });
   }
 
   stop(): void {
+    this.pulls.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -69,6 +81,7 @@ export class GithubApi {
   }
 
   private user(login = this.o.user): Record<string, unknown> {
+    if (login === Pulls.REVIEWER) return { login, id: 583232, node_id: 'MDQ6VXNlcjU4MzIzMg==', type: 'User', site_admin: false, url: `${this.o.baseUrl()}/users/${login}`, html_url: `https://github.com/${login}`, avatar_url: 'https://avatars.githubusercontent.com/u/583232?v=4' };
     return { login, id: 583231, node_id: 'MDQ6VXNlcjU4MzIzMQ==', type: 'User', site_admin: false, url: `${this.o.baseUrl()}/users/${login}`, html_url: `https://github.com/${login}`, avatar_url: `https://avatars.githubusercontent.com/u/583231?v=4` };
   }
 
@@ -87,6 +100,7 @@ export class GithubApi {
       } else sendJson(res, code, data, { ...headers, 'Content-Type': 'application/json; charset=utf-8' });
     };
     const fail = (code: number, message: string, extra: Record<string, unknown> = {}): void => send(code, { message, documentation_url: 'https://docs.github.com/rest', status: String(code), ...extra });
+    if (url.pathname.startsWith('/sandbox/github/')) return this.control(method, url, body, send);
     const auth = String(req.headers.authorization ?? '');
     const m = /^(?:token|bearer)\s+(.+)$/i.exec(auth);
     if (!m || m[1] !== this.o.token) return fail(401, 'Bad credentials');
@@ -114,6 +128,7 @@ export class GithubApi {
         return fail(400, 'Problems parsing JSON');
       }
     }
+    if (p === '/graphql' && method === 'POST') return send(200, await this.graphql(input));
     if (p === '/user' && method === 'GET') return send(200, { ...this.user(), name: 'Sandbox User', email: 'sandbox-user@gitops.invalid' });
     const prefix = `/repos/${this.o.owner}/${this.o.repo}`;
     if (!p.startsWith(prefix)) return fail(404, 'Not Found');
@@ -121,7 +136,7 @@ export class GithubApi {
     let x: RegExpExecArray | null;
 
     if (rest === '' && method === 'GET') {
-      return send(200, { id: 123456789, node_id: 'R_sandbox', name: this.o.repo, full_name: `${this.o.owner}/${this.o.repo}`, private: true, owner: { ...this.user(this.o.owner), type: 'Organization' }, html_url: this.html, url: this.repoUrl, default_branch: 'main', clone_url: `file://${this.o.originDir}`, visibility: 'private', permissions: { admin: false, maintain: true, push: true, triage: true, pull: true } });
+      return send(200, { id: 123456789, node_id: 'R_sandbox', name: this.o.repo, full_name: `${this.o.owner}/${this.o.repo}`, private: true, owner: { ...this.user(this.o.owner), type: 'Organization' }, html_url: this.html, url: this.repoUrl, default_branch: 'main', clone_url: `file://${this.o.originDir}`, visibility: 'private', permissions: { admin: false, maintain: true, push: true, triage: true, pull: true }, ...this.repoSettings() });
     }
     if (rest === '/environments' && method === 'GET') {
       const envs = [...this.envIds.keys()].map((n) => ({ ...this.env(n), protection_rules: this.o.protectedEnvironments.includes(n) ? [{ id: 1, node_id: 'GA_1', type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: this.user() }] }] : [] }));
@@ -238,8 +253,267 @@ export class GithubApi {
       }
       if (sub === '/approvals' && method === 'GET') return send(200, run.reviews.map((r) => ({ state: r.state, comment: r.comment, user: this.user(r.user), environments: [this.env(run.environment ?? '')] })));
     }
+    try {
+      const r = await this.pullRoutes(method, rest, input, url);
+      if (r) return send(r[0], r[1]);
+    } catch (e) {
+      if (e instanceof GhError) return fail(e.status, e.message, e.extra);
+      throw e;
+    }
     return fail(404, 'Not Found');
   };
+
+  private settings(): GithubSettings {
+    return this.settingsOf();
+  }
+
+  /** The repository's merge settings, as GET /repos/{o}/{r} shows them. */
+  private repoSettings(): Record<string, unknown> {
+    const g = this.settings();
+    return { allow_merge_commit: g.mergeMethods.includes('merge'), allow_squash_merge: g.mergeMethods.includes('squash'), allow_rebase_merge: g.mergeMethods.includes('rebase'), allow_auto_merge: g.autoMerge, delete_branch_on_merge: g.deleteBranchOnMerge, allow_update_branch: false };
+  }
+
+  /** Pull requests, reviews, labels, statuses, check runs and branches: [status, body] or undefined (404). */
+  private async pullRoutes(method: string, rest: string, input: any, url: URL): Promise<[number, unknown] | undefined> {
+    const P = this.pulls;
+    let x: RegExpExecArray | null;
+    if (rest === '/pulls') {
+      if (method === 'POST') return [201, await P.json(await P.create(input ?? {}, this.o.user))];
+      if (method === 'GET') {
+        const state = url.searchParams.get('state') ?? 'open';
+        if (!['open', 'closed', 'all'].includes(state)) throw new GhError(422, 'Validation Failed', { errors: [{ resource: 'Issue', field: 'state', code: 'invalid' }] });
+        let list = P.pulls.filter((p) => state === 'all' || p.state === state);
+        const head = url.searchParams.get('head');
+        if (head) {
+          const [owner, branch] = head.includes(':') ? [head.slice(0, head.indexOf(':')), head.slice(head.indexOf(':') + 1)] : [head, undefined];
+          list = owner !== this.o.owner ? [] : branch === undefined ? list : list.filter((p) => p.head === branch);
+        }
+        const base = url.searchParams.get('base');
+        if (base) list = list.filter((p) => p.base === base);
+        list = [...list].sort((a, b) => b.number - a.number);
+        if (url.searchParams.get('direction') === 'asc') list.reverse();
+        return [200, await Promise.all(this.paginate(list, url).map((p) => P.json(p)))];
+      }
+    }
+    if ((x = /^\/pulls\/(\d+)(\/.*)?$/.exec(rest))) {
+      const pr = P.find(Number(x[1]));
+      const sub = x[2] ?? '';
+      if (sub === '' && method === 'GET') return [200, await P.json(pr)];
+      if (sub === '' && method === 'PATCH') return [200, await P.json(await P.update(pr.number, input ?? {}))];
+      if (sub === '/merge' && method === 'GET') return pr.merged_at ? [204, undefined] : [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/pulls/pulls#check-if-a-pull-request-has-been-merged', status: '404' }];
+      if (sub === '/merge' && method === 'PUT') return [200, await P.merge(pr.number, input ?? {}, this.o.user)];
+      if (sub === '/update-branch' && method === 'PUT') {
+        await P.updateBranch(pr.number, input?.expected_head_sha, this.o.user);
+        return [202, { message: 'Updating pull request branch.', url: `${this.html}/pull/${pr.number}` }];
+      }
+      if (sub === '/reviews' && method === 'GET') return [200, this.paginate(pr.reviews, url).map((r) => P.reviewJson(pr, r))];
+      if (sub === '/reviews' && method === 'POST') return [200, P.reviewJson(pr, await P.review(pr.number, this.o.user, input?.event, input?.body, input?.commit_id))];
+      if (sub === '/commits' && method === 'GET') {
+        const { head, base } = await P.heads(pr);
+        const log = (await git(['--git-dir', this.o.originDir, 'log', '--reverse', '--format=%H%x00%s%x00%an%x00%aI', `${pr.frozenBase ?? base}..${head}`])).split('\n').filter(Boolean);
+        return [200, log.map((l) => {
+          const [sha, message, name, date] = l.split('\0');
+          return { sha, node_id: `C_${sha}`, url: `${this.repoUrl}/commits/${sha}`, html_url: `${this.html}/commit/${sha}`, commit: { message, author: { name, date }, committer: { name, date } } };
+        })];
+      }
+    }
+    if ((x = /^\/issues\/(\d+)\/labels(?:\/([^/]+))?$/.exec(rest))) {
+      const n = Number(x[1]);
+      const pr = P.find(n);
+      if (!x[2] && method === 'GET') return [200, pr.labels.map((l) => P.labelJson(l))];
+      if (!x[2] && (method === 'POST' || method === 'PUT')) {
+        const names: unknown = Array.isArray(input) ? input : input?.labels;
+        if (!Array.isArray(names) || names.some((l) => typeof l !== 'string' && typeof l?.name !== 'string')) throw new GhError(422, 'Invalid request.\n\nFor \'links/0/schema\', nil is not an array.');
+        const list = names.map((l: string | { name: string }) => (typeof l === 'string' ? l : l.name));
+        if (method === 'PUT') for (const l of [...pr.labels]) P.removeLabel(n, l);
+        return [200, P.addLabels(n, list).map((l) => P.labelJson(l))];
+      }
+      if (x[2] && method === 'DELETE') return [200, P.removeLabel(n, decodeURIComponent(x[2])).map((l) => P.labelJson(l))];
+    }
+    if ((x = /^\/statuses\/([^/]+)$/.exec(rest)) && method === 'POST') return [201, P.statusJson(await P.addStatus(x[1], input ?? {}, this.o.user))];
+    if ((x = /^\/commits\/(.+)\/(status|statuses|check-runs)$/.exec(rest)) && method === 'GET') {
+      const ref = decodeURIComponent(x[1]);
+      const sha = await P.revParse(/^[0-9a-f]{40}$/.test(ref) ? ref : `refs/heads/${ref}`) ?? await P.revParse(ref);
+      if (!sha) throw new GhError(422, `No commit found for SHA: ${ref}`);
+      if (x[2] === 'statuses') return [200, this.paginate(P.statusesFor(sha), url).map((s) => P.statusJson(s))];
+      if (x[2] === 'check-runs') {
+        let runs = P.checkRunsFor(sha);
+        const name = url.searchParams.get('check_name');
+        const status = url.searchParams.get('status');
+        if (name) runs = runs.filter((c) => c.name === name);
+        if (status) runs = runs.filter((c) => c.status === status);
+        return [200, { total_count: runs.length, check_runs: this.paginate(runs, url).map((c) => P.checkRunJson(c)) }];
+      }
+      const latest = new Map<string, ReturnType<Pulls['statusesFor']>[number]>();
+      for (const s of P.statusesFor(sha)) if (!latest.has(s.context)) latest.set(s.context, s);
+      const list = [...latest.values()];
+      const state = list.some((s) => s.state === 'error' || s.state === 'failure') ? 'failure' : !list.length || list.some((s) => s.state === 'pending') ? 'pending' : 'success';
+      return [200, { state, statuses: list.map((s) => P.statusJson(s)), sha, total_count: list.length, repository: { id: 123456789, name: this.o.repo, full_name: `${this.o.owner}/${this.o.repo}` }, commit_url: `${this.repoUrl}/commits/${sha}`, url: `${this.repoUrl}/commits/${sha}/status` }];
+    }
+    if (rest === '/check-runs' && method === 'POST') throw new GhError(403, 'You must authenticate via a GitHub App.');
+    if ((x = /^\/branches\/([^/]+)(\/protection)?$/.exec(rest)) && method === 'GET') {
+      const branch = decodeURIComponent(x[1]);
+      const sha = await P.revParse(`refs/heads/${branch}`);
+      if (!sha) throw new GhError(404, 'Branch not found');
+      const g = this.settings();
+      const protectedBranch = branch === 'main' && g.protectedBranch;
+      if (x[2]) {
+        if (!protectedBranch) throw new GhError(404, 'Branch not protected');
+        return [200, P.protectionJson(branch)];
+      }
+      return [200, {
+        name: branch, commit: { sha, node_id: `C_${sha}`, url: `${this.repoUrl}/commits/${sha}`, html_url: `${this.html}/commit/${sha}` },
+        _links: { self: `${this.repoUrl}/branches/${branch}`, html: `${this.html}/tree/${branch}` }, protected: protectedBranch,
+        protection: { enabled: protectedBranch, required_status_checks: { enforcement_level: protectedBranch && g.requiredChecks.length ? 'non_admins' : 'off', contexts: protectedBranch ? g.requiredChecks : [], checks: (protectedBranch ? g.requiredChecks : []).map((context) => ({ context, app_id: null })) } },
+        protection_url: `${this.repoUrl}/branches/${branch}/protection`,
+      }];
+    }
+    return undefined;
+  }
+
+  /**
+   * The GraphQL API, as far as pull-request mode needs it: the mutations enablePullRequestAutoMerge
+   * and disablePullRequestAutoMerge (input inline or as a variable), and the query
+   * repository(owner, name) { pullRequest(number) } / node(id). Answers carry every field of the
+   * pull request below whatever the selection set asks (the selection set is not applied).
+   */
+  private async graphql(input: any): Promise<Record<string, unknown>> {
+    const query = typeof input?.query === 'string' ? input.query : '';
+    const vars: Record<string, unknown> = input?.variables && typeof input.variables === 'object' ? input.variables : {};
+    const value = (raw: string | undefined): unknown => {
+      if (raw === undefined) return undefined;
+      if (raw.startsWith('$')) return vars[raw.slice(1)];
+      if (raw.startsWith('"')) return JSON.parse(raw);
+      if (/^\d+$/.test(raw)) return Number(raw);
+      return raw;
+    };
+    const args = (text: string): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const m of text.matchAll(/(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|[\w.]+)/g)) out[m[1]] = value(m[2]);
+      return out;
+    };
+    const prNode = async (p: ReturnType<Pulls['find']>): Promise<Record<string, unknown>> => {
+      const ev = await this.pulls.evaluate(p);
+      return {
+        __typename: 'PullRequest', id: this.pulls.nodeId(p), number: p.number, title: p.title, url: `${this.html}/pull/${p.number}`, state: p.merged_at ? 'MERGED' : p.state === 'open' ? 'OPEN' : 'CLOSED', merged: Boolean(p.merged_at),
+        mergeable: ev.mergeable === null ? 'UNKNOWN' : ev.mergeable ? 'MERGEABLE' : 'CONFLICTING', mergeStateStatus: ev.mergeable_state.toUpperCase(), reviewDecision: ev.reviewDecision, headRefName: p.head, headRefOid: ev.head, baseRefName: p.base,
+        autoMergeRequest: p.auto_merge ? { enabledAt: p.auto_merge.enabled_at, mergeMethod: p.auto_merge.merge_method.toUpperCase(), commitHeadline: p.auto_merge.commit_title, commitBody: p.auto_merge.commit_message, enabledBy: { login: p.auto_merge.enabled_by } } : null,
+        mergeCommit: p.merge_commit_sha ? { oid: p.merge_commit_sha } : null,
+      };
+    };
+    const m = /\b(enablePullRequestAutoMerge|disablePullRequestAutoMerge)\s*\(\s*input\s*:\s*(\{[^}]*\}|\$\w+)\s*\)/.exec(query);
+    if (m) {
+      const name = m[1];
+      const at = query.slice(0, m.index).split('\n');
+      const locations = [{ line: at.length, column: at[at.length - 1].length + 1 }];
+      const given = m[2].startsWith('$') ? (vars[m[2].slice(1)] as Record<string, unknown> | undefined) ?? {} : args(m[2].slice(1, -1));
+      const err = (type: string, message: string): Record<string, unknown> => ({ data: { [name]: null }, errors: [{ type, path: [name], locations, message }] });
+      const id = String(given.pullRequestId ?? '');
+      const pr = this.pulls.byNodeId(id);
+      if (!pr) return err('NOT_FOUND', `Could not resolve to a node with the global id of '${id}'.`);
+      try {
+        if (name === 'enablePullRequestAutoMerge') {
+          const method = String(given.mergeMethod ?? 'MERGE').toLowerCase() as MergeMethod;
+          if (!MERGE_METHODS.includes(method)) return { errors: [{ path: [name], extensions: { code: 'argumentLiteralsIncompatible' }, locations, message: `Argument 'mergeMethod' on InputObject 'EnablePullRequestAutoMergeInput' has an invalid value (${String(given.mergeMethod)}). Expected type 'PullRequestMergeMethod'.` }] };
+          if (given.expectedHeadOid !== undefined && given.expectedHeadOid !== (await this.pulls.heads(pr)).head) return err('UNPROCESSABLE', 'Head sha didn\'t match expected head sha');
+          await this.pulls.enableAutoMerge(pr, method, this.o.user, given.commitHeadline as string | undefined, given.commitBody as string | undefined);
+        } else this.pulls.disableAutoMerge(pr);
+      } catch (e) {
+        if (e instanceof GhError) return err('UNPROCESSABLE', e.message);
+        throw e;
+      }
+      return { data: { [name]: { clientMutationId: given.clientMutationId ?? null, actor: { login: this.o.user }, pullRequest: await prNode(pr) } } };
+    }
+    const repo = /\brepository\s*\(([^)]*)\)\s*\{[^]*?\bpullRequest\s*\(([^)]*)\)/.exec(query);
+    if (repo) {
+      const r = args(repo[1]);
+      const n = Number(args(repo[2]).number);
+      if (r.owner !== this.o.owner || r.name !== this.o.repo) return { data: { repository: null }, errors: [{ type: 'NOT_FOUND', path: ['repository'], message: `Could not resolve to a Repository with the name '${String(r.owner)}/${String(r.name)}'.` }] };
+      const pr = this.pulls.pulls.find((p) => p.number === n);
+      if (!pr) return { data: { repository: { pullRequest: null } }, errors: [{ type: 'NOT_FOUND', path: ['repository', 'pullRequest'], message: `Could not resolve to a PullRequest with the number of ${n}.` }] };
+      return { data: { repository: { pullRequest: await prNode(pr) } } };
+    }
+    const node = /\bnode\s*\(([^)]*)\)/.exec(query);
+    if (node) {
+      const id = String(args(node[1]).id ?? '');
+      const pr = this.pulls.byNodeId(id);
+      return pr ? { data: { node: await prNode(pr) } } : { data: { node: null }, errors: [{ type: 'NOT_FOUND', path: ['node'], message: `Could not resolve to a node with the global id of '${id}'.` }] };
+    }
+    return { errors: [{ message: 'sandbox: this GraphQL document is not served (enablePullRequestAutoMerge, disablePullRequestAutoMerge, repository.pullRequest, node)' }] };
+  }
+
+  /**
+   * The sandbox's control endpoints (no token: a test or the demo acting as a person):
+   * GET /sandbox/github/events?after=N&timeoutMs=M, GET /sandbox/github/pulls,
+   * POST /sandbox/github/pulls/{n}/approve|request-changes|merge|close|check, POST /sandbox/github/commit.
+   */
+  private async control(method: string, url: URL, body: Buffer, send: (code: number, data: unknown) => void): Promise<void> {
+    const P = this.pulls;
+    let input: any = {};
+    if (body.length) {
+      try {
+        input = JSON.parse(body.toString('utf8'));
+      } catch {
+        return send(400, { message: 'body must be JSON' });
+      }
+    }
+    const p = url.pathname.replace(/\/+$/, '').slice('/sandbox/github'.length);
+    let x: RegExpExecArray | null;
+    try {
+      if (p === '/events' && method === 'GET') {
+        const after = Number(url.searchParams.get('after') ?? 0);
+        const timeoutMs = Math.min(60_000, Math.max(0, Number(url.searchParams.get('timeoutMs') ?? 20_000)));
+        const events = await P.eventsAfter(after, timeoutMs);
+        return send(200, { events, last: P.log.at(-1)?.id ?? 0 });
+      }
+      if (p === '/pulls' && method === 'GET') return send(200, await Promise.all(P.pulls.map((pr) => P.json(pr))));
+      if ((x = /^\/pulls\/(\d+)\/(approve|request-changes|merge|close|check)$/.exec(p)) && method === 'POST') {
+        const n = Number(x[1]);
+        const pr = P.find(n);
+        const user = typeof input.user === 'string' && input.user ? input.user : Pulls.REVIEWER;
+        if (x[2] === 'approve') return send(200, P.reviewJson(pr, await P.review(n, user, 'APPROVE', input.body ?? 'Approved (sandbox reviewer).')));
+        if (x[2] === 'request-changes') return send(200, P.reviewJson(pr, await P.review(n, user, 'REQUEST_CHANGES', input.body ?? 'Changes requested (sandbox reviewer).')));
+        if (x[2] === 'merge') return send(200, await P.merge(n, { merge_method: input.merge_method, ...(input.sha ? { sha: input.sha } : {}) }, user));
+        if (x[2] === 'close') {
+          await P.close(pr);
+          return send(200, await P.json(pr));
+        }
+        const state = input.state ?? input.conclusion ?? 'success';
+        if (!['success', 'failure', 'pending'].includes(state)) return send(400, { message: 'state must be success|failure|pending' });
+        const names: string[] = input.name ? [String(input.name)] : this.settings().requiredChecks;
+        if (!names.length) return send(400, { message: 'name is required (the scenario requires no checks)' });
+        const { head } = await P.heads(pr);
+        return send(200, names.map((nm) => P.checkRunJson(P.addCheckRun(head, nm, state))));
+      }
+      if (p === '/commit' && method === 'POST') return send(201, await this.commitDirect(input));
+    } catch (e) {
+      if (e instanceof GhError) return send(e.status, { message: e.message, ...e.extra });
+      throw e;
+    }
+    return send(404, { message: 'sandbox control: GET /sandbox/github/events?after=N&timeoutMs=M, GET /sandbox/github/pulls, POST /sandbox/github/pulls/{n}/approve|request-changes|merge|close|check, POST /sandbox/github/commit' });
+  }
+
+  /** Commits one file on a branch of origin directly (an admin or another team; protection does not apply). */
+  private async commitDirect(input: { branch?: unknown; path?: unknown; content?: unknown; message?: unknown }): Promise<{ sha: string; branch: string }> {
+    const branch = typeof input.branch === 'string' && input.branch ? input.branch : 'main';
+    if (typeof input.path !== 'string' || !input.path || input.path.startsWith('/') || input.path.split('/').includes('..') || typeof input.content !== 'string') throw new GhError(400, 'path (relative) and content are required strings');
+    const od = this.o.originDir;
+    const parent = await this.pulls.revParse(`refs/heads/${branch}`);
+    if (!parent) throw new GhError(404, 'Branch not found');
+    const blob = (await git(['--git-dir', od, 'hash-object', '-w', '--stdin'], { input: input.content })).trim();
+    const index = `${od}/sandbox-index-${process.pid}-${Date.now()}`;
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      await git(['--git-dir', od, 'read-tree', parent], { env });
+      await git(['--git-dir', od, 'update-index', '--add', '--cacheinfo', `100644,${blob},${input.path}`], { env });
+      const tree = (await git(['--git-dir', od, 'write-tree'], { env })).trim();
+      const sha = (await git(['--git-dir', od, ...SANDBOX_GIT_IDENTITY, 'commit-tree', tree, '-p', parent, '-m', typeof input.message === 'string' && input.message ? input.message : `Update ${input.path}`])).trim();
+      await git(['--git-dir', od, 'update-ref', `refs/heads/${branch}`, sha, parent]);
+      return { sha, branch };
+    } finally {
+      fs.rmSync(index, { force: true });
+    }
+  }
 
   private paginate<X>(list: X[], url: URL): X[] {
     const per = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));

@@ -12,6 +12,7 @@ import { EcrApi } from './ecr';
 import { OciApi } from './oci';
 import { FakePrometheus, startRealPrometheus, type RealPrometheus } from './prometheus';
 import { GithubApi } from './github';
+import { installBranchProtection } from './pulls';
 import { Registry, generateKeys, REGION, type KeyPair } from './registry';
 import { LocalSigstore } from './sigstore';
 import { createRepo } from './repo';
@@ -236,7 +237,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     servers.push(promServer);
     const gh = new GithubApi({
       owner: 'acme', repo: 'gitops', token: githubToken, user: 'sandbox-user', originDir, protectedEnvironments: scenario.protectedEnvironments, environments: scenario.envOrder,
-      runStepSeconds: () => scenario.timing.runStepSeconds, faults: faults.github, baseUrl: () => github.url, log,
+      runStepSeconds: () => scenario.timing.runStepSeconds, faults: faults.github, baseUrl: () => github.url, log, settings: () => scenario.github,
     });
     const github = await listen(gh.handle, log, 'github');
     servers.push(github);
@@ -269,12 +270,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       kubernetes: kube.url, ecr: ecr.url, layers: `${ecr.url}/layers`, prometheus: real?.url ?? promServer.url, fakePrometheus: promServer.url, github: github.url, services: services.url, oci: oci.url,
     };
     const repo = await createRepo(dir, scenario, { ecr: ecr.url, oci: oci.url, registryType: scenario.registry.type, prometheus: endpoints.prometheus, github: github.url, kubeconfig: kubeconfigPath, context: 'sandbox', owner: 'acme', repo: 'gitops' }, keys.trusted.publicPem, (s, t) => registry.find(s, { imageTag: t })?.digest, sigstore.trustedRoot());
+    // Protection goes on once the seed is pushed: from now on main moves only by a pull request's merge.
+    installBranchProtection(repo.originDir, scenario.github);
     const w = new World(scenario, registry, repo.originDir, log);
     await w.init(repo.head);
     world = w;
     kubeApi = new KubeApi({ world: w, faults: faults.kubernetes, auth: kubeAuth, log, serverUrl: () => kube.url, switches, denied });
     prom = new FakePrometheus(w, faults.prometheus);
     for (const ev of ['run-updated', 'deployment-created', 'deployment-status']) gh.events.on(ev, (...a: unknown[]) => w.events.emit(ev, ...a));
+    gh.pulls.events.on('pull-request', (e: unknown) => w.events.emit('pull-request', e));
     const pushImage = (service: string, tag: string, spec: ImageSpec = {}): { digest: string; pushedAt: string } => {
       if (!/^[a-z][a-z0-9-]*$/.test(service)) throw new Error(`bad service name "${service}"`);
       if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) throw new Error(`bad tag "${tag}": a Docker tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
@@ -336,6 +340,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         scenario.registry = { ...next.registry, type: scenario.registry.type };
         scenario.timing = { ...next.timing, ...(s.timing ?? {}) };
         scenario.trafficRps = next.trafficRps;
+        if (s.github !== undefined) {
+          scenario.github = next.github;
+          installBranchProtection(repo.originDir, scenario.github);
+        }
         registry.load(scenario);
         for (const api of Object.keys(faults) as FaultApi[]) {
           faults[api].clear();

@@ -37,15 +37,18 @@ function deepMerge(a: any, b: any): any {
 export function configText(s: NormalizedScenario, e: RepoEndpoints): string {
   // `config.argocd` (e.g. { url }) is a scenario shorthand: merged into every environment's argocd
   // settings, since the config file keeps them per environment.
-  const { argocd, ...rest } = s.config as { argocd?: Record<string, unknown> } & Record<string, unknown>;
+  // `config.perEnvironment` ({prod: {git: {mode: pull-request}}}) is deep-merged into the named
+  // environment's entry, where a `config.environments` list would replace the generated one whole.
+  const { argocd, perEnvironment, ...rest } = s.config as { argocd?: Record<string, unknown>; perEnvironment?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  for (const env of Object.keys(perEnvironment ?? {})) if (!s.envOrder.includes(env)) throw new Error(`scenario: config.perEnvironment.${env} is not an environment (${s.envOrder.join(', ')})`);
   const config = deepMerge({
-    environments: s.envOrder.map((env) => ({
+    environments: s.envOrder.map((env) => deepMerge({
       name: env,
       namespace: s.namespaces[env],
       kubeContext: e.context,
       argocd: { namespace: 'argocd', application: '{service}-{env}', ...(argocd ?? {}) },
       ...(env === 'prod' ? { requireReason: true, window: { timeZone: 'America/New_York', blocked: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] } } : {}),
-    })),
+    }, perEnvironment?.[env])),
     tagPath: 'auto',
     registry: e.registryType === 'oci' && e.oci ? { type: 'oci', url: e.oci } : { region: REGION, endpoint: e.ecr, registryId: REGISTRY_ID },
     // Keyless from the release workflow, like a real team; cosign.pub for key-signed images; the

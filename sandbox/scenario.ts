@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import YAML from 'yaml';
+import { normalizeGithub, type GithubSettings, type GithubSpec } from './pulls';
 
 /** How the sandbox signs an image: a cosign v3 bundle referrer with the key, the classic .sig tag, a keyless bundle (local Fulcio/Rekor), or not at all. */
 export type SignatureForm = 'bundle' | 'classic' | 'keyless' | 'none';
@@ -108,6 +109,8 @@ export interface Scenario {
   trafficRps?: number;
   /** Tags pushed to the registry on a schedule while the sandbox runs. */
   pushes?: PushSpec[];
+  /** The GitHub repository's settings and main's branch protection (pull requests, reviews, required checks, auto-merge). */
+  github?: GithubSpec;
 }
 
 export interface NormalizedScenario {
@@ -124,6 +127,7 @@ export interface NormalizedScenario {
   config: Record<string, unknown>;
   trafficRps: number;
   pushes: PushSpec[];
+  github: GithubSettings;
 }
 
 export const DEFAULT_TIMING: Timing = { podReadySeconds: 0.3, syncSeconds: 0.2, progressDeadlineSeconds: 10, runStepSeconds: 0.5 };
@@ -157,6 +161,9 @@ export const DEMO_SCENARIO: Scenario = {
     stag: { accounts: '1.4.0', cards: '2.1.0', loans: '0.9.3', gateway: '3.0.1' },
     prod: { accounts: '1.3.0', cards: '2.1.0', loans: '0.9.2', gateway: '3.0.1' },
   },
+  // main stays unprotected (dev and stag deploy by push); a promotion by pull request still gets a
+  // reviewer and CI: `protectedBranch: true` protects main for every environment (README).
+  github: { protectedBranch: false, requiredChecks: ['validate'], autoMerge: true, autoApproveSeconds: 20, checksSucceedSeconds: 5 },
 };
 
 export function loadScenarioFile(file: string): Scenario {
@@ -213,6 +220,7 @@ export function normalizeScenario(input: Scenario | undefined, overrides: Partia
     protectedEnvironments: s.protectedEnvironments ?? ['prod'],
     config: s.config ?? {},
     trafficRps: s.trafficRps ?? 20,
+    github: normalizeGithub(s.github),
     pushes: (s.pushes ?? []).map((p, i) => {
       if (!p || typeof p.service !== 'string' || !/^[a-z][a-z0-9-]*$/.test(p.service)) throw new Error(`scenario: pushes[${i}].service must be a service name`);
       if (typeof p.tag !== 'string' && typeof p.tag !== 'number') throw new Error(`scenario: pushes[${i}].tag is required`);
