@@ -263,7 +263,7 @@ function firstLine(s: string): string {
 }
 
 /** What a notification button does, by identity; its label is for people (and may change). */
-export type ActionId = 'logs' | 'events' | 'retry-sync' | 'argocd' | 'record' | 'output' | 'more' | 'fix-rollback' | DecisionActionId | CredentialKind;
+export type ActionId = 'logs' | 'events' | 'retry-sync' | 'argocd' | 'record' | 'output' | 'more' | 'fix-rollback' | 'pull-request' | DecisionActionId | CredentialKind;
 
 /** The two ways to decide after an inconclusive verification (outcome.decision). */
 export type DecisionActionId = 'recheck' | 'rollback';
@@ -280,6 +280,7 @@ export const ACTION = {
   record: { id: 'record', label: 'Open record' },
   output: { id: 'output', label: 'Show output' },
   more: { id: 'more', label: 'More…' },
+  pullRequest: { id: 'pull-request', label: 'Open Pull Request' },
 } as const satisfies Record<string, Action>;
 
 /** "Fix: restore 2.1.0": the manual fix of a failed automatic rollback. */

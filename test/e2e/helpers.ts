@@ -293,6 +293,18 @@ export async function uiEditorTexts(includes?: string, timeoutMs = 20_000): Prom
   return driver<string[]>('/editor/text', { includes, timeoutMs });
 }
 
+export interface UiStatusItem {
+  id: string;
+  /** Its text as shown (icons are not text). */
+  text: string;
+  ariaLabel: string;
+}
+
+/** The status bar's items as shown, once one's text includes `includes` (waits for it). */
+export async function uiStatusBar(includes: string, timeoutMs = 20_000): Promise<UiStatusItem[] | undefined> {
+  return driver<UiStatusItem[]>('/statusbar', { includes, timeoutMs });
+}
+
 export interface UiToast {
   message: string;
   /** Its buttons' labels, left to right. */
