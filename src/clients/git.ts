@@ -34,7 +34,9 @@ export class GitError extends Error {
 }
 
 /** Why a push failed, from git's stderr. */
-export function classifyPushFailure(stderr: string): 'non-fast-forward' | 'other' {
+export function classifyPushFailure(stderr: string): 'non-fast-forward' | 'protected' | 'other' {
+  // GitHub's branch protection and rulesets: `GH006: Protected branch update failed`, `GH013: Repository rule violations found`.
+  if (/\bGH006\b|\bGH013\b|Protected branch update failed|protected branch hook declined/i.test(stderr)) return 'protected';
   // `! [rejected] main -> main (fetch first)` / `(non-fast-forward)`; `[remote rejected]` is a hook or protection.
   if (/(^|\s)\[rejected\][^\n]*\((fetch first|non-fast-forward)\)/m.test(stderr)) return 'non-fast-forward';
   if (/\bnon-fast-forward\b/i.test(stderr) && !/\[remote rejected\]/.test(stderr)) return 'non-fast-forward';
@@ -308,6 +310,27 @@ export class GitCli implements GitPort {
       return { ok: true };
     }
     return this.pushFailure(r);
+  }
+
+  async pushBranch(sha: string, branch: string, signal?: AbortSignal): Promise<PushResult> {
+    // A branch of this run's own: created, or moved to the run's new commit (a re-run of the same tag).
+    const r = await this.git(['push', '--porcelain', '--force', this.remote, `${sha}:refs/heads/${branch}`], { signal, allowFail: true });
+    if (r.code === 0) {
+      await this.git(['update-ref', `refs/remotes/${this.remote}/${branch}`, sha], { signal, allowFail: true });
+      return { ok: true };
+    }
+    return this.pushFailure(r);
+  }
+
+  async fetchBranches(prefix: string, signal?: AbortSignal): Promise<{ branch: string; sha: string }[]> {
+    const r = await this.git(['fetch', '--quiet', '--no-tags', '--prune', this.remote, `+refs/heads/${prefix}*:refs/remotes/${this.remote}/${prefix}*`], { signal, allowFail: true });
+    if (r.code !== 0) return [];
+    const list = await this.git(['for-each-ref', '--format=%(refname)%09%(objectname)', `refs/remotes/${this.remote}/${prefix}`], { signal, allowFail: true });
+    return list.stdout
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .filter((f) => f.length === 2 && f[0])
+      .map(([ref, sha]) => ({ branch: ref.slice(`refs/remotes/${this.remote}/`.length), sha }));
   }
 
   private pushFailure(r: GitResult): PushResult {

@@ -9,6 +9,8 @@ import { ArgoCdApplications, KubeConnection, KubernetesCluster, type KubeHints }
 import { PrometheusMetrics, UnconfiguredMetrics } from './prometheus';
 import type { FetchLike } from './util';
 import { WebhookNotifier } from './webhook';
+import { GitHubPulls, UnconfiguredPulls } from './pulls';
+import type { PullRequestPort } from '../pipeline/github/pulls';
 
 export { createGitHubClient } from './github';
 export { EcrRegistry } from './ecr';
@@ -30,6 +32,19 @@ export interface CreatePortsOptions {
   environment?: string;
   /** AWS profile (gitopsDeploy.awsProfile); default AWS_PROFILE, then the default credential chain. */
   awsProfile?: string;
+}
+
+/**
+ * The pull requests of pull-request mode: GitHub's REST API at github.apiUrl with GITHUB_TOKEN (or
+ * GH_TOKEN), or a port that refuses saying what is missing. The token never goes to an untrusted host.
+ */
+export function pullRequestPort(config: Pick<GitOpsConfig, 'github'>, env: NodeJS.ProcessEnv): PullRequestPort {
+  const gh = config.github;
+  const token = env.GITHUB_TOKEN || env.GH_TOKEN;
+  if (!gh.owner || !gh.repo) return new UnconfiguredPulls('pull-request mode needs github.owner and github.repo in .gitops-deploy.yaml and a GitHub token (GITHUB_TOKEN)');
+  if (gh.untrustedHost) return new UnconfiguredPulls(`pull-request mode: github.apiUrl names ${gh.untrustedHost}, a host you have not trusted, so no token is sent there; trust it (--trust-host ${gh.untrustedHost}, GITOPS_DEPLOY_TRUSTED_HOSTS or trustedHosts in your user config)`);
+  if (!token) return new UnconfiguredPulls('pull-request mode needs github.owner/repo and a GitHub token (GITHUB_TOKEN): set GITHUB_TOKEN (or GH_TOKEN) to a token that may open and merge pull requests');
+  return new GitHubPulls({ apiUrl: gh.apiUrl, owner: gh.owner, repo: gh.repo, token });
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -101,6 +116,7 @@ export function createPorts(config: GitOpsConfig, opts: CreatePortsOptions = {})
     cluster: new KubernetesCluster(kube, { fetch: opts.fetch }),
     metrics: config.verification.prometheusUrl ? new PrometheusMetrics({ url: config.verification.prometheusUrl, fetch: opts.fetch }) : new UnconfiguredMetrics(),
     notifier: new WebhookNotifier({ url: config.notify.webhookUrl, fetch: opts.fetch, log: opts.log }),
+    pulls: pullRequestPort(config, env),
     clock: opts.clock ?? systemClock,
   };
 }

@@ -17,6 +17,7 @@ const TITLES: Record<NotifyEvent['kind'], string> = {
   'rolled-back': ':leftwards_arrow_with_hook: Rolled back',
   'rollback-failed': ':rotating_light: Rollback failed',
   inconclusive: ':grey_question: Needs a decision (verification inconclusive):',
+  'action-required': ':raising_hand: A human must act:',
 };
 
 /** Slack escaping for mrkdwn text. */

@@ -31,6 +31,8 @@ import { resolveStep } from './steps/resolve';
 import { rollbackCommitStep, rollbackPushStep, rollbackSyncStep, rollbackValuesStep, rollbackRolloutStep, rollbackVerifyStep } from './steps/rollback';
 import { isResolved, oneLine, shortSha, type Resolved, type RunState } from './steps/state';
 import { validateStep } from './steps/validate';
+import { pullRequestPushStep, rollbackPullRequestStep } from './steps/pullRequest';
+import { pullRequestBody } from './github/pullBody';
 import { preflightStep } from './steps/preflight';
 import { rolloutStep, verifyStep } from './steps/verify';
 
@@ -45,11 +47,15 @@ export function deploymentSteps(s: RunState): { before: Step<Resolved, any>[]; c
   const v = s.settings.config.verification;
   const syncMs = v.syncTimeoutSeconds * 1000 + MARGIN_MS;
   const rolloutMs = v.rolloutTimeoutSeconds * 1000 + MARGIN_MS;
+  // pull-request mode: the push opens a pull request and waits for its merge (git.mergeTimeoutMinutes).
+  const pr = isResolved(s) && s.target.env.git.mode === 'pull-request' ? s.target.env.git.mergeTimeoutMinutes * 60_000 + 4 * MARGIN_MS : undefined;
+  const push = pr ? { ...pullRequestPushStep, timeoutMs: pr } : pushStep;
+  const rollbackPush = pr ? { ...rollbackPullRequestStep, timeoutMs: pr } : rollbackPushStep;
   return {
     before: [validateStep, preflightStep],
-    change: [updateValuesStep, commitStep, pushStep, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.target.tag), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.target.tag)],
+    change: [updateValuesStep, commitStep, push, { ...syncStep, timeoutMs: syncMs }, { ...rolloutStep('rollout', 'Wait for the rollout', '', (x) => x.target.tag), timeoutMs: rolloutMs }, verifyStep('verify', 'Verify', '', (x) => x.target.tag)],
     // The rollback's sync may first have to wait for a stuck operation of the bad commit to end.
-    rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPushStep, { ...rollbackSyncStep, timeoutMs: 2 * v.syncTimeoutSeconds * 1000 + MARGIN_MS }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
+    rollback: [rollbackValuesStep, rollbackCommitStep, rollbackPush, { ...rollbackSyncStep, timeoutMs: 2 * v.syncTimeoutSeconds * 1000 + MARGIN_MS }, { ...rollbackRolloutStep, timeoutMs: rolloutMs }, rollbackVerifyStep],
   };
 }
 
@@ -287,6 +293,7 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
       return await rollBack({ status: 'failed', step: 'interrupted', message: s.cause, cause: { code: 'interrupted', text: s.cause! }, reports: [] } as unknown as RunResult, interrupted.phase === 'rolling-back' ? steps.rollback.slice(3) : steps.rollback);
     }
     const changeSteps = resume === 'accept' || s.alreadyRunning ? verifyNow : resume === 'resume' ? steps.change.slice(3) : steps.change;
+    if (s.target.env.git.mode === 'pull-request') s.pullRequestBody = pullRequestBody(buildPlan(s, true), { mode, runId: s.runId, reason: s.reason, actor: s.actor, merge: s.target.env.git.merge, mergeTimeoutMinutes: s.target.env.git.mergeTimeoutMinutes });
     const change = track(await runSteps(changeSteps, s, opts));
     if (change.status === 'succeeded') {
       const status = mode === 'rollback' ? 'rollback' : 'succeeded';
@@ -309,10 +316,32 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
       return outcome(s, { kind: 'failed-needs-human', exitCode: EXIT_CODES.needsHuman, message, record: ref }, reports, clock);
     }
 
+    if (!s.pushed && s.pullRequest && !s.pullRequest.merged) {
+      // pull-request mode: the change is on its own branch; the deploy branch was not changed by this run.
+      const pr = s.pullRequest;
+      const code = change.cause?.code;
+      if (code === 'pull-request-closed') {
+        const message = `pull request #${pr.number} was closed without merging; nothing was deployed: ${pr.url}`;
+        const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: message, failedStep: change.step, causeCode: 'pull-request-closed', todo: 'Nothing was deployed. Deploy again when the change is wanted (a new pull request is opened).' });
+        return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: `${message}${recordOut.problem ? `; ${recordOut.problem}` : ''}`, record: ref }, reports, clock);
+      }
+      const open = `pull request #${pr.number} is still open (${pr.url})`;
+      const why = change.status === 'aborted' ? `interrupted while waiting for pull request #${pr.number} to be merged: ${change.message}` : code === 'pull-request-open' ? (change.cause?.text ?? open) : stepText(change);
+      const todo = `Nothing is deployed until ${open} is merged. Merge it and check with gitops-deploy verify ${s.service} --env ${s.environment}, or close it to drop the change.`;
+      const ref = await writeRecord({ status: 'failed', finishedAt: clock.now(), cause: why, failedStep: change.step, causeCode: change.status === 'aborted' ? 'interrupted' : (code ?? 'error'), todo });
+      const message = `${why}. ${todo}${recordOut.problem ? `; ${recordOut.problem}` : ''}`;
+      if (change.status !== 'aborted') await notify('failed', message);
+      return outcome(s, { kind: 'failed-needs-human', exitCode: code === 'pull-request-open' ? EXIT_CODES.pullRequestOpen : EXIT_CODES.needsHuman, message, record: ref }, reports, clock);
+    }
+
     if (!s.pushed) {
       // Nothing reached origin, and the user's checkout was never touched: nothing to undo.
       if (change.status === 'aborted') {
         return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: `interrupted at ${change.step} before anything was pushed: ${change.message}; nothing changed on origin or in your checkout` }, reports, clock);
+      }
+      if (change.cause?.code === 'branch-protected') {
+        // origin refuses every direct push to the branch, a record's too: nothing changed, nothing to record.
+        return outcome(s, { kind: 'refused', exitCode: EXIT_CODES.refused, message: change.cause.text }, reports, clock);
       }
       const refused = change.status === 'refused';
       const why = refused ? (change.cause?.text ?? '') : stepText(change);
@@ -377,6 +406,8 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
         digest: st.digest,
         commit: st.pushed ? st.commit : undefined,
         rollbackCommit: st.rollbackPushed ? st.rollbackCommit : undefined,
+        ...(st.pullRequest ? { pullRequest: st.pullRequest } : {}),
+        ...(st.rollbackPullRequest ? { rollbackPullRequest: st.rollbackPullRequest } : {}),
         record: f.record,
         checks: st.checks as CheckResult[],
         steps,

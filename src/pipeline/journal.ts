@@ -3,8 +3,9 @@
 import * as os from 'node:os';
 import type { EnvironmentConfig, GitOpsConfig } from './config/types';
 import { parseImageTags } from './model/imageTags';
-import { journalState, leaseMessage, leaseRef, leaseState, parseJournal, parseLease, trailers, type JournalEntry, type JournalState, type LeaseInfo, type LeaseState } from './model/journal';
+import { RUN_ID, journalState, leaseMessage, leaseRef, leaseState, parseJournal, parseLease, trailers, type JournalEntry, type JournalState, type LeaseInfo, type LeaseState } from './model/journal';
 import type { GitPort } from './ports';
+import { recordBranchPrefix } from './github/pulls';
 import { rel } from './steps/state';
 
 const JOURNAL_DEPTH = 50;
@@ -32,6 +33,14 @@ export async function finishedRuns(git: GitPort, config: GitOpsConfig, env: Envi
   for (const c of await git.history(rev, rel(config.root, env.recordsDir), RECORD_DEPTH, signal)) {
     const id = trailers(c.message).get('run-id');
     if (id) out.add(id);
+  }
+  // pull-request mode: a record origin's protected branch refused waits on its own branch
+  // (`gitops-deploy/records/{env}/{service}/{runId}`) for a merge; its run is finished.
+  if (env.git.mode === 'pull-request') {
+    for (const b of await git.fetchBranches(recordBranchPrefix(env.name), signal).catch(() => [])) {
+      const id = b.branch.split('/').pop();
+      if (id && RUN_ID.test(id)) out.add(id);
+    }
   }
   return out;
 }

@@ -84,7 +84,8 @@ export interface Decision {
   unobserved: string[];
 }
 
-export const EXIT_CODES = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64 } as const;
+/** pullRequestOpen: pull-request mode stopped waiting for its pull request to be merged; it stays open (git.mergeTimeoutMinutes). */
+export const EXIT_CODES = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, pullRequestOpen: 5, usage: 64 } as const;
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 export interface DeploymentPlan {
@@ -112,6 +113,23 @@ export interface DeploymentPlan {
   windowOverride?: WindowOverride;
 }
 
+/** A pull request of a run (pull-request mode), as the outcome and the record carry it. */
+export interface PullRequestRef {
+  number: number;
+  url: string;
+  /** Its head branch on origin. */
+  branch: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  /** The merge commit on the base branch, once merged. */
+  mergeCommit?: string;
+  mergedBy?: string;
+  /** Auto-merge was enabled on it by the run. */
+  autoMerge?: boolean;
+  /** What the branch rules still asked for when the run last looked (a human must act). */
+  waitingFor?: import('./github/pulls').MergeRefusal;
+}
+
 export interface RecordRef {
   /** Repository-relative path. */
   path: string;
@@ -121,6 +139,8 @@ export interface RecordRef {
   commit?: string;
   /** It reached origin. */
   pushed: boolean;
+  /** origin's branch refused it (protected): it went to this branch and pull request instead (merged: on the branch now). */
+  pullRequest?: PullRequestRef;
 }
 
 export interface PipelineOutcome {
@@ -136,6 +156,9 @@ export interface PipelineOutcome {
   digest?: string;
   commit?: string;
   rollbackCommit?: string;
+  /** pull-request mode: the run's pull request (merged or not) and its automatic rollback's. */
+  pullRequest?: PullRequestRef;
+  rollbackPullRequest?: PullRequestRef;
   record?: RecordRef;
   checks: CheckResult[];
   steps: StepReport[];

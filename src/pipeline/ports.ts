@@ -55,7 +55,8 @@ export interface GitCommit {
   date: string; // ISO
 }
 
-export type PushResult = { ok: true } | { ok: false; rejected: 'non-fast-forward' | 'other'; message: string };
+/** `protected`: origin's branch protection refused a direct push (GitHub's GH006 / GH013). */
+export type PushResult = { ok: true } | { ok: false; rejected: 'non-fast-forward' | 'protected' | 'other'; message: string };
 
 /** What became of the user's checkout after a run pushed a commit built elsewhere. */
 export type CheckoutSync =
@@ -109,6 +110,10 @@ export interface GitPort {
   commitOnto(base: string, files: Record<string, string>, message: string, signal?: AbortSignal): Promise<string>;
   /** Push that commit id to the deploy branch on origin (fast-forward only). */
   pushCommit(sha: string, signal?: AbortSignal): Promise<PushResult>;
+  /** Create or move `branch` on origin to `sha` (a branch of the run's own: forced). */
+  pushBranch(sha: string, branch: string, signal?: AbortSignal): Promise<PushResult>;
+  /** Fetch origin's branches under `prefix` (pruned) and list them with their heads. */
+  fetchBranches(prefix: string, signal?: AbortSignal): Promise<{ branch: string; sha: string }[]>;
   /** Move the user's deploy branch (and checkout, when on it) to `sha` if that is a safe fast-forward. */
   syncCheckout(sha: string, signal?: AbortSignal): Promise<CheckoutSync>;
   /** How many commits the local deploy branch has that origin's has not (after a fetch). */
@@ -259,7 +264,8 @@ export interface MetricsPort {
 }
 
 export interface NotifyEvent {
-  kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded' | 'inconclusive';
+  /** action-required: the run waits for a person (e.g. to merge its rollback pull request). */
+  kind: 'rolled-back' | 'rollback-failed' | 'failed' | 'succeeded' | 'inconclusive' | 'action-required';
   service: string;
   environment: string;
   tag: string;
@@ -286,5 +292,7 @@ export interface Ports {
   cluster: ClusterPort;
   metrics: MetricsPort;
   notifier: NotifierPort;
+  /** GitHub pull requests (pull-request mode); refuses clearly when GitHub is not configured. */
+  pulls: import('./github/pulls').PullRequestPort;
   clock: Clock;
 }

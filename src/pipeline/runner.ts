@@ -41,7 +41,8 @@ export type RunnerEvent =
       finishedAt: string;
       durationMs: number;
     }
-  | { type: 'notification'; kind: NotifyEvent['kind']; message: string; at: string };
+  | { type: 'notification'; kind: NotifyEvent['kind']; message: string; at: string }
+  | import('./outcome').PullRequestEvent;
 
 export type RunnerSink = (event: RunnerEvent) => void;
 
@@ -53,6 +54,8 @@ export interface StepContext<N extends keyof Ports = keyof Ports> {
   /** When the runner will abort the step (Date.now() epoch ms): evidence gathering stays within it. */
   deadline: number;
   log(message: string, level?: LogLevel): void;
+  /** A typed event for the run's sink (a pull request opened, merged…). */
+  emit(event: RunnerEvent): void;
 }
 
 export interface Step<S, N extends keyof Ports = keyof Ports> {
@@ -173,6 +176,7 @@ async function runOne<S>(step: Step<S, any>, state: S, opts: RunOptions, emit: R
     clock: opts.clock,
     deadline: Date.now() + step.timeoutMs,
     log: (message, level = 'info') => emit({ type: 'log', step: step.name, level, message, at: iso(opts.clock.now()) }),
+    emit,
   };
   let result: StepResult;
   try {

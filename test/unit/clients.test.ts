@@ -77,7 +77,10 @@ describe('clients: git push rejection', () => {
     assert.equal(classifyPushFailure(lockRace), 'non-fast-forward');
   });
   it('treats hook refusals, auth and network failures as other', () => {
-    assert.equal(classifyPushFailure(' ! [remote rejected] HEAD -> main (protected branch hook declined)\nerror: failed to push some refs'), 'other');
+    assert.equal(classifyPushFailure(' ! [remote rejected] HEAD -> main (protected branch hook declined)\nerror: failed to push some refs'), 'protected');
+    assert.equal(classifyPushFailure('remote: error: GH006: Protected branch update failed for refs/heads/main.\nremote: error: Changes must be made through a pull request.\n ! [remote rejected] main -> main (pre-receive hook declined)'), 'protected');
+    assert.equal(classifyPushFailure('remote: error: GH013: Repository rule violations found for refs/heads/main.\n ! [remote rejected] main -> main (push declined due to repository rule violations)'), 'protected');
+    assert.equal(classifyPushFailure(' ! [remote rejected] main -> main (pre-receive hook declined)'), 'other');
     assert.equal(classifyPushFailure("fatal: Authentication failed for 'https://github.com/acme/gitops.git/'"), 'other');
     assert.equal(classifyPushFailure("fatal: unable to access 'https://github.com/acme/gitops.git/': Could not resolve host: github.com"), 'other');
   });

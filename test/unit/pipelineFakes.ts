@@ -25,6 +25,7 @@ import type {
   SignatureLayer,
 } from '../../src/pipeline/ports';
 import { WaitTimeoutError } from '../../src/pipeline/ports';
+import type { PullRequestPort } from '../../src/pipeline/github/pulls';
 import type { PipelineEvent } from '../../src/pipeline/outcome';
 
 export const sha256 = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex');
@@ -171,6 +172,8 @@ export class FakeGit implements GitPort {
     this.objects.set(c.sha, c);
     return c.sha;
   }
+  /** origin's main takes no direct push (GitHub's branch protection); merges of pull requests only. */
+  protectedMain = false;
   /** Runs once, just before the next pushCommit (someone else pushes in between). */
   beforePush?: () => void;
   async pushCommit(sha: string): Promise<PushResult> {
@@ -180,6 +183,7 @@ export class FakeGit implements GitPort {
     hook?.();
     const forced = this.pushResults.shift();
     if (forced) return forced;
+    if (this.protectedMain) return { ok: false, rejected: 'protected', message: 'error: GH006: Protected branch update failed for refs/heads/main.; error: Changes must be made through a pull request.' };
     const c = this.find(sha);
     if (!c) return { ok: false, rejected: 'other', message: `unknown commit ${sha}` };
     if (c.parent !== this.head(this.remote).sha) return { ok: false, rejected: 'non-fast-forward', message: 'rejected (fetch first)' };
@@ -235,6 +239,33 @@ export class FakeGit implements GitPort {
     const sha = fakeSha(message);
     this.leases.set(ref, { sha, message });
     return { ok: true as const, sha };
+  }
+  /** Branches on origin (pull-request mode): name → commit sha. */
+  branches = new Map<string, string>();
+  async pushBranch(sha: string, branch: string): Promise<PushResult> {
+    this.calls.push(`push-branch ${branch}`);
+    if (!this.find(sha)) return { ok: false, rejected: 'other', message: `unknown commit ${sha}` };
+    this.branches.set(branch, sha);
+    return { ok: true };
+  }
+  async fetchBranches(prefix: string) {
+    return [...this.branches].filter(([b]) => b.startsWith(prefix)).map(([branch, sha]) => ({ branch, sha }));
+  }
+  /** A merge of `branch` into origin's main (as GitHub's merge button): its commit, then a merge commit; returns the merge's sha. */
+  mergeBranch(branch: string, title: string, number: number): string {
+    const sha = this.branches.get(branch);
+    const c = sha ? this.find(sha) : undefined;
+    if (!c) throw new Error(`no branch ${branch}`);
+    const head = this.head(this.remote);
+    const files = { ...head.files };
+    for (const p of c.paths) {
+      const merged = mergeLines(c.parent ? this.find(c.parent)?.files[p] : undefined, c.files[p], head.files[p]);
+      if (merged === undefined) throw new Error(`conflict in ${p}`);
+      files[p] = merged;
+    }
+    const merge: Commit = { sha: fakeSha(`merge ${branch}`), message: `Merge pull request #${number} from acme/${branch}\n\n${title}`, paths: [], files, date: new Date().toISOString(), parent: head.sha };
+    this.remote = [...this.remote, c, merge];
+    return merge.sha;
   }
   /** Someone else pushes a change of one file to origin. */
   remoteCommit(p: string, text: string, message = 'someone else') {
@@ -479,6 +510,90 @@ export class FakeClock {
   }
 }
 
+// ---------------------------------------------------------------- GitHub pull requests
+
+export interface FakePullRules {
+  /** An approving review is required before a merge (405 "At least 1 approving review…"). */
+  reviewRequired: boolean;
+  /** The repository allows auto-merge. */
+  autoMergeAllowed: boolean;
+}
+
+/** Pull requests over FakeGit's branches, with GitHub's merge rules as far as the pipeline meets them. */
+export class FakePulls implements PullRequestPort {
+  prs = new Map<number, import('../../src/pipeline/github/pulls').PullRequestInfo & { approved: boolean }>();
+  rules: FakePullRules = { reviewRequired: true, autoMergeAllowed: true };
+  calls: string[] = [];
+  unavailable?: string;
+  /** Called on every get(): a reviewer acting while the run polls (polls = gets of that PR so far). */
+  onPoll?: (pr: { number: number; headRef: string }, polls: number) => void;
+  private polls = new Map<number, number>();
+  private next = 1;
+  constructor(readonly git: FakeGit) {}
+  private view(n: number) {
+    const { approved: _a, ...p } = this.prs.get(n)!;
+    return { ...p, labels: [...p.labels] };
+  }
+  async create(input: import('../../src/pipeline/github/pulls').CreatePullRequest) {
+    this.calls.push(`create ${input.head}`);
+    const existing = [...this.prs.values()].find((p) => p.headRef === input.head && p.state === 'open');
+    if (existing) return this.view(existing.number);
+    const head = this.git.branches.get(input.head);
+    if (!head) throw new Error(`422 no branch ${input.head}`);
+    const number = this.next++;
+    this.prs.set(number, { number, nodeId: `PR_${number}`, htmlUrl: `https://github.example/acme/gitops/pull/${number}`, title: input.title, state: 'open', merged: false, headRef: input.head, headSha: head, baseRef: input.base, labels: [...input.labels], autoMerge: false, mergeableState: 'blocked', createdAt: '2026-11-21T15:00:00Z', approved: false, body: input.body } as never);
+    return this.view(number);
+  }
+  async get(n: number) {
+    const polls = (this.polls.get(n) ?? 0) + 1;
+    this.polls.set(n, polls);
+    this.onPoll?.(this.view(n), polls);
+    return this.view(n);
+  }
+  async listOpen(prefix: string) {
+    return [...this.prs.values()].filter((p) => p.state === 'open' && p.headRef.startsWith(prefix)).map((p) => this.view(p.number));
+  }
+  private doMerge(n: number, by: string) {
+    const p = this.prs.get(n)!;
+    const sha = this.git.mergeBranch(p.headRef, p.title, n);
+    Object.assign(p, { merged: true, state: 'closed', mergeCommitSha: sha, mergedBy: by });
+    return sha;
+  }
+  async merge(n: number, sha: string) {
+    this.calls.push(`merge #${n}`);
+    const p = this.prs.get(n)!;
+    if (p.state !== 'open') return { merged: false as const, refusal: 'closed' as const, message: 'Pull Request is not mergeable' };
+    if (p.headSha !== sha) return { merged: false as const, refusal: 'head-changed' as const, message: 'Head branch was modified. Review and try the merge again.' };
+    if (this.rules.reviewRequired && !p.approved) return { merged: false as const, refusal: 'review-required' as const, message: 'At least 1 approving review is required by reviewers with write access.' };
+    return { merged: true as const, sha: this.doMerge(n, 'gitops-deploy') };
+  }
+  async enableAutoMerge(pr: { number: number }) {
+    this.calls.push(`auto-merge #${pr.number}`);
+    if (!this.rules.autoMergeAllowed) return { enabled: false as const, message: 'Auto merge is not allowed for this repository' };
+    this.prs.get(pr.number)!.autoMerge = true;
+    return { enabled: true as const };
+  }
+  async close(n: number) {
+    this.prs.get(n)!.state = 'closed';
+  }
+  // ---- what people do on GitHub
+  /** A reviewer approves; with auto-merge on, GitHub merges it. */
+  approve(n: number) {
+    const p = this.prs.get(n)!;
+    p.approved = true;
+    p.mergeableState = 'clean';
+    if (p.autoMerge && p.state === 'open') this.doMerge(n, 'sandbox-user');
+  }
+  /** A reviewer merges it with the button. */
+  mergeByHuman(n: number, by = 'reviewer') {
+    this.prs.get(n)!.approved = true;
+    this.doMerge(n, by);
+  }
+  closeUnmerged(n: number) {
+    this.prs.get(n)!.state = 'closed';
+  }
+}
+
 // ---------------------------------------------------------------- a whole world
 
 export const SATURDAY = new Date('2026-11-21T15:00:00Z'); // Sat 10:00 New York
@@ -510,6 +625,7 @@ export interface World {
   cluster: FakeCluster;
   metrics: FakeMetrics;
   notifier: FakeNotifier;
+  pulls: FakePulls;
   clock: FakeClock;
   events: PipelineEvent[];
   valuesRel(env: string): string;
@@ -557,16 +673,18 @@ export function makeWorld(o: WorldOptions = {}): World {
   const metrics = new FakeMetrics(cluster, behaviour);
   const notifier = new FakeNotifier();
   const clock = new FakeClock(o.now ?? SATURDAY);
+  const pulls = new FakePulls(git);
   return {
     root,
     config,
-    ports: { registry, git, argocd: argo, cluster, metrics, notifier, clock },
+    ports: { registry, git, argocd: argo, cluster, metrics, notifier, pulls, clock },
     git,
     registry,
     argo,
     cluster,
     metrics,
     notifier,
+    pulls,
     clock,
     events: [],
     valuesRel,

@@ -178,6 +178,7 @@ function resolve(
         mode: e.git?.mode ?? raw.git?.mode ?? 'push',
         merge: e.git?.merge ?? raw.git?.merge ?? 'manual',
         labels: e.git?.labels ?? raw.git?.labels ?? ['gitops-deploy', `env:${e.name}`],
+        mergeTimeoutMinutes: e.git?.mergeTimeoutMinutes ?? raw.git?.mergeTimeoutMinutes ?? 60,
       },
     };
   });

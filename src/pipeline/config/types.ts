@@ -68,6 +68,8 @@ export interface EnvironmentGit {
   merge: 'manual' | 'auto';
   /** Labels put on the pull requests (default ["gitops-deploy", "env:{env}"]). */
   labels: string[];
+  /** pull-request mode: how long a run waits for its pull request to be merged (default 60). */
+  mergeTimeoutMinutes: number;
 }
 
 export interface ServiceConfig {

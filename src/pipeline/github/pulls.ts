@@ -56,6 +56,8 @@ export interface CreatePullRequest {
 }
 
 export interface PullRequestPort {
+  /** Set when GitHub cannot be used (not configured, no token, untrusted host): why, and what to configure. */
+  readonly unavailable?: string;
   create(input: CreatePullRequest, signal?: AbortSignal): Promise<PullRequestInfo>;
   get(number: number, signal?: AbortSignal): Promise<PullRequestInfo>;
   /** Open pull requests whose head branch starts with `headPrefix` (e.g. `gitops-deploy/prod/`). */
@@ -76,4 +78,44 @@ export function promotionBranch(environment: string, service: string, tag: strin
 /** The prefix of an environment's promotion branches (for listing its open PRs). */
 export function promotionBranchPrefix(environment: string): string {
   return `gitops-deploy/${environment}/`;
+}
+
+/** The branch of a run's automatic rollback in pull-request mode. */
+export function rollbackBranch(environment: string, service: string, runId: string): string {
+  return `gitops-deploy/${environment}/${service}/rollback-${runId}`;
+}
+
+/** The branch a record goes to when origin's branch refuses a direct push of it. */
+export function recordBranch(environment: string, service: string, runId: string): string {
+  return `gitops-deploy/records/${environment}/${service}/${runId}`;
+}
+
+/** The prefix of an environment's record branches. */
+export function recordBranchPrefix(environment: string): string {
+  return `gitops-deploy/records/${environment}/`;
+}
+
+/** A promotion PR as `status --json` and the tree list it: what it promotes and where it stands. */
+export interface PromotionPullRequest {
+  number: number;
+  url: string;
+  environment: string;
+  service: string;
+  tag: string;
+  /** deploy: a promotion; rollback: an automatic rollback's PR; record: a record waiting to be merged. */
+  purpose: 'deploy' | 'rollback' | 'record';
+  mergeableState?: string;
+  autoMerge: boolean;
+  headRef: string;
+  createdAt: string;
+}
+
+/** What an open PR's head branch says it is (undefined: not one of ours for that environment). */
+export function parsePromotionBranch(headRef: string): { environment: string; service: string; tag: string; purpose: PromotionPullRequest['purpose'] } | undefined {
+  const rec = /^gitops-deploy\/records\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(headRef);
+  if (rec) return { environment: rec[1], service: rec[2], tag: '', purpose: 'record' };
+  const m = /^gitops-deploy\/([^/]+)\/([^/]+)\/(.+)$/.exec(headRef);
+  if (!m) return undefined;
+  const rb = /^rollback-(.+)$/.exec(m[3]);
+  return rb ? { environment: m[1], service: m[2], tag: '', purpose: 'rollback' } : { environment: m[1], service: m[2], tag: m[3], purpose: 'deploy' };
 }

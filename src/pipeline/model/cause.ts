@@ -13,7 +13,12 @@ import type { Evidence } from '../evidence';
  * - `interrupted`: the run was cancelled or its process asked to stop.
  * - `error`: anything else that threw.
  */
-export type CauseCode = 'refused' | 'check-failed' | 'inconclusive' | 'sync-failed' | 'timeout' | 'auth' | 'not-found' | 'conflict' | 'transport' | 'interrupted' | 'error';
+/**
+ * - `branch-protected`: origin's branch protection refused a direct push (use git.mode: pull-request).
+ * - `pull-request-closed`: the run's pull request was closed without being merged.
+ * - `pull-request-open`: the run stopped waiting for its pull request to be merged (it stays open).
+ */
+export type CauseCode = 'refused' | 'check-failed' | 'inconclusive' | 'sync-failed' | 'timeout' | 'auth' | 'not-found' | 'conflict' | 'transport' | 'interrupted' | 'error' | 'branch-protected' | 'pull-request-closed' | 'pull-request-open';
 
 export interface Cause {
   code: CauseCode;

@@ -85,6 +85,28 @@ export interface DeploymentRecord {
   interrupted?: boolean;
   /** The tag already ran, synced and healthy: verified, nothing pushed. */
   alreadyRunning?: boolean;
+  /** pull-request mode: the run's pull request, and its automatic rollback's. */
+  pullRequest?: RecordPullRequest;
+  rollbackPullRequest?: RecordPullRequest;
+}
+
+/** A pull request as a record keeps it. */
+export interface RecordPullRequest {
+  number: number;
+  url: string;
+  merged: boolean;
+  /** The merge commit on the deploy branch (what Argo CD synced). */
+  mergeCommit?: string;
+  mergedBy?: string;
+  /** Still open when the run ended (git.mergeTimeoutMinutes passed). */
+  open?: boolean;
+}
+
+function recordPullRequest(v: unknown): RecordPullRequest | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.number !== 'number' || typeof o.url !== 'string') return undefined;
+  return { number: o.number, url: o.url, merged: o.merged === true, ...(typeof o.mergeCommit === 'string' ? { mergeCommit: o.mergeCommit } : {}), ...(typeof o.mergedBy === 'string' ? { mergedBy: o.mergedBy } : {}), ...(o.open === true ? { open: true } : {}) };
 }
 
 export interface LoadedRecord extends DeploymentRecord {
@@ -199,13 +221,15 @@ export function parseRecord(text: string, file: string): LoadedRecord {
     ...(typeof data.runId === 'string' ? { runId: data.runId } : {}),
     ...(data.interrupted === true ? { interrupted: true } : {}),
     ...(data.alreadyRunning === true ? { alreadyRunning: true } : {}),
+    ...(recordPullRequest(data.pullRequest) ? { pullRequest: recordPullRequest(data.pullRequest) } : {}),
+    ...(recordPullRequest(data.rollbackPullRequest) ? { rollbackPullRequest: recordPullRequest(data.rollbackPullRequest) } : {}),
   };
 }
 
 /** The record's Markdown: front matter with every field set, then the readable body. */
 export function serializeRecord(record: DeploymentRecord, body: string): string {
   const ordered: Record<string, unknown> = {};
-  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'imagePushedAt', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'failedStep', 'causeCode', 'runId', 'interrupted', 'alreadyRunning', 'checks', 'previousRecord'];
+  const keys: (keyof DeploymentRecord)[] = ['service', 'environment', 'tag', 'previousTag', 'digest', 'imagePushedAt', 'status', 'startedAt', 'finishedAt', 'actor', 'reason', 'commit', 'rollbackCommit', 'windowOverride', 'workflowRun', 'estimate', 'failedStep', 'causeCode', 'runId', 'interrupted', 'alreadyRunning', 'pullRequest', 'rollbackPullRequest', 'checks', 'previousRecord'];
   for (const k of keys) {
     const v = record[k];
     if (v !== undefined) ordered[k] = v;

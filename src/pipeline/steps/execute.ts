@@ -81,7 +81,13 @@ export const commitStep: Step<Resolved, 'git'> = {
   },
 };
 
-export type PushOutcome = { ok: true; sha: string; base: string; rebuilt: number } | { ok: false; race: boolean; message: string };
+/** `protected`: origin's branch protection refused the push (GitHub's GH006 / GH013). */
+export type PushOutcome = { ok: true; sha: string; base: string; rebuilt: number } | { ok: false; race: boolean; protected?: boolean; message: string };
+
+/** The words of a direct push refused by branch protection: what happened and the fix. */
+export function protectedBranchText(branch: string, environment: string, message: string): string {
+  return `origin refused the push to ${branch}: the branch is protected (${message}). Changes must go through a pull request: set git.mode: pull-request for ${environment} in .gitops-deploy.yaml (environments[].git.mode, or git.mode for every environment), with github.owner/repo and a GITHUB_TOKEN that may open pull requests.`;
+}
 
 /**
  * Push `sha` (built on `base`) by id. When origin moved: fetch, and build the change again on the
@@ -99,6 +105,7 @@ export async function pushOnto(
   for (let n = 0; ; n++) {
     const r = await git.pushCommit(sha, signal);
     if (r.ok) return { ok: true, sha, base, rebuilt: n };
+    if (r.rejected === 'protected') return { ok: false, race: false, protected: true, message: r.message };
     if (r.rejected !== 'non-fast-forward') return { ok: false, race: false, message: `push failed: ${r.message}` };
     if (n + 1 >= attempts) return { ok: false, race: true, message: `origin kept moving: the push was rejected ${attempts} times` };
     log(`push rejected: origin moved; fetching`, 'warn');
@@ -138,6 +145,10 @@ export const pushStep: Step<Resolved, 'git'> = {
       return { status: 'succeeded', message: `pushed ${shortSha(r.sha)}${r.rebuilt ? ' (built again on the new origin head)' : ''}`, output: { commit: r.sha } };
     }
     s.commit = undefined;
+    if (r.protected) {
+      const text = `${protectedBranchText(s.settings.config.git.branch, s.environment, r.message)} Nothing reached origin.`;
+      return { status: 'refused', message: text, cause: { code: 'branch-protected', text, system: 'git' } };
+    }
     if (r.race) {
       const text = `${r.message} Nothing reached origin. Re-run to deploy on top of the current state.`;
       return { status: 'refused', message: text, cause: { code: 'conflict', text, retryable: true } };

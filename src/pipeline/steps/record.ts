@@ -8,8 +8,11 @@ import { recordHash } from '../model/chain';
 import { CHECK_MARK } from '../model/format';
 import { compareNewestFirst, parseRecord, readRecords, runRecordFileName, serializeRecord, type DeploymentRecord, type RecordStatus, type WorkflowRun } from '../model/records';
 import { recordCommitMessage } from '../plan';
-import type { Step } from '../runner';
-import type { RecordRef } from '../outcome';
+import type { Step, StepContext } from '../runner';
+import { recordBranch } from '../github/pulls';
+import { pullRequestRef } from './pullRequest';
+import type { PullRequestRef, RecordRef } from '../outcome';
+import type { RecordPullRequest } from '../model/records';
 import type { Ports } from '../ports';
 import { pushOnto, syncCheckout } from './execute';
 import { rel, shortSha, type Resolved } from './state';
@@ -62,6 +65,8 @@ export function buildRecord(s: Resolved, p: RecordPlan): DeploymentRecord {
     runId: s.runId,
     ...(s.resume ? { interrupted: true } : {}),
     ...(s.alreadyRunning ? { alreadyRunning: true } : {}),
+    ...(s.pullRequest ? { pullRequest: recordPr(s.pullRequest) } : {}),
+    ...(s.rollbackPullRequest ? { rollbackPullRequest: recordPr(s.rollbackPullRequest) } : {}),
     checks: s.checks.map((c) => ({
       name: c.name,
       status: c.status,
@@ -75,6 +80,10 @@ export function buildRecord(s: Resolved, p: RecordPlan): DeploymentRecord {
       ...(c.runningDigest ? { runningDigest: c.runningDigest } : {}),
     })),
   };
+}
+
+function recordPr(p: PullRequestRef): RecordPullRequest {
+  return { number: p.number, url: p.url, merged: p.merged, ...(p.mergeCommit ? { mergeCommit: p.mergeCommit } : {}), ...(p.mergedBy ? { mergedBy: p.mergedBy } : {}), ...(!p.merged && p.state === 'open' ? { open: true } : {}) };
 }
 
 const cell = (t: string | undefined) => (t ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -93,6 +102,8 @@ export function recordBody(s: Resolved, r: DeploymentRecord, p: RecordPlan): str
   for (const c of r.checks) lines.push(`| ${cell(c.name)} | ${CHECK_MARK[c.status] ?? ''} ${c.status} | ${cell(checkText(c))} |`);
   lines.push('', '## Commits', '');
   lines.push(`- ${verb}: ${r.commit ? `\`${r.commit}\`` : 'none reached origin'}`);
+  if (r.pullRequest) lines.push(`- pull request: [#${r.pullRequest.number}](${r.pullRequest.url}) ${r.pullRequest.merged ? `merged${r.pullRequest.mergedBy ? ` by ${cell(r.pullRequest.mergedBy)}` : ''}${r.pullRequest.mergeCommit ? ` as \`${r.pullRequest.mergeCommit}\`` : ''}` : r.pullRequest.open ? 'still open' : 'closed without merging'}`);
+  if (r.rollbackPullRequest) lines.push(`- rollback pull request: [#${r.rollbackPullRequest.number}](${r.rollbackPullRequest.url}) ${r.rollbackPullRequest.merged ? 'merged' : r.rollbackPullRequest.open ? 'still open — a human must merge it' : 'closed without merging'}`);
   if (s.rollbackCommit) lines.push(`- rollback: \`${s.rollbackCommit}\`${s.rollbackPushed ? '' : ' (not pushed)'}`);
   if (p.cause) lines.push('', '## What happened', '', maskSecrets(p.cause, env));
   if (p.todo) lines.push('', '## What to do', '', maskSecrets(p.todo, env));
@@ -141,14 +152,44 @@ export function recordMessage(s: Resolved, status: string, relFile: string): str
 }
 
 /**
+ * The record as a pull request (origin's branch is protected): its commit on
+ * `gitops-deploy/records/{env}/{service}/{runId}`, merged now when the rules allow, else with
+ * auto-merge on. The run does not wait for a human: the journal counts a record branch as finished.
+ */
+async function recordPullRequest(s: Resolved, ctx: StepContext<'git' | 'pulls'>, git: Ports['git'], sha: string, relFile: string, status: string): Promise<{ commit: string; pr: PullRequestRef } | undefined> {
+  const branch = recordBranch(s.environment, s.service, s.runId);
+  const pushed = await git.pushBranch(sha, branch, ctx.signal);
+  if (!pushed.ok) {
+    ctx.log(`could not push the record to ${branch}: ${pushed.message}`, 'warn');
+    return undefined;
+  }
+  const title = recordCommitMessage(s.service, s.environment, s.target.tag, status, relFile).split('\n')[0];
+  let pr = await ctx.ports.pulls.create({ head: branch, base: s.settings.config.git.branch, title, body: `The deployment record of run ${s.runId}${s.pullRequest ? ` (pull request #${s.pullRequest.number})` : ''}: \`${relFile}\`.\n\nIt adds one file and changes nothing else.`, labels: s.target.env.git.labels }, ctx.signal);
+  ctx.log(`record pull request #${pr.number}: ${pr.htmlUrl}`);
+  const m = await ctx.ports.pulls.merge(pr.number, pr.headSha, ctx.signal);
+  if (m.merged) {
+    pr = await ctx.ports.pulls.get(pr.number, ctx.signal);
+    await git.fetch(ctx.signal);
+    return { commit: sha, pr: pullRequestRef(pr) };
+  }
+  let autoMerge = false;
+  if (m.refusal === 'review-required' || m.refusal === 'checks-required') {
+    const a = await ctx.ports.pulls.enableAutoMerge(pr, ctx.signal);
+    autoMerge = a.enabled;
+  }
+  ctx.log(`record pull request #${pr.number} is not merged yet (${m.message})${autoMerge ? '; auto-merge is on' : ''}: a human must merge it`, 'warn');
+  return { commit: sha, pr: pullRequestRef(pr, { waitingFor: m.refusal, ...(autoMerge ? { autoMerge: true } : {}) }) };
+}
+
+/**
  * Build the record on origin's head (never in the user's checkout), push it by id, and on a race
  * build it again on the new head — a record is never dropped. Never throws; problems are in `out`.
  */
-export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; problem?: string }): Step<Resolved, 'git'> {
+export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; problem?: string }): Step<Resolved, 'git' | 'pulls'> {
   return {
     name: 'record',
     title: 'Write the deployment record',
-    needs: ['git'],
+    needs: ['git', 'pulls'],
     timeoutMs: 120_000,
     async run(s, ctx) {
       const git = ctx.ports.git;
@@ -175,6 +216,17 @@ export function recordStep(plan: () => RecordPlan, out: { ref?: RecordRef; probl
           out.ref.pushed = true;
           await syncCheckout(s, git, r.sha, ctx.log, ctx.signal);
           return { status: 'succeeded', message: `${relFile} (${shortSha(r.sha)})`, output: { path: relFile } };
+        }
+        if (r.protected && s.target.env.git.mode === 'pull-request' && !ctx.ports.pulls.unavailable) {
+          // origin's branch takes changes only through pull requests: the record goes the same way.
+          const via = await recordPullRequest(s, ctx, git, sha, relFile, p.status);
+          if (via) {
+            out.ref.commit = via.commit;
+            out.ref.pushed = true;
+            out.ref.pullRequest = via.pr;
+            if (!via.pr.merged) out.problem = `a human must merge record pull request #${via.pr.number} (${relFile} is on origin's branch ${via.pr.branch} until then): ${via.pr.url}`;
+            return { status: 'succeeded', message: `${relFile} via pull request #${via.pr.number}${via.pr.merged ? ` (merged as ${shortSha(via.pr.mergeCommit)})` : ' (not merged yet)'}`, output: { path: relFile, pullRequest: via.pr } };
+          }
         }
         out.problem = `the record ${relFile} could not be pushed: ${r.message}`;
       } catch (err) {

@@ -5,7 +5,7 @@ import type { CheckResult } from '../model/records';
 import { evidenceSignal } from '../observe';
 import { rollbackCommitMessage, withTrailers } from '../plan';
 import type { Step } from '../runner';
-import { commitFacts, pushOnto, syncCheckout, valuesAt, waitForSync } from './execute';
+import { commitFacts, protectedBranchText, pushOnto, syncCheckout, valuesAt, waitForSync } from './execute';
 import { shortSha, type Resolved } from './state';
 import { rolloutStep, verifyStep } from './verify';
 
@@ -14,7 +14,7 @@ export function rollbackFacts(s: Resolved) {
   return { ...f, previousTag: f.tag, tag: f.previousTag };
 }
 
-function rollbackMessage(s: Resolved): string {
+export function rollbackMessage(s: Resolved): string {
   const cause = `Automatic rollback: ${s.causeStep ? `${s.causeStep} failed: ` : ''}${s.cause ?? 'verification failed'}`;
   return withTrailers(rollbackCommitMessage(rollbackFacts(s), cause), journalTrailers({ runId: s.runId, kind: 'auto-rollback', digest: s.digest }));
 }
@@ -60,6 +60,10 @@ export const rollbackPushStep: Step<Resolved, 'git'> = {
     const r = await pushOnto(ctx.ports.git, { sha: s.rollbackCommit!, base: s.rollbackBase! }, build, ctx.log, ctx.signal);
     if (!r.ok) {
       s.rollbackCommit = undefined;
+      if (r.protected) {
+        const text = protectedBranchText(s.settings.config.git.branch, s.environment, r.message);
+        return { status: 'failed', message: text, cause: { code: 'branch-protected', text, system: 'git' } };
+      }
       return { status: 'failed', message: r.message, cause: { code: r.race ? 'conflict' : 'error', text: r.message, retryable: r.race } };
     }
     s.rollbackCommit = r.sha;

@@ -89,6 +89,13 @@ export interface RunState {
   previousDigest?: string;
   commit?: string;
   pushed?: boolean;
+  /** pull-request mode: the deploy commit on its branch (the merge's second parent); `commit` becomes the merge commit. */
+  changeCommit?: string;
+  /** pull-request mode: the run's pull request, and its automatic rollback's. */
+  pullRequest?: import('../outcome').PullRequestRef;
+  rollbackPullRequest?: import('../outcome').PullRequestRef;
+  /** pull-request mode: the pull request's body (the plan, made by the pipeline before the change). */
+  pullRequestBody?: string;
   syncedAt?: string;
 
   // rollback

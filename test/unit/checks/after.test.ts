@@ -138,7 +138,7 @@ describe('check resources', () => {
 describe('the verification phase (runAfterChecks)', () => {
   it('runs every after-check in registry order; two failures from one gathering show the evidence once', async () => {
     const { w, s } = await running({ crashLoop: true });
-    const ctx = { ports: w.ports, signal: new AbortController().signal, clock: w.clock, deadline: Date.now() + 60_000, log: () => undefined } as StepContext<'cluster' | 'metrics'>;
+    const ctx = { ports: w.ports, signal: new AbortController().signal, clock: w.clock, deadline: Date.now() + 60_000, log: () => undefined, emit: () => undefined } as StepContext<'cluster' | 'metrics'>;
     const { results } = await runAfterChecks('after', s, '1.6.0', ctx);
     assert.deepEqual(results.map((r) => r.name), ['pods', 'restarts', 'running-digest', 'health', 'smoke', 'error-rate', 'resources']);
     const p = results.find((r) => r.name === 'pods')!;

@@ -32,7 +32,7 @@ export async function resolved(o: WorldOptions = {}, t: Target = {}): Promise<{ 
 function context(w: World, needs: readonly (keyof Ports)[]): StepContext<any> {
   const ports = {} as Record<string, unknown>;
   for (const n of needs) ports[n] = (w.ports as unknown as Record<string, unknown>)[n];
-  return { ports, signal: new AbortController().signal, clock: w.clock, deadline: Date.now() + 60_000, log: () => undefined } as StepContext<any>;
+  return { ports, signal: new AbortController().signal, clock: w.clock, deadline: Date.now() + 60_000, log: () => undefined, emit: () => undefined } as StepContext<any>;
 }
 
 /** Run a pre-deployment check with only the ports it declares. */
