@@ -4,7 +4,7 @@
 // merge the branch rules refuse is a warning saying what is missing (a review, the checks).
 import * as vscode from 'vscode';
 import { errorMessage } from '../pipeline/errors';
-import type { PullRequestInfo } from '../pipeline/github/pulls';
+import { parsePromotionBranch, type PullRequestInfo } from '../pipeline/github/pulls';
 import { notifyChoice, type Prompter } from '../providers/prompter';
 import { mergeQuestion, mergeRefusedText } from '../providers/pullRequestText';
 import type { PullRequestNodeData, PullRequestNodes } from '../providers/pullRequests';
@@ -28,7 +28,7 @@ async function target(nodes: PullRequestNodes, prompter: Prompter, arg: unknown,
     { title: `${verb} a promotion pull request`, placeholder: 'Which one?' },
   );
   if (!picked) return undefined;
-  const environment = picked.pr.headRef.split('/')[1] ?? '';
+  const environment = parsePromotionBranch(picked.pr.headRef)?.environment ?? '';
   return { kind: 'pull-request', environment, pr: picked.pr };
 }
 

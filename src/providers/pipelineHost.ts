@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { explainNoRepo } from './noRepo';
 import { launchRun } from '../launcher';
-import { createPorts } from '../clients/index';
+import { createPorts, pullRequestPort } from '../clients/index';
 import { environment } from '../pipeline/config/load';
 import { planDeployment, planRollback, resolveActor, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
 import { createSchedule, type LoadedSchedule } from '../pipeline/schedule/schedule';
@@ -208,6 +208,8 @@ export class PipelineHost extends Disposable {
     let deps: PipelineDeps;
     try {
       deps = this.deps(config);
+      // Pull-request mode opens and merges with the same token as the rest of the run (your GitHub sign-in when GITHUB_TOKEN is unset).
+      if (githubToken) deps = { ...deps, ports: { ...deps.ports, pulls: pullRequestPort(config, { GITHUB_TOKEN: githubToken }) } };
     } catch (err) {
       this.running = undefined;
       this.failedToStart(err);

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import type { PullRequestPort } from '../pipeline/github/pulls';
+import { GitHubPulls } from '../clients/pulls';
 import { HOST_TRUST_KEY, readAnswers } from './hostTrust';
 import type { PullRequestAccess, PullRequestAccessor } from './pullRequests';
 
@@ -35,7 +36,7 @@ export function pullRequestAccessor(make: PullRequestPortFactory, memory?: vscod
   };
 }
 
-/** The adapter over @octokit/rest (src/clients/pulls.ts), loaded when there is something to list. */
-export const pullRequestPortFactory: PullRequestPortFactory = async () => {
-  throw new Error('pull requests cannot be read in this build (the GitHub pull request adapter is missing)');
+/** The adapter over @octokit/rest (src/clients/pulls.ts); the SDK loads on its first request. */
+export const pullRequestPortFactory: PullRequestPortFactory = async (github, token) => {
+  return new GitHubPulls({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token });
 };

@@ -2,17 +2,18 @@
 // description, tooltip), the status bar while a run waits for its pull request, the merge
 // confirmation and a refused merge. Pure (no vscode import), made from PullRequestInfo / PullRequestEvent.
 import { relativeTime } from '../pipeline/model/format';
-import type { MergeRefusal, PullRequestInfo } from '../pipeline/github/pulls';
+import { parsePromotionBranch, type MergeRefusal, type PullRequestInfo } from '../pipeline/github/pulls';
 import type { PullRequestEvent } from '../pipeline/outcome';
 
-/** What a promotion branch `gitops-deploy/{env}/{service}/{tag}` says (undefined for another branch). */
-export function promotionOfBranch(headRef: string, environment: string): { service: string; tag: string } | undefined {
-  const prefix = `gitops-deploy/${environment}/`;
-  if (!headRef.startsWith(prefix)) return undefined;
-  const rest = headRef.slice(prefix.length);
-  const slash = rest.indexOf('/');
-  if (slash <= 0 || slash === rest.length - 1) return undefined;
-  return { service: rest.slice(0, slash), tag: rest.slice(slash + 1) };
+/**
+ * What a branch of ours says, for one environment: a promotion `gitops-deploy/{env}/{service}/{tag}`,
+ * an automatic rollback `…/{service}/rollback-{runId}`, a record `gitops-deploy/records/{env}/{service}/{runId}`
+ * (undefined for another branch or environment).
+ */
+export function promotionOfBranch(headRef: string, environment: string): { service: string; tag: string; purpose: 'deploy' | 'rollback' | 'record' } | undefined {
+  const p = parsePromotionBranch(headRef);
+  if (!p || p.environment !== environment) return undefined;
+  return { service: p.service, tag: p.tag, purpose: p.purpose };
 }
 
 /** What a run of this editor knows about a pull request (from its events): why it waits, what it is for. */
@@ -21,11 +22,13 @@ export interface PullRequestRunView {
   waitingFor?: MergeRefusal;
 }
 
-/** "#12 accounts 1.4.0 → prod" (or "#12 <title>" for a branch that is not a promotion's). */
-export function pullRequestLabel(pr: PullRequestInfo, environment: string, run?: PullRequestRunView): string {
+/** "#12 accounts 1.4.0 → prod", "#13 rollback of accounts in prod", "#14 record of accounts in prod" (another branch: "#12 <title>"). */
+export function pullRequestLabel(pr: PullRequestInfo, environment: string): string {
   const p = promotionOfBranch(pr.headRef, environment);
   if (!p) return `#${pr.number} ${pr.title}`;
-  return `#${pr.number} ${run?.purpose === 'rollback' ? 'rollback: ' : ''}${p.service} ${p.tag} → ${environment}`;
+  if (p.purpose === 'rollback') return `#${pr.number} rollback of ${p.service} in ${environment}`;
+  if (p.purpose === 'record') return `#${pr.number} record of ${p.service} in ${environment}`;
+  return `#${pr.number} ${p.service} ${p.tag} → ${environment}`;
 }
 
 const WAITING: Record<MergeRefusal, string> = {
@@ -120,10 +123,10 @@ export const REFUSAL_NEEDS: Record<MergeRefusal, string> = {
 /** The modal question before Merge. */
 export function mergeQuestion(pr: PullRequestInfo, environment: string, run?: PullRequestRunView): { message: string; detail: string } {
   const p = promotionOfBranch(pr.headRef, environment);
-  const what = p ? `${p.service} ${p.tag} → ${environment}` : pr.title;
+  const what = p?.purpose === 'deploy' ? `${p.service} ${p.tag} → ${environment}` : pullRequestLabel(pr, environment).replace(/^#\d+ /, '');
   const detail = [
     `${pr.headRef} at ${pr.headSha.slice(0, 7)} is merged into ${pr.baseRef} on GitHub, if the branch rules allow it.`,
-    p ? `Argo CD then deploys ${p.service} ${p.tag} to ${environment}.` : `Argo CD then syncs ${environment} to what ${pr.baseRef} says.`,
+    p?.purpose === 'deploy' ? `Argo CD then deploys ${p.service} ${p.tag} to ${environment}.` : p?.purpose === 'record' ? 'It adds the deployment record and changes nothing else.' : `Argo CD then syncs ${environment} to what ${pr.baseRef} says.`,
     run
       ? `The ${run.purpose === 'rollback' ? 'rollback' : 'deployment'} running in this editor waits for this merge; it goes on with the sync wait and the verification, and writes the record.`
       : 'The run that opened it goes on when it sees the merge (if it still waits).',

@@ -6,11 +6,11 @@
 import * as vscode from 'vscode';
 import type { GitOpsConfig } from '../pipeline/config/types';
 import { errorMessage } from '../pipeline/errors';
-import { promotionBranchPrefix, type PullRequestInfo, type PullRequestPort } from '../pipeline/github/pulls';
+import type { PullRequestInfo, PullRequestPort } from '../pipeline/github/pulls';
 import type { PipelineEvent, PullRequestEvent } from '../pipeline/outcome';
 import type { TreeContributor, TreeNode } from './environmentsTree';
 import { Disposable } from './lifecycle';
-import { listingProblemText, pullRequestDescription, pullRequestLabel, pullRequestNeedsSomeone, pullRequestTooltip, type PullRequestRunView } from './pullRequestText';
+import { listingProblemText, promotionOfBranch, pullRequestDescription, pullRequestLabel, pullRequestNeedsSomeone, pullRequestTooltip, type PullRequestRunView } from './pullRequestText';
 import type { WorkspaceModel } from './workspaceModel';
 
 /** The data of a pull request node (the argument of the Open / Merge commands). */
@@ -147,9 +147,8 @@ export class PullRequestNodes extends Disposable implements TreeContributor {
       return [{ kind: 'contributed', id: `pulls/${environment}/problem`, label: this.problem.label, description: 'pull-request mode', tooltip: this.problem.detail, icon: 'warning', contextValue: 'pullRequestProblem' }];
     }
     const now = this.now();
-    const prefix = promotionBranchPrefix(environment);
     return this.pulls
-      .filter((p) => p.headRef.startsWith(prefix))
+      .filter((p) => promotionOfBranch(p.headRef, environment))
       .map((pr): TreeNode => {
         const run = this.runs.get(pr.number);
         const data: PullRequestNodeData = { kind: 'pull-request', environment, pr };
@@ -157,7 +156,7 @@ export class PullRequestNodes extends Disposable implements TreeContributor {
         return {
           kind: 'contributed',
           id: `pulls/${environment}/${pr.number}`,
-          label: pullRequestLabel(pr, environment, run),
+          label: pullRequestLabel(pr, environment),
           description: pullRequestDescription(pr, run),
           tooltip: pullRequestTooltip(pr, environment, now, run),
           icon: pr.autoMerge ? 'git-merge' : 'git-pull-request',

@@ -46,19 +46,20 @@ function event(over: Partial<PullRequestEvent> = {}): PullRequestEvent {
 
 describe('pull-request mode in the editor: the words', () => {
   describe('the tree node', () => {
-    it('reads the service and tag from the promotion branch of its environment only', () => {
-      assert.deepEqual(promotionOfBranch('gitops-deploy/prod/accounts/1.5.0', 'prod'), { service: 'accounts', tag: '1.5.0' });
-      assert.deepEqual(promotionOfBranch('gitops-deploy/prod/accounts/release/7', 'prod'), { service: 'accounts', tag: 'release/7' });
+    it('reads the service and tag from a branch of ours for its environment only', () => {
+      assert.deepEqual(promotionOfBranch('gitops-deploy/prod/accounts/1.5.0', 'prod'), { service: 'accounts', tag: '1.5.0', purpose: 'deploy' });
+      assert.deepEqual(promotionOfBranch('gitops-deploy/prod/accounts/rollback-20261204T065900Z-kqzxmt', 'prod'), { service: 'accounts', tag: '', purpose: 'rollback' });
+      assert.deepEqual(promotionOfBranch('gitops-deploy/records/prod/accounts/20261204T065900Z-kqzxmt', 'prod'), { service: 'accounts', tag: '', purpose: 'record' });
       assert.equal(promotionOfBranch('gitops-deploy/prod-eu/accounts/1.5.0', 'prod'), undefined, 'another environment whose name starts the same');
       assert.equal(promotionOfBranch('gitops-deploy/prod/accounts', 'prod'), undefined);
-      assert.equal(promotionOfBranch('gitops-deploy/prod/accounts/', 'prod'), undefined);
       assert.equal(promotionOfBranch('feature/x', 'prod'), undefined);
     });
 
-    it('labels it "#12 accounts 1.5.0 → prod" (a rollback said so; another branch by its title)', () => {
+    it('labels it "#12 accounts 1.5.0 → prod"; a rollback or a record said so; another branch by its title', () => {
       assert.equal(pullRequestLabel(pr(), 'prod'), '#12 accounts 1.5.0 → prod');
-      assert.equal(pullRequestLabel(pr({ headRef: 'gitops-deploy/prod/accounts/1.4.0' }), 'prod', { purpose: 'rollback' }), '#12 rollback: accounts 1.4.0 → prod');
-      assert.equal(pullRequestLabel(pr({ headRef: 'gitops-deploy/prod/odd' }), 'prod'), '#12 Deploy accounts to prod: 1.4.0 → 1.5.0');
+      assert.equal(pullRequestLabel(pr({ headRef: 'gitops-deploy/prod/accounts/rollback-20261204T065900Z-kqzxmt' }), 'prod'), '#12 rollback of accounts in prod');
+      assert.equal(pullRequestLabel(pr({ headRef: 'gitops-deploy/records/prod/accounts/20261204T065900Z-kqzxmt' }), 'prod'), '#12 record of accounts in prod');
+      assert.equal(pullRequestLabel(pr({ headRef: 'gitops-deploy/stag/accounts/1.5.0' }), 'prod'), '#12 Deploy accounts to prod: 1.4.0 → 1.5.0');
     });
 
     it('describes its state: what a waiting run was told first, else GitHub\'s mergeable_state', () => {
@@ -139,6 +140,9 @@ describe('pull-request mode in the editor: the words', () => {
       assert.equal(q.message, 'Merge pull request #12: accounts 1.5.0 → prod?');
       assert.match(q.detail, /^gitops-deploy\/prod\/accounts\/1\.5\.0 at 0123456 is merged into main on GitHub, if the branch rules allow it\. Argo CD then deploys accounts 1\.5\.0 to prod\. The deployment running in this editor waits for this merge/);
       assert.match(mergeQuestion(pr(), 'prod').detail, /The run that opened it goes on when it sees the merge \(if it still waits\)\.$/);
+      const rollback = mergeQuestion(pr({ headRef: 'gitops-deploy/prod/accounts/rollback-20261204T065900Z-kqzxmt' }), 'prod', { purpose: 'rollback' });
+      assert.equal(rollback.message, 'Merge pull request #12: rollback of accounts in prod?');
+      assert.match(rollback.detail, /Argo CD then syncs prod to what main says\. The rollback running in this editor waits for this merge/);
     });
 
     it('a refusal by the branch rules says what is missing', () => {
