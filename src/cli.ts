@@ -22,6 +22,8 @@ import { overrideReasonProblem } from './pipeline/model/override';
 import { cliOverrideReasonProblem, cliRemedy } from './cliRemedy';
 import { CHECK_MARK, relativeTime, shortSha } from './pipeline/model/format';
 import { GitCli } from './clients/git';
+import { pullRequestPort } from './clients/index';
+import { parsePromotionBranch, type PromotionPullRequest } from './pipeline/github/pulls';
 import { unfinishedRuns, type UnfinishedRun } from './pipeline/journal';
 import { compareNewestFirst, type LoadedRecord } from './pipeline/model/records';
 import { buildRepoState, loadRepoState } from './pipeline/model/repoState';
@@ -31,7 +33,7 @@ import type { PipelineEvent } from './pipeline/outcome';
 import { formatEvent, formatOutcome } from './pipeline/transcript';
 import { argoCdLink, lastFailure, manualFixFor, reportText, rollbackFailed, retrySync, serviceEvents, serviceLogs, type Report, type RetrySyncResult, type Target } from './pipeline/troubleshoot';
 
-export const EXIT = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, usage: 64 } as const;
+export const EXIT = { ok: 0, refused: 2, rolledBack: 3, needsHuman: 4, pullRequestOpen: 5, usage: 64 } as const;
 
 /** Parses a command line (the workflow's argv, a test's) into the command's arguments; throws UsageError. */
 export function parseArgs(argv: string[]): ParsedArgs {
@@ -61,6 +63,33 @@ async function unfinishedAt(root: string, config: GitOpsConfig, now: Date, signa
   }
 }
 
+/**
+ * The open promotion pull requests (gitops-deploy/… branches) of the environments in pull-request
+ * mode, when GitHub is configured with a token; a problem instead when they could not be read.
+ */
+async function openPromotionPulls(config: GitOpsConfig, vars: NodeJS.ProcessEnv, signal: AbortSignal): Promise<{ pulls: PromotionPullRequest[]; problem?: string }> {
+  const envs = new Set(config.environments.filter((e) => e.git.mode === 'pull-request').map((e) => e.name));
+  if (!envs.size) return { pulls: [] };
+  const port = pullRequestPort(config, vars);
+  if (port.unavailable) return { pulls: [], problem: `open pull requests not shown: ${port.unavailable}` };
+  try {
+    const pulls: PromotionPullRequest[] = [];
+    for (const pr of await port.listOpen('gitops-deploy/', signal)) {
+      const b = parsePromotionBranch(pr.headRef);
+      if (!b || !envs.has(b.environment)) continue;
+      pulls.push({ number: pr.number, url: pr.htmlUrl, environment: b.environment, service: b.service, tag: b.tag, purpose: b.purpose, ...(pr.mergeableState ? { mergeableState: pr.mergeableState } : {}), autoMerge: pr.autoMerge, headRef: pr.headRef, createdAt: pr.createdAt });
+    }
+    return { pulls };
+  } catch (err) {
+    return { pulls: [], problem: `could not list the open pull requests: ${errorMessage(err)}` };
+  }
+}
+
+function pullLine(p: PromotionPullRequest): string {
+  const what = p.purpose === 'deploy' ? `${p.service} ${p.tag}` : p.purpose === 'rollback' ? `rollback of ${p.service}` : `record of ${p.service}`;
+  return `  ⇄ pull request #${p.number} (${what}) open${p.mergeableState ? `, ${p.mergeableState}` : ''}${p.autoMerge ? ', auto-merge on' : ''}: ${p.url}`;
+}
+
 function unfinishedJson(u: UnfinishedRun) {
   const st = u.state;
   if (st.kind === 'running') return { environment: u.environment, service: u.service, state: 'running', runId: st.runId, holder: st.lease.holder, host: st.lease.host, startedAt: st.lease.startedAt, expiresAt: st.lease.expiresAt, tag: st.lease.tag };
@@ -81,6 +110,7 @@ async function status(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<n
   const state = await loadRepoState(root, now);
   if (state.configProblem) throw new UserError(state.configProblem);
   const { runs, originProblem } = await unfinishedAt(root, state.config!, now, signal);
+  const open = await openPromotionPulls(state.config!, process.env, signal);
   if (args.flags.json) {
     io.out(JSON.stringify({
       root,
@@ -90,11 +120,13 @@ async function status(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<n
         window: { open: e.window.open, summary: e.window.summary, changesAt: e.window.changesAt?.toISOString() },
         problem: e.problem,
         services: e.services.map((s) => ({ service: s.service, tag: s.tag, upstreamTag: s.upstream?.tag, lastDeployment: s.lastRecord && { status: s.lastRecord.status, tag: s.lastRecord.tag, actor: s.lastRecord.actor, startedAt: s.lastRecord.startedAt } })),
+        ...(e.config.git.mode === 'pull-request' ? { gitMode: 'pull-request', pullRequests: open.pulls.filter((p) => p.environment === e.config.name) } : {}),
       })),
       recordProblems: state.recordProblems,
       futureRecords: state.futureRecords.map((r) => ({ file: path.relative(root, r.file), startedAt: r.startedAt })),
       unfinished: runs.map(unfinishedJson),
       ...(originProblem ? { originProblem } : {}),
+      ...(open.problem ? { pullRequestProblem: open.problem } : {}),
     }, null, 2));
     return EXIT.ok;
   }
@@ -106,7 +138,9 @@ async function status(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<n
       const last = s.lastRecord ? `  last: ${s.lastRecord.status} ${s.lastRecord.tag}${s.lastRecord.actor ? ` by ${s.lastRecord.actor}` : ''} ${relativeTime(s.lastRecord.startedAt, now)}` : '';
       io.out(`  ${s.service.padEnd(16)} ${s.tag}${drift}${last}`);
     }
+    for (const p of open.pulls.filter((x) => x.environment === e.config.name)) io.out(pullLine(p));
   }
+  if (open.problem) io.err(`warning: ${open.problem}`);
   for (const u of runs) io.err(unfinishedLine(u, root, args.flags.repo !== undefined));
   if (originProblem) io.err(`warning: ${originProblem}`);
   for (const p of state.recordProblems) io.err(`warning: record skipped: ${path.relative(root, p.file)}: ${p.message}`);

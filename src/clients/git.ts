@@ -322,6 +322,14 @@ export class GitCli implements GitPort {
     return this.pushFailure(r);
   }
 
+  async landedAs(sha: string, rev: string, signal?: AbortSignal): Promise<string> {
+    const first = await this.git(['rev-list', '--first-parent', '--max-count=1000', rev], { signal, allowFail: true });
+    const line = new Set(first.stdout.split('\n').filter(Boolean));
+    if (line.has(sha)) return sha;
+    const path = await this.git(['rev-list', '--ancestry-path', '--reverse', `${sha}..${rev}`], { signal, allowFail: true });
+    return path.stdout.split('\n').find((c) => c && line.has(c)) ?? sha;
+  }
+
   async fetchBranches(prefix: string, signal?: AbortSignal): Promise<{ branch: string; sha: string }[]> {
     const r = await this.git(['fetch', '--quiet', '--no-tags', '--prune', this.remote, `+refs/heads/${prefix}*:refs/remotes/${this.remote}/${prefix}*`], { signal, allowFail: true });
     if (r.code !== 0) return [];

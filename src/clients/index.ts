@@ -32,15 +32,17 @@ export interface CreatePortsOptions {
   environment?: string;
   /** AWS profile (gitopsDeploy.awsProfile); default AWS_PROFILE, then the default credential chain. */
   awsProfile?: string;
+  /** GitHub token for pull-request mode (the editor's sign-in); default GITHUB_TOKEN, then GH_TOKEN. */
+  githubToken?: string;
 }
 
 /**
  * The pull requests of pull-request mode: GitHub's REST API at github.apiUrl with GITHUB_TOKEN (or
  * GH_TOKEN), or a port that refuses saying what is missing. The token never goes to an untrusted host.
  */
-export function pullRequestPort(config: Pick<GitOpsConfig, 'github'>, env: NodeJS.ProcessEnv): PullRequestPort {
+export function pullRequestPort(config: Pick<GitOpsConfig, 'github'>, env: NodeJS.ProcessEnv, githubToken?: string): PullRequestPort {
   const gh = config.github;
-  const token = env.GITHUB_TOKEN || env.GH_TOKEN;
+  const token = githubToken || env.GITHUB_TOKEN || env.GH_TOKEN;
   if (!gh.owner || !gh.repo) return new UnconfiguredPulls('pull-request mode needs github.owner and github.repo in .gitops-deploy.yaml and a GitHub token (GITHUB_TOKEN)');
   if (gh.untrustedHost) return new UnconfiguredPulls(`pull-request mode: github.apiUrl names ${gh.untrustedHost}, a host you have not trusted, so no token is sent there; trust it (--trust-host ${gh.untrustedHost}, GITOPS_DEPLOY_TRUSTED_HOSTS or trustedHosts in your user config)`);
   if (!token) return new UnconfiguredPulls('pull-request mode needs github.owner/repo and a GitHub token (GITHUB_TOKEN): set GITHUB_TOKEN (or GH_TOKEN) to a token that may open and merge pull requests');
@@ -116,7 +118,7 @@ export function createPorts(config: GitOpsConfig, opts: CreatePortsOptions = {})
     cluster: new KubernetesCluster(kube, { fetch: opts.fetch }),
     metrics: config.verification.prometheusUrl ? new PrometheusMetrics({ url: config.verification.prometheusUrl, fetch: opts.fetch }) : new UnconfiguredMetrics(),
     notifier: new WebhookNotifier({ url: config.notify.webhookUrl, fetch: opts.fetch, log: opts.log }),
-    pulls: pullRequestPort(config, env),
+    pulls: pullRequestPort(config, env, opts.githubToken),
     clock: opts.clock ?? systemClock,
   };
 }

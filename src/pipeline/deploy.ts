@@ -181,9 +181,16 @@ function manualFix(s: Resolved, failedAt: string | undefined, why: string | unde
   const ns = s.target.env.argocd.namespace;
   const dep = s.target.serviceConfig.deployment;
   const lines = [`ROLLBACK FAILED — a human is needed.`, `${s.service} in ${s.environment}: ${s.target.tag} (commit ${shortSha(s.commit)}) failed verification: ${s.cause}.`, `The automatic rollback failed at ${failedAt ?? 'an unknown step'}: ${why ?? 'no detail'}.`, 'Do this now:'];
-  if (s.rollbackPushed) {
+  const rpr = s.rollbackPullRequest;
+  if (!s.rollbackPushed && rpr && rpr.state === 'open' && !rpr.merged) {
+    lines.push(`  1. a human must merge rollback pull request #${rpr.number} (${s.service}: ${s.target.previousTag}): ${rpr.url}`);
+    lines.push(`  2. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.target.env.namespace}`);
+  } else if (s.rollbackPushed) {
     lines.push(`  1. origin already has the rollback commit ${s.rollbackCommit} (${s.service}: ${s.target.previousTag}); make Argo CD sync it: argocd app sync ${app} --revision ${s.rollbackCommit} (or the Argo CD UI)`);
     lines.push(`  2. watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.target.env.namespace}`);
+  } else if (s.target.env.git.mode === 'pull-request') {
+    lines.push(`  1. set ${s.service} back to ${s.target.previousTag} in ${vf} on a branch and open a pull request into ${cfg.git.branch} (or: gitops-deploy fix ${s.service} --env ${s.environment})`);
+    lines.push(`  2. merge it; watch it: kubectl get application ${app} -n ${ns}; kubectl rollout status deployment/${dep} -n ${s.target.env.namespace}`);
   } else {
     lines.push(`  1. set ${s.service} back to ${s.target.previousTag} in ${vf}`);
     lines.push(`  2. git commit -m "Rollback ${s.service} in ${s.environment}: ${s.target.tag} → ${s.target.previousTag}" -- ${vf}`);
@@ -255,7 +262,7 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
       s.checks.push(
         rb.status === 'succeeded'
           ? { name: 'rollback', status: 'passed', detail: `${s.target.previousTag} restored (commit ${shortSha(s.rollbackCommit)}) and verified` }
-          : { name: 'rollback', status: 'failed', failedStep: rb.step, detail: `the automatic rollback to ${s.target.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : ' (nothing of it reached origin)'}` },
+          : { name: 'rollback', status: 'failed', failedStep: rb.step, detail: `the automatic rollback to ${s.target.previousTag} failed at ${rb.step}: ${rb.status === 'aborted' ? `interrupted: ${rbWhy}` : rbWhy}${s.rollbackPushed ? ` (the rollback commit ${shortSha(s.rollbackCommit)} is on origin)` : s.rollbackPullRequest?.state === 'open' ? ` (rollback pull request #${s.rollbackPullRequest.number} is open: ${s.rollbackPullRequest.url})` : ' (nothing of it reached origin)'}` },
       );
       if (rb.status === 'succeeded') {
         const ref = await writeRecord({ status: 'rolled-back', finishedAt: clock.now(), cause: `${s.causeStep} failed: ${s.cause}`, ...failure, todo: `${s.target.previousTag} is back in ${s.environment} and verified. Fix ${s.target.tag} (see the failed checks) before deploying it again.` });
@@ -292,8 +299,8 @@ async function run(mode: 'deploy' | 'rollback', state: RunState, deps: PipelineD
       }
       return await rollBack({ status: 'failed', step: 'interrupted', message: s.cause, cause: { code: 'interrupted', text: s.cause! }, reports: [] } as unknown as RunResult, interrupted.phase === 'rolling-back' ? steps.rollback.slice(3) : steps.rollback);
     }
-    const changeSteps = resume === 'accept' || s.alreadyRunning ? verifyNow : resume === 'resume' ? steps.change.slice(3) : steps.change;
-    if (s.target.env.git.mode === 'pull-request') s.pullRequestBody = pullRequestBody(buildPlan(s, true), { mode, runId: s.runId, reason: s.reason, actor: s.actor, merge: s.target.env.git.merge, mergeTimeoutMinutes: s.target.env.git.mergeTimeoutMinutes });
+    const changeSteps = resume === 'accept' || s.alreadyRunning ? verifyNow : resume === 'resume' ? steps.change.slice(s.pullRequest && !s.pushed ? 2 : 3) : steps.change;
+    if (s.target.env.git.mode === 'pull-request' && !s.pullRequest) s.pullRequestBody = pullRequestBody(buildPlan(s, true), { mode, runId: s.runId, reason: s.reason, actor: s.actor, merge: s.target.env.git.merge, mergeTimeoutMinutes: s.target.env.git.mergeTimeoutMinutes });
     const change = track(await runSteps(changeSteps, s, opts));
     if (change.status === 'succeeded') {
       const status = mode === 'rollback' ? 'rollback' : 'succeeded';

@@ -112,6 +112,8 @@ export interface GitPort {
   pushCommit(sha: string, signal?: AbortSignal): Promise<PushResult>;
   /** Create or move `branch` on origin to `sha` (a branch of the run's own: forced). */
   pushBranch(sha: string, branch: string, signal?: AbortSignal): Promise<PushResult>;
+  /** The commit on `rev`'s first-parent line that brought `sha` in (the merge of its pull request), or `sha` itself when it is on that line. */
+  landedAs(sha: string, rev: string, signal?: AbortSignal): Promise<string>;
   /** Fetch origin's branches under `prefix` (pruned) and list them with their heads. */
   fetchBranches(prefix: string, signal?: AbortSignal): Promise<{ branch: string; sha: string }[]>;
   /** Move the user's deploy branch (and checkout, when on it) to `sha` if that is a safe fast-forward. */

@@ -90,9 +90,11 @@ export function formatOutcome(o: PipelineOutcome): string[] {
   const rest = o.message.split('\n').slice(1);
   if (o.kind === 'failed-needs-human' && o.manualFix) lines.push(...o.manualFix.split('\n').map((l) => `  ${l}`));
   else if (rest.length) lines.push(...rest);
+  if (o.pullRequest) lines.push(`  pull request: #${o.pullRequest.number} ${o.pullRequest.merged ? 'merged' : o.pullRequest.state === 'open' ? 'open' : 'closed without merging'}: ${o.pullRequest.url}`);
+  if (o.rollbackPullRequest) lines.push(`  rollback pull request: #${o.rollbackPullRequest.number} ${o.rollbackPullRequest.merged ? 'merged' : o.rollbackPullRequest.state === 'open' ? 'open — a human must merge it' : 'closed without merging'}: ${o.rollbackPullRequest.url}`);
   if (o.commit) lines.push(`  commit: ${o.commit}`);
   if (o.rollbackCommit) lines.push(`  rollback commit: ${o.rollbackCommit}`);
-  if (o.record) lines.push(`  record: ${o.record.path}${o.record.pushed ? '' : ' (not pushed)'}`);
+  if (o.record) lines.push(`  record: ${o.record.path}${o.record.pushed ? '' : ' (not pushed)'}${o.record.pullRequest ? ` (pull request #${o.record.pullRequest.number}${o.record.pullRequest.merged ? ', merged' : ' — a human must merge it'}: ${o.record.pullRequest.url})` : ''}`);
   if (o.rollbackCommand) lines.push(`  to roll back: ${o.rollbackCommand}`);
   if (o.decision) lines.push(...decisionLines(o.decision));
   return lines;

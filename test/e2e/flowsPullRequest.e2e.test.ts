@@ -140,6 +140,10 @@ describe('A production promotion by pull request: the pull request in the tree, 
     assert.equal(record.status, 'succeeded', record.text);
     assert.equal(record.previousTag, FROM);
     assert.equal(record.reason, REASON);
+    assert.equal(record.pullRequest?.number, opened.number, record.text);
+    assert.equal(record.pullRequest?.merged, true);
+    assert.equal(record.pullRequest?.mergeCommit, merged.sha, 'the record names the merge commit Argo CD synced');
+    assert.equal(record.pullRequest?.mergedBy, 'reviewer');
     const merges = (await git(['log', '--merges', '--format=%H %P%n%s', 'origin/main'])).split('\n');
     assert.ok(merges.some((l) => l.startsWith(merged.sha)), `origin/main holds the merge commit ${merged.sha}:\n${merges.slice(0, 6).join('\n')}`);
     assert.ok(merges.includes(`Merge pull request #${opened.number} from acme/${BRANCH}`), merges.slice(0, 6).join('\n'));

@@ -215,8 +215,13 @@ export class FakeGit implements GitPort {
     const d = dir.endsWith('/') ? dir : `${dir}/`;
     return Object.keys(c?.files ?? {}).filter((f) => f.startsWith(d));
   }
-  async history(rev: string, p: string, limit: number) {
+  async history(rev: string, p: string, limit: number): Promise<{ sha: string; date: string; message: string }[]> {
     const start = rev === 'origin/main' ? this.head(this.remote) : this.find(rev);
+    if (start && this.objects.has(start.sha) && !this.remote.some((c) => c.sha === start.sha)) {
+      // A commit only on a branch (pull-request mode): itself, then its parent's history.
+      const own = start.paths.some((x) => x === p || x.startsWith(`${p}/`)) ? [{ sha: start.sha, date: start.date, message: start.message }] : [];
+      return [...own, ...(start.parent ? await this.history(start.parent, p, limit) : [])].slice(0, limit);
+    }
     const list = this.remote.some((c) => c.sha === start?.sha) ? this.remote : this.local;
     const end = list.findIndex((c) => c.sha === start?.sha);
     return list
@@ -247,6 +252,11 @@ export class FakeGit implements GitPort {
     if (!this.find(sha)) return { ok: false, rejected: 'other', message: `unknown commit ${sha}` };
     this.branches.set(branch, sha);
     return { ok: true };
+  }
+  async landedAs(sha: string) {
+    const i = this.remote.findIndex((c) => c.sha === sha);
+    const next = this.remote[i + 1];
+    return next && next.paths.length === 0 && next.message.startsWith('Merge pull request') ? next.sha : sha;
   }
   async fetchBranches(prefix: string) {
     return [...this.branches].filter(([b]) => b.startsWith(prefix)).map(([branch, sha]) => ({ branch, sha }));

@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { runDeployment } from '../../src/pipeline/deploy';
+import * as os from 'node:os';
+import { runDeployment, runResume } from '../../src/pipeline/deploy';
+import { changeCommitMessage, withTrailers } from '../../src/pipeline/plan';
+import { journalTrailers, leaseMessage, leaseRef } from '../../src/pipeline/model/journal';
 import { finishedRuns } from '../../src/pipeline/journal';
 import { parseRecord } from '../../src/pipeline/model/records';
 import { trailers } from '../../src/pipeline/model/journal';
@@ -154,6 +157,21 @@ describe('pull-request mode (git.mode: pull-request)', () => {
     assert.equal(rec.rollbackPullRequest?.merged, true);
   });
 
+  it('a rollback pull request nobody merges in time: ROLLBACK FAILED with the pull request to merge as the fix', async () => {
+    world('  mode: pull-request\n  merge: auto\n  mergeTimeoutMinutes: 5\n', { behaviour: { '1.6.0': { crashLoop: true } } });
+    w.pulls.onPoll = (pr, polls) => {
+      if (pr.number === 1 && polls === 1) w.pulls.approve(1);
+    };
+    const out = await deploy();
+    assert.equal(out.kind, 'failed-needs-human', out.message);
+    assert.equal(out.exitCode, 4);
+    assert.equal(out.rollbackPullRequest?.state, 'open');
+    assert.equal(out.rollbackPullRequest?.waitingFor, 'review-required');
+    assert.match(out.manualFix ?? '', /1\. a human must merge rollback pull request #2 \(accounts: 1\.5\.0\): https:\/\/github\.example\/acme\/gitops\/pull\/2/);
+    assert.deepEqual(w.notifier.events.map((e) => e.kind), ['action-required', 'rollback-failed']);
+    assert.equal(newRecord('stag').rollbackPullRequest?.open, true);
+  });
+
   it('a protected main: the record goes to its own branch and pull request; the journal counts the run as finished', async () => {
     world('  mode: pull-request\n  merge: auto\n');
     w.pulls.rules.reviewRequired = false;
@@ -201,6 +219,58 @@ describe('pull-request mode (git.mode: pull-request)', () => {
     assert.equal(out.kind, 'refused', out.message);
     assert.match(out.message, /needs github\.owner\/repo and a GitHub token/);
     assert.deepEqual([...w.git.branches.keys()], []);
+  });
+
+  /** What a run killed (kill -9) while waiting for its pull request leaves: the branch, the open pull request, its lease. */
+  async function killedWhileWaiting(): Promise<{ runId: string; sha: string }> {
+    const runId = '20261121T145000Z-kqzxmt';
+    const rel = w.valuesRel('stag');
+    const base = await w.git.remoteSha();
+    const text = w.git.originText(rel)!.replace('tag: "1.5.0"', 'tag: "1.6.0"');
+    const message = withTrailers(changeCommitMessage('deploy', { service: 'accounts', environment: 'stag', previousTag: '1.5.0', tag: '1.6.0', reason: 'CHG-9', actor: 'bob' }), journalTrailers({ runId, kind: 'deploy' }));
+    const sha = await w.git.commitOnto(base, { [rel]: text }, message);
+    await w.git.pushBranch(sha, 'gitops-deploy/stag/accounts/1.6.0');
+    await w.pulls.create({ head: 'gitops-deploy/stag/accounts/1.6.0', base: 'main', title: 'Deploy accounts to stag: 1.5.0 → 1.6.0', body: '', labels: [] });
+    const lease = leaseMessage({ runId, holder: 'bob', host: os.hostname(), pid: 2 ** 22 + 7, service: 'accounts', environment: 'stag', tag: '1.6.0', startedAt: '2026-11-21T14:50:00Z', expiresAt: '2026-11-21T18:00:00Z' });
+    await w.git.writeLease(leaseRef('stag', 'accounts'), undefined, lease);
+    return { runId, sha };
+  }
+
+  async function resume() {
+    const events: PipelineEvent[] = [];
+    const out = await runResume({ service: 'accounts', environment: 'stag', action: 'resume' }, depsOf(w), { onEvent: (e) => events.push(e) });
+    w.events = events;
+    return out;
+  }
+
+  it('resume after kill -9 while the pull request is open: re-attached by its branch, waits for the merge, verifies at the merge commit, records the run', async () => {
+    world('  mode: pull-request\n');
+    const killed = await killedWhileWaiting();
+    w.pulls.onPoll = (pr, polls) => {
+      if (polls === 3) w.pulls.mergeByHuman(pr.number);
+    };
+    const out = await resume();
+    assert.equal(out.kind, 'deployed', out.message);
+    assert.equal(out.runId, killed.runId);
+    assert.equal(out.pullRequest?.number, 1);
+    assert.equal(out.commit, w.pulls.prs.get(1)!.mergeCommitSha);
+    assert.deepEqual(w.pulls.calls.filter((c) => c.startsWith('create')), ['create gitops-deploy/stag/accounts/1.6.0'], 'no second pull request');
+    assert.ok(w.events.some((e) => e.type === 'log' && e.message.includes('re-attached, waiting for its merge')));
+    const rec = newRecord('stag');
+    assert.equal(rec.runId, killed.runId);
+    assert.equal(rec.interrupted, true);
+    assert.equal(rec.pullRequest?.merged, true);
+  });
+
+  it('resume after kill -9 when a reviewer merged meanwhile: the interrupted run continues at the sync wait for the merge commit', async () => {
+    world('  mode: pull-request\n');
+    const killed = await killedWhileWaiting();
+    w.pulls.mergeByHuman(1);
+    const out = await resume();
+    assert.equal(out.kind, 'deployed', out.message);
+    assert.equal(out.runId, killed.runId);
+    assert.equal(out.commit, w.pulls.prs.get(1)!.mergeCommitSha, 'the merge commit, not the deploy commit on the branch');
+    assert.notEqual(out.commit, killed.sha);
   });
 
   it("GitHub's merge refusals as data, and the branches' names", () => {

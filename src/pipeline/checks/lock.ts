@@ -34,7 +34,9 @@ export const lock: BeforeCheck<'git'> = {
     if (!got.ok) return busy(got.holder, got.file);
     // Then the lease on origin, which every clone and CI runner sees.
     const v = s.settings.config.verification;
-    const budgetMs = (2 * v.syncTimeoutSeconds + 2 * v.rolloutTimeoutSeconds) * 1000 + LEASE_MARGIN_MS;
+    // pull-request mode: the run holds the lease while it waits for its pull request (and its rollback's) to be merged.
+    const mergeMs = s.target.env?.git.mode === 'pull-request' ? 2 * s.target.env.git.mergeTimeoutMinutes * 60_000 : 0;
+    const budgetMs = (2 * v.syncTimeoutSeconds + 2 * v.rolloutTimeoutSeconds) * 1000 + mergeMs + LEASE_MARGIN_MS;
     const info: LeaseInfo = { runId: s.runId, holder: s.actor, host: os.hostname(), pid: process.pid, service: s.service, environment: s.environment, tag, startedAt: now.toISOString(), expiresAt: new Date(now.getTime() + budgetMs).toISOString() };
     let lease: LeaseAttempt;
     try {

@@ -148,13 +148,21 @@ export const pullRequestPushStep: Step<Resolved, 'git' | 'pulls'> = {
     const refused = unavailable(s, ctx.ports.pulls);
     if (refused) return refused;
     const git = ctx.ports.git;
-    const branch = promotionBranch(s.environment, s.service, s.target.tag);
-    const message = changeMessage(s);
-    const opened = await openPullRequest(s, ctx, s.commit!, branch, subject(message), s.pullRequestBody ?? message, 'deploy');
-    if (!opened.ok) return opened.result;
-    s.changeCommit = s.commit;
-    s.pullRequest = pullRequestRef(opened.pr);
-    const w = await awaitMerge(s, ctx, opened.pr, 'deploy', s.target.env.git.merge === 'auto', (r) => (s.pullRequest = r));
+    let pr: PullRequestInfo;
+    if (s.pullRequest && s.changeCommit === s.commit) {
+      // Resumed: the change is on its branch and its pull request is open; wait for it again.
+      pr = await ctx.ports.pulls.get(s.pullRequest.number, ctx.signal);
+      ctx.log(`waiting again for pull request #${pr.number}: ${pr.htmlUrl}`);
+    } else {
+      const branch = promotionBranch(s.environment, s.service, s.target.tag);
+      const message = changeMessage(s);
+      const opened = await openPullRequest(s, ctx, s.commit!, branch, subject(message), s.pullRequestBody ?? message, 'deploy');
+      if (!opened.ok) return opened.result;
+      pr = opened.pr;
+      s.changeCommit = s.commit;
+    }
+    s.pullRequest = pullRequestRef(pr);
+    const w = await awaitMerge(s, ctx, pr, 'deploy', s.target.env.git.merge === 'auto', (r) => (s.pullRequest = r));
     if (w.kind === 'closed') {
       const text = `pull request #${w.pr.number} was closed without merging; nothing was deployed (${s.settings.config.git.branch} on origin was not changed by this run)`;
       return { status: 'refused', message: text, cause: { code: 'pull-request-closed', text, system: 'github' } };

@@ -2,12 +2,16 @@
 // found in origin's journal (resume, roll back, accept), and verifying a tag that already runs.
 import { applicationName, serviceConfig, upstreamOf } from '../config/load';
 import { lock } from '../checks/lock';
-import { readJournal } from '../journal';
+import { finishedRuns, readJournal } from '../journal';
 import { describeApp } from '../model/argo';
 import { editValuesText } from '../model/imageTags';
 import { shortSha } from '../model/format';
 import type { CheckResult } from '../model/records';
-import type { Step } from '../runner';
+import type { Step, StepContext, StepResult } from '../runner';
+import type { EnvironmentConfig } from '../config/types';
+import { parsePromotionBranch, promotionBranchPrefix } from '../github/pulls';
+import { parseJournal } from '../model/journal';
+import { pullRequestRef } from './pullRequest';
 import { fromOrigin } from './resolve';
 import { rel, type Resolved, type RunState } from './state';
 
@@ -17,11 +21,11 @@ export type ResumeAction = 'resume' | 'accept' | 'rollback';
  * Read origin's journal for the service and restore the interrupted run's state from it (tags,
  * commits, its run id); then take the lock and the lease as any run does.
  */
-export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
+export function resumeStep(action: ResumeAction): Step<RunState, 'git' | 'pulls'> {
   return {
     name: 'resume',
     title: 'Find the interrupted deployment',
-    needs: ['git'],
+    needs: ['git', 'pulls'],
     timeoutMs: 60_000,
     async run(s, ctx) {
       const git = ctx.ports.git;
@@ -34,6 +38,12 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
       if (st.kind === 'running') {
         const text = `the deployment of ${s.service} in ${s.environment} is still running: ${st.lease.holder} on ${st.lease.host} since ${st.lease.startedAt} (run ${st.runId}); nothing to resume`;
         return { status: 'refused', message: text, cause: { code: 'refused', text } };
+      }
+      if (st.kind !== 'interrupted' && env.git.mode === 'pull-request' && action === 'resume') {
+        // pull-request mode: a run stopped while its pull request waited for a merge left nothing on
+        // main; its open pull request (and branch) is what to continue from.
+        const attached = await reattach(s, ctx, env, base);
+        if (attached) return attached;
       }
       if (st.kind !== 'interrupted') {
         const text = `no interrupted deployment of ${s.service} in ${s.environment} on origin (${shortSha(base)}): every run of it has its record; nothing to resume`;
@@ -54,12 +64,14 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
           s.previousDigest = undefined;
         }
       }
-      s.commit = c.commit;
+      // pull-request mode: the change came in through its pull request's merge commit; Argo CD syncs that.
+      s.commit = env.git.mode === 'pull-request' ? await git.landedAs(c.commit, base, ctx.signal) : c.commit;
+      if (s.commit !== c.commit) s.changeCommit = c.commit;
       s.pushed = true;
       s.mode = c.kind === 'rollback' ? 'rollback' : 'deploy';
       if (!s.reason) s.reason = c.reason;
       if (st.phase === 'rolling-back' && st.rollback) {
-        s.rollbackCommit = st.rollback.commit;
+        s.rollbackCommit = env.git.mode === 'pull-request' ? await git.landedAs(st.rollback.commit, base, ctx.signal) : st.rollback.commit;
         s.rollbackPushed = true;
         s.cause = 'the run was interrupted during its automatic rollback';
         s.causeStep = 'rollback';
@@ -72,6 +84,44 @@ export function resumeStep(action: ResumeAction): Step<RunState, 'git'> {
       return { status: 'succeeded', message: `run ${st.runId}: ${c.from} → ${c.to}, ${st.phase}`, output: { runId: st.runId, phase: st.phase, commit: c.commit } };
     },
   };
+}
+
+/**
+ * pull-request mode: continue a run whose pull request is still open (its process was stopped
+ * while waiting): the run and its target from the branch head's trailers, the pull request found by
+ * its branch; the push step then waits for the merge again.
+ */
+async function reattach(s: RunState, ctx: StepContext<'git' | 'pulls'>, env: EnvironmentConfig, base: string): Promise<StepResult | undefined> {
+  const git = ctx.ports.git;
+  const config = s.settings.config;
+  const prefix = `${promotionBranchPrefix(env.name)}${s.service}/`;
+  if (ctx.ports.pulls.unavailable) return undefined;
+  const open = (await ctx.ports.pulls.listOpen(prefix, ctx.signal)).filter((p) => parsePromotionBranch(p.headRef)?.purpose === 'deploy').sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const pr = open[0];
+  if (!pr) return undefined;
+  const valuesRel = rel(config.root, env.valuesFile);
+  const head = (await git.fetchBranches(prefix, ctx.signal)).find((b) => b.branch === pr.headRef)?.sha ?? pr.headSha;
+  const msg = (await git.history(head, valuesRel, 1, ctx.signal))[0];
+  const c = msg && msg.sha === head ? parseJournal(msg) : undefined;
+  if (!c || c.service !== s.service || c.environment !== env.name) return undefined;
+  // A run that ended (its record says the pull request stayed open) is not continued under its id.
+  if ((await finishedRuns(git, config, env, base, ctx.signal)).has(c.runId)) return undefined;
+  // A run still alive holds the lease: the lock below refuses then.
+  s.runId = c.runId;
+  s.resume = { action: 'resume', interrupted: { runId: c.runId, phase: 'pushed', change: c, originTag: c.from } };
+  s.target = Object.freeze({ env, upstream: upstreamOf(config, env.name), serviceConfig: serviceConfig(config, s.service), valuesRel, application: applicationName(env, s.service), tag: c.to, tagSource: `run ${c.runId}`, previousTag: c.from });
+  s.digest = c.digest;
+  s.base = base;
+  s.commit = head;
+  s.changeCommit = head;
+  s.pullRequest = pullRequestRef(pr);
+  s.mode = c.kind === 'rollback' ? 'rollback' : 'deploy';
+  if (!s.reason) s.reason = c.reason;
+  const got = await lock.run({ run: s as Resolved, tag: c.to, now: ctx.clock.now(), observed: undefined as never }, ctx);
+  if (got && got.status === 'failed') return { status: 'refused', message: got.detail, cause: { code: 'refused', text: got.detail ?? 'locked' } };
+  if (got?.learned?.releaseLock) s.releaseLock = got.learned.releaseLock;
+  ctx.log(`interrupted run ${c.runId} by ${c.actor ?? 'unknown'}: ${s.service} ${c.from} → ${c.to} in ${s.environment} waits in pull request #${pr.number} (${pr.htmlUrl}); re-attached, waiting for its merge`);
+  return { status: 'succeeded', message: `run ${c.runId}: ${c.from} → ${c.to}, pull request #${pr.number} open`, output: { runId: c.runId, phase: 'pull-request', commit: head, pullRequest: pr.number } };
 }
 
 /**
