@@ -11,13 +11,15 @@ import type { PullRequestAccess, PullRequestAccessor } from './pullRequests';
 /** Makes the port over the repository's GitHub (src/clients/pulls.ts). */
 export type PullRequestPortFactory = (github: GitOpsConfig['github'] & { owner: string; repo: string }, token: string) => Promise<PullRequestPort>;
 
+/** GITHUB_TOKEN, else your GitHub sign-in (silently), else GH_TOKEN; only then, when asked to, the sign-in prompt. */
 async function editorToken(interactive: boolean): Promise<string | undefined> {
   if (process.env.GITHUB_TOKEN) return process.env.GITHUB_TOKEN;
-  const session = await Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], interactive ? { createIfNone: true } : { silent: true })).then(
-    (s) => s?.accessToken,
-    () => undefined,
-  );
-  return session ?? process.env.GH_TOKEN;
+  const session = (createIfNone: boolean) =>
+    Promise.resolve(vscode.authentication.getSession('github', ['repo', 'workflow'], createIfNone ? { createIfNone: true } : { silent: true })).then(
+      (s) => s?.accessToken,
+      () => undefined,
+    );
+  return (await session(false)) ?? process.env.GH_TOKEN ?? (interactive ? await session(true) : undefined);
 }
 
 export function pullRequestAccessor(make: PullRequestPortFactory, memory?: vscode.Memento, token: (interactive: boolean) => Promise<string | undefined> = editorToken): PullRequestAccessor {

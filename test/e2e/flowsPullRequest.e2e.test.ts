@@ -8,13 +8,14 @@
 // on and finishes: origin's main has the merge commit and the run's record says succeeded (read
 // with git from outside the window that ran it).
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import * as vscode from 'vscode';
 import { parse, parseDocument } from 'yaml';
 import { installBranchProtection, normalizeGithub } from '../../sandbox/pulls';
 import { parseRecord } from '../../src/pipeline/model/records';
-import { activateExtension, findUiRow, hasUiDriver, pushPolicy, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiExpand, uiKeys, uiNotifications, uiOpenWindow, uiQuickInput, uiRunCommand, uiStatusBar, uiTreeRows, uiType, waitFor, workspaceRoot, type TestApi } from './helpers';
+import { activateExtension, EXTENSION_ID, findUiRow, hasUiDriver, pushPolicy, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiExpand, uiKeys, uiNotifications, uiOpenWindow, uiQuickInput, uiRunCommand, uiStatusBar, uiTreeAction, uiTreeRows, uiType, waitFor, workspaceRoot, type TestApi } from './helpers';
 
 const SERVICE = 'savings';
 const FROM = '6.0.0';
@@ -24,6 +25,20 @@ const REASON = 'CHG-6100 savings interest by pull request';
 
 function git(args: string[], cwd = workspaceRoot()): Promise<string> {
   return new Promise((resolve, reject) => execFile('git', args, { cwd }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut}`)) : resolve(out))));
+}
+
+/** The built CLI (what a CI job or a colleague runs); resolves with what it printed and its exit. */
+function runCli(args: string[]): Promise<string> {
+  const cliPath = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
+  const child = spawn(process.execPath, [cliPath, ...args, '--repo', workspaceRoot()], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, cwd: workspaceRoot() });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b));
+  child.stderr.on('data', (b: Buffer) => (out += b));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 300_000);
+  return new Promise((resolve) => child.on('exit', (code, signal) => {
+    clearTimeout(guard);
+    resolve(`${out}\n[exit ${code ?? signal}]`);
+  }));
 }
 
 interface SandboxPull {
@@ -155,5 +170,40 @@ describe('A production promotion by pull request: the pull request in the tree, 
     assert.ok(!after.some((i) => i.text.includes('waiting for PR')), JSON.stringify(after.map((i) => i.text)));
     // The node is gone once the run ends (the pull request is merged).
     await waitFor(api, 'the pull request row gone', async () => !findUiRow((await uiTreeRows())!, ['prod', label]), 60_000);
+  });
+  it('a pull request opened elsewhere (a CLI rollback waiting for its merge) is merged from the tree: Merge asks, merges at the head shown, and that run finishes', async () => {
+    const back = 'CHG-6101 savings back to 6.0.0';
+    const cli = runCli(['rollback', SERVICE, '--env', 'prod', '--to', FROM, '--reason', back]);
+    const opened = await waitFor(api, 'the rollback pull request', async () => (await control<SandboxPull[]>('GET', '/pulls')).find((p) => p.state === 'open' && p.head.ref.startsWith(`gitops-deploy/prod/${SERVICE}/`)), 120_000);
+    const label = opened.head.ref === `gitops-deploy/prod/${SERVICE}/${FROM}` ? `#${opened.number} ${SERVICE} ${FROM} → prod` : `#${opened.number} rollback of ${SERVICE} in prod`;
+
+    // The person refreshes the view: the pull request shows under prod (no run of this window waits for it).
+    await uiRunCommand('GitOps Deploy: Refresh');
+    const row = await waitFor(api, `the row "${label}" under prod`, async () => findUiRow((await uiExpand(['prod']))!, ['prod', label]), 60_000);
+    assert.ok(!row.description.includes('the run waits'), row.description);
+    await uiTreeAction(['prod', label], 'Merge Pull Request');
+    const dialog = (await uiDialogState(30_000))!;
+    assert.equal(dialog.message, `Merge pull request #${opened.number}: ${label.replace(/^#\d+ /, '')}?`);
+    assert.ok(dialog.detail.includes(`${opened.head.ref} at ${opened.head.sha.slice(0, 7)} is merged into main`), dialog.detail);
+    await uiClick('.monaco-dialog-box .dialog-buttons .monaco-button', 'Merge');
+    await uiDialogHidden();
+    await waitFor(api, `pull request #${opened.number} merged by the tree's Merge`, async () => (await control<SandboxPull[]>('GET', '/pulls')).find((p) => p.number === opened.number)?.merged, 30_000).catch(async (err: Error) => {
+      const toasts = await uiNotifications('', 1_000).catch(() => []);
+      await screenshot('pull-request-merge-failed');
+      throw new Error(`${err.message}; notifications: ${JSON.stringify(toasts)}`);
+    });
+
+    const out = await cli;
+    assert.match(out, /\[exit 0\]$/, out);
+    const pull = (await control<SandboxPull[]>('GET', '/pulls')).find((p) => p.number === opened.number)!;
+    assert.equal(pull.merged, true, 'merged on GitHub by the tree\'s Merge');
+    await git(['fetch', '--quiet', 'origin']);
+    assert.equal(parse(await git(['show', 'origin/main:helm/environments/prod-env/image-tags.yaml']))[SERVICE].image.tag, FROM);
+    const merges = (await git(['log', '--merges', '--format=%s', 'origin/main'])).split('\n');
+    assert.ok(merges.includes(`Merge pull request #${opened.number} from acme/${opened.head.ref}`), merges.slice(0, 6).join('\n'));
+    await waitFor(api, 'the row gone', async () => {
+      await uiRunCommand('GitOps Deploy: Refresh');
+      return !findUiRow((await uiTreeRows())!, ['prod', label]);
+    }, 60_000, 3_000);
   });
 });
