@@ -24,7 +24,8 @@ import { CHECK_MARK, relativeTime, shortSha } from './pipeline/model/format';
 import { GitCli } from './clients/git';
 import { pullRequestPort } from './clients/index';
 import { parsePromotionBranch, type PromotionPullRequest } from './pipeline/github/pulls';
-import { unfinishedRuns, type UnfinishedRun } from './pipeline/journal';
+import { readLeaseState, unfinishedRuns, type UnfinishedRun } from './pipeline/journal';
+import { trailers } from './pipeline/model/journal';
 import { compareNewestFirst, type LoadedRecord } from './pipeline/model/records';
 import { buildRepoState, loadRepoState } from './pipeline/model/repoState';
 import type { DeployRequest, PipelineDeps, PipelineOutcome, RollbackRequest } from './pipeline/outcome';
@@ -67,6 +68,32 @@ async function unfinishedAt(root: string, config: GitOpsConfig, now: Date, signa
  * The open promotion pull requests (gitops-deploy/… branches) of the environments in pull-request
  * mode, when GitHub is configured with a token; a problem instead when they could not be read.
  */
+type ListedPull = PromotionPullRequest & { runId?: string; lease?: { state: string; runId?: string; holder?: string; host?: string; expiresAt?: string } };
+
+/**
+ * Which run a deploy pull request belongs to (its branch head's Run-Id) and the state of that
+ * service's lease on origin: a run killed while waiting shows as its open pull request with a lease
+ * that is over (resume re-attaches to it).
+ */
+async function withRuns(root: string, config: GitOpsConfig, pulls: PromotionPullRequest[], now: Date, signal: AbortSignal): Promise<ListedPull[]> {
+  const git = new GitCli({ root, remote: config.git.remote, branch: config.git.branch });
+  const out: ListedPull[] = [];
+  for (const p of pulls) {
+    if (p.purpose !== 'deploy') {
+      out.push(p);
+      continue;
+    }
+    const env = config.environments.find((e) => e.name === p.environment)!;
+    const heads = await git.fetchBranches(`gitops-deploy/${p.environment}/${p.service}/`, signal).catch(() => []);
+    const head = heads.find((b) => b.branch === p.headRef)?.sha;
+    const msg = head ? (await git.history(head, path.relative(config.root, env.valuesFile).split(path.sep).join('/'), 1, signal).catch(() => []))[0] : undefined;
+    const runId = msg && msg.sha === head ? trailers(msg.message).get('run-id') : undefined;
+    const lease = await readLeaseState(git, p.environment, p.service, now, () => false, signal).catch(() => undefined);
+    out.push({ ...p, ...(runId ? { runId } : {}), ...(lease ? { lease: { state: lease.state, runId: lease.info?.runId, holder: lease.info?.holder, host: lease.info?.host, expiresAt: lease.info?.expiresAt } } : {}) });
+  }
+  return out;
+}
+
 async function openPromotionPulls(config: GitOpsConfig, vars: NodeJS.ProcessEnv, signal: AbortSignal): Promise<{ pulls: PromotionPullRequest[]; problem?: string }> {
   const envs = new Set(config.environments.filter((e) => e.git.mode === 'pull-request').map((e) => e.name));
   if (!envs.size) return { pulls: [] };
@@ -85,9 +112,12 @@ async function openPromotionPulls(config: GitOpsConfig, vars: NodeJS.ProcessEnv,
   }
 }
 
-function pullLine(p: PromotionPullRequest): string {
+function pullLine(p: ListedPull, root: string, withRepo: boolean): string {
   const what = p.purpose === 'deploy' ? `${p.service} ${p.tag}` : p.purpose === 'rollback' ? `rollback of ${p.service}` : `record of ${p.service}`;
-  return `  ⇄ pull request #${p.number} (${what}) open${p.mergeableState ? `, ${p.mergeableState}` : ''}${p.autoMerge ? ', auto-merge on' : ''}: ${p.url}`;
+  const line = `  ⇄ pull request #${p.number} (${what}) open${p.mergeableState ? `, ${p.mergeableState}` : ''}${p.autoMerge ? ', auto-merge on' : ''}: ${p.url}`;
+  if (!p.runId) return line;
+  const waiting = p.lease?.runId === p.runId && p.lease.state === 'live';
+  return `${line}\n    run ${p.runId}: ${waiting ? `waiting for its merge (${p.lease!.holder} on ${p.lease!.host})` : `no run is waiting for it; continue it with gitops-deploy resume ${p.service} --env ${p.environment}${withRepo ? ` --repo ${root}` : ''}`}`;
 }
 
 function unfinishedJson(u: UnfinishedRun) {
@@ -110,7 +140,8 @@ async function status(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<n
   const state = await loadRepoState(root, now);
   if (state.configProblem) throw new UserError(state.configProblem);
   const { runs, originProblem } = await unfinishedAt(root, state.config!, now, signal);
-  const open = await openPromotionPulls(state.config!, process.env, signal);
+  const listed = await openPromotionPulls(state.config!, process.env, signal);
+  const open = { ...listed, pulls: await withRuns(root, state.config!, listed.pulls, now, signal) };
   if (args.flags.json) {
     io.out(JSON.stringify({
       root,
@@ -138,7 +169,7 @@ async function status(args: ParsedArgs, io: Out, signal: AbortSignal): Promise<n
       const last = s.lastRecord ? `  last: ${s.lastRecord.status} ${s.lastRecord.tag}${s.lastRecord.actor ? ` by ${s.lastRecord.actor}` : ''} ${relativeTime(s.lastRecord.startedAt, now)}` : '';
       io.out(`  ${s.service.padEnd(16)} ${s.tag}${drift}${last}`);
     }
-    for (const p of open.pulls.filter((x) => x.environment === e.config.name)) io.out(pullLine(p));
+    for (const p of open.pulls.filter((x) => x.environment === e.config.name)) io.out(pullLine(p, root, args.flags.repo !== undefined));
   }
   if (open.problem) io.err(`warning: ${open.problem}`);
   for (const u of runs) io.err(unfinishedLine(u, root, args.flags.repo !== undefined));

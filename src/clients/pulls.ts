@@ -149,7 +149,8 @@ export class GitHubPulls implements PullRequestPort {
     const gh = await this.octokit();
     try {
       // A merge commit, never a squash: the deploy commit keeps its trailers (the journal's) as the merge's second parent.
-      const r = await gh.rest.pulls.merge({ ...this.repo, pull_number: number, sha, merge_method: 'merge', request: { signal } });
+      // No retries: a 405/409 is GitHub's answer (the rules, a moved head), not a fault to wait out.
+      const r = await gh.rest.pulls.merge({ ...this.repo, pull_number: number, sha, merge_method: 'merge', request: { signal, retries: 0 } });
       if (r.data.merged) return { merged: true, sha: r.data.sha };
       return { merged: false, refusal: 'not-mergeable', message: r.data.message };
     } catch (err) {

@@ -33,6 +33,7 @@ import { isResolved, oneLine, shortSha, type Resolved, type RunState } from './s
 import { validateStep } from './steps/validate';
 import { pullRequestPushStep, rollbackPullRequestStep } from './steps/pullRequest';
 import { pullRequestBody } from './github/pullBody';
+import { promotionBranch } from './github/pulls';
 import { preflightStep } from './steps/preflight';
 import { rolloutStep, verifyStep } from './steps/verify';
 
@@ -136,6 +137,7 @@ function buildPlan(s: Resolved, wouldProceed: boolean, refusal?: string): Deploy
     refusal,
     ...(s.estimate ? { estimate: s.estimate } : {}),
     ...(s.windowOverride ? { windowOverride: s.windowOverride } : {}),
+    ...(s.target.env.git.mode === 'pull-request' ? { pullRequest: { branch: promotionBranch(s.environment, s.service, s.target.tag), base: s.settings.config.git.branch, merge: s.target.env.git.merge, labels: s.target.env.git.labels, mergeTimeoutMinutes: s.target.env.git.mergeTimeoutMinutes } } : {}),
   };
 }
 

@@ -111,6 +111,8 @@ export interface DeploymentPlan {
   estimate?: import('./model/duration').RunEstimate;
   /** The window is closed and the run overrides it (an emergency): why, and who. */
   windowOverride?: WindowOverride;
+  /** pull-request mode: the branch the change goes to and how its pull request gets merged. */
+  pullRequest?: { branch: string; base: string; merge: 'manual' | 'auto'; labels: string[]; mergeTimeoutMinutes: number };
 }
 
 /** A pull request of a run (pull-request mode), as the outcome and the record carry it. */

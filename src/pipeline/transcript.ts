@@ -77,7 +77,9 @@ export function formatEvidence(checks: readonly CheckResult[] | undefined): stri
 export function formatPlan(plan: DeploymentPlan): string[] {
   const lines = [`Plan: ${plan.service} ${plan.previousTag} → ${plan.tag} in ${plan.environment}${plan.digest ? ` (${plan.digest})` : ''}`, '', 'Values file change:', indent(plan.diff.trimEnd()), '', 'Commit message:', indent(plan.commitMessage.trimEnd()), '', 'Checks:'];
   for (const c of plan.checks) lines.push(`    ${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗ would fail' : c.status === 'warning' ? '!' : '-'} ${c.name}: ${c.detail ?? ''}`);
-  lines.push('', plan.wouldProceed ? `Would proceed: commit, push, wait for Argo CD ${plan.application}, verify.` : 'Would be refused.');
+  const pr = plan.pullRequest;
+  const change = pr ? `commit, push to ${pr.branch}, open a pull request into ${pr.base} (${pr.merge === 'auto' ? 'merged by the run when the branch rules allow' : 'a reviewer merges it'}; waits up to ${pr.mergeTimeoutMinutes} min)` : 'commit, push';
+  lines.push('', plan.wouldProceed ? `Would proceed: ${change}, wait for Argo CD ${plan.application}, verify.` : 'Would be refused.');
   return lines;
 }
 

@@ -11,23 +11,27 @@ import { parseRecord } from '../../src/pipeline/model/records';
 import { trailers } from '../../src/pipeline/model/journal';
 import { CLI, cli, git, originLog, recordsOnOrigin, sandboxPerTest } from './helpers/cli';
 
-/** The CLI as a child process; resolves its exit once `until` shows in its output, after `act(child)` ran. */
-function spawnCli(sb: Sandbox, args: string[], until: RegExp, act: (kill: () => void) => Promise<void>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+/** The CLI as a child process; each action runs once its pattern shows in the output (in order); resolves at its exit. */
+function spawnCli(sb: Sandbox, args: string[], steps: [RegExp, (kill: () => void) => Promise<void>][]): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'UTC', ...sb.env, GIT_AUTHOR_NAME: 'CI Bot', GIT_AUTHOR_EMAIL: 'ci@example.invalid', GIT_COMMITTER_NAME: 'CI Bot', GIT_COMMITTER_EMAIL: 'ci@example.invalid', NODE_NO_WARNINGS: '1' } as NodeJS.ProcessEnv;
   const child = spawn(process.execPath, [CLI, ...args, '--repo', sb.repoDir], { env, cwd: sb.repoDir });
   let out = '';
-  let acted = false;
+  let next = 0;
+  const failures: unknown[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const onData = (b: Buffer) => {
     out += b;
-    if (!acted && until.test(out)) {
-      acted = true;
-      void act(() => child.kill('SIGKILL'));
+    while (next < steps.length && steps[next][0].test(out)) {
+      const act = steps[next++][1];
+      act(() => child.kill('SIGKILL')).catch((err: unknown) => failures.push(err));
     }
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  return exited.then((e) => ({ ...e, out }));
+  return exited.then((e) => {
+    if (failures.length) throw failures[0];
+    return { ...e, out };
+  });
 }
 
 const VALUES = 'helm/environments/stag-env/image-tags.yaml';
@@ -191,6 +195,20 @@ describe('pull-request mode through the CLI (protected main)', function () {
     assert.equal(rec.pullRequest?.merged, true);
   });
 
+  it('a rollback pull request a human must merge: the transcript says so, the run waits for the review, then verifies the rollback (exit 3)', async () => {
+    const sb = await world.start(scenario({ requiredReviews: 1 }, { mode: 'pull-request', merge: 'auto' }, '1.6.0'));
+    const r = await spawnCli(sb, ['deploy', 'accounts', '--env', 'stag', '--tag', '1.6.0', '--reason', 'CHG-17'], [
+      [/waiting for pull request #1 to be merged/, () => control(sb, 1, 'approve')],
+      [/a human must merge rollback pull request #2/, () => control(sb, 2, 'approve')],
+    ]);
+    assert.equal(r.code, 3, r.out);
+    assert.match(r.out, /auto-merge is on, but a human must still approve pull request #1/);
+    assert.match(r.out, /🔔 action-required: a human must merge rollback pull request #2 \(accounts 1\.6\.0 → 1\.4\.0 in stag\)/);
+    assert.match(r.out, /rollback pull request #2 merged by/);
+    assert.match(r.out, /rollback pull request: #2 merged/);
+    assert.match(await originValues(sb), /tag: "1\.4\.0"/);
+  });
+
   it('push mode against the protected main: refused (exit 2) with cause branch-protected, naming git.mode: pull-request; origin unchanged', async () => {
     const sb = await world.start(scenario({}, undefined));
     const head = (await git(['rev-parse', 'main'], sb.originDir)).trim();
@@ -208,7 +226,7 @@ describe('pull-request mode through the CLI (protected main)', function () {
 
   it('kill -9 while waiting for the merge: status shows the open pull request, resume re-attaches to it by its branch and finishes the run after the merge', async () => {
     const sb = await world.start(scenario({ requiredReviews: 0 }, { mode: 'pull-request' }));
-    const killed = await spawnCli(sb, ['deploy', 'accounts', '--env', 'stag', '--tag', '1.5.0', '--reason', 'CHG-16'], /waiting for pull request #1 to be merged/, async (kill) => kill());
+    const killed = await spawnCli(sb, ['deploy', 'accounts', '--env', 'stag', '--tag', '1.5.0', '--reason', 'CHG-16'], [[/waiting for pull request #1 to be merged/, async (kill) => kill()]]);
     assert.equal(killed.signal, 'SIGKILL', killed.out);
     const runId = /run (\d{8}T\d{6}Z-[a-z]{6})/.exec(killed.out)?.[1] ?? (await git(['log', '-1', '--format=%B', 'gitops-deploy/stag/accounts/1.5.0'], sb.originDir)).match(/Run-Id: (\S+)/)![1];
 
@@ -216,11 +234,13 @@ describe('pull-request mode through the CLI (protected main)', function () {
     const stag = st.environments.find((e: { name: string }) => e.name === 'stag');
     assert.deepEqual(stag.pullRequests.map((p: { number: number; purpose: string; service: string; tag: string }) => [p.number, p.purpose, p.service, p.tag]), [[1, 'deploy', 'accounts', '1.5.0']]);
     assert.deepEqual(st.unfinished, [], 'nothing of the run is on main');
+    assert.equal(stag.pullRequests[0].runId, runId);
+    assert.deepEqual([stag.pullRequests[0].lease.state, stag.pullRequests[0].lease.runId], ['over', runId], 'the dead run’s lease, reported as over');
+    const text = await cli(sb, ['status']);
+    assert.match(text.stdout, new RegExp(`run ${runId}: no run is waiting for it; continue it with gitops-deploy resume accounts --env stag`));
     assert.ok((await git(['for-each-ref', '--format=%(refname)', 'refs/gitops-deploy/locks/stag/accounts'], sb.originDir)).trim(), 'the killed run left its lease');
 
-    const resumed = await spawnCli(sb, ['resume', 'accounts', '--env', 'stag'], /re-attached, waiting for its merge/, async () => {
-      await control(sb, 1, 'merge', { user: 'rev-bo' });
-    });
+    const resumed = await spawnCli(sb, ['resume', 'accounts', '--env', 'stag'], [[/re-attached, waiting for its merge/, () => control(sb, 1, 'merge', { user: 'rev-bo' })]]);
     assert.equal(resumed.code, 0, resumed.out);
     assert.match(resumed.out, /pull request #1 merged by rev-bo/);
     const list = await pulls(sb);

@@ -7,7 +7,7 @@ import { finishedRuns } from '../../src/pipeline/journal';
 import { parseRecord } from '../../src/pipeline/model/records';
 import { trailers } from '../../src/pipeline/model/journal';
 import type { PipelineEvent, PullRequestEvent } from '../../src/pipeline/outcome';
-import { formatEvent } from '../../src/pipeline/transcript';
+import { formatEvent, formatPlan } from '../../src/pipeline/transcript';
 import { mergeRefusal } from '../../src/clients/pulls';
 import { parsePromotionBranch } from '../../src/pipeline/github/pulls';
 import { depsOf, makeWorld, type World, type WorldOptions } from './pipelineFakes';
@@ -72,6 +72,15 @@ describe('pull-request mode (git.mode: pull-request)', () => {
     assert.ok(w.events.some((e) => e.type === 'pull-request' && formatEvent(e)[0].includes('pull request #1 merged by rev-ann')));
   });
 
+  it('a dry run says where the change would go and how it gets merged', async () => {
+    world('  mode: pull-request\n');
+    const out = await deploy({ dryRun: true });
+    assert.equal(out.kind, 'dry-run', out.message);
+    assert.deepEqual(out.plan?.pullRequest, { branch: 'gitops-deploy/stag/accounts/1.6.0', base: 'main', merge: 'manual', labels: ['gitops-deploy', 'env:stag'], mergeTimeoutMinutes: 60 });
+    assert.ok(formatPlan(out.plan!).includes('Would proceed: commit, push to gitops-deploy/stag/accounts/1.6.0, open a pull request into main (a reviewer merges it; waits up to 60 min), wait for Argo CD accounts-stag, verify.'));
+    assert.deepEqual(w.pulls.calls, []);
+  });
+
   it('merge: auto with no review required: merged by the run at once, no waiting', async () => {
     world('  mode: pull-request\n  merge: auto\n');
     w.pulls.rules.reviewRequired = false;
@@ -95,6 +104,19 @@ describe('pull-request mode (git.mode: pull-request)', () => {
     const waiting = w.events.find((e): e is PullRequestEvent => e.type === 'pull-request' && e.phase === 'waiting-for-merge')!;
     assert.match(formatEvent(waiting)[0], /a human must act: it needs an approving review/);
     assert.equal(out.pullRequest?.autoMerge, true);
+  });
+
+  it('merge: auto without auto-merge on the repository: approved later, the run merges it itself once GitHub says clean (once per change)', async () => {
+    world('  mode: pull-request\n  merge: auto\n');
+    w.pulls.rules.autoMergeAllowed = false;
+    w.pulls.onPoll = (pr, polls) => {
+      if (polls === 3) w.pulls.approve(pr.number);
+    };
+    const out = await deploy();
+    assert.equal(out.kind, 'deployed', out.message);
+    assert.deepEqual(w.pulls.calls, ['create gitops-deploy/stag/accounts/1.6.0', 'merge #1', 'auto-merge #1', 'merge #1']);
+    assert.equal(out.pullRequest?.mergedBy, 'gitops-deploy');
+    assert.ok(w.events.some((e) => e.type === 'log' && e.message.includes('auto-merge could not be turned on for pull request #1: Auto merge is not allowed for this repository; a human must act on it')));
   });
 
   it('closed unmerged: refused (exit 2), nothing deployed, the record says why', async () => {

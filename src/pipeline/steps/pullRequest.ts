@@ -59,6 +59,7 @@ export async function awaitMerge(s: Resolved, ctx: StepContext<'pulls'>, first: 
     if (m.merged) return true;
     refusal = m.refusal;
     ctx.log(`pull request #${pr.number} cannot be merged yet: ${m.message}`);
+    if (/merge commits are not allowed/i.test(m.message)) ctx.log(`the repository does not allow merge commits; pull-request mode merges with a merge commit so the deploy commit keeps the run's trailers (allow merge commits, or merge #${pr.number} by hand)`, 'warn');
     return false;
   };
   if (tryMerge) {
@@ -76,13 +77,15 @@ export async function awaitMerge(s: Resolved, ctx: StepContext<'pulls'>, first: 
         event('auto-merge-enabled', pr);
         ctx.log(refusal === 'review-required' ? `auto-merge is on, but a human must still approve pull request #${pr.number}: ${pr.htmlUrl}` : `auto-merge is on: GitHub merges pull request #${pr.number} once its required checks pass`, refusal === 'review-required' ? 'warn' : 'info');
       } else {
-        ctx.log(`auto-merge could not be turned on for pull request #${pr.number}: ${a.message}; a human must merge it: ${pr.htmlUrl}`, 'warn');
+        ctx.log(`auto-merge could not be turned on for pull request #${pr.number}: ${a.message}; a human must act on it (the run merges it once the rules allow): ${pr.htmlUrl}`, 'warn');
       }
     }
   }
   const minutes = s.target.env.git.mergeTimeoutMinutes;
   const deadline = ctx.clock.now().getTime() + minutes * 60_000;
   let announced: string | undefined;
+  /** The run already tried to merge since GitHub last said clean (one attempt per change to clean). */
+  let triedClean = false;
   for (;;) {
     pr = await pulls.get(pr.number, ctx.signal);
     if (pr.merged) {
@@ -95,8 +98,11 @@ export async function awaitMerge(s: Resolved, ctx: StepContext<'pulls'>, first: 
       event('closed', pr);
       return { kind: 'closed', pr };
     }
-    // Once merge: auto was refused for a lost race (head or base moved), try again.
-    if (tryMerge && !autoMerge && (refusal === 'head-changed' || (refusal === 'not-mergeable' && pr.mergeableState === 'clean')) && (await attemptMerge())) continue;
+    // merge: auto refused for a lost race (head or base moved), or the rules are met now (approved
+    // before auto-merge could be turned on): try again.
+    const cleanNow = pr.mergeableState === 'clean' && !triedClean;
+    triedClean = pr.mergeableState === 'clean';
+    if (tryMerge && !autoMerge && (refusal === 'head-changed' || cleanNow) && (await attemptMerge())) continue;
     const waitingFor = refusal ?? waitingForOf(pr);
     onRef(pullRequestRef(pr, { ...(autoMerge ? { autoMerge: true } : {}), ...(waitingFor ? { waitingFor } : {}) }));
     const key = `${waitingFor ?? ''}`;
