@@ -123,8 +123,7 @@ export async function planAndRun(host: PipelineHost, state: LoadedState, mode: R
       await host.prompter.confirm('warning', `Cannot ${mode === 'rollback' ? 'roll back' : 'deploy'} ${req.service} in ${req.environment}`, outcome.message, []);
       return outcome;
     }
-    const git = state.config.environments.find((e) => e.name === req.environment)?.git;
-    const p = planText(plan, { mode, reason: req.reason, autoRollback: req.autoRollback, git: git && { mode: git.mode, merge: git.merge, base: state.config.git.branch } });
+    const p = planText(plan, { mode, reason: req.reason, autoRollback: req.autoRollback });
     const doc = `${mode === 'rollback' ? 'Rollback' : 'Plan'} ${plan.service} ${plan.environment} ${plan.previousTag} to ${plan.tag}`;
     await host.documents.showPlan(doc, p.markdown);
     if (p.refusals.length) {

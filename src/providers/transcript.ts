@@ -1,7 +1,6 @@
 // The human transcript of a pipeline run and the plan shown before approval: pure functions from
 // PipelineEvents / DeploymentPlan / PipelineOutcome to text. No `vscode` here, so plain mocha (and
 // the CLI) can use them; src/providers/transcriptChannel.ts writes the lines to the output channel.
-import { promotionBranch } from '../pipeline/github/pulls';
 import { checkText } from '../pipeline/evidence';
 import * as path from 'node:path';
 import type { DeploymentPlan, PipelineEvent, PipelineOutcome } from '../pipeline/deploy';
@@ -151,16 +150,14 @@ export interface PlanOptions {
   actor?: string;
   /** false: a failed verification is not rolled back automatically (the manual fix of a failed rollback). */
   autoRollback?: boolean;
-  /** The environment's git mode: in pull-request mode the change goes through a pull request into `base`. */
-  git?: { mode: 'push' | 'pull-request'; merge: 'manual' | 'auto'; base: string };
 }
 
 /** What approving does, honestly for a deployment, a rollback, and a run without automatic rollback. */
 function approvalSentence(plan: DeploymentPlan, o: PlanOptions): string {
   const commit = `Approving commits "${plan.commitMessage.split('\n')[0]}"`;
-  const pr = o.git?.mode === 'pull-request' ? o.git : undefined;
+  const pr = plan.pullRequest;
   const does = pr
-    ? `${commit} to the branch ${promotionBranch(plan.environment, plan.service, plan.tag)}, opens a pull request into ${pr.base} and waits until ${pr.merge === 'auto' ? 'it is merged (by the run, or by GitHub\'s auto-merge, once the branch rules allow)' : 'a reviewer merges it'}; then it waits for Argo CD at the merge commit and verifies ${plan.service} ${plan.tag}`
+    ? `${commit} to the branch ${pr.branch}, opens a pull request into ${pr.base} and waits until ${pr.merge === 'auto' ? 'it is merged (by the run, or by GitHub\'s auto-merge, once the branch rules allow)' : 'a reviewer merges it'}; then it waits for Argo CD at the merge commit and verifies ${plan.service} ${plan.tag}`
     : `${commit}, pushes it, waits for Argo CD and verifies ${plan.service} ${plan.tag}`;
   const back = pr ? ' (by a pull request of its own)' : '';
   if (o.autoRollback === false) return `${does}; if that fails, nothing is put back automatically: the run stops and says what to do.`;
