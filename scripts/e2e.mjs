@@ -436,6 +436,18 @@ function startDriver() {
       await page().locator('.monaco-dialog-box').waitFor({ state: 'hidden', timeout: Number(timeoutMs) || 10_000 });
       return {};
     },
+    async '/statusbar'({ includes, timeoutMs }) {
+      // The status bar's items as shown (text without their icons, aria-label), once one's text includes `includes`.
+      const handle = await page().waitForFunction(
+        (inc) => {
+          const items = [...document.querySelectorAll('.part.statusbar .statusbar-item')].map((el) => ({ id: el.id, text: (el.textContent ?? '').replace(/\u00a0/g, ' ').trim(), ariaLabel: (el.getAttribute('aria-label') ?? '').replace(/\u00a0/g, ' ') }));
+          return !inc || items.some((i) => i.text.includes(inc)) ? items : false;
+        },
+        includes ?? '',
+        { timeout: Number(timeoutMs) || 10_000, polling: 200 },
+      );
+      return handle.jsonValue();
+    },
     async '/tree/rows'({ container }) {
       return treeRows(page(), container);
     },

@@ -21,6 +21,9 @@ import { registerForgetTrustedHosts, registerRecheck } from './commands/recheck'
 import { registerRetrySync } from './commands/retrySync';
 import { registerResumeInterrupted } from './commands/resumeInterrupted';
 import { UnfinishedRunNodes } from './providers/unfinishedRuns';
+import { PullRequestNodes } from './providers/pullRequests';
+import { pullRequestAccessor, pullRequestPortFactory } from './providers/pullRequestAccess';
+import { registerPullRequests } from './commands/pullRequests';
 import { unfinishedRuns } from './pipeline/journal';
 import { GitCli } from './clients/git';
 import { registerShowEvents } from './commands/showEvents';
@@ -126,6 +129,11 @@ export function activate(context: vscode.ExtensionContext): GitOpsDeployApi {
     fetchedAt = 0;
     void unfinished.reload();
   }));
+
+  // Pull-request mode: the open promotion pull requests under each environment (Open / Merge), kept
+  // current by the runs' pull request events; the GitHub SDK loads only when there is something to list.
+  const pulls = new PullRequestNodes(model, log, pullRequestAccessor(pullRequestPortFactory, context.globalState));
+  context.subscriptions.push(pulls, tree.contribute(pulls), ...registerPullRequests(pulls, () => host.prompter), host.onDidEvent((e) => pulls.onPipelineEvent(e)), host.onDidEnd(() => pulls.onRunEnded()));
 
   // Load after registration; the tree asks for it too, whichever comes first shares the load.
   void model.refresh();

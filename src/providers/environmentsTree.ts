@@ -13,6 +13,7 @@ import {
 import type { LoadedRecord } from '../pipeline/model/records';
 import { failureCause, rollbackFailed } from '../pipeline/troubleshoot';
 import { Disposable } from './lifecycle';
+import { environmentPullRequestMode } from './pullRequestText';
 import type { WorkspaceModel } from './workspaceModel';
 
 export type TreeNode =
@@ -20,7 +21,7 @@ export type TreeNode =
   | { kind: 'service'; service: ServiceState; env: EnvironmentState; state: RepoState }
   | { kind: 'detail'; id: string; label: string; description?: string; icon: string; tooltip?: string; command?: vscode.Command }
   | { kind: 'message'; id: string; label: string; detail?: string; icon: string; command?: vscode.Command }
-  | { kind: 'contributed'; id: string; label: string; description?: string; tooltip?: string; icon: string; contextValue: string; data?: unknown };
+  | { kind: 'contributed'; id: string; label: string; description?: string; tooltip?: string; icon: string; color?: string; contextValue: string; data?: unknown };
 
 /** Adds nodes under environments and decorations on services (e.g. GitHub runs and deployments); read from caches, never blocking. */
 export interface TreeContributor {
@@ -155,7 +156,7 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
       }
       case 'contributed': {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
-        Object.assign(item, { id: node.id, description: node.description, tooltip: node.tooltip, iconPath: new vscode.ThemeIcon(node.icon), contextValue: node.contextValue });
+        Object.assign(item, { id: node.id, description: node.description, tooltip: node.tooltip, iconPath: new vscode.ThemeIcon(node.icon, node.color ? new vscode.ThemeColor(node.color) : undefined), contextValue: node.contextValue });
         return item;
       }
       case 'message': {
@@ -180,6 +181,8 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     // A default-width side bar has room for one fact: the window's next change where a window
     // restricts deployments (each service row shows its own drift), else the services and their drift.
     item.description = env.window.timeZone ? windowBrief(env.window, this.now()) : services;
+    const prMode = env.config.git?.mode === 'pull-request';
+    if (prMode) item.description = `${item.description} · pull-request mode`;
     item.iconPath = env.problem
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
       : !env.window.open
@@ -191,6 +194,11 @@ export class EnvironmentsTree extends Disposable implements vscode.TreeDataProvi
     md.appendMarkdown(`${services}\n\n`);
     md.appendMarkdown(`Deployment window: ${env.window.summary}${env.config.window ? ` (${env.config.window.timeZone})` : ''}\n\n`);
     if (env.config.requireReason) md.appendMarkdown('A reason is required to deploy here.\n\n');
+    if (prMode) {
+      md.appendMarkdown('$(git-pull-request) ');
+      md.appendText(environmentPullRequestMode(env.config.git.merge, env.config.git.labels));
+      md.appendMarkdown('\n\n');
+    }
     if (env.problem) md.appendMarkdown(`$(error) ${env.problem}`);
     item.tooltip = md;
     item.contextValue = contextValue(environmentTokens(env));

@@ -7,7 +7,7 @@ import { environment } from '../pipeline/config/load';
 import type { PipelineOutcome } from '../pipeline/outcome';
 import { CREDENTIAL_FIX, credentialAction, credentialKind } from './credentialsParse';
 import { notifyChoice, type Prompter } from './prompter';
-import { decisionCommand, outcomeNotification, troubleshootActions, type ActionId } from './transcript';
+import { ACTION, decisionCommand, outcomeNotification, troubleshootActions, type ActionId } from './transcript';
 import type { TranscriptChannel } from './transcriptChannel';
 
 /** A service in an environment: what the troubleshooting commands take (from the tree or a notification). */
@@ -35,7 +35,7 @@ const TROUBLESHOOT_COMMANDS: Partial<Record<ActionId, string>> = {
  * changed something it offers the troubleshooting commands, the fix first when the automatic
  * rollback failed; what does not fit as a button is behind "More…".
  */
-export function announceOutcome(o: PipelineOutcome, config: GitOpsConfig, ui: OutcomeUi): void {
+export function announceOutcome(o: PipelineOutcome, config: GitOpsConfig, ui: OutcomeUi, open?: { pullRequest: { text: string; url: string } }): void {
   const n = outcomeNotification(o);
   const kind = credentialKind(o);
   let actions = [...n.actions];
@@ -45,8 +45,17 @@ export function announceOutcome(o: PipelineOutcome, config: GitOpsConfig, ui: Ou
   const troubleshoot = troubleshootActions(o, { argoCd: !!environment(config, o.environment)?.argocd.url, extra: credential ? [credential] : [] });
   if (troubleshoot) actions = troubleshoot.buttons;
   else if (credential) actions.push(credential);
+  // A pull request of the run still waits for a human (an automatic rollback's): said first, with its button.
+  if (open) {
+    text = `${open.pullRequest.text} ${text}`;
+    actions = [ACTION.pullRequest, ...actions];
+  }
   const target = { service: o.service, environment: o.environment };
-  void notifyChoice(ui.prompter, n.severity, text, actions).then(async (a) => {
+  void notifyChoice(ui.prompter, open && n.severity === 'info' ? 'warning' : n.severity, text, actions).then(async (a) => {
+    if (a === 'pull-request' && open) {
+      await vscode.env.openExternal(vscode.Uri.parse(open.pullRequest.url));
+      return;
+    }
     if (a === 'more' && troubleshoot) a = (await ui.prompter.pick(troubleshoot.more.map((x) => ({ label: x.label, id: x.id })), { title: `${o.service} in ${o.environment}: ${o.kind === 'rolled-back' ? 'rolled back' : 'needs a human'}`, placeholder: 'What next?' }))?.id;
     await act(ui, a, o, target);
   });

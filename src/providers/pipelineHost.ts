@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { explainNoRepo } from './noRepo';
 import { launchRun } from '../launcher';
-import { createPorts } from '../clients/index';
+import { createPorts, pullRequestPort } from '../clients/index';
 import { environment } from '../pipeline/config/load';
 import { planDeployment, planRollback, resolveActor, type DeploymentPlan, type PipelineDeps, type PipelineEvent, type PipelineOutcome } from '../pipeline/deploy';
 import { createSchedule, type LoadedSchedule } from '../pipeline/schedule/schedule';
@@ -12,6 +12,8 @@ import type { GitOpsConfig } from '../pipeline/config/types';
 import { errorMessage } from '../pipeline/errors';
 import type { RepoState } from '../pipeline/model/repoState';
 import { formatEvidence } from '../pipeline/transcript';
+import type { PullRequestEvent } from '../pipeline/outcome';
+import { rollbackNeedsHumanText } from './pullRequestText';
 import { retrySync, type RetrySyncResult } from '../pipeline/troubleshoot';
 import { runVerification, type VerificationReport } from '../pipeline/recheck';
 import { CREDENTIAL_FIX, credentialAction, credentialKindOfError } from './credentialsParse';
@@ -57,6 +59,12 @@ export class PipelineHost extends Disposable {
   /** Fires after every run, once the outcome is known and the model refreshed. */
   readonly onDidFinish = this.finished.event;
   private readonly scheduled = this.register(new vscode.EventEmitter<LoadedSchedule>());
+  private readonly events = this.register(new vscode.EventEmitter<PipelineEvent>());
+  /** Every event of a run started here (the pull request nodes follow its pull requests). */
+  readonly onDidEvent = this.events.event;
+  private readonly ended = this.register(new vscode.EventEmitter<void>());
+  /** Fires when a run started here ends, however it ends (an outcome, an error, a cancel). */
+  readonly onDidEnd = this.ended.event;
   /** Fires when a promotion was scheduled (its file committed and pushed). */
   readonly onDidSchedule = this.scheduled.event;
 
@@ -200,6 +208,8 @@ export class PipelineHost extends Disposable {
     let deps: PipelineDeps;
     try {
       deps = this.deps(config);
+      // Pull-request mode opens and merges with the same token as the rest of the run (your GitHub sign-in when GITHUB_TOKEN is unset).
+      if (githubToken) deps = { ...deps, ports: { ...deps.ports, pulls: pullRequestPort(config, { GITHUB_TOKEN: githubToken }) } };
     } catch (err) {
       this.running = undefined;
       this.failedToStart(err);
@@ -212,6 +222,9 @@ export class PipelineHost extends Disposable {
     this.transcript.show(true);
     this.status.start(mode, req.service, req.environment);
     let pushed = false;
+    /** The automatic rollback's pull request, while it is not merged or closed (a human may have to merge it). */
+    let rollbackPr: PullRequestEvent | undefined;
+    const toldAbout = new Set<number>();
     let afterCancel: 'rollback' | 'leave' | undefined;
     let outcome: PipelineOutcome | undefined;
     try {
@@ -254,7 +267,21 @@ export class PipelineHost extends Disposable {
             if (evidence.length) this.log.info(`[${e.step}] evidence of ${req.service} in ${req.environment}:\n${evidence.join('\n')}`);
           } else if (e.type === 'log') {
             this.log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'debug'](`[${e.step ?? 'pipeline'}] ${e.message}`);
+          } else if (e.type === 'pull-request') {
+            this.status.pullRequest(e);
+            if (e.purpose === 'rollback') {
+              rollbackPr = e.phase === 'merged' || e.phase === 'closed' ? undefined : e.phase === 'waiting-for-merge' || !rollbackPr ? e : { ...rollbackPr, pr: e.pr };
+              // A human must merge the rollback: say so now (the run keeps waiting), with the pull request a click away.
+              if (e.phase === 'waiting-for-merge' && e.waitingFor && !toldAbout.has(e.pr.number)) {
+                toldAbout.add(e.pr.number);
+                void notifyChoice(this.prompter, 'warning', rollbackNeedsHumanText(e), [ACTION.pullRequest, ACTION.output]).then((a) => {
+                  if (a === 'pull-request') void vscode.env.openExternal(vscode.Uri.parse(e.pr.htmlUrl));
+                  else if (a === 'output') this.transcript.show(false);
+                });
+              }
+            }
           }
+          this.events.fire(e);
         };
         const request = { service: req.service, environment: req.environment, tag: req.tag, to: req.tag, reason: req.reason, overrideWindow: req.overrideWindow, overrideReason: req.overrideReason, autoRollback: req.autoRollback, resume: req.resume };
         return launchRun(mode, request, { deps, env: { ...process.env }, token: githubToken, warn: (m) => this.log.warn(`GitHub: ${m}`), signal: controller.signal, onEvent });
@@ -265,11 +292,12 @@ export class PipelineHost extends Disposable {
     } finally {
       this.running = undefined;
       this.status.done();
+      this.ended.fire();
       await this.model.refresh();
     }
     if (!outcome) return undefined;
     this.log.info(`${mode} ${req.service} ${req.environment}: ${outcome.kind} — ${outcome.message.split('\n')[0]}`);
-    announceOutcome(outcome, config, this.ui);
+    announceOutcome(outcome, config, this.ui, rollbackPr ? { pullRequest: { text: rollbackNeedsHumanText(rollbackPr), url: rollbackPr.pr.htmlUrl } } : undefined);
     this.finished.fire(outcome);
     if (afterCancel === 'rollback' && outcome.commit && outcome.previousTag && outcome.kind !== 'rolled-back') {
       const reason = `undo the cancelled deployment of ${outcome.tag ?? req.tag ?? 'the new tag'}${req.reason ? ` (${req.reason})` : ''}`;

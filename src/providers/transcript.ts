@@ -154,10 +154,15 @@ export interface PlanOptions {
 
 /** What approving does, honestly for a deployment, a rollback, and a run without automatic rollback. */
 function approvalSentence(plan: DeploymentPlan, o: PlanOptions): string {
-  const does = `Approving commits "${plan.commitMessage.split('\n')[0]}", pushes it, waits for Argo CD and verifies ${plan.service} ${plan.tag}`;
+  const commit = `Approving commits "${plan.commitMessage.split('\n')[0]}"`;
+  const pr = plan.pullRequest;
+  const does = pr
+    ? `${commit} to the branch ${pr.branch}, opens a pull request into ${pr.base} and waits until ${pr.merge === 'auto' ? 'it is merged (by the run, or by GitHub\'s auto-merge, once the branch rules allow)' : 'a reviewer merges it'}; then it waits for Argo CD at the merge commit and verifies ${plan.service} ${plan.tag}`
+    : `${commit}, pushes it, waits for Argo CD and verifies ${plan.service} ${plan.tag}`;
+  const back = pr ? ' (by a pull request of its own)' : '';
   if (o.autoRollback === false) return `${does}; if that fails, nothing is put back automatically: the run stops and says what to do.`;
-  if (o.mode === 'rollback') return `${does}; if ${plan.tag} fails verification, ${plan.previousTag} (what runs now) is put back automatically.`;
-  return `${does}; a failed verification rolls back to ${plan.previousTag} automatically.`;
+  if (o.mode === 'rollback') return `${does}; if ${plan.tag} fails verification, ${plan.previousTag} (what runs now) is put back automatically${back}.`;
+  return `${does}; a failed verification rolls back to ${plan.previousTag} automatically${back}.`;
 }
 
 /**
@@ -263,7 +268,7 @@ function firstLine(s: string): string {
 }
 
 /** What a notification button does, by identity; its label is for people (and may change). */
-export type ActionId = 'logs' | 'events' | 'retry-sync' | 'argocd' | 'record' | 'output' | 'more' | 'fix-rollback' | DecisionActionId | CredentialKind;
+export type ActionId = 'logs' | 'events' | 'retry-sync' | 'argocd' | 'record' | 'output' | 'more' | 'fix-rollback' | 'pull-request' | DecisionActionId | CredentialKind;
 
 /** The two ways to decide after an inconclusive verification (outcome.decision). */
 export type DecisionActionId = 'recheck' | 'rollback';
@@ -280,6 +285,7 @@ export const ACTION = {
   record: { id: 'record', label: 'Open record' },
   output: { id: 'output', label: 'Show output' },
   more: { id: 'more', label: 'More…' },
+  pullRequest: { id: 'pull-request', label: 'Open Pull Request' },
 } as const satisfies Record<string, Action>;
 
 /** "Fix: restore 2.1.0": the manual fix of a failed automatic rollback. */

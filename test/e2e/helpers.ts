@@ -293,6 +293,18 @@ export async function uiEditorTexts(includes?: string, timeoutMs = 20_000): Prom
   return driver<string[]>('/editor/text', { includes, timeoutMs });
 }
 
+export interface UiStatusItem {
+  id: string;
+  /** Its text as shown (icons are not text). */
+  text: string;
+  ariaLabel: string;
+}
+
+/** The status bar's items as shown, once one's text includes `includes` (waits for it). */
+export async function uiStatusBar(includes: string, timeoutMs = 20_000): Promise<UiStatusItem[] | undefined> {
+  return driver<UiStatusItem[]>('/statusbar', { includes, timeoutMs });
+}
+
 export interface UiToast {
   message: string;
   /** Its buttons' labels, left to right. */
@@ -314,13 +326,18 @@ export async function pushPolicy(edit: (text: string) => string, message: string
   const pathMod = await import('node:path');
   const git = (args: string[]) => new Promise<string>((resolve, reject) => execFile('git', ['-c', 'user.name=Teammate', '-c', 'user.email=teammate@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: workspaceRoot() }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut}`)) : resolve(out))));
   const file = pathMod.join(workspaceRoot(), '.gitops-deploy.yaml');
+  // Not `git pull`: it rebases onto FETCH_HEAD, which the extension's own fetches (of several refs) rewrite meanwhile.
+  const update = async () => {
+    await git(['fetch', '--quiet', 'origin', 'main']);
+    await git(['rebase', '--quiet', '--autostash', 'origin/main']);
+  };
   const commit = async (text: string, msg: string) => {
-    await git(['pull', '--quiet', '--rebase', '--autostash', 'origin', 'main']);
+    await update();
     await fsp.writeFile(file, text);
     await git(['commit', '--quiet', '-m', msg, '--', '.gitops-deploy.yaml']);
     await git(['push', '--quiet', 'origin', 'HEAD:main']);
   };
-  await git(['pull', '--quiet', '--rebase', '--autostash', 'origin', 'main']);
+  await update();
   const before = await fsp.readFile(file, 'utf8');
   await commit(edit(before), message);
   return () => commit(before, `Revert: ${message}`);

@@ -124,6 +124,17 @@ describe('plan text', () => {
     );
   });
 
+  it('in pull-request mode (plan.pullRequest) says the change goes to its branch and a pull request, and what it waits for', () => {
+    const last = (pullRequest?: DeploymentPlan['pullRequest']) => planText({ ...plan(), ...(pullRequest ? { pullRequest } : {}) }).detail.split('\n').at(-1);
+    const pr = { branch: 'gitops-deploy/prod/accounts/1.5.0', base: 'main', merge: 'manual' as const, labels: ['gitops-deploy', 'env:prod'], mergeTimeoutMinutes: 60 };
+    assert.equal(
+      last(pr),
+      'Approving commits "Deploy accounts to prod: 1.4.0 → 1.5.0" to the branch gitops-deploy/prod/accounts/1.5.0, opens a pull request into main and waits until a reviewer merges it; then it waits for Argo CD at the merge commit and verifies accounts 1.5.0; a failed verification rolls back to 1.4.0 automatically (by a pull request of its own).',
+    );
+    assert.match(last({ ...pr, merge: 'auto' })!, /waits until it is merged \(by the run, or by GitHub's auto-merge, once the branch rules allow\)/);
+    assert.match(last()!, /^Approving commits "Deploy accounts to prod: 1\.4\.0 → 1\.5\.0", pushes it, waits for Argo CD/);
+  });
+
   it('renders the same plan as a Markdown document with the diff fenced', () => {
     const md = planText(plan(), { reason: 'CHG-1' }).markdown;
     assert.match(md, /^# Deploy accounts to prod: 1\.4\.0 → 1\.5\.0\?\n\nService: accounts {2}\n/);
