@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { sendJson } from './http';
 import type { Faults } from './faults';
 import { git, SANDBOX_GIT_IDENTITY } from './git';
-import { GhError, MERGE_METHODS, normalizeGithub, Pulls, type GithubSettings, type MergeMethod } from './pulls';
+import { GhError, MERGE_METHODS, normalizeGithub, Pulls, type GithubSettings, type GithubSpec, type MergeMethod } from './pulls';
 
 const iso = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -31,7 +31,9 @@ interface Run {
 
 export interface GithubOptions { owner: string; repo: string; token: string; user: string; originDir: string; protectedEnvironments: string[]; environments: string[]; runStepSeconds: () => number; faults: Faults; baseUrl: () => string; log: (s: string) => void;
   /** The repository's settings and main's branch protection (scenario `github:`; default unprotected). */
-  settings?: () => GithubSettings }
+  settings?: () => GithubSettings;
+  /** `POST /sandbox/github/settings`: new repository settings and protection (a scenario's `github:`), applied at once (the origin's hook too). */
+  setSettings?: (spec: GithubSpec) => GithubSettings }
 
 /** A small GitHub REST API: repository, deployments and statuses, workflow dispatch, runs, jobs and environment reviews. */
 export class GithubApi {
@@ -445,7 +447,8 @@ export class GithubApi {
   /**
    * The sandbox's control endpoints (no token: a test or the demo acting as a person):
    * GET /sandbox/github/events?after=N&timeoutMs=M, GET /sandbox/github/pulls,
-   * POST /sandbox/github/pulls/{n}/approve|request-changes|merge|close|check, POST /sandbox/github/commit.
+   * POST /sandbox/github/pulls/{n}/approve|request-changes|merge|close|check, POST /sandbox/github/commit,
+   * POST /sandbox/github/settings (a scenario's `github:` mapping: protection and repository settings, applied at once).
    */
   private async control(method: string, url: URL, body: Buffer, send: (code: number, data: unknown) => void): Promise<void> {
     const P = this.pulls;
@@ -486,11 +489,19 @@ export class GithubApi {
         return send(200, names.map((nm) => P.checkRunJson(P.addCheckRun(head, nm, state))));
       }
       if (p === '/commit' && method === 'POST') return send(201, await this.commitDirect(input));
+      if (p === '/settings' && method === 'POST') {
+        if (!this.o.setSettings) return send(404, { message: 'sandbox control: settings cannot change here' });
+        try {
+          return send(200, this.o.setSettings(input as GithubSpec));
+        } catch (e) {
+          return send(422, { message: e instanceof Error ? e.message : String(e) });
+        }
+      }
     } catch (e) {
       if (e instanceof GhError) return send(e.status, { message: e.message, ...e.extra });
       throw e;
     }
-    return send(404, { message: 'sandbox control: GET /sandbox/github/events?after=N&timeoutMs=M, GET /sandbox/github/pulls, POST /sandbox/github/pulls/{n}/approve|request-changes|merge|close|check, POST /sandbox/github/commit' });
+    return send(404, { message: 'sandbox control: GET /sandbox/github/events?after=N&timeoutMs=M, GET /sandbox/github/pulls, POST /sandbox/github/pulls/{n}/approve|request-changes|merge|close|check, POST /sandbox/github/commit, POST /sandbox/github/settings' });
   }
 
   /** Commits one file on a branch of origin directly (an admin or another team; protection does not apply). */

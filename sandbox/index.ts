@@ -12,7 +12,7 @@ import { EcrApi } from './ecr';
 import { OciApi } from './oci';
 import { FakePrometheus, startRealPrometheus, type RealPrometheus } from './prometheus';
 import { GithubApi } from './github';
-import { installBranchProtection } from './pulls';
+import { installBranchProtection, normalizeGithub } from './pulls';
 import { ArgoCdApiServer } from './argocdApi';
 import { Registry, generateKeys, REGION, type KeyPair } from './registry';
 import { LocalSigstore } from './sigstore';
@@ -266,6 +266,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const gh = new GithubApi({
       owner: 'acme', repo: 'gitops', token: githubToken, user: 'sandbox-user', originDir, protectedEnvironments: scenario.protectedEnvironments, environments: scenario.envOrder,
       runStepSeconds: () => scenario.timing.runStepSeconds, faults: faults.github, baseUrl: () => github.url, log, settings: () => scenario.github,
+      setSettings: (spec) => {
+        scenario.github = normalizeGithub(spec);
+        installBranchProtection(originDir, scenario.github);
+        return scenario.github;
+      },
     });
     const github = await listen(gh.handle, log, 'github');
     servers.push(github);

@@ -13,7 +13,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parse, parseDocument } from 'yaml';
-import { installBranchProtection, normalizeGithub } from '../../sandbox/pulls';
 import { parseRecord } from '../../src/pipeline/model/records';
 import { activateExtension, EXTENSION_ID, findUiRow, hasUiDriver, pushPolicy, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiExpand, uiKeys, uiNotifications, uiOpenWindow, uiQuickInput, uiRunCommand, uiStatusBar, uiTreeAction, uiTreeRows, uiType, waitFor, workspaceRoot, type TestApi } from './helpers';
 
@@ -54,7 +53,6 @@ describe('A production promotion by pull request: the pull request in the tree, 
   this.timeout(420_000);
   let api: TestApi;
   let github: string;
-  let originDir: string;
   let restorePolicy: (() => Promise<void>) | undefined;
 
   /** The sandbox GitHub's control endpoints (a person acting on github.com). */
@@ -71,7 +69,6 @@ describe('A production promotion by pull request: the pull request in the tree, 
     api = await activateExtension();
     const config = parse(await fs.readFile(path.join(workspaceRoot(), '.gitops-deploy.yaml'), 'utf8')) as { github: { apiUrl: string } };
     github = config.github.apiUrl.replace(/\/+$/, '');
-    originDir = path.resolve(workspaceRoot(), (await git(['remote', 'get-url', 'origin'])).trim());
     // prod promotes by pull request (merged by a reviewer), as a team decides it: committed and pushed.
     restorePolicy = await pushPolicy((text) => {
       const doc = parseDocument(text);
@@ -81,14 +78,15 @@ describe('A production promotion by pull request: the pull request in the tree, 
       prod.set('git', doc.createNode({ mode: 'pull-request', merge: 'manual' }));
       return doc.toString();
     }, 'prod: promotions by pull request');
-    // Then main is protected on "GitHub": a direct push is refused with GH006 (the sandbox's hook).
-    installBranchProtection(originDir, normalizeGithub({ protectedBranch: true }));
+    // Then main is protected on "GitHub": a direct push is refused with GH006, a pull request needs an
+    // approving review, and the repository allows auto-merge.
+    await control('POST', '/settings', { protectedBranch: true, requiredReviews: 1, autoMerge: true });
   });
 
   after(async () => {
     if (!hasUiDriver) return;
     await uiCloseWindow();
-    if (originDir) installBranchProtection(originDir, normalizeGithub({ protectedBranch: false }));
+    if (github) await control('POST', '/settings', {}).catch(() => undefined);
     await restorePolicy?.();
     await api?.refresh?.();
   });
@@ -120,6 +118,7 @@ describe('A production promotion by pull request: the pull request in the tree, 
       const r = findUiRow(rows, ['prod', label]);
       return r && r.description.includes('the run waits') ? r : undefined;
     }, 60_000);
+    assert.ok(row.description.includes('waiting for review'), `the branch rules want a review: ${row.description}`);
     assert.ok(row.level === 2, `a child of prod: ${JSON.stringify(row)}`);
     const prodRow = findUiRow((await uiTreeRows())!, ['prod'])!;
     assert.ok(prodRow.description.includes('pull-request mode'), prodRow.description);
@@ -141,7 +140,11 @@ describe('A production promotion by pull request: the pull request in the tree, 
     const merged = await control<{ sha: string; merged: boolean }>('POST', `/pulls/${opened.number}/merge`, { user: 'reviewer', sha: opened.head.sha });
     assert.equal(merged.merged, true);
 
-    // The run goes on (sync wait, verification) and writes its record; read from origin with git.
+    // The run goes on (sync wait, verification); main refuses its record too, so the record goes by its
+    // own pull request with auto-merge on, which the reviewer approves.
+    const recordPull = await waitFor(api, 'the record pull request', async () => (await control<SandboxPull[]>('GET', '/pulls')).find((p) => p.state === 'open' && p.head.ref.startsWith(`gitops-deploy/records/prod/${SERVICE}/`)), 240_000);
+    await control('POST', `/pulls/${recordPull.number}/approve`, { user: 'reviewer' });
+    // The record, read from origin with git.
     const record = await waitFor(api, 'the record of the promotion on origin', async () => {
       await git(['fetch', '--quiet', 'origin']);
       const files = (await git(['ls-tree', '--name-only', 'origin/main', 'docs/deployments/prod/'])).split('\n').filter((f) => f.endsWith(`-${SERVICE}.md`) || f.includes(`-${SERVICE}-`));
@@ -172,6 +175,8 @@ describe('A production promotion by pull request: the pull request in the tree, 
     await waitFor(api, 'the pull request row gone', async () => !findUiRow((await uiTreeRows())!, ['prod', label]), 60_000);
   });
   it('a pull request opened elsewhere (a CLI rollback waiting for its merge) is merged from the tree: Merge asks, merges at the head shown, and that run finishes', async () => {
+    // No review needed now: the tree's Merge merges at once.
+    await control('POST', '/settings', { protectedBranch: true, requiredReviews: 0, autoMerge: true });
     const back = 'CHG-6101 savings back to 6.0.0';
     const cli = runCli(['rollback', SERVICE, '--env', 'prod', '--to', FROM, '--reason', back]);
     const opened = await waitFor(api, 'the rollback pull request', async () => (await control<SandboxPull[]>('GET', '/pulls')).find((p) => p.state === 'open' && p.head.ref.startsWith(`gitops-deploy/prod/${SERVICE}/`)), 120_000);
