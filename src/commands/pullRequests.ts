@@ -68,5 +68,10 @@ export function registerPullRequests(nodes: PullRequestNodes, prompter: () => Pr
       await nodes.reload();
     }
   });
-  return [open, merge];
+  // Refresh (the view's button, the palette) re-reads the pull requests too, however recently they were read.
+  const reload = vscode.commands.registerCommand(RELOAD_PULL_REQUESTS, () => nodes.reload());
+  return [open, merge, reload];
 }
+
+/** Internal (not in the palette): re-read the open pull requests now. */
+export const RELOAD_PULL_REQUESTS = 'gitopsDeploy.pullRequests.reload';
