@@ -91,7 +91,8 @@ describe('Following in the tree: the newest candidate and why', function () {
       await api.refresh!();
       const paused = await waitFor(api, 'the node to say paused', async () => {
         const row = await rowAt(api, 'dev', LABEL);
-        return (row.node as { data?: FollowNodeData }).data?.paused ? row : undefined;
+        // The node is drawn once the marker is read and again when the registry's verdict is in: wait for both.
+        return (row.node as { data?: FollowNodeData }).data?.paused && verdictOf(row) !== undefined ? row : undefined;
       }, 60_000);
       assert.equal(verdictOf(paused)?.state, 'paused');
 
