@@ -1,4 +1,5 @@
 import type * as http from 'node:http';
+import { Timers } from './timers';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { sendJson } from './http';
@@ -42,7 +43,7 @@ export class GithubApi {
   private readonly deployments: Record<string, any>[] = [];
   private readonly statuses = new Map<number, Record<string, any>[]>();
   readonly runs: Run[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private readonly envIds = new Map<string, number>();
   /** The deployment GitHub Actions made for a run's job that references an environment. */
   private readonly runDeployments = new Map<number, Record<string, any>>();
@@ -62,16 +63,11 @@ export class GithubApi {
 
   stop(): void {
     this.pulls.stop();
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
 
   private after(s: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, s * 1000);
-    this.timers.add(t);
+    this.timers.after(s, fn);
   }
 
   private get repoUrl(): string {

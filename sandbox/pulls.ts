@@ -2,6 +2,7 @@
 // the GitHub stand-in: what a team's protected `main` asks of a promotion by pull request. Merges
 // are real: a merge commit (or squash / rebase) written into the bare origin with update-ref, which
 // the branch-protection hook does not see (GitHub's own merges do not go through it either).
+import { Timers } from './timers';
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -213,7 +214,7 @@ export class Pulls {
   private readonly statuses: CommitStatus[] = [];
   private readonly checkRuns: CheckRun[] = [];
   private readonly labels = new Map<string, { id: number; name: string; color: string; description: string | null }>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private lock: Promise<unknown> = Promise.resolve();
   /** The reviewer of the control endpoints and of `autoApproveSeconds`. */
   static readonly REVIEWER = 'reviewer';
@@ -223,7 +224,6 @@ export class Pulls {
   }
 
   stop(): void {
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const w of [...this.waiters]) w();
   }
@@ -232,11 +232,7 @@ export class Pulls {
   private readonly waiters = new Set<() => void>();
 
   private after(s: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, s * 1000);
-    this.timers.add(t);
+    this.timers.after(s, fn);
   }
 
   private get od(): string {
