@@ -5,9 +5,10 @@
 // from ARGOCD_AUTH_TOKEN or the user's `argocd login` file (argocdAuth.ts) and is never logged.
 import { formatDuration } from '../pipeline/model/format';
 import { PortError, type FaultKind } from '../pipeline/model/cause';
-import { WaitTimeoutError, type AccessAttributes, type AppStatus, type ArgoCdPort } from '../pipeline/ports';
+import type { AccessAttributes, AppStatus, ArgoCdPort } from '../pipeline/ports';
+import { waitForApp } from './appWait';
 import { ARGOCD_AUTH_TOKEN_VAR, loadArgoCdToken, serverKey, type ArgoCdToken } from './argocdAuth';
-import { describeAppStatus, toAppStatus } from './kubeMap';
+import { toAppStatus } from './kubeMap';
 import { abortError, errorMessage, fetchErrorMessage, isAbortError, throwIfAborted, truncate, withTimeout, type FetchLike } from './util';
 
 export interface ArgoCdApiOptions {
@@ -185,84 +186,44 @@ export class ArgoCdApi implements ArgoCdPort {
 
   async waitFor(namespace: string, app: string, done: (s: AppStatus) => boolean, timeoutMs: number, signal?: AbortSignal, onUpdate?: (s: AppStatus) => void): Promise<AppStatus> {
     throwIfAborted(signal);
-    const started = Date.now();
     const log = this.opts.log;
     const tok = await this.auth();
     const doFetch = this.opts.fetch ?? fetch;
     const idleMs = this.opts.streamIdleMs ?? 150_000;
 
-    return new Promise<AppStatus>((resolve, reject) => {
-      let finished = false;
-      let last: AppStatus | undefined;
-      let lastStreamError: string | undefined;
+    return waitForApp({ namespace, app, timeoutMs, signal, done, onUpdate, where: ` (API server ${this.host})`, channel: 'stream' }, (w) => {
       let stream: AbortController | undefined;
-      let retryTimer: NodeJS.Timeout | undefined;
-      let failures = 0;
       const getAbort = new AbortController();
-
-      const finish = (err: Error | undefined, value?: AppStatus): void => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        if (retryTimer) clearTimeout(retryTimer);
-        signal?.removeEventListener('abort', onAbort);
+      w.onEnd(() => {
         stream?.abort();
         getAbort.abort();
-        if (err) reject(err);
-        else resolve(value!);
-      };
-      const remaining = (): number => Math.max(0, timeoutMs - (Date.now() - started));
-      const timer = setTimeout(() => {
-        const waitedMs = Date.now() - started;
-        const extra = lastStreamError ? `; last stream error: ${lastStreamError}` : '';
-        finish(new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for Argo CD application ${namespace}/${app} (API server ${this.host}); last status: ${describeAppStatus(last)}${extra}`, last, waitedMs));
-      }, remaining());
-      const onAbort = (): void => finish(abortError(signal));
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      const observe = (obj: any): void => {
-        if (finished || !obj) return;
-        const s = toAppStatus(obj, app);
-        last = s;
-        try {
-          onUpdate?.(s);
-          if (done(s)) finish(undefined, s);
-        } catch (err) {
-          finish(err instanceof Error ? err : new Error(String(err)));
-        }
-      };
+      });
       const fatal = (err: unknown): boolean => err instanceof PortError && (err.kind === 'auth' || err.kind === 'not-found');
-      const retry = (fn: () => void): void => {
-        if (finished) return;
-        failures++;
-        const delay = Math.min(2000, 100 * 2 ** Math.min(failures - 1, 5));
-        retryTimer = setTimeout(fn, Math.min(delay, remaining()));
-      };
 
       // Re-read, then (re)open the stream: the object's state — not the transport's — decides.
       const getThenStream = async (): Promise<void> => {
-        if (finished) return;
+        if (w.finished) return;
         try {
-          observe(await this.getRaw(namespace, app, getAbort.signal));
+          w.observe(await this.getRaw(namespace, app, getAbort.signal));
           void openStream();
         } catch (err) {
-          if (finished) return;
-          if (fatal(err)) return finish(err as Error);
-          lastStreamError = errorMessage(err);
-          retry(getThenStream);
+          if (w.finished) return;
+          if (fatal(err)) return w.finish(err as Error);
+          w.lastError = errorMessage(err);
+          w.retry(getThenStream);
         }
       };
 
       const reconnect = (why: string): void => {
-        if (finished) return;
+        if (w.finished) return;
         this.reconnects++;
-        lastStreamError = why;
+        w.lastError = why;
         log?.(`Argo CD stream of ${namespace}/${app} (API server ${this.host}) ended: ${why}; re-reading the application and re-opening the stream`);
-        retry(getThenStream);
+        w.retry(getThenStream);
       };
 
       const openStream = async (): Promise<void> => {
-        if (finished) return;
+        if (w.finished) return;
         const c = new AbortController();
         stream = c;
         let idle: NodeJS.Timeout | undefined;
@@ -276,7 +237,7 @@ export class ArgoCdApi implements ArgoCdPort {
           const res = await doFetch(this.url('/api/v1/stream/applications', { name: app, appNamespace: namespace }), { method: 'GET', headers: { Authorization: `Bearer ${tok.token}`, Accept: 'application/json' }, signal: c.signal });
           if (res.status < 200 || res.status >= 300) {
             const err = this.httpError(res.status, await res.text().catch(() => ''), what, tok, namespace, app);
-            if (fatal(err)) return finish(err);
+            if (fatal(err)) return w.finish(err);
             return reconnect(err.message);
           }
           if (!res.body) return reconnect('the answer has no body');
@@ -285,7 +246,7 @@ export class ArgoCdApi implements ArgoCdPort {
           let buf = '';
           for (;;) {
             const { value, done: ended } = await reader.read();
-            if (finished) return;
+            if (w.finished) return;
             if (ended) break;
             poke();
             buf += decoder.decode(value, { stream: true });
@@ -301,24 +262,24 @@ export class ArgoCdApi implements ArgoCdPort {
                 continue;
               }
               if (ev?.error) {
-                lastStreamError = argoMessage(JSON.stringify(ev.error)) ?? 'stream error';
+                w.lastError = argoMessage(JSON.stringify(ev.error)) ?? 'stream error';
                 continue;
               }
               const type = ev?.result?.type;
               if (type === 'DELETED') {
-                lastStreamError = `the application ${namespace}/${app} was deleted`;
+                w.lastError = `the application ${namespace}/${app} was deleted`;
                 continue;
               }
               if (ev?.result?.application) {
-                failures = 0;
-                observe(ev.result.application);
-                if (finished) return;
+                w.recovered();
+                w.observe(ev.result.application);
+                if (w.finished) return;
               }
             }
           }
           reconnect('the server closed the stream');
         } catch (err) {
-          if (finished) return;
+          if (w.finished) return;
           reconnect(c.signal.aborted && c.signal.reason instanceof Error ? c.signal.reason.message : fetchErrorMessage(err));
         } finally {
           if (idle) clearTimeout(idle);

@@ -4,14 +4,13 @@ import * as https from 'node:https';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import { formatDuration } from '../pipeline/model/format';
 import { PortError, type FaultKind, type FaultSystem } from '../pipeline/model/cause';
-import { WaitTimeoutError } from '../pipeline/ports';
 import type { AccessAttributes, AppStatus, ArgoCdPort, ClusterPort, DeploymentStatus, HealthResponse, PodStatus, PodUsage } from '../pipeline/ports';
 import { parseActuatorHealth } from './actuator';
 import { describePlugin, ExecCredentialError, ExecCredentials } from './kubeExec';
 import { kubeconfigList, readKubeconfigs } from './kubeconfigMerge';
-import { describeAppStatus, joinPodUsage, labelSelector, newestReplicaSetHash, REFRESH_ANNOTATION, toAppStatus, toDeploymentStatus, toPodStatus } from './kubeMap';
+import { waitForApp } from './appWait';
+import { joinPodUsage, labelSelector, newestReplicaSetHash, REFRESH_ANNOTATION, toAppStatus, toDeploymentStatus, toPodStatus } from './kubeMap';
 import { abortable, abortError, errorMessage, fetchErrorMessage, isAbortError, redactUrls, safeUrl, throwIfAborted, truncate, withTimeout, type FetchLike } from './util';
 
 type K8s = typeof import('@kubernetes/client-node', { with: { 'resolution-mode': 'import' } });
@@ -514,82 +513,44 @@ export class ArgoCdApplications implements ArgoCdPort {
 
   async waitFor(namespace: string, app: string, done: (s: AppStatus) => boolean, timeoutMs: number, signal?: AbortSignal, onUpdate?: (s: AppStatus) => void): Promise<AppStatus> {
     throwIfAborted(signal);
-    const started = Date.now();
     const l = await this.conn.load();
     const watchPath = `/apis/${ARGO_GROUP}/${ARGO_VERSION}/namespaces/${encodeURIComponent(namespace)}/${ARGO_PLURAL}`;
     const log = this.conn.opts.log;
 
-    return new Promise<AppStatus>((resolve, reject) => {
-      let finished = false;
-      let last: AppStatus | undefined;
+    return waitForApp({ namespace, app, timeoutMs, signal, done, onUpdate, channel: 'watch' }, (w) => {
       let resourceVersion: string | undefined;
-      let lastWatchError: string | undefined;
       let controller: AbortController | undefined;
-      let retryTimer: NodeJS.Timeout | undefined;
       let watchdog: NodeJS.Timeout | undefined;
-      let failures = 0;
       const getAbort = new AbortController();
-
-      const finish = (err: Error | undefined, value?: AppStatus) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        if (retryTimer) clearTimeout(retryTimer);
+      w.onEnd(() => {
         if (watchdog) clearTimeout(watchdog);
-        signal?.removeEventListener('abort', onAbort);
         controller?.abort();
         getAbort.abort();
-        if (err) reject(err);
-        else resolve(value!);
-      };
-      const remaining = () => Math.max(0, timeoutMs - (Date.now() - started));
-      const timer = setTimeout(() => {
-        const waitedMs = Date.now() - started;
-        const extra = lastWatchError ? `; last watch error: ${lastWatchError}` : '';
-        finish(new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for Argo CD application ${namespace}/${app}; last status: ${describeAppStatus(last)}${extra}`, last, waitedMs));
-      }, remaining());
-      const onAbort = () => finish(abortError(signal));
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      const observe = (obj: any) => {
-        if (finished || !obj) return;
-        const s = toAppStatus(obj, app);
-        if (s.resourceVersion) resourceVersion = s.resourceVersion;
-        last = s;
-        try {
-          onUpdate?.(s);
-          if (done(s)) finish(undefined, s);
-        } catch (err) {
-          finish(err instanceof Error ? err : new Error(String(err)));
-        }
-      };
-
-      const retry = (fn: () => void) => {
-        if (finished) return;
-        failures++;
-        const delay = Math.min(2000, 100 * 2 ** Math.min(failures - 1, 5));
-        retryTimer = setTimeout(fn, Math.min(delay, remaining()));
+      });
+      const observe = (obj: unknown) => {
+        const s = w.observe(obj);
+        if (s?.resourceVersion) resourceVersion = s.resourceVersion;
       };
 
       const getThenWatch = async () => {
-        if (finished) return;
+        if (w.finished) return;
         try {
           const obj = await this.getRaw(l, namespace, app, getAbort.signal);
           observe(obj);
           startWatch();
         } catch (err) {
-          if (finished) return;
+          if (w.finished) return;
           const code = err instanceof PortError ? err.httpStatus : undefined;
           // A missing Application will not appear by waiting: that is a configuration problem; nor will
           // credentials refused or an exec plugin that failed (the user must log in again).
-          if (code === 404 || code === 401 || code === 403 || (err instanceof PortError && err.kind === 'auth')) return finish(err as Error);
-          lastWatchError = errorMessage(err);
-          retry(getThenWatch);
+          if (code === 404 || code === 401 || code === 403 || (err instanceof PortError && err.kind === 'auth')) return w.finish(err as Error);
+          w.lastError = errorMessage(err);
+          w.retry(getThenWatch);
         }
       };
 
       const startWatch = () => {
-        if (finished) return;
+        if (w.finished) return;
         let gone = false;
         let sawEvent = false;
         const openedAt = Date.now();
@@ -603,11 +564,11 @@ export class ArgoCdApplications implements ArgoCdPort {
             watchPath,
             query,
             (phase, obj) => {
-              if (finished) return;
+              if (w.finished) return;
               sawEvent = true;
               if (phase === 'ERROR') {
                 if (obj?.code === 410) gone = true;
-                else lastWatchError = statusMessage(obj) ?? `watch error ${obj?.code ?? ''}`;
+                else w.lastError = statusMessage(obj) ?? `watch error ${obj?.code ?? ''}`;
                 return;
               }
               if (phase === 'BOOKMARK') {
@@ -616,47 +577,47 @@ export class ArgoCdApplications implements ArgoCdPort {
                 return;
               }
               if (phase === 'DELETED') {
-                lastWatchError = `the Application ${namespace}/${app} was deleted`;
+                w.lastError = `the Application ${namespace}/${app} was deleted`;
                 return;
               }
-              failures = 0;
+              w.recovered();
               observe(obj);
             },
             (err) => {
-              if (finished) return;
+              if (w.finished) return;
               const code = (err as { statusCode?: number })?.statusCode;
               if (code === 401) this.conn.refreshExecCredential(l);
               if (gone || code === 410) {
                 // resourceVersion too old: start again from a fresh GET.
                 resourceVersion = undefined;
                 log?.(`Argo CD watch of ${namespace}/${app}: resourceVersion expired, re-reading`);
-                failures = 0;
+                w.recovered();
                 return void getThenWatch();
               }
               if (err && !isAbortError(err)) {
                 // A failing watch must not blind the wait: re-read the object (a poll, with backoff)
                 // before re-establishing the watch, so its state — not the transport's — decides.
-                lastWatchError = redactUrls(errorMessage(err));
-                log?.(`Argo CD watch of ${namespace}/${app} failed: ${lastWatchError}; polling the Application and re-establishing the watch`);
-                return retry(getThenWatch);
+                w.lastError = redactUrls(errorMessage(err));
+                log?.(`Argo CD watch of ${namespace}/${app} failed: ${w.lastError}; polling the Application and re-establishing the watch`);
+                return w.retry(getThenWatch);
               }
               // A normal end (server-side timeout): re-establish at once, unless it keeps ending immediately.
-              if (!sawEvent && Date.now() - openedAt < 1000) return retry(getThenWatch);
-              failures = 0;
+              if (!sawEvent && Date.now() - openedAt < 1000) return w.retry(getThenWatch);
+              w.recovered();
               startWatch();
             },
           )
           .then(
             (c) => {
               controller = c;
-              if (finished) return c.abort();
+              if (w.finished) return c.abort();
               if (watchdog) clearTimeout(watchdog);
               watchdog = setTimeout(() => c.abort(), (WATCH_SERVER_TIMEOUT_S + 30) * 1000);
             },
             (err) => {
               // No current cluster, an exec plugin that failed, and the like.
-              if (err instanceof ExecCredentialError) return finish(kubeError(err, { ...this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace), system: 'argocd' }));
-              finish(err instanceof Error ? err : new Error(String(err)));
+              if (err instanceof ExecCredentialError) return w.finish(kubeError(err, { ...this.conn.ctx(l, `applications.argoproj.io "${app}"`, namespace), system: 'argocd' }));
+              w.finish(err instanceof Error ? err : new Error(String(err)));
             },
           );
       };
