@@ -10,8 +10,8 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parse, parseDocument } from 'yaml';
-import { activateExtension, hasUiDriver, rowAt, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiEditorTexts, uiKeys, uiOpenWindow, uiRunCommand, uiQuickInput, uiType, waitFor, workspaceRoot, pushPolicy, type TestApi } from './helpers';
+import { parse } from 'yaml';
+import { activateExtension, hasUiDriver, rowAt, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiEditorTexts, uiKeys, uiOpenWindow, uiRunCommand, uiQuickInput, uiType, waitFor, workspaceRoot, pushProdFreeze, type TestApi } from './helpers';
 
 function git(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile('git', args, { cwd: workspaceRoot() }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut}`)) : resolve(out))));
@@ -38,13 +38,7 @@ describe('Window override in the real VS Code, by keyboard and mouse', function 
     api = await activateExtension();
     await waitFor(api, 'accounts in prod at 1.4.0', async () => (await rowAt(api, 'prod', 'accounts')).description.startsWith('1.4.0'));
     // Close prod's window whatever the hour: an incident freeze, as a team would declare one.
-    restorePolicy = await pushPolicy((text) => {
-      const doc = parseDocument(text);
-      const prod = (doc.get('environments') as any).items.find((e: any) => e.get('name') === 'prod');
-      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-      prod.setIn(['window', 'freezes'], doc.createNode([{ name: 'incident freeze', from: day(-1), to: day(6) }]));
-      return doc.toString();
-    }, 'Freeze prod (incident freeze)');
+    restorePolicy = await pushProdFreeze('incident freeze', 6);
     await waitFor(api, 'prod blocked by the freeze in the tree', async () => /closed|freeze|blocked/i.test((await rowAt(api, 'prod')).description + String((await rowAt(api, 'prod')).item.tooltip ?? '')));
     await uiOpenWindow();
   });

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse, parseDocument } from 'yaml';
-import { activateExtension, findUiRow, hasUiDriver, rowAt, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiExpand, uiKeys, uiOpenWindow, uiQuickInput, uiRunCommand, uiType, waitFor, workspaceRoot, pushPolicy, type TestApi } from './helpers';
+import { activateExtension, findUiRow, hasUiDriver, rowAt, screenshot, uiClick, uiCloseWindow, uiDialogHidden, uiDialogState, uiExpand, uiKeys, uiOpenWindow, uiQuickInput, uiRunCommand, uiType, waitFor, workspaceRoot, pushProdFreeze, type TestApi } from './helpers';
 
 function git(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile('git', ['-c', 'user.name=Teammate', '-c', 'user.email=teammate@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: workspaceRoot() }, (err, out, errOut) => (err ? reject(new Error(`git ${args.join(' ')}: ${errOut}`)) : resolve(out))));
@@ -52,13 +52,7 @@ describe('Schedule a promotion from the refusal dialog in the real VS Code, by m
     }
     await waitFor(api, 'accounts in prod at 1.4.0', async () => (await rowAt(api, 'prod', 'accounts')).description.startsWith('1.4.0'), 60_000);
     // Close prod's window whatever the hour: a freeze, as a team would declare one.
-    restorePolicy = await pushPolicy((text) => {
-      const doc = parseDocument(text);
-      const prod = (doc.get('environments') as any).items.find((e: any) => e.get('name') === 'prod');
-      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-      prod.setIn(['window', 'freezes'], doc.createNode([{ name: 'quarter close', from: day(-1), to: day(3) }]));
-      return doc.toString();
-    }, 'Freeze prod (quarter close)');
+    restorePolicy = await pushProdFreeze('quarter close', 3);
     await waitFor(api, 'prod blocked by the freeze in the tree', async () => /closed|freeze|blocked/i.test((await rowAt(api, 'prod')).description + String((await rowAt(api, 'prod')).item.tooltip ?? '')));
     created = await schedulesOnOrigin();
     await uiOpenWindow();

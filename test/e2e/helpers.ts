@@ -342,3 +342,19 @@ export async function pushPolicy(edit: (text: string) => string, message: string
   await commit(edit(before), message);
   return () => commit(before, `Revert: ${message}`);
 }
+
+/**
+ * Closes prod's window whatever the hour: a freeze named `name` from yesterday to `days` days ahead,
+ * declared as a team would (committed and pushed by pushPolicy); returns the restore.
+ */
+export async function pushProdFreeze(name: string, days: number): Promise<() => Promise<void>> {
+  const { parseDocument } = await import('yaml');
+  return pushPolicy((text) => {
+    const doc = parseDocument(text);
+    const prod = (doc.get('environments') as { items: { get(k: string): unknown; setIn(p: unknown[], v: unknown): void }[] }).items.find((e) => e.get('name') === 'prod');
+    if (!prod) throw new Error('no prod in .gitops-deploy.yaml');
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    prod.setIn(['window', 'freezes'], doc.createNode([{ name, from: day(-1), to: day(days) }]));
+    return doc.toString();
+  }, `Freeze prod (${name})`);
+}

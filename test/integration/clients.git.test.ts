@@ -15,6 +15,22 @@ function write(dir: string, rel: string, text: string): void {
   fs.writeFileSync(path.join(dir, rel), text);
 }
 
+/** A bare `origin.git` under `tmp` whose main holds one commit of these files (path → text). */
+function seedOrigin(tmp: string, files: Record<string, string>): string {
+  const origin = path.join(tmp, 'origin.git');
+  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', origin]);
+  const seed = path.join(tmp, 'seed');
+  execFileSync('git', ['init', '--quiet', '--initial-branch=main', seed]);
+  sh(seed, 'config', 'user.name', 'Seed');
+  sh(seed, 'config', 'user.email', 'seed@example.com');
+  for (const [rel, text] of Object.entries(files)) write(seed, rel, text);
+  sh(seed, 'add', '-A');
+  sh(seed, 'commit', '--quiet', '-m', 'seed');
+  sh(seed, 'remote', 'add', 'origin', origin);
+  sh(seed, 'push', '--quiet', 'origin', 'main');
+  return origin;
+}
+
 function clone(origin: string, dir: string, name: string): void {
   execFileSync('git', ['clone', '--quiet', origin, dir]);
   sh(dir, 'config', 'user.name', name);
@@ -32,18 +48,7 @@ describe('clients: git adapter', function () {
 
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clients-git-'));
-    origin = path.join(tmp, 'origin.git');
-    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', origin]);
-    const seed = path.join(tmp, 'seed');
-    execFileSync('git', ['init', '--quiet', '--initial-branch=main', seed]);
-    sh(seed, 'config', 'user.name', 'Seed');
-    sh(seed, 'config', 'user.email', 'seed@example.com');
-    write(seed, 'helm/environments/dev-env/image-tags.yaml', 'accounts: "1.0.0"\ncards: "2.0.0"\n');
-    write(seed, 'README.md', 'readme\n');
-    sh(seed, 'add', '-A');
-    sh(seed, 'commit', '--quiet', '-m', 'seed');
-    sh(seed, 'remote', 'add', 'origin', origin);
-    sh(seed, 'push', '--quiet', 'origin', 'main');
+    origin = seedOrigin(tmp, { 'helm/environments/dev-env/image-tags.yaml': 'accounts: "1.0.0"\ncards: "2.0.0"\n', 'README.md': 'readme\n' });
     a = path.join(tmp, 'a');
     b = path.join(tmp, 'b');
     clone(origin, a, 'Alice Example');
@@ -191,18 +196,7 @@ describe('clients: git adapter on a GitOps folder inside a bigger repository', f
 
   it('reads origin, builds a commit with a private index, pushes it by id and fast-forwards the checkout — paths are the folder’s', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clients-git-sub-'));
-    const origin = path.join(tmp, 'origin.git');
-    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', origin]);
-    const seed = path.join(tmp, 'seed');
-    execFileSync('git', ['init', '--quiet', '--initial-branch=main', seed]);
-    sh(seed, 'config', 'user.name', 'Seed');
-    sh(seed, 'config', 'user.email', 'seed@example.com');
-    write(seed, 'deploy/gitops/helm/environments/dev-env/image-tags.yaml', 'accounts: "1.0.0"\n');
-    write(seed, 'helm/environments/dev-env/image-tags.yaml', 'not: "this one"\n');
-    sh(seed, 'add', '-A');
-    sh(seed, 'commit', '--quiet', '-m', 'seed');
-    sh(seed, 'remote', 'add', 'origin', origin);
-    sh(seed, 'push', '--quiet', 'origin', 'main');
+    const origin = seedOrigin(tmp, { 'deploy/gitops/helm/environments/dev-env/image-tags.yaml': 'accounts: "1.0.0"\n', 'helm/environments/dev-env/image-tags.yaml': 'not: "this one"\n' });
     const work = path.join(tmp, 'work');
     clone(origin, work, 'Alice');
     const root = path.join(work, 'deploy', 'gitops');
